@@ -1,0 +1,136 @@
+/*
+ * conf.h - wrapd's configuration as plain data.
+ *
+ * conf_load_file() reads the YAML file (libyaml is seen only by conf/), checks
+ * every key against the schema and every value against its type and bounds,
+ * and returns a struct wrapd_conf or the list of errors, each as
+ * file:line:col.  The proxy's quick mode fills the same struct from the
+ * command line with conf_new() and conf_service_add().
+ *
+ * Dependencies: libc and libyaml.  No libuv, no acl/.
+ */
+#ifndef WRAPD_CONF_H
+#define WRAPD_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONF_DEFAULT_PATH  "/etc/wrapd/wrapd.yaml"
+#define CONF_DEFAULT_ALLOW "/etc/hosts.allow"
+#define CONF_DEFAULT_DENY  "/etc/hosts.deny"
+
+enum conf_log_format {
+	CONF_LOG_TEXT,
+	CONF_LOG_JSON,
+};
+
+enum conf_listen_kind {
+	CONF_LISTEN_ADDR,    /* host:port, [v6]:port */
+	CONF_LISTEN_SYSTEMD, /* sockets passed by socket activation */
+	CONF_LISTEN_STDIN,   /* inetd: fd 0, listening (wait) or connected (nowait) */
+};
+
+struct conf_listen {
+	enum conf_listen_kind kind;
+	char *text; /* as written, for logs and for matching a reload */
+	char *host; /* CONF_LISTEN_ADDR: numeric address text, no brackets */
+	uint16_t port;
+	unsigned line, col; /* where it was written (0 from the command line) */
+};
+
+enum conf_backend_kind {
+	CONF_BACKEND_NONE,
+	CONF_BACKEND_TCP,  /* host:port */
+	CONF_BACKEND_UNIX, /* unix:/path */
+	CONF_BACKEND_EXEC, /* exec: [argv...] */
+};
+
+enum conf_proxy_protocol {
+	CONF_PROXY_PROTOCOL_NONE,
+	CONF_PROXY_PROTOCOL_V1,
+	CONF_PROXY_PROTOCOL_V2,
+};
+
+/* Built-in actions on deny (issue: actions), per service. */
+struct conf_on_deny {
+	char *reply;      /* bytes written to the client before closing, or NULL */
+	size_t reply_len; /* reply may hold any byte, "\r\n" included */
+	bool finger;      /* RFC 1288 query to the client */
+	char *mail;       /* recipient of a report through sendmail, or NULL */
+};
+
+struct conf_service {
+	char *name;
+	char *daemon; /* name daemon lists match; default: name */
+	struct conf_listen *listen;
+	size_t nlisten;
+	enum conf_backend_kind backend_kind;
+	char *backend; /* "127.0.0.1:2121", "unix:/run/x.sock" as written */
+	char *backend_host; /* TCP: numeric host; UNIX: path */
+	uint16_t backend_port;
+	char **exec_argv; /* CONF_BACKEND_EXEC: NULL-terminated */
+	size_t exec_argc;
+	enum conf_proxy_protocol proxy_protocol;
+	/* Timeouts in milliseconds. */
+	uint64_t connect_timeout_ms; /* default 5000 */
+	uint64_t idle_timeout_ms;    /* default 600000 */
+	uint64_t lookup_timeout_ms;  /* default 5000 */
+	unsigned max_connections;    /* default 512 */
+	struct conf_on_deny on_deny;
+	unsigned line, col; /* where the service starts */
+};
+
+struct conf_actions {
+	unsigned max_running;      /* default 32 */
+	unsigned per_source_count; /* "6/min": 6 */
+	unsigned per_source_secs;  /* "6/min": 60 */
+	char *sendmail;            /* default "/usr/sbin/sendmail" */
+};
+
+struct wrapd_conf {
+	char *path; /* the file it came from, or NULL (quick mode) */
+	char *allow_path;
+	char *deny_path;
+	char *user; /* drop to this user after binding; NULL: stay */
+	/* log */
+	char *syslog_facility; /* "daemon" by default; NULL: no syslog */
+	bool log_stderr;
+	enum conf_log_format log_format;
+	struct conf_actions actions;
+	unsigned workers; /* event loops; 0 = one per CPU */
+	struct conf_service *services;
+	size_t nservices;
+};
+
+struct conf_err {
+	char *file;
+	unsigned line, col; /* 1-based; 0 when unknown */
+	char *msg;
+};
+
+struct conf_errs {
+	struct conf_err *v;
+	size_t n, cap;
+};
+
+void conf_errs_free(struct conf_errs *e);
+
+/* A conf with every default set and no services. */
+struct wrapd_conf *conf_new(void);
+/* Parse a file / a buffer.  NULL on any error (all of them in *errs). */
+struct wrapd_conf *conf_load_file(const char *path, struct conf_errs *errs);
+struct wrapd_conf *conf_load_mem(const char *name, const char *text,
+    size_t len, struct conf_errs *errs);
+void conf_free(struct wrapd_conf *c);
+
+/* Quick mode: append a service with defaults; the caller fills it in. */
+struct conf_service *conf_service_add(struct wrapd_conf *c, const char *name);
+/* Parse "ADDR:PORT" / "[v6]:PORT" / "systemd" / "stdin" into *l. */
+int conf_parse_listen(const char *text, struct conf_listen *l, char **err);
+/* Parse "ADDR:PORT" / "unix:PATH" into the service's backend fields. */
+int conf_parse_backend(const char *text, struct conf_service *s, char **err);
+/* Cross-field checks shared by the file and quick mode. */
+int conf_validate(struct wrapd_conf *c, struct conf_errs *errs);
+
+#endif /* WRAPD_CONF_H */

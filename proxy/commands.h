@@ -1,0 +1,17 @@
+/*
+ * commands.h - the subcommands of the one `wrapd` executable.
+ *
+ * Each takes the arguments after its own name (argv[0] is the subcommand
+ * name) and returns the process exit status.
+ */
+#ifndef WRAPD_COMMANDS_H
+#define WRAPD_COMMANDS_H
+
+/* wrapd check: lint hosts.allow / hosts.deny (tcpdchk). 0 clean, 1 errors, 2 usage. */
+int cmd_check(int argc, char **argv);
+/* wrapd match: predict one decision (tcpdmatch). 0 ran, 2 usage. */
+int cmd_match(int argc, char **argv);
+/* wrapd [--config FILE | quick mode]: run the proxy. */
+int cmd_run(int argc, char **argv);
+
+#endif /* WRAPD_COMMANDS_H */

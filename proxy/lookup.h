@@ -1,0 +1,55 @@
+/*
+ * lookup.h - the asynchronous facts a rule can ask for: the verified host
+ * name of an address (reverse look-up, then forward confirmation) and the
+ * ident user of a TCP connection (RFC 1413).  Both run on a libuv loop, never
+ * block it, and always call back exactly once (unless cancelled), with
+ * ACL_UNKNOWN / ACL_PARANOID when the answer is not to be had in time.
+ */
+#ifndef WRAPD_LOOKUP_H
+#define WRAPD_LOOKUP_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+struct lookup_name;
+struct lookup_ident;
+
+/*
+ * name: the verified host name (<= ACL_STRING_MAX-1 bytes, NUL-terminated),
+ * or ACL_UNKNOWN, or ACL_PARANOID.  Valid only during the callback.
+ */
+typedef void (*lookup_name_cb)(void *arg, const char *name);
+typedef void (*lookup_ident_cb)(void *arg, const char *user);
+
+/*
+ * Start the double-reverse look-up of addr (an IPv4-mapped address is looked
+ * up as IPv4).  The callback runs on loop once the look-ups finish or
+ * timeout_ms passes.  Returns NULL only when out of memory.
+ */
+struct lookup_name *lookup_name_start(uv_loop_t *loop,
+    const struct sockaddr *addr, uint64_t timeout_ms, lookup_name_cb cb,
+    void *arg);
+/* Stop caring: the callback will not run; resources are freed later. */
+void lookup_name_cancel(struct lookup_name *l);
+
+/*
+ * Ask the ident server on the client's port 113, connecting from the local
+ * address of the accepted connection (port 0), with the query
+ * "<client port> , <local port>\r\n".  Reply bounded, deadline timeout_ms.
+ */
+struct lookup_ident *lookup_ident_start(uv_loop_t *loop,
+    const struct sockaddr *local, const struct sockaddr *client,
+    uint64_t timeout_ms, lookup_ident_cb cb, void *arg);
+void lookup_ident_cancel(struct lookup_ident *l);
+
+/*
+ * The RFC 1413 reply parser (pure, fuzzed): reply is what the server sent
+ * (not NUL-terminated).  On a well-formed USERID reply for the expected
+ * ports, copy the user (first word, truncated to usersz-1) and return 0;
+ * otherwise return -1.
+ */
+int ident_parse_reply(const char *reply, size_t len, unsigned client_port,
+    unsigned server_port, char *user, size_t usersz);
+
+#endif /* WRAPD_LOOKUP_H */
