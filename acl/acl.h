@@ -281,4 +281,16 @@ const char *acl_ruleset_path(const struct acl_ruleset *rs, enum acl_table t);
 /* Keyword name of an option kind ("spawn", ...). */
 const char *acl_opt_name(enum acl_opt_kind k);
 
+/*
+ * For `wrapd check --dns`: call cb for every host NAME pattern of the
+ * rules' client lists and daemon@host parts (plain names such as
+ * "mail.example.com": not .domain, not prefix., not wildcards, not
+ * keywords, not addresses), with where it is written.  /file contents are
+ * not included.
+ */
+void acl_ruleset_foreach_hostname(const struct acl_ruleset *rs,
+    void (*cb)(void *arg, const char *file, unsigned line, unsigned col,
+    const char *name),
+    void *arg);
+
 #endif /* WRAPD_ACL_H */

@@ -15,6 +15,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define CONF_DEFAULT_PATH  "/etc/wrapd/wrapd.yaml"
 #define CONF_DEFAULT_ALLOW "/etc/hosts.allow"
@@ -115,6 +116,8 @@ struct conf_errs {
 };
 
 void conf_errs_free(struct conf_errs *e);
+/* Print each error as "file:line:col: message" (fewer fields when 0). */
+void conf_errs_print(const struct conf_errs *e, FILE *fp);
 
 /* A conf with every default set and no services. */
 struct wrapd_conf *conf_new(void);
@@ -124,12 +127,27 @@ struct wrapd_conf *conf_load_mem(const char *name, const char *text,
     size_t len, struct conf_errs *errs);
 void conf_free(struct wrapd_conf *c);
 
-/* Quick mode: append a service with defaults; the caller fills it in. */
+/*
+ * Quick mode: append a service with defaults; the caller fills it in.
+ * The pointer is valid until the next conf_service_add() (the array grows).
+ * Everything a caller stores in the conf must come from malloc: conf_free()
+ * frees it.  NULL if the name is not [A-Za-z0-9._-]{1,64}.
+ */
 struct conf_service *conf_service_add(struct wrapd_conf *c, const char *name);
-/* Parse "ADDR:PORT" / "[v6]:PORT" / "systemd" / "stdin" into *l. */
+/*
+ * Parse "ADDR:PORT" / "[v6]:PORT" / "systemd" / "stdin" into *l (which owns
+ * malloc'd text and host afterwards).  0 on success; -1 and a malloc'd
+ * message in *err (if err is not NULL) on error, *l then holds nothing.
+ */
 int conf_parse_listen(const char *text, struct conf_listen *l, char **err);
 /* Parse "ADDR:PORT" / "unix:PATH" into the service's backend fields. */
 int conf_parse_backend(const char *text, struct conf_service *s, char **err);
+/* conf_parse_listen() and append to s->listen.  0 or -1 with *err. */
+int conf_service_add_listen(struct conf_service *s, const char *text,
+    char **err);
+/* Copy a NULL-terminated argv into s as its exec backend.  0 or -1, *err. */
+int conf_service_set_exec(struct conf_service *s, char *const argv[],
+    char **err);
 /* Cross-field checks shared by the file and quick mode. */
 int conf_validate(struct wrapd_conf *c, struct conf_errs *errs);
 

@@ -1,12 +1,827 @@
-/* cmd_match.c - placeholder until the subcommand lands. */
+/*
+ * cmd_match.c - `wrapd match`: predict the decision for one request, the way
+ * tcpdmatch(8) does, with the same rule engine the proxy uses.
+ *
+ * The output format is a contract used by external tests (see wrapd(8)):
+ * readable lines ending in exactly one `access: granted|denied|delegated`,
+ * or with --json one JSON object on one line.  Exit 0 whenever the
+ * prediction ran, whatever the verdict; 2 on usage errors.
+ *
+ * Like tcpdmatch this is a dry run: spawn, twist and aclexec commands are
+ * expanded and shown, never run; aclexec is assumed to exit 0.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
+#include "acl.h"
+#include "cli_json.h"
+#include "cli_resolve.h"
 #include "commands.h"
+
+/* Room for one expansion (libwrap's BUFSIZ) plus our NUL. */
+#define MATCH_EXPAND_BUF (ACL_EXPAND_MAX + 1)
+/* How much of a banner file `match` shows. */
+#define MATCH_BANNER_MAX 4096
+
+struct match_side {
+	const char *addr_text; /* as given, or NULL */
+	const char *name_opt;  /* --name / --server-name, or NULL */
+	char name[ACL_STRING_MAX]; /* the name in use, once known */
+	int resolved;          /* 1 once name[] is filled */
+};
+
+struct match_ctx {
+	struct acl_request req;
+	struct match_side client, server;
+	char daemon[ACL_STRING_MAX];
+	char user[ACL_STRING_MAX];
+	const char *user_opt;
+	int user_asked; /* the engine asked for the user at least once */
+	int lookups;    /* DNS look-ups made (for the output) */
+};
+
+static void
+match_usage(FILE *fp)
+{
+	fputs("usage: wrapd match [--allow FILE] [--deny FILE] [--name NAME] "
+	      "[--user USER]\n"
+	      "                   [--server ADDR] [--server-name NAME] "
+	      "[--server-port N]\n"
+	      "                   [--client-port N] [--expand TEMPLATE] "
+	      "[--json] [--]\n"
+	      "                   DAEMON CLIENT_ADDR\n",
+	    fp);
+}
+
+/* Copy with libwrap's truncation of request strings (STRING_LENGTH). */
+static void
+match_copy(char *dst, const char *src)
+{
+	size_t n = strlen(src);
+
+	if (n > ACL_STRING_MAX - 1)
+		n = ACL_STRING_MAX - 1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+static int
+match_parse_port(const char *s, int *port)
+{
+	char *end;
+	long v;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 0 || v > 65535)
+		return -1;
+	*port = (int)v;
+	return 0;
+}
+
+/* Address text: numeric IPv4/IPv6 (also ::ffff:a.b.c.d) or `unknown`. */
+static int
+match_parse_addr(const char *s, struct acl_addr *a)
+{
+	if (strcmp(s, ACL_UNKNOWN) == 0) {
+		memset(a, 0, sizeof(*a));
+		a->family = AF_UNSPEC;
+		return 0;
+	}
+	return acl_addr_parse(a, s);
+}
+
+/* Socket address of a parsed address, for the resolver. */
+static int
+match_sockaddr(const struct acl_addr *a, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (a->family == AF_INET) {
+		s4->sin_family = AF_INET;
+		memcpy(&s4->sin_addr, a->bytes, 4);
+		return 0;
+	}
+	if (a->family == AF_INET6) {
+		s6->sin6_family = AF_INET6;
+		memcpy(&s6->sin6_addr, a->bytes, 16);
+		return 0;
+	}
+	return -1;
+}
+
+/* The host name of one side: given, or looked up now (the slow path). */
+static const char *
+match_side_name(struct match_ctx *m, struct match_side *side,
+    const struct acl_endpoint *ep)
+{
+	struct sockaddr_storage ss;
+
+	if (side->resolved)
+		return side->name;
+	if (side->name_opt != NULL) {
+		match_copy(side->name, side->name_opt);
+	} else if (match_sockaddr(&ep->addr, &ss) == 0) {
+		m->lookups++;
+		cli_resolve_name((const struct sockaddr *)&ss, side->name,
+		    sizeof(side->name));
+	} else {
+		match_copy(side->name, ACL_UNKNOWN);
+	}
+	side->resolved = 1;
+	return side->name;
+}
+
+/* Answer one ACL_NEED_* question.  Returns -1 for an unknown status. */
+static int
+match_supply(struct match_ctx *m, int need)
+{
+	switch (need) {
+	case ACL_NEED_CLIENT_NAME:
+		m->req.client.name =
+		    match_side_name(m, &m->client, &m->req.client);
+		return 0;
+	case ACL_NEED_SERVER_NAME:
+		m->req.server.name =
+		    match_side_name(m, &m->server, &m->req.server);
+		return 0;
+	case ACL_NEED_USER:
+		/* No ident from a command line: the user is what was given. */
+		m->user_asked = 1;
+		match_copy(m->user,
+		    m->user_opt != NULL ? m->user_opt : ACL_UNKNOWN);
+		m->req.user = m->user;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/*
+ * Expand tmpl, answering the engine's questions.  Returns 0, or -1 with
+ * *why set when the expansion cannot be done.
+ */
+static int
+match_expand(struct match_ctx *m, const char *tmpl, char *out, size_t outsz,
+    const char **why)
+{
+	int rc, i;
+
+	/* Each fact is asked for at most once; 4 rounds are plenty. */
+	for (i = 0; i < 4; i++) {
+		rc = acl_expand(tmpl, &m->req, out, outsz);
+		if (rc == ACL_DONE)
+			return 0;
+		if (rc < 0) {
+			*why = errno == E2BIG
+			    ? "expansion longer than 8191 bytes (libwrap exits)"
+			    : "expansion failed";
+			return -1;
+		}
+		if (match_supply(m, rc) != 0)
+			break;
+	}
+	*why = "expansion did not converge";
+	return -1;
+}
+
+static int
+match_eval(struct match_ctx *m, const struct acl_ruleset *rs,
+    struct acl_decision *dec)
+{
+	enum acl_status st;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		st = acl_eval(rs, &m->req, ACL_TABLE_ALLOW, dec);
+		if (st == ACL_DONE)
+			return 0;
+		if (match_supply(m, (int)st) != 0)
+			return -1;
+	}
+	return -1;
+}
+
+static int
+match_opt_expands(enum acl_opt_kind k)
+{
+	return k == ACL_OPT_SPAWN || k == ACL_OPT_TWIST ||
+	    k == ACL_OPT_ACLEXEC || k == ACL_OPT_SETENV;
+}
+
+/* One option as it would run: its expansion or other details. */
+struct match_optview {
+	const struct acl_option *opt;
+	char *expanded;      /* for expanding options and banners, or NULL */
+	const char *err;     /* why it could not be expanded */
+	char banner_path[PATH_MAX];
+	int banner_state;    /* -1 no file, 0 n/a, 1 read */
+};
+
+/* Read and expand a banner file as libwrap's banners option would. */
+static void
+match_banner(struct match_ctx *m, struct match_optview *v)
+{
+	FILE *fp;
+	char line[MATCH_BANNER_MAX];
+	char *exp, *out;
+	size_t used = 0, n;
+	const char *why;
+
+	snprintf(v->banner_path, sizeof(v->banner_path), "%s/%s",
+	    v->opt->value != NULL ? v->opt->value : "",
+	    m->req.daemon != NULL ? m->req.daemon : ACL_UNKNOWN);
+	fp = fopen(v->banner_path, "r");
+	if (fp == NULL) {
+		v->banner_state = -1;
+		return;
+	}
+	v->banner_state = 1;
+	out = calloc(1, MATCH_BANNER_MAX + 1);
+	exp = malloc(MATCH_EXPAND_BUF);
+	if (out == NULL || exp == NULL) {
+		free(out);
+		free(exp);
+		fclose(fp);
+		v->err = "out of memory";
+		return;
+	}
+	while (used < MATCH_BANNER_MAX && fgets(line, sizeof(line), fp)) {
+		if (match_expand(m, line, exp, MATCH_EXPAND_BUF, &why) != 0) {
+			v->err = why;
+			break;
+		}
+		n = strlen(exp);
+		if (n > MATCH_BANNER_MAX - used)
+			n = MATCH_BANNER_MAX - used;
+		memcpy(out + used, exp, n);
+		used += n;
+	}
+	out[used] = '\0';
+	free(exp);
+	fclose(fp);
+	v->expanded = out;
+}
+
+static void
+match_view_options(struct match_ctx *m, const struct acl_rule *rule,
+    struct match_optview *views)
+{
+	size_t i;
+	char *buf;
+
+	for (i = 0; i < rule->nopts; i++) {
+		struct match_optview *v = &views[i];
+
+		memset(v, 0, sizeof(*v));
+		v->opt = &rule->opts[i];
+		if (v->opt->kind == ACL_OPT_BANNERS) {
+			match_banner(m, v);
+			continue;
+		}
+		if (!match_opt_expands(v->opt->kind) || v->opt->value == NULL)
+			continue;
+		buf = malloc(MATCH_EXPAND_BUF);
+		if (buf == NULL) {
+			v->err = "out of memory";
+			continue;
+		}
+		if (match_expand(m, v->opt->value, buf, MATCH_EXPAND_BUF,
+			&v->err) != 0) {
+			free(buf);
+			continue;
+		}
+		v->expanded = buf;
+	}
+}
+
+static const char *
+match_verdict_word(enum acl_verdict v, int json)
+{
+	switch (v) {
+	case ACL_GRANT:
+		return json ? "grant" : "granted";
+	case ACL_TWIST:
+		return json ? "twist" : "delegated";
+	case ACL_DENY:
+	default:
+		return json ? "deny" : "denied";
+	}
+}
+
+static const char *
+match_table_name(enum acl_table t)
+{
+	return t == ACL_TABLE_ALLOW ? "allow" : t == ACL_TABLE_DENY ? "deny"
+								    : NULL;
+}
+
+/* Print s on one line: control characters shown as \xHH. */
+static void
+match_text(FILE *fp, const char *s)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p != '\0'; p++) {
+		if (*p < 0x20 || *p == 0x7f)
+			fprintf(fp, "\\x%02x", *p);
+		else
+			fputc(*p, fp);
+	}
+}
+
+static void
+match_line(FILE *fp, const char *label, const char *s)
+{
+	fprintf(fp, "%-9s ", label);
+	match_text(fp, s);
+	fputc('\n', fp);
+}
+
+struct match_result {
+	struct acl_decision dec;
+	int eval_failed;
+	struct match_optview *views;
+	size_t nviews;
+	const char *expand_tmpl;
+	char *expand_out;
+	const char *expand_err;
+	char client_addr[64], server_addr[64];
+};
+
+/*
+ * The final verdict: the engine's decision, except that an expansion that
+ * libwrap could not do (over-long: it exits) ends the request too.
+ */
+static enum acl_verdict
+match_final(const struct match_result *r)
+{
+	size_t i;
+
+	if (r->eval_failed)
+		return ACL_DENY;
+	for (i = 0; i < r->nviews; i++)
+		if (r->views[i].err != NULL &&
+		    r->views[i].opt->kind != ACL_OPT_BANNERS)
+			return ACL_DENY;
+	return r->dec.verdict;
+}
+
+static void
+match_print_text(const struct match_ctx *m, const struct match_result *r,
+    FILE *fp)
+{
+	const struct acl_rule *rule = r->dec.rule;
+	char buf[64];
+	size_t i;
+
+	fprintf(fp, "client:   address  %s\n", r->client_addr);
+	if (m->client.resolved) {
+		fputs("client:   hostname ", fp);
+		match_text(fp, m->client.name);
+		fputc('\n', fp);
+	}
+	if (m->req.user != NULL) {
+		fputs("client:   username ", fp);
+		match_text(fp, m->req.user);
+		fputc('\n', fp);
+	}
+	if (m->req.client.port >= 0)
+		fprintf(fp, "client:   port     %d\n", m->req.client.port);
+	if (m->req.server.addr.family != AF_UNSPEC)
+		fprintf(fp, "server:   address  %s\n", r->server_addr);
+	if (m->server.resolved) {
+		fputs("server:   hostname ", fp);
+		match_text(fp, m->server.name);
+		fputc('\n', fp);
+	}
+	if (m->req.server.port >= 0)
+		fprintf(fp, "server:   port     %d\n", m->req.server.port);
+	fputs("server:   process  ", fp);
+	match_text(fp, m->req.daemon != NULL ? m->req.daemon : ACL_UNKNOWN);
+	fputc('\n', fp);
+	if (m->lookups > 0)
+		fprintf(fp, "lookups:  %d DNS look-up(s) made\n", m->lookups);
+
+	if (r->eval_failed) {
+		fputs("error:    evaluation did not complete\n", fp);
+	} else if (r->dec.table_error) {
+		fprintf(fp, "error:    %s table unusable at ",
+		    match_table_name(r->dec.table));
+		match_text(fp, r->dec.error_file != NULL ? r->dec.error_file
+							 : "?");
+		fprintf(fp, ":%u (libwrap stops reading the table there)\n",
+		    r->dec.error_line);
+	}
+	if (rule == NULL) {
+		if (!r->dec.table_error)
+			fputs("matched:  no rule matched\n", fp);
+	} else {
+		fprintf(fp, "matched:  %s table, ",
+		    match_table_name(r->dec.table));
+		match_text(fp, rule->file);
+		fprintf(fp, ":%u\n", rule->line);
+		match_line(fp, "rule:", rule->text);
+		for (i = 0; i < r->nviews; i++) {
+			const struct match_optview *v = &r->views[i];
+
+			fprintf(fp, "option:   %s", acl_opt_name(v->opt->kind));
+			if (v->opt->value != NULL) {
+				fputc(' ', fp);
+				match_text(fp, v->opt->value);
+			}
+			fputc('\n', fp);
+			if (v->opt->kind == ACL_OPT_BANNERS) {
+				fputs("banner:   ", fp);
+				match_text(fp, v->banner_path);
+				fputs(v->banner_state < 0 ? " (no such file)\n"
+							  : "\n",
+				    fp);
+			}
+			if (v->err != NULL)
+				fprintf(fp, "error:    %s: %s\n",
+				    acl_opt_name(v->opt->kind), v->err);
+			else if (v->expanded != NULL &&
+			    v->opt->kind != ACL_OPT_BANNERS)
+				match_line(fp, "command:", v->expanded);
+			if (v->opt->kind == ACL_OPT_ACLEXEC)
+				fputs("note:     aclexec not run (dry run); "
+				      "assuming exit status 0\n",
+				    fp);
+			else if (v->opt->kind == ACL_OPT_SPAWN ||
+			    v->opt->kind == ACL_OPT_TWIST)
+				fputs("note:     not run (dry run)\n", fp);
+		}
+		if (rule->opt_error != NULL) {
+			snprintf(buf, sizeof(buf), "%u", rule->opt_error_col);
+			fputs("error:    option error at ", fp);
+			match_text(fp, rule->file);
+			fprintf(fp, ":%u:%s: ", rule->line, buf);
+			match_text(fp, rule->opt_error);
+			fputs(" (libwrap denies)\n", fp);
+		}
+	}
+	if (r->expand_tmpl != NULL) {
+		if (r->expand_out != NULL)
+			match_line(fp, "expanded:", r->expand_out);
+		else
+			fprintf(fp, "error:    --expand: %s\n", r->expand_err);
+	}
+	fprintf(fp, "access:   %s\n", match_verdict_word(match_final(r), 0));
+}
+
+static void
+match_print_endpoint(FILE *fp, const char *addr, const struct match_side *s,
+    int port)
+{
+	fputc('{', fp);
+	cli_json_key(fp, "address");
+	cli_json_str(fp, addr);
+	fputc(',', fp);
+	cli_json_key(fp, "name");
+	cli_json_str(fp, s->resolved ? s->name : NULL);
+	fputc(',', fp);
+	cli_json_key(fp, "port");
+	if (port >= 0)
+		fprintf(fp, "%d", port);
+	else
+		fputs("null", fp);
+	fputc('}', fp);
+}
+
+static void
+match_print_json(const struct match_ctx *m, const struct match_result *r,
+    FILE *fp)
+{
+	const struct acl_rule *rule = r->dec.rule;
+	size_t i;
+
+	fputc('{', fp);
+	cli_json_key(fp, "verdict");
+	cli_json_str(fp, match_verdict_word(match_final(r), 1));
+	fputc(',', fp);
+	cli_json_key(fp, "table");
+	cli_json_str(fp, r->eval_failed ? NULL : match_table_name(r->dec.table));
+	fputc(',', fp);
+	cli_json_key(fp, "file");
+	cli_json_str(fp, rule != NULL ? rule->file : NULL);
+	fputc(',', fp);
+	cli_json_key(fp, "line");
+	if (rule != NULL)
+		fprintf(fp, "%u", rule->line);
+	else
+		fputs("null", fp);
+	fputc(',', fp);
+	cli_json_key(fp, "rule");
+	cli_json_str(fp, rule != NULL ? rule->text : NULL);
+	fputc(',', fp);
+	cli_json_key(fp, "daemon");
+	cli_json_str(fp, m->req.daemon != NULL ? m->req.daemon : ACL_UNKNOWN);
+	fputc(',', fp);
+	cli_json_key(fp, "client");
+	match_print_endpoint(fp,
+	    m->req.client.addr.family != AF_UNSPEC ? r->client_addr : NULL,
+	    &m->client, m->req.client.port);
+	fputc(',', fp);
+	cli_json_key(fp, "name");
+	cli_json_str(fp, m->client.resolved ? m->client.name : NULL);
+	fputc(',', fp);
+	cli_json_key(fp, "user");
+	cli_json_str(fp, m->req.user);
+	fputc(',', fp);
+	cli_json_key(fp, "server");
+	match_print_endpoint(fp,
+	    m->req.server.addr.family != AF_UNSPEC ? r->server_addr : NULL,
+	    &m->server, m->req.server.port);
+	fputc(',', fp);
+	cli_json_key(fp, "lookups");
+	fprintf(fp, "%d,", m->lookups);
+	cli_json_key(fp, "table_error");
+	fputs(!r->eval_failed && r->dec.table_error ? "true," : "false,", fp);
+	cli_json_key(fp, "error_file");
+	cli_json_str(fp, !r->eval_failed && r->dec.table_error
+		? r->dec.error_file
+		: NULL);
+	fputc(',', fp);
+	cli_json_key(fp, "error_line");
+	if (!r->eval_failed && r->dec.table_error)
+		fprintf(fp, "%u,", r->dec.error_line);
+	else
+		fputs("null,", fp);
+	cli_json_key(fp, "option_error");
+	cli_json_str(fp, rule != NULL ? rule->opt_error : NULL);
+	fputc(',', fp);
+	cli_json_key(fp, "option_error_col");
+	if (rule != NULL && rule->opt_error != NULL)
+		fprintf(fp, "%u,", rule->opt_error_col);
+	else
+		fputs("null,", fp);
+	cli_json_key(fp, "options");
+	fputc('[', fp);
+	for (i = 0; i < r->nviews; i++) {
+		const struct match_optview *v = &r->views[i];
+
+		if (i > 0)
+			fputc(',', fp);
+		fputc('{', fp);
+		cli_json_key(fp, "name");
+		cli_json_str(fp, acl_opt_name(v->opt->kind));
+		fputc(',', fp);
+		cli_json_key(fp, "value");
+		cli_json_str(fp, v->opt->value);
+		if (v->expanded != NULL) {
+			fputc(',', fp);
+			cli_json_key(fp, "expanded");
+			cli_json_str(fp, v->expanded);
+		}
+		if (v->opt->kind == ACL_OPT_BANNERS) {
+			fputc(',', fp);
+			cli_json_key(fp, "file");
+			cli_json_str(fp, v->banner_path);
+			fputc(',', fp);
+			cli_json_key(fp, "exists");
+			fputs(v->banner_state > 0 ? "true" : "false", fp);
+		}
+		if (v->err != NULL) {
+			fputc(',', fp);
+			cli_json_key(fp, "error");
+			cli_json_str(fp, v->err);
+		}
+		if (v->opt->kind == ACL_OPT_SPAWN ||
+		    v->opt->kind == ACL_OPT_TWIST ||
+		    v->opt->kind == ACL_OPT_ACLEXEC) {
+			fputc(',', fp);
+			cli_json_key(fp, "run");
+			fputs("false", fp);
+		}
+		fputc('}', fp);
+	}
+	fputc(']', fp);
+	if (r->expand_tmpl != NULL) {
+		fputc(',', fp);
+		cli_json_key(fp, "expanded");
+		cli_json_str(fp, r->expand_out);
+		if (r->expand_out == NULL) {
+			fputc(',', fp);
+			cli_json_key(fp, "expand_error");
+			cli_json_str(fp, r->expand_err);
+		}
+	}
+	fputs("}\n", fp);
+}
+
+static void
+match_print_diags(const struct acl_diags *d)
+{
+	size_t i;
+
+	for (i = 0; i < d->n; i++) {
+		const struct acl_diag *g = &d->v[i];
+
+		fprintf(stderr, "%s:%u:%u: %s: ", g->file != NULL ? g->file : "",
+		    g->line, g->col,
+		    g->severity == ACL_SEV_ERROR ? "error" : "warning");
+		match_text(stderr, g->msg != NULL ? g->msg : "");
+		fputc('\n', stderr);
+	}
+}
 
 int
 cmd_match(int argc, char **argv)
 {
-	(void)argc;
-	fprintf(stderr, "%s: not implemented yet\n", argv[0]);
-	return 2;
+	enum {
+		OPT_ALLOW = 256,
+		OPT_DENY,
+		OPT_NAME,
+		OPT_USER,
+		OPT_SERVER,
+		OPT_SERVER_NAME,
+		OPT_SERVER_PORT,
+		OPT_CLIENT_PORT,
+		OPT_EXPAND,
+		OPT_JSON,
+		OPT_HELP,
+	};
+	static const struct option longopts[] = {
+		{"allow", required_argument, NULL, OPT_ALLOW},
+		{"deny", required_argument, NULL, OPT_DENY},
+		{"name", required_argument, NULL, OPT_NAME},
+		{"user", required_argument, NULL, OPT_USER},
+		{"server", required_argument, NULL, OPT_SERVER},
+		{"server-name", required_argument, NULL, OPT_SERVER_NAME},
+		{"server-port", required_argument, NULL, OPT_SERVER_PORT},
+		{"client-port", required_argument, NULL, OPT_CLIENT_PORT},
+		{"expand", required_argument, NULL, OPT_EXPAND},
+		{"json", no_argument, NULL, OPT_JSON},
+		{"help", no_argument, NULL, OPT_HELP},
+		{NULL, 0, NULL, 0},
+	};
+	struct acl_load_opts lo;
+	struct acl_diags diags;
+	struct acl_ruleset *rs;
+	struct match_ctx m;
+	struct match_result r;
+	int c, json = 0;
+	size_t i;
+
+	memset(&lo, 0, sizeof(lo));
+	memset(&m, 0, sizeof(m));
+	memset(&r, 0, sizeof(r));
+	memset(&diags, 0, sizeof(diags));
+	acl_request_init(&m.req);
+	m.req.pid = (long)getpid();
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_ALLOW:
+			lo.allow_path = optarg;
+			break;
+		case OPT_DENY:
+			lo.deny_path = optarg;
+			break;
+		case OPT_NAME:
+			m.client.name_opt = optarg;
+			break;
+		case OPT_USER:
+			m.user_opt = optarg;
+			break;
+		case OPT_SERVER:
+			m.server.addr_text = optarg;
+			if (match_parse_addr(optarg, &m.req.server.addr) != 0) {
+				fprintf(stderr,
+				    "wrapd match: bad server address: %s\n",
+				    optarg);
+				return 2;
+			}
+			break;
+		case OPT_SERVER_NAME:
+			m.server.name_opt = optarg;
+			break;
+		case OPT_SERVER_PORT:
+			if (match_parse_port(optarg, &m.req.server.port) != 0) {
+				fprintf(stderr,
+				    "wrapd match: bad server port: %s\n",
+				    optarg);
+				return 2;
+			}
+			break;
+		case OPT_CLIENT_PORT:
+			if (match_parse_port(optarg, &m.req.client.port) != 0) {
+				fprintf(stderr,
+				    "wrapd match: bad client port: %s\n",
+				    optarg);
+				return 2;
+			}
+			break;
+		case OPT_EXPAND:
+			r.expand_tmpl = optarg;
+			break;
+		case OPT_JSON:
+			json = 1;
+			break;
+		case OPT_HELP:
+			match_usage(stdout);
+			return 0;
+		default:
+			if (optopt != 0 && optopt < 256)
+				fprintf(stderr, "wrapd match: bad option -%c\n",
+				    optopt);
+			else
+				fprintf(stderr, "wrapd match: bad option %s\n",
+				    argv[optind - 1]);
+			match_usage(stderr);
+			return 2;
+		}
+	}
+	if (argc - optind != 2) {
+		fprintf(stderr, "wrapd match: %s\n",
+		    argc - optind < 2 ? "DAEMON and CLIENT_ADDR are required"
+				      : "too many arguments");
+		match_usage(stderr);
+		return 2;
+	}
+	if (match_parse_addr(argv[optind + 1], &m.req.client.addr) != 0) {
+		fprintf(stderr, "wrapd match: bad client address: %s\n",
+		    argv[optind + 1]);
+		return 2;
+	}
+	match_copy(m.daemon, argv[optind]);
+	m.req.daemon = m.daemon;
+	m.client.addr_text = argv[optind + 1];
+	/*
+	 * Given facts are set up front, as tcpdmatch does; only missing ones
+	 * are looked up, and only when a rule asks.
+	 */
+	if (m.client.name_opt != NULL)
+		match_supply(&m, ACL_NEED_CLIENT_NAME);
+	if (m.server.name_opt != NULL)
+		match_supply(&m, ACL_NEED_SERVER_NAME);
+	if (m.user_opt != NULL)
+		match_supply(&m, ACL_NEED_USER);
+	if (m.req.client.addr.family != AF_UNSPEC)
+		acl_addr_format(&m.req.client.addr, r.client_addr,
+		    sizeof(r.client_addr));
+	else
+		snprintf(r.client_addr, sizeof(r.client_addr), "%s",
+		    ACL_UNKNOWN);
+	if (m.req.server.addr.family != AF_UNSPEC)
+		acl_addr_format(&m.req.server.addr, r.server_addr,
+		    sizeof(r.server_addr));
+	else
+		snprintf(r.server_addr, sizeof(r.server_addr), "%s",
+		    ACL_UNKNOWN);
+
+	rs = acl_ruleset_load(&lo, &diags);
+	if (rs == NULL) {
+		fprintf(stderr, "wrapd match: out of memory\n");
+		acl_diags_free(&diags);
+		return 1;
+	}
+	match_print_diags(&diags);
+	acl_diags_free(&diags);
+
+	r.eval_failed = match_eval(&m, rs, &r.dec) != 0;
+	if (!r.eval_failed && r.dec.rule != NULL && r.dec.rule->nopts > 0) {
+		r.views = calloc(r.dec.rule->nopts, sizeof(*r.views));
+		if (r.views != NULL) {
+			r.nviews = r.dec.rule->nopts;
+			match_view_options(&m, r.dec.rule, r.views);
+		}
+	}
+	if (r.expand_tmpl != NULL) {
+		r.expand_out = malloc(MATCH_EXPAND_BUF);
+		if (r.expand_out == NULL) {
+			r.expand_err = "out of memory";
+		} else if (match_expand(&m, r.expand_tmpl, r.expand_out,
+			       MATCH_EXPAND_BUF, &r.expand_err) != 0) {
+			free(r.expand_out);
+			r.expand_out = NULL;
+		}
+	}
+
+	if (json)
+		match_print_json(&m, &r, stdout);
+	else
+		match_print_text(&m, &r, stdout);
+	fflush(stdout);
+
+	for (i = 0; i < r.nviews; i++)
+		free(r.views[i].expanded);
+	free(r.views);
+	free(r.expand_out);
+	acl_ruleset_unref(rs);
+	return 0;
 }

@@ -1,12 +1,509 @@
-/* cmd_run.c - placeholder until the subcommand lands. */
+/*
+ * cmd_run.c - `wrapd [options]`: parse the command line, build the
+ * configuration (a YAML file, or quick mode from the flags alone), and run
+ * the proxy (server.c).
+ *
+ * Exit status: 0 after a clean stop (SIGTERM/SIGINT, or the end of an
+ * inetd/Accept=yes connection), 1 for configuration or startup errors
+ * (each printed as file:line:col: message), 2 for usage errors.
+ */
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "commands.h"
+#include "conf.h"
+#include "log.h"
+#include "lookup.h"
+#include "server.h"
+
+#define RUN_DRAIN_MS 10000
+
+struct run_args {
+	const char *config;
+	const char **listen;
+	size_t nlisten;
+	const char *backend;
+	char **exec_argv; /* after "--" */
+	const char *daemon;
+	const char *allow, *deny;
+	const char *user;
+	const char *log_format;
+	const char *syslog_facility;
+	bool no_syslog, no_stderr;
+	long workers;
+	uint64_t connect_ms, idle_ms, lookup_ms;
+	bool has_connect, has_idle, has_lookup;
+	long max_conns;
+	int verbose;
+};
+
+static void
+run_usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: wrapd [--config FILE] [options]\n"
+	    "       wrapd --listen ADDR:PORT|systemd|stdin [--listen ...]\n"
+	    "             (--backend ADDR:PORT|unix:PATH | -- PROGRAM [ARGS...])\n"
+	    "             [--daemon NAME] [--allow FILE] [--deny FILE] [options]\n"
+	    "       wrapd check ...    lint hosts.allow/hosts.deny (see wrapd check --help)\n"
+	    "       wrapd match ...    predict a decision (see wrapd match --help)\n"
+	    "\n"
+	    "Runs in the foreground, deciding every connection with hosts.allow and\n"
+	    "hosts.deny (libwrap semantics) and handing the granted ones to the\n"
+	    "backend: a TCP or UNIX socket, or a program run per connection with the\n"
+	    "socket as its stdin/stdout/stderr (inetd nowait).\n"
+	    "\n"
+	    "Configuration file mode:\n"
+	    "  -c, --config FILE      YAML configuration (default " CONF_DEFAULT_PATH ")\n"
+	    "\n"
+	    "Quick mode (no file; one service):\n"
+	    "  -l, --listen SPEC      ADDR:PORT, [V6ADDR]:PORT ([::]:PORT is dual-stack),\n"
+	    "                         systemd (LISTEN_FDS) or stdin (inetd); repeatable\n"
+	    "  -b, --backend SPEC     ADDR:PORT or unix:PATH (unix:@NAME: abstract)\n"
+	    "  -- PROGRAM ARGS...     instead of --backend: run PROGRAM (absolute path)\n"
+	    "                         per connection\n"
+	    "  -d, --daemon NAME      daemon name the rules match (default: the program's\n"
+	    "                         base name with --, else \"wrapd\")\n"
+	    "      --allow FILE       allow table (default " CONF_DEFAULT_ALLOW ")\n"
+	    "      --deny FILE        deny table (default " CONF_DEFAULT_DENY ")\n"
+	    "      --connect-timeout DURATION   backend connect (default 5s)\n"
+	    "      --idle-timeout DURATION      no bytes either way (default 600s; 0 = none)\n"
+	    "      --lookup-timeout DURATION    DNS + ident, per connection (default 5s)\n"
+	    "      --max-connections N          per service (default 512)\n"
+	    "\n"
+	    "Both modes:\n"
+	    "  -u, --user USER        drop privileges to USER after binding\n"
+	    "  -w, --workers N        event loops (default: conf, 0 = one per CPU)\n"
+	    "      --drain-timeout DURATION     on SIGTERM, wait this long for\n"
+	    "                         connections to finish (default 10s)\n"
+	    "      --log-format text|json       per-connection log lines\n"
+	    "      --syslog FACILITY  log to syslog with FACILITY (default daemon)\n"
+	    "      --no-syslog        do not log to syslog\n"
+	    "      --no-stderr        do not log to standard error\n"
+	    "  -v, --verbose          debug logging\n"
+	    "  -h, --help             this text\n"
+	    "  -V, --version          print the version\n"
+	    "\n"
+	    "DURATION: a number with an optional unit: ms, s (default), m, h.\n"
+	    "Signals: SIGHUP reloads the configuration and rules (the old ones stay\n"
+	    "if the new ones have errors); SIGTERM/SIGINT drain and exit 0.\n");
+}
+
+/* "250ms", "5", "5s", "2m", "1h" -> milliseconds. */
+static int
+run_duration(const char *s, uint64_t *ms)
+{
+	char *end;
+	unsigned long long v;
+	uint64_t mul = 1000;
+
+	errno = 0;
+	if (*s < '0' || *s > '9')
+		return -1;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	if (strcmp(end, "ms") == 0)
+		mul = 1;
+	else if (*end == '\0' || strcmp(end, "s") == 0)
+		mul = 1000;
+	else if (strcmp(end, "m") == 0)
+		mul = 60000;
+	else if (strcmp(end, "h") == 0)
+		mul = 3600000;
+	else
+		return -1;
+	if (v > UINT64_MAX / mul / 2)
+		return -1;
+	*ms = (uint64_t)v * mul;
+	return 0;
+}
+
+static int
+run_number(const char *s, long lo, long hi, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *s == '\0' || *end != '\0' || v < lo || v > hi)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+enum {
+	OPT_ALLOW = 256,
+	OPT_DENY,
+	OPT_LOG_FORMAT,
+	OPT_SYSLOG,
+	OPT_NO_SYSLOG,
+	OPT_NO_STDERR,
+	OPT_DRAIN,
+	OPT_CONNECT,
+	OPT_IDLE,
+	OPT_LOOKUP,
+	OPT_MAXCONN,
+};
+
+static const struct option run_longopts[] = {
+	{ "config", required_argument, NULL, 'c' },
+	{ "listen", required_argument, NULL, 'l' },
+	{ "backend", required_argument, NULL, 'b' },
+	{ "daemon", required_argument, NULL, 'd' },
+	{ "allow", required_argument, NULL, OPT_ALLOW },
+	{ "deny", required_argument, NULL, OPT_DENY },
+	{ "user", required_argument, NULL, 'u' },
+	{ "workers", required_argument, NULL, 'w' },
+	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
+	{ "syslog", required_argument, NULL, OPT_SYSLOG },
+	{ "no-syslog", no_argument, NULL, OPT_NO_SYSLOG },
+	{ "no-stderr", no_argument, NULL, OPT_NO_STDERR },
+	{ "drain-timeout", required_argument, NULL, OPT_DRAIN },
+	{ "connect-timeout", required_argument, NULL, OPT_CONNECT },
+	{ "idle-timeout", required_argument, NULL, OPT_IDLE },
+	{ "lookup-timeout", required_argument, NULL, OPT_LOOKUP },
+	{ "max-connections", required_argument, NULL, OPT_MAXCONN },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int
+run_usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "wrapd: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry 'wrapd --help'.\n");
+	return 2;
+}
+
+/* Flags that apply in both modes override the file / the defaults. */
+static void
+run_apply_common(const struct run_args *a, struct wrapd_conf *c)
+{
+	if (a->user != NULL) {
+		free(c->user);
+		c->user = strdup(a->user);
+	}
+	if (a->syslog_facility != NULL) {
+		free(c->syslog_facility);
+		c->syslog_facility = strdup(a->syslog_facility);
+	}
+	if (a->no_syslog) {
+		free(c->syslog_facility);
+		c->syslog_facility = NULL;
+	}
+	if (a->no_stderr)
+		c->log_stderr = false;
+	if (a->log_format != NULL)
+		c->log_format = strcmp(a->log_format, "json") == 0 ?
+		    CONF_LOG_JSON :
+		    CONF_LOG_TEXT;
+	if (a->workers >= 0)
+		c->workers = (unsigned)a->workers;
+}
+
+static struct wrapd_conf *
+run_quick_conf(const struct run_args *a, struct conf_errs *errs)
+{
+	struct wrapd_conf *c;
+	struct conf_service *s;
+	const char *name = a->daemon, *slash;
+	char *err = NULL;
+	size_t i;
+
+	if (name == NULL && a->exec_argv != NULL) {
+		slash = strrchr(a->exec_argv[0], '/');
+		name = slash != NULL ? slash + 1 : a->exec_argv[0];
+	}
+	if (name == NULL)
+		name = "wrapd";
+	if ((c = conf_new()) == NULL)
+		goto oom;
+	if (a->allow != NULL) {
+		free(c->allow_path);
+		c->allow_path = strdup(a->allow);
+	}
+	if (a->deny != NULL) {
+		free(c->deny_path);
+		c->deny_path = strdup(a->deny);
+	}
+	if ((s = conf_service_add(c, name)) == NULL) {
+		fprintf(stderr, "wrapd: --daemon %s: a name is 1 to 64 of "
+				"A-Z a-z 0-9 . _ -\n", name);
+		conf_free(c);
+		return NULL;
+	}
+	for (i = 0; i < a->nlisten; i++)
+		if (conf_service_add_listen(s, a->listen[i], &err) < 0)
+			goto bad;
+	if (a->backend != NULL && conf_parse_backend(a->backend, s, &err) < 0)
+		goto bad;
+	if (a->exec_argv != NULL &&
+	    conf_service_set_exec(s, a->exec_argv, &err) < 0)
+		goto bad;
+	if (a->has_connect)
+		s->connect_timeout_ms = a->connect_ms;
+	if (a->has_idle)
+		s->idle_timeout_ms = a->idle_ms;
+	if (a->has_lookup)
+		s->lookup_timeout_ms = a->lookup_ms;
+	if (a->max_conns > 0)
+		s->max_connections = (unsigned)a->max_conns;
+	run_apply_common(a, c);
+	if (conf_validate(c, errs) != 0) {
+		conf_free(c);
+		return NULL;
+	}
+	return c;
+bad:
+	fprintf(stderr, "wrapd: %s\n", err != NULL ? err : "bad argument");
+	free(err);
+	conf_free(c);
+	return NULL;
+oom:
+	fprintf(stderr, "wrapd: out of memory\n");
+	return NULL;
+}
+
+/* server_conf_fn: build the conf at startup and on every reload. */
+static struct wrapd_conf *
+run_make_conf(void *arg, bool reload)
+{
+	const struct run_args *a = arg;
+	struct conf_errs errs = { 0 };
+	struct wrapd_conf *c;
+	size_t i;
+
+	if (a->config != NULL) {
+		c = conf_load_file(a->config, &errs);
+		if (c != NULL)
+			run_apply_common(a, c);
+	} else
+		c = run_quick_conf(a, &errs);
+	if (c == NULL) {
+		if (!reload)
+			conf_errs_print(&errs, stderr);
+		else
+			for (i = 0; i < errs.n; i++)
+				log_errx("%s:%u:%u: %s",
+				    errs.v[i].file ? errs.v[i].file : "wrapd",
+				    errs.v[i].line, errs.v[i].col,
+				    errs.v[i].msg);
+	}
+	conf_errs_free(&errs);
+	return c;
+}
 
 int
 cmd_run(int argc, char **argv)
 {
-	(void)argc;
-	fprintf(stderr, "%s: not implemented yet\n", argv[0]);
-	return 2;
+	struct run_args a;
+	struct server_opts o;
+	struct wrapd_conf *probe;
+	uint64_t drain_ms = RUN_DRAIN_MS;
+	int ch, rc, i, dashdash = -1;
+	bool to_stderr, quick;
+
+	memset(&a, 0, sizeof(a));
+	a.workers = -1;
+	/* "--" ends wrapd's options; what follows is the program to run. */
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--") == 0) {
+			dashdash = i;
+			break;
+		}
+	if (dashdash > 0) {
+		a.exec_argv = argv + dashdash + 1;
+		argv[dashdash] = NULL;
+		argc = dashdash;
+		if (a.exec_argv[0] == NULL)
+			return run_usage_error("%s", "-- needs a program");
+	}
+	if ((a.listen = calloc((size_t)argc + 1, sizeof(char *))) == NULL)
+		return 1;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "+c:l:b:d:u:w:vhV", run_longopts,
+	    NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			a.config = optarg;
+			break;
+		case 'l':
+			a.listen[a.nlisten++] = optarg;
+			break;
+		case 'b':
+			a.backend = optarg;
+			break;
+		case 'd':
+			a.daemon = optarg;
+			break;
+		case OPT_ALLOW:
+			a.allow = optarg;
+			break;
+		case OPT_DENY:
+			a.deny = optarg;
+			break;
+		case 'u':
+			a.user = optarg;
+			break;
+		case 'w':
+			if (run_number(optarg, 0, 256, &a.workers) < 0)
+				rc = run_usage_error("--workers %s: not a "
+						     "number 0..256", optarg);
+			else
+				break;
+			goto out;
+		case OPT_LOG_FORMAT:
+			if (strcmp(optarg, "text") != 0 &&
+			    strcmp(optarg, "json") != 0) {
+				rc = run_usage_error("--log-format %s: text "
+						     "or json", optarg);
+				goto out;
+			}
+			a.log_format = optarg;
+			break;
+		case OPT_SYSLOG:
+			if (log_facility_parse(optarg) < 0) {
+				rc = run_usage_error("--syslog %s: not a "
+						     "syslog facility", optarg);
+				goto out;
+			}
+			a.syslog_facility = optarg;
+			break;
+		case OPT_NO_SYSLOG:
+			a.no_syslog = true;
+			break;
+		case OPT_NO_STDERR:
+			a.no_stderr = true;
+			break;
+		case OPT_DRAIN:
+		case OPT_CONNECT:
+		case OPT_IDLE:
+		case OPT_LOOKUP: {
+			uint64_t ms;
+
+			if (run_duration(optarg, &ms) < 0) {
+				rc = run_usage_error("%s: not a duration "
+						     "(e.g. 5s, 250ms)", optarg);
+				goto out;
+			}
+			if (ch == OPT_DRAIN)
+				drain_ms = ms;
+			else if (ch == OPT_CONNECT)
+				a.connect_ms = ms, a.has_connect = true;
+			else if (ch == OPT_IDLE)
+				a.idle_ms = ms, a.has_idle = true;
+			else
+				a.lookup_ms = ms, a.has_lookup = true;
+			break;
+		}
+		case OPT_MAXCONN:
+			if (run_number(optarg, 1, 1000000, &a.max_conns) < 0) {
+				rc = run_usage_error("--max-connections %s: "
+						     "not a number 1..1000000",
+				    optarg);
+				goto out;
+			}
+			break;
+		case 'v':
+			a.verbose++;
+			break;
+		case 'h':
+			run_usage(stdout);
+			rc = 0;
+			goto out;
+		case 'V':
+			printf("wrapd %s\n", WRAPD_VERSION);
+			rc = 0;
+			goto out;
+		default:
+			rc = run_usage_error("%s", "bad option");
+			goto out;
+		}
+	}
+	if (optind < argc) {
+		rc = run_usage_error("unexpected argument: %s", argv[optind]);
+		goto out;
+	}
+	quick = a.nlisten > 0 || a.backend != NULL || a.exec_argv != NULL;
+	if (quick && a.config != NULL) {
+		rc = run_usage_error("%s", "--config and --listen/--backend/-- "
+					   "do not mix");
+		goto out;
+	}
+	if (!quick && (a.daemon || a.allow || a.deny || a.has_connect ||
+	    a.has_idle || a.has_lookup || a.max_conns)) {
+		rc = run_usage_error("%s", "--daemon, --allow, --deny and the "
+					   "timeouts need quick mode "
+					   "(--listen)");
+		goto out;
+	}
+	if (quick && a.nlisten == 0) {
+		rc = run_usage_error("%s", "quick mode needs --listen");
+		goto out;
+	}
+	if (quick && (a.backend != NULL) == (a.exec_argv != NULL)) {
+		rc = run_usage_error("%s", "quick mode needs exactly one of "
+					   "--backend or -- PROGRAM");
+		goto out;
+	}
+	if (!quick && a.config == NULL)
+		a.config = CONF_DEFAULT_PATH;
+
+	/* DNS look-ups run on the threadpool: size it before first use. */
+	(void)lookup_init_threadpool(0);
+
+	/*
+	 * Logging needs the conf (facility, format) and the conf parser
+	 * reports to stderr, so: build once to configure the log, then let
+	 * the server build its own copy (the same function reloads use).
+	 */
+	if ((probe = run_make_conf(&a, false)) == NULL) {
+		rc = 1;
+		goto out;
+	}
+	to_stderr = probe->log_stderr;
+	/*
+	 * inetd nowait hands the connection over as fd 0, 1 and 2: a log
+	 * line on stderr would go to the client.
+	 */
+	{
+		int type = 0;
+		socklen_t len = sizeof(type);
+
+		if (getsockopt(STDERR_FILENO, SOL_SOCKET, SO_TYPE, &type,
+		    &len) == 0)
+			to_stderr = false;
+	}
+	if (log_setup(to_stderr, probe->syslog_facility,
+	    probe->log_format == CONF_LOG_JSON,
+	    a.verbose ? LOG_DEBUG : LOG_INFO) < 0) {
+		fprintf(stderr, "wrapd: unknown syslog facility %s\n",
+		    probe->syslog_facility);
+		conf_free(probe);
+		rc = 1;
+		goto out;
+	}
+	conf_free(probe);
+
+	memset(&o, 0, sizeof(o));
+	o.config_path = a.config;
+	o.make_conf = run_make_conf;
+	o.make_arg = &a;
+	o.workers_override = 0;
+	o.drain_ms = drain_ms;
+	o.verbose = a.verbose > 0;
+	rc = server_run(&o);
+out:
+	free(a.listen);
+	return rc;
 }

@@ -44,6 +44,24 @@ struct lookup_ident *lookup_ident_start(uv_loop_t *loop,
 void lookup_ident_cancel(struct lookup_ident *l);
 
 /*
+ * As lookup_ident_start(), but asking port `port` instead of 113: for tests,
+ * which run their own ident servers on loopback.
+ */
+struct lookup_ident *lookup_ident_start_port(uv_loop_t *loop,
+    const struct sockaddr *local, const struct sockaddr *client,
+    unsigned port, uint64_t timeout_ms, lookup_ident_cb cb, void *arg);
+
+/*
+ * Name look-ups run on libuv's threadpool (4 threads by default), where one
+ * client's slow resolver would hold up every look-up queued behind it.
+ * Call this first thing in main, before anything uses the threadpool: it
+ * sets UV_THREADPOOL_SIZE to size (0: LOOKUP_THREADPOOL_SIZE) unless the
+ * environment already sets it, and returns the size in effect.
+ */
+#define LOOKUP_THREADPOOL_SIZE 64
+unsigned lookup_init_threadpool(unsigned size);
+
+/*
  * The RFC 1413 reply parser (pure, fuzzed): reply is what the server sent
  * (not NUL-terminated).  On a well-formed USERID reply for the expected
  * ports, copy the user (first word, truncated to usersz-1) and return 0;

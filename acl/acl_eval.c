@@ -1,0 +1,390 @@
+/*
+ * acl_eval.c - deciding a request: allow table, then deny table, first
+ * match, as libwrap's hosts_access() does, on the compiled rules.
+ *
+ * Evaluation is a pure function of the rule set and the request.  When a
+ * pattern needs a fact the request does not have yet (a host name, the
+ * ident user), the scan stops and says which; the caller finds it and
+ * starts again from the top, which takes the same path up to that point.
+ */
+#include <netdb.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "acl_int.h"
+
+enum acl_m {
+	ACL_M_NO,
+	ACL_M_YES,
+	ACL_M_NEED_CLIENT,
+	ACL_M_NEED_SERVER,
+	ACL_M_NEED_USER,
+};
+
+struct acl_side {
+	const struct acl_endpoint *ep;
+	char addr[64];     /* numeric text, or "unknown" */
+	const char *name;  /* NULL: not looked up yet */
+	char namebuf[ACL_STRING_MAX];
+	enum acl_m need;   /* what to ask for when name is NULL */
+};
+
+struct acl_evalctx {
+	const struct acl_ruleset *rs;
+	const struct acl_request *req;
+	struct acl_side client, server;
+	char daemon[ACL_STRING_MAX];
+	const char *user;
+	char userbuf[ACL_STRING_MAX];
+};
+
+/* libwrap keeps request strings in 128-byte fields. */
+static const char *
+acl_trunc(char *buf, const char *s)
+{
+	snprintf(buf, ACL_STRING_MAX, "%s", s);
+	return buf;
+}
+
+static void
+acl_side_init(struct acl_side *sd, const struct acl_endpoint *ep,
+    enum acl_m need)
+{
+	sd->ep = ep;
+	sd->need = need;
+	acl_addr_format(&ep->addr, sd->addr, sizeof sd->addr);
+	if (ep->name != NULL)
+		sd->name = acl_trunc(sd->namebuf, ep->name);
+	else if (ep->addr.family != AF_INET && ep->addr.family != AF_INET6)
+		sd->name = ACL_UNKNOWN; /* nothing to look up */
+	else
+		sd->name = NULL;
+}
+
+static void
+acl_ctx_init(struct acl_evalctx *c, const struct acl_ruleset *rs,
+    const struct acl_request *req)
+{
+	c->rs = rs;
+	c->req = req;
+	acl_side_init(&c->client, &req->client, ACL_M_NEED_CLIENT);
+	acl_side_init(&c->server, &req->server, ACL_M_NEED_SERVER);
+	acl_trunc(c->daemon, req->daemon != NULL ? req->daemon : ACL_UNKNOWN);
+	c->user = req->user != NULL ? acl_trunc(c->userbuf, req->user) : NULL;
+}
+
+static bool
+acl_name_known(const char *n)
+{
+	return strcasecmp(n, ACL_UNKNOWN) != 0 &&
+	    strcasecmp(n, ACL_PARANOID) != 0;
+}
+
+static enum acl_m acl_set_match(const struct acl_evalctx *c,
+    const struct acl_hostset *set, const struct acl_side *sd);
+
+static enum acl_m
+acl_host_match(const struct acl_evalctx *c, const struct acl_hostpat *hp,
+    const struct acl_side *sd)
+{
+	const struct acl_addr *a = &sd->ep->addr;
+	uint32_t v;
+	unsigned i, p;
+
+	switch (hp->kind) {
+	case ACL_HP_NEVER:
+		return ACL_M_NO;
+	case ACL_HP_NETGROUP:
+		if (sd->name == NULL)
+			return sd->need;
+		return innetgr(hp->group, sd->name, NULL, c->rs->nis_domain) ?
+		    ACL_M_YES : ACL_M_NO;
+	case ACL_HP_FILE:
+		return acl_set_match(c, hp->set, sd);
+	case ACL_HP_KNOWN:
+		if (sd->name == NULL)
+			return sd->need;
+		return a->family != AF_UNSPEC && acl_name_known(sd->name) ?
+		    ACL_M_YES : ACL_M_NO;
+	case ACL_HP_LOCAL:
+		if (sd->name == NULL)
+			return sd->need;
+		return strchr(sd->name, '.') == NULL &&
+		    acl_name_known(sd->name) ? ACL_M_YES : ACL_M_NO;
+	case ACL_HP_NET4:
+		if (a->family != AF_INET)
+			return ACL_M_NO;
+		v = (uint32_t)a->bytes[0] << 24 | (uint32_t)a->bytes[1] << 16 |
+		    (uint32_t)a->bytes[2] << 8 | a->bytes[3];
+		/* libwrap cannot parse 255.255.255.255 (INADDR_NONE). */
+		if (v == 0xffffffffu)
+			return ACL_M_NO;
+		return (v & hp->mask4) == hp->net4 ? ACL_M_YES : ACL_M_NO;
+	case ACL_HP_NET6:
+		if (a->family != AF_INET6)
+			return ACL_M_NO;
+		for (i = 0, p = hp->plen6; i < 16 && p > 0; i++) {
+			uint8_t m = p >= 8 ? 0xff : (uint8_t)(0xff00u >> p);
+
+			if ((a->bytes[i] & m) != hp->net6[i])
+				return ACL_M_NO;
+			p = p >= 8 ? p - 8 : 0;
+		}
+		return ACL_M_YES;
+	case ACL_HP_STRING:
+		if (hp->sp.kind == ACL_SP_V6) {
+			return a->family == AF_INET6 &&
+			    memcmp(a->bytes, hp->sp.v6, 16) == 0 ?
+			    ACL_M_YES : ACL_M_NO;
+		}
+		if (acl__strpat_match(&hp->sp, sd->addr))
+			return ACL_M_YES;
+		if (!hp->name_too)
+			return ACL_M_NO;
+		if (sd->name == NULL)
+			return sd->need;
+		return acl__strpat_match(&hp->sp, sd->name) ? ACL_M_YES :
+		    ACL_M_NO;
+	}
+	return ACL_M_NO;
+}
+
+static enum acl_m
+acl_set_match(const struct acl_evalctx *c, const struct acl_hostset *set,
+    const struct acl_side *sd)
+{
+	struct acl_irange r[1];
+	enum acl_m m;
+	size_t i;
+
+	if (acl__index_lookup(&set->idx, &sd->ep->addr, r, 1) > 0)
+		return ACL_M_YES;
+	for (i = 0; i < set->nitems; i++)
+		if ((m = acl_host_match(c, &set->items[i], sd)) != ACL_M_NO)
+			return m;
+	return ACL_M_NO;
+}
+
+static enum acl_m
+acl_item_match(const struct acl_evalctx *c, const struct acl_item *it,
+    bool server)
+{
+	const struct acl_endpoint *sv = &c->req->server;
+	enum acl_m m;
+
+	if (server) {
+		if (it->port >= 0) {
+			if (sv->port < 0 || sv->port != it->port)
+				return ACL_M_NO;
+		} else if (!acl__strpat_match(&it->name, c->daemon)) {
+			return ACL_M_NO;
+		}
+		if (!it->has_host)
+			return ACL_M_YES;
+		return acl_host_match(c, &it->host, &c->server);
+	}
+	m = acl_host_match(c, &it->host, &c->client);
+	if (m != ACL_M_YES || !it->has_name)
+		return m;
+	if (c->user == NULL)
+		return ACL_M_NEED_USER;
+	return acl__strpat_match(&it->name, c->user) ? ACL_M_YES : ACL_M_NO;
+}
+
+/*
+ * list_match(): a EXCEPT b EXCEPT c = a and not (b and not c).  Going
+ * forward, the first segment that does not match decides by its parity.
+ */
+static enum acl_m
+acl_list_match(const struct acl_evalctx *c, const struct acl_list *l,
+    bool server)
+{
+	unsigned s, i;
+
+	for (s = 0; s < l->nseg; s++) {
+		const struct acl_seg *sg = &l->segs[s];
+		bool hit = false;
+
+		for (i = 0; i < sg->n && !hit; i++) {
+			enum acl_m m = acl_item_match(c, &sg->items[i], server);
+
+			if (m == ACL_M_YES)
+				hit = true;
+			else if (m != ACL_M_NO)
+				return m;
+		}
+		if (!hit)
+			return s % 2 == 1 ? ACL_M_YES : ACL_M_NO;
+	}
+	return (l->nseg - 1) % 2 == 0 ? ACL_M_YES : ACL_M_NO;
+}
+
+static enum acl_m
+acl_rule_match(const struct acl_evalctx *c, const struct acl_irule *r)
+{
+	enum acl_m m = acl_list_match(c, &r->daemons, true);
+
+	if (m != ACL_M_YES)
+		return m;
+	return acl_list_match(c, &r->clients, false);
+}
+
+static enum acl_status
+acl_need_status(enum acl_m m)
+{
+	switch (m) {
+	case ACL_M_NEED_CLIENT:
+		return ACL_NEED_CLIENT_NAME;
+	case ACL_M_NEED_SERVER:
+		return ACL_NEED_SERVER_NAME;
+	default:
+		return ACL_NEED_USER;
+	}
+}
+
+#define ACL_MAX_RANGES 200
+
+/*
+ * Scan one table.  Returns ACL_M_YES with *hit set, ACL_M_NO, or a need.
+ * Candidates: the rules the index finds for the client address merged in
+ * rule order with the rules that are always candidates.
+ */
+static enum acl_m
+acl_tab_scan(const struct acl_evalctx *c, const struct acl_tab *tab,
+    const struct acl_irule **hit)
+{
+	struct acl_irange rg[ACL_MAX_RANGES + 1];
+	size_t nr, i;
+	uint32_t last = UINT32_MAX;
+
+	nr = acl__index_lookup(&tab->idx, &c->req->client.addr, rg,
+	    ACL_MAX_RANGES);
+	rg[nr].ids = tab->always;
+	rg[nr].n = (uint32_t)tab->nalways;
+	nr++;
+	for (;;) {
+		size_t best = nr;
+		uint32_t id = UINT32_MAX;
+		enum acl_m m;
+
+		for (i = 0; i < nr; i++) {
+			if (rg[i].n > 0 && rg[i].ids[0] < id) {
+				id = rg[i].ids[0];
+				best = i;
+			}
+		}
+		if (best == nr)
+			return ACL_M_NO;
+		rg[best].ids++;
+		rg[best].n--;
+		if (id == last)
+			continue; /* the same rule under two keys */
+		last = id;
+		m = acl_rule_match(c, &tab->rules[id]);
+		if (m == ACL_M_YES) {
+			*hit = &tab->rules[id];
+			return m;
+		}
+		if (m != ACL_M_NO)
+			return m;
+	}
+}
+
+static enum acl_verdict
+acl_rule_verdict(const struct acl_rule *r, int t)
+{
+	if (r->opt_error != NULL)
+		return ACL_DENY;
+	if (r->nopts > 0) {
+		switch (r->opts[r->nopts - 1].kind) {
+		case ACL_OPT_ALLOW:
+			return ACL_GRANT;
+		case ACL_OPT_DENY:
+			return ACL_DENY;
+		case ACL_OPT_TWIST:
+			return ACL_TWIST;
+		default:
+			break;
+		}
+	}
+	return t == 0 ? ACL_GRANT : ACL_DENY;
+}
+
+enum acl_status
+acl_eval(const struct acl_ruleset *rs, const struct acl_request *req,
+    enum acl_table start, struct acl_decision *out)
+{
+	struct acl_evalctx c;
+	int t;
+
+	memset(out, 0, sizeof(*out));
+	out->verdict = ACL_GRANT;
+	out->table = ACL_TABLE_NONE;
+	acl_ctx_init(&c, rs, req);
+	for (t = start == ACL_TABLE_DENY ? 1 : 0; t < 2; t++) {
+		const struct acl_tab *tab = &rs->tabs[t];
+		const struct acl_irule *hit = NULL;
+		enum acl_m m = acl_tab_scan(&c, tab, &hit);
+
+		if (m == ACL_M_YES) {
+			out->rule = &hit->pub;
+			out->table = t == 0 ? ACL_TABLE_ALLOW : ACL_TABLE_DENY;
+			out->verdict = acl_rule_verdict(&hit->pub, t);
+			return ACL_DONE;
+		}
+		if (m != ACL_M_NO) {
+			memset(out, 0, sizeof(*out));
+			return acl_need_status(m);
+		}
+		if (tab->term && t == 1) {
+			/* The deny table could not be read to the end. */
+			out->verdict = ACL_DENY;
+			out->table = ACL_TABLE_DENY;
+			out->table_error = true;
+			out->error_file = tab->path;
+			out->error_line = tab->term_line;
+			return ACL_DONE;
+		}
+	}
+	return ACL_DONE;
+}
+
+enum acl_status
+acl__eval_linear(const struct acl_ruleset *rs, const struct acl_request *req,
+    struct acl_decision *out)
+{
+	struct acl_evalctx c;
+	int t;
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	out->verdict = ACL_GRANT;
+	acl_ctx_init(&c, rs, req);
+	for (t = 0; t < 2; t++) {
+		const struct acl_tab *tab = &rs->tabs[t];
+
+		for (i = 0; i < tab->nrules; i++) {
+			enum acl_m m = acl_rule_match(&c, &tab->rules[i]);
+
+			if (m == ACL_M_YES) {
+				out->rule = &tab->rules[i].pub;
+				out->table = t == 0 ? ACL_TABLE_ALLOW :
+				    ACL_TABLE_DENY;
+				out->verdict = acl_rule_verdict(out->rule, t);
+				return ACL_DONE;
+			}
+			if (m != ACL_M_NO)
+				return acl_need_status(m);
+		}
+		if (tab->term && t == 1) {
+			out->verdict = ACL_DENY;
+			out->table = ACL_TABLE_DENY;
+			out->table_error = true;
+			out->error_file = tab->path;
+			out->error_line = tab->term_line;
+			return ACL_DONE;
+		}
+	}
+	return ACL_DONE;
+}

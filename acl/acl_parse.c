@@ -1,0 +1,1501 @@
+/*
+ * acl_parse.c - hosts.allow / hosts.deny into rules, as libwrap's
+ * table_match(), list_match(), server_match(), client_match() and
+ * host_match() cut them, but once, at load time.
+ *
+ * The text of each rule is split exactly as libwrap splits it per request;
+ * every pattern is then compiled (addresses parsed, /files read) so that
+ * evaluation never parses text again.  Diagnostics carry the file, line and
+ * column of the item they are about.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "acl_int.h"
+#include "acl_read.h"
+
+static const char acl_sep[] = ", \t\r\n";
+
+struct acl_fcache {
+	struct acl_fcache *next;
+	const char *path;
+	const struct acl_hostset *set;
+	bool busy; /* being compiled: a reference now is a loop */
+};
+
+struct acl_loader {
+	struct acl_ruleset *rs;
+	struct acl_arena *ar;
+	bool lint;
+	struct acl_diags *diags;
+	struct acl_fcache *files;
+	unsigned depth;
+	int oom;
+};
+
+/* Where an item is, for diagnostics. */
+struct acl_where {
+	const char *file;
+	unsigned line, col;
+};
+
+struct acl_loader *
+acl__loader_new(struct acl_ruleset *rs, bool lint, struct acl_diags *diags)
+{
+	struct acl_loader *ld = calloc(1, sizeof(*ld));
+
+	if (ld == NULL)
+		return NULL;
+	ld->rs = rs;
+	ld->ar = &rs->arena;
+	ld->lint = lint;
+	ld->diags = diags;
+	return ld;
+}
+
+void
+acl__loader_free(struct acl_loader *ld)
+{
+	struct acl_fcache *f, *next;
+
+	if (ld == NULL)
+		return;
+	for (f = ld->files; f != NULL; f = next) {
+		next = f->next;
+		free(f);
+	}
+	free(ld);
+}
+
+/* libwrap's split_at(): the first delim outside [...], depth counted. */
+static char *
+acl_split_at(char *s, int delim)
+{
+	int bracket = 0;
+	char *cp;
+
+	for (cp = s; *cp != '\0'; cp++) {
+		if (*cp == '[')
+			bracket++;
+		else if (*cp == ']')
+			bracket--;
+		else if (bracket == 0 && *cp == delim) {
+			*cp = '\0';
+			return cp + 1;
+		}
+	}
+	return NULL;
+}
+
+static bool
+acl_mask_contiguous(uint32_t m, unsigned *plen)
+{
+	unsigned n = 0;
+
+	while (n < 32 && (m & (0x80000000u >> n)) != 0)
+		n++;
+	if (n < 32 && (m << n) != 0)
+		return false;
+	*plen = n;
+	return true;
+}
+
+static void
+acl_v6_mask(uint8_t *a, unsigned plen)
+{
+	unsigned i;
+
+	for (i = 0; i < 16; i++) {
+		if (plen >= 8) {
+			plen -= 8;
+		} else {
+			a[i] &= (uint8_t)(0xff00u >> plen);
+			plen = 0;
+		}
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * Host patterns.
+ */
+static const struct acl_hostset *acl_file_compile(struct acl_loader *ld,
+    const char *path, const struct acl_where *w);
+
+static void
+acl_lint(struct acl_loader *ld, const struct acl_where *w, const char *fmt,
+    const char *arg)
+{
+	if (ld->lint)
+		acl__diag(ld->diags, w->file, w->line, w->col, ACL_SEV_WARNING,
+		    fmt, arg);
+}
+
+/* libwrap's atoi() of a CIDR length, without atoi's overflow. */
+static long
+acl_atoi(const char *s)
+{
+	long v = strtol(s, NULL, 10);
+
+	if (v > 1000)
+		v = 1000;
+	if (v < -1000)
+		v = -1000;
+	return v;
+}
+
+static void
+acl_net_compile(struct acl_loader *ld, struct acl_hostpat *hp, char *net,
+    char *mask, const struct acl_where *w, const char *text)
+{
+	size_t n = strlen(net);
+	uint32_t a, m;
+	long len;
+
+	hp->kind = ACL_HP_NEVER;
+	if (net[0] == '[') {
+		/* [v6net]/len: len 0..128 via atoi. */
+		if (n < 2 || net[n - 1] != ']' ||
+		    acl__parse_v6(net + 1, n - 2, hp->net6) != 0) {
+			acl_lint(ld, w, "bad IPv6 net/len \"%s\": never matches",
+			    text);
+			return;
+		}
+		len = acl_atoi(mask);
+		if (len < 0 || len > 128) {
+			acl_lint(ld, w,
+			    "bad IPv6 prefix length in \"%s\": never matches",
+			    text);
+			return;
+		}
+		hp->plen6 = (unsigned)len;
+		acl_v6_mask(hp->net6, hp->plen6);
+		hp->kind = ACL_HP_NET6;
+		return;
+	}
+	if (acl__dot_quad(net, &a) != 0) {
+		acl_lint(ld, w, "bad net/mask \"%s\": never matches", text);
+		return;
+	}
+	if (acl__dot_quad(mask, &m) != 0) {
+		/* Debian's CIDR patch: /len, atoi, 1..32. */
+		len = acl_atoi(mask);
+		if (len < 1 || len > 32) {
+			acl_lint(ld, w, "bad net/mask \"%s\": never matches "
+			    "(mask 255.255.255.255, /0 or length over 32; "
+			    "use the bare address)", text);
+			return;
+		}
+		m = len == 32 ? 0xffffffffu : ~(0xffffffffu >> len);
+	}
+	if ((a & ~m) != 0) {
+		acl_lint(ld, w, "net/mask \"%s\" has host bits set: never "
+		    "matches", text);
+		return;
+	}
+	hp->net4 = a;
+	hp->mask4 = m;
+	hp->kind = ACL_HP_NET4;
+}
+
+/*
+ * Compile one host pattern (D5..D15).  text is owned by the arena and may
+ * be cut (net/mask split).
+ */
+static void
+acl_hostpat_compile(struct acl_loader *ld, struct acl_hostpat *hp, char *text,
+    const struct acl_where *w)
+{
+	char *mask;
+	const char *orig;
+
+	memset(hp, 0, sizeof(*hp));
+	orig = acl__strdup(ld->ar, text);
+	hp->text = orig != NULL ? orig : "";
+	if (text[0] == '@') {
+		hp->kind = ACL_HP_NETGROUP;
+		hp->group = text + 1;
+		return;
+	}
+	if (text[0] == '/') {
+		hp->kind = ACL_HP_FILE;
+		hp->set = acl_file_compile(ld, text, w);
+		if (hp->set == NULL)
+			hp->kind = ACL_HP_NEVER;
+		return;
+	}
+	if (strcasecmp(text, "KNOWN") == 0) {
+		hp->kind = ACL_HP_KNOWN;
+		return;
+	}
+	if (strcasecmp(text, "LOCAL") == 0) {
+		hp->kind = ACL_HP_LOCAL;
+		return;
+	}
+	if ((mask = acl_split_at(text, '/')) != NULL) {
+		acl_net_compile(ld, hp, text, mask, w, hp->text);
+		return;
+	}
+	hp->kind = ACL_HP_STRING;
+	acl__strpat_init(&hp->sp, text);
+	hp->name_too = text[strspn(text, "01234567890./")] != '\0';
+	/*
+	 * ALL always matches the address; [v6] can never match a verified
+	 * name: neither needs the name.
+	 */
+	if (hp->sp.kind == ACL_SP_ALL || hp->sp.kind == ACL_SP_V6)
+		hp->name_too = false;
+	if (!ld->lint)
+		return;
+	if (strcasecmp(text, "FAIL") == 0)
+		acl_lint(ld, w, "\"%s\": FAIL is obsolete, it is matched as a "
+		    "host name", text);
+	if (!hp->name_too && text[0] == '.')
+		acl_lint(ld, w, "numeric pattern \"%s\" starts with a dot", text);
+	else if (hp->name_too && hp->sp.kind == ACL_SP_PREFIX)
+		acl_lint(ld, w, "host name \"%s\" ends in a dot: it is matched as "
+		    "a prefix", text);
+	if (hp->sp.kind == ACL_SP_EXACT && strchr(text, '[') != NULL)
+		acl_lint(ld, w, "bad bracketed IPv6 address \"%s\"", text);
+}
+
+bool
+acl__hostpat_eager(const struct acl_hostpat *hp)
+{
+	switch (hp->kind) {
+	case ACL_HP_NEVER:
+	case ACL_HP_NET4:
+	case ACL_HP_NET6:
+		return true;
+	case ACL_HP_STRING:
+		return !hp->name_too;
+	case ACL_HP_FILE:
+		return hp->set->eager;
+	default:
+		return false;
+	}
+}
+
+bool
+acl__hostpat_keys(const struct acl_hostpat *hp, struct acl_ikeys *keys,
+    uint32_t id, int *err)
+{
+	uint8_t b[16];
+	unsigned plen, parts;
+	uint32_t a;
+	size_t i;
+
+	switch (hp->kind) {
+	case ACL_HP_NEVER:
+		return true;
+	case ACL_HP_NET4:
+		if (!acl_mask_contiguous(hp->mask4, &plen))
+			return false;
+		if (keys != NULL) {
+			a = hp->net4;
+			b[0] = (uint8_t)(a >> 24);
+			b[1] = (uint8_t)(a >> 16);
+			b[2] = (uint8_t)(a >> 8);
+			b[3] = (uint8_t)a;
+			if (acl__ikeys_add(keys, 4, plen, b, id) != 0)
+				*err = -1;
+		}
+		return true;
+	case ACL_HP_NET6:
+		if (keys != NULL && acl__ikeys_add(keys, 6, hp->plen6, hp->net6,
+		    id) != 0)
+			*err = -1;
+		return true;
+	case ACL_HP_STRING:
+		if (hp->name_too)
+			return false;
+		if (hp->sp.kind == ACL_SP_V6) {
+			if (keys != NULL && acl__ikeys_add(keys, 6, 128,
+			    hp->sp.v6, id) != 0)
+				*err = -1;
+			return true;
+		}
+		if (hp->sp.kind == ACL_SP_EXACT &&
+		    acl__is_canonical_quad(hp->sp.text, hp->sp.len, &parts, &a)) {
+			if (parts != 4)
+				return true; /* "10.1" never equals an address */
+			plen = 32;
+		} else if (hp->sp.kind == ACL_SP_PREFIX &&
+		    acl__is_canonical_quad(hp->sp.text, hp->sp.len - 1, &parts,
+		    &a)) {
+			if (parts == 4)
+				return true; /* "1.2.3.4." is longer than any */
+			plen = 8 * parts;
+		} else {
+			return false;
+		}
+		if (keys != NULL) {
+			b[0] = (uint8_t)(a >> 24);
+			b[1] = (uint8_t)(a >> 16);
+			b[2] = (uint8_t)(a >> 8);
+			b[3] = (uint8_t)a;
+			/* family 5: IPv4 address text, see acl_index.c */
+			if (acl__ikeys_add(keys, 5, plen, b, id) != 0)
+				*err = -1;
+		}
+		return true;
+	case ACL_HP_FILE:
+		if (!hp->set->all_indexable)
+			return false;
+		for (i = 0; keys != NULL && i < hp->set->nixitems; i++)
+			acl__hostpat_keys(&hp->set->ixitems[i], keys, id, err);
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * /file patterns (Debian 11_tcpd_blacklist), compiled once.
+ */
+static int
+acl_read_file(const char *path, char **buf, size_t *len, int *err)
+{
+	FILE *fp;
+	size_t cap = 4096, n = 0, r;
+	char *b;
+
+	*buf = NULL;
+	*len = 0;
+	if ((fp = fopen(path, "r")) == NULL) {
+		*err = errno;
+		return -1;
+	}
+	if ((b = malloc(cap)) == NULL) {
+		fclose(fp);
+		*err = ENOMEM;
+		return -1;
+	}
+	/* A read error (EISDIR for a directory) ends the data, as for fgets. */
+	while ((r = fread(b + n, 1, cap - n, fp)) > 0) {
+		n += r;
+		if (n == cap) {
+			char *nb = realloc(b, cap * 2);
+
+			if (nb == NULL) {
+				free(b);
+				fclose(fp);
+				*err = ENOMEM;
+				return -1;
+			}
+			b = nb;
+			cap *= 2;
+		}
+	}
+	fclose(fp);
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
+static bool
+acl_isspace(int c)
+{
+	return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+struct acl_hpvec {
+	struct acl_hostpat *v;
+	size_t n, cap;
+};
+
+static int
+acl_hpvec_push(struct acl_hpvec *hv, const struct acl_hostpat *hp)
+{
+	if (hv->n == hv->cap) {
+		size_t nc = hv->cap ? hv->cap * 2 : 16;
+		struct acl_hostpat *nv = realloc(hv->v, nc * sizeof(*nv));
+
+		if (nv == NULL)
+			return -1;
+		hv->v = nv;
+		hv->cap = nc;
+	}
+	hv->v[hv->n++] = *hp;
+	return 0;
+}
+
+static struct acl_hostpat *
+acl_hpvec_finish(struct acl_loader *ld, struct acl_hpvec *hv)
+{
+	struct acl_hostpat *out = NULL;
+
+	if (hv->n > 0) {
+		out = acl__alloc(ld->ar, hv->n * sizeof(*out));
+		if (out != NULL)
+			memcpy(out, hv->v, hv->n * sizeof(*out));
+	}
+	free(hv->v);
+	hv->v = NULL;
+	return out;
+}
+
+static const struct acl_hostset *
+acl_file_build(struct acl_loader *ld, const char *path, const char *buf,
+    size_t len)
+{
+	struct acl_hostset *set;
+	struct acl_hpvec ix = {0}, eager = {0}, lazy = {0};
+	struct acl_ikeys keys = {0};
+	struct acl_src src;
+	size_t i = 0;
+	int err = 0;
+
+	set = acl__zalloc(ld->ar, sizeof(*set));
+	if (set == NULL || acl__src_init(&src, path, buf, len) != 0) {
+		ld->oom = 1;
+		return NULL;
+	}
+	set->path = acl__strdup(ld->ar, path);
+	set->all_indexable = true;
+	set->eager = true;
+	/* Words as fscanf("%s") reads them; a NUL ends a word's string. */
+	while (i < len && err == 0) {
+		struct acl_hostpat hp;
+		struct acl_where w;
+		size_t start, wlen;
+		char *word;
+
+		while (i < len && acl_isspace((unsigned char)buf[i]))
+			i++;
+		if (i >= len)
+			break;
+		start = i;
+		while (i < len && !acl_isspace((unsigned char)buf[i]))
+			i++;
+		wlen = strnlen(buf + start, i - start);
+		if (wlen == 0)
+			continue; /* "" never matches */
+		word = acl__strndup(ld->ar, buf + start, wlen);
+		if (word == NULL) {
+			err = -1;
+			break;
+		}
+		w.file = set->path;
+		acl__src_pos(&src, start, &w.line, &w.col);
+		acl_hostpat_compile(ld, &hp, word, &w);
+		if (acl__hostpat_keys(&hp, NULL, 0, &err)) {
+			if (acl_hpvec_push(&ix, &hp) != 0 ||
+			    !acl__hostpat_keys(&hp, &keys, 0, &err))
+				err = -1;
+			continue;
+		}
+		set->all_indexable = false;
+		if (acl__hostpat_eager(&hp)) {
+			if (acl_hpvec_push(&eager, &hp) != 0)
+				err = -1;
+		} else {
+			set->eager = false;
+			if (acl_hpvec_push(&lazy, &hp) != 0)
+				err = -1;
+		}
+	}
+	acl__src_free(&src);
+	set->nixitems = ix.n;
+	set->ixitems = acl_hpvec_finish(ld, &ix);
+	/* Eager words first, then the others in file order. */
+	for (i = 0; i < lazy.n && err == 0; i++)
+		if (acl_hpvec_push(&eager, &lazy.v[i]) != 0)
+			err = -1;
+	free(lazy.v);
+	set->nitems = eager.n;
+	set->items = acl_hpvec_finish(ld, &eager);
+	if (err == 0 && acl__index_build(ld->ar, &set->idx, &keys) != 0)
+		err = -1;
+	free(keys.v);
+	if (err != 0 || ld->ar->failed) {
+		ld->oom = 1;
+		return NULL;
+	}
+	return set;
+}
+
+static const struct acl_hostset *
+acl_file_compile(struct acl_loader *ld, const char *path,
+    const struct acl_where *w)
+{
+	struct acl_fcache *f;
+	const struct acl_hostset *set;
+	char *buf;
+	size_t len;
+	int err;
+
+	for (f = ld->files; f != NULL; f = f->next) {
+		if (strcmp(f->path, path) != 0)
+			continue;
+		if (f->busy) {
+			acl__diag(ld->diags, w->file, w->line, w->col,
+			    ACL_SEV_WARNING, "%s: /file pattern refers to "
+			    "itself (a loop): never matches here", path);
+			return NULL;
+		}
+		return f->set;
+	}
+	if (ld->depth >= ACL_FILE_DEPTH_MAX) {
+		acl__diag(ld->diags, w->file, w->line, w->col, ACL_SEV_WARNING,
+		    "%s: /file patterns nested deeper than %d: never matches",
+		    path, ACL_FILE_DEPTH_MAX);
+		return NULL;
+	}
+	f = calloc(1, sizeof(*f));
+	if (f == NULL) {
+		ld->oom = 1;
+		return NULL;
+	}
+	f->path = acl__strdup(ld->ar, path);
+	if (f->path == NULL) {
+		free(f);
+		ld->oom = 1;
+		return NULL;
+	}
+	f->busy = true;
+	f->next = ld->files;
+	ld->files = f;
+	if (acl_read_file(path, &buf, &len, &err) != 0) {
+		if (err != ENOENT)
+			acl__diag(ld->diags, w->file, w->line, w->col,
+			    ACL_SEV_WARNING, "cannot open %s: %s: never matches",
+			    path, strerror(err));
+		else if (ld->lint)
+			acl__diag(ld->diags, w->file, w->line, w->col,
+			    ACL_SEV_WARNING, "%s does not exist: never matches",
+			    path);
+		buf = NULL;
+		len = 0;
+	}
+	ld->depth++;
+	set = acl_file_build(ld, path, buf != NULL ? buf : "", len);
+	ld->depth--;
+	free(buf);
+	f->set = set;
+	f->busy = false;
+	return set;
+}
+
+/* ---------------------------------------------------------------------
+ * Lists.
+ */
+struct acl_linectx {
+	struct acl_loader *ld;
+	const struct acl_src *src;
+	const struct acl_lline *ll;
+	const char *base; /* the buffer the list was cut from */
+};
+
+static void
+acl_where_at(const struct acl_linectx *lc, const char *p, struct acl_where *w)
+{
+	w->file = lc->src->name;
+	acl__lline_pos(lc->src, lc->ll, (size_t)(p - lc->base), &w->line,
+	    &w->col);
+}
+
+static void
+acl_name_lint(struct acl_loader *ld, const char *what, const char *pat,
+    const struct acl_where *w)
+{
+	size_t n = strlen(pat);
+	char fmt[128];
+
+	if (!ld->lint || n == 0)
+		return;
+	if (pat[0] == '@' || pat[0] == '/' || pat[0] == '.' ||
+	    pat[n - 1] == '.') {
+		snprintf(fmt, sizeof fmt, "%s pattern \"%%s\" %s", what,
+		    pat[0] == '@' ? "starts with \"@\": netgroups are "
+		    "not supported here, matched literally" :
+		    pat[0] == '/' ? "starts with \"/\": files are not "
+		    "supported here, matched literally" :
+		    pat[0] == '.' ? "starts with a dot" : "ends in a dot");
+		acl_lint(ld, w, fmt, pat);
+	}
+	if (strcasecmp(pat, "FAIL") == 0)
+		acl_lint(ld, w, "\"%s\": FAIL is obsolete", pat);
+}
+
+/* Debian match_port: a complete "%u" number up to 65535 is a port. */
+static int
+acl_port_of(const char *s)
+{
+	char *end;
+	unsigned long v;
+
+	if (s[0] == '\0')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (end == s || *end != '\0')
+		return -1;
+	v = (unsigned)v; /* scanf stores the value in an unsigned int */
+	return v <= 65535 ? (int)v : -1;
+}
+
+static void
+acl_item_compile(struct acl_linectx *lc, struct acl_item *it, char *tok,
+    bool server)
+{
+	struct acl_loader *ld = lc->ld;
+	struct acl_where w, hw;
+	char *host, *name;
+
+	memset(it, 0, sizeof(*it));
+	it->port = -1;
+	acl_where_at(lc, tok, &w);
+	it->line = w.line;
+	it->col = w.col;
+	it->text = acl__strdup(ld->ar, tok);
+	if (it->text == NULL)
+		it->text = "";
+	host = acl_split_at(tok + 1, '@');
+	if (host != NULL)
+		acl_where_at(lc, host, &hw);
+	if (server) {
+		name = acl__strdup(ld->ar, tok);
+		it->has_name = true;
+		it->port = name != NULL ? acl_port_of(name) : -1;
+		acl__strpat_init(&it->name, name != NULL ? name : "");
+		if (it->port < 0)
+			acl_name_lint(ld, "daemon", it->name.text, &w);
+		if (host != NULL) {
+			it->has_host = true;
+			acl_hostpat_compile(ld, &it->host,
+			    acl__strdup(ld->ar, host), &hw);
+		}
+		it->eager = !it->has_host || acl__hostpat_eager(&it->host);
+		return;
+	}
+	it->has_host = true;
+	if (host == NULL) {
+		acl_hostpat_compile(ld, &it->host, acl__strdup(ld->ar, tok), &w);
+		it->eager = acl__hostpat_eager(&it->host);
+		return;
+	}
+	name = acl__strdup(ld->ar, tok);
+	it->has_name = true;
+	acl__strpat_init(&it->name, name != NULL ? name : "");
+	acl_name_lint(ld, "user", it->name.text, &w);
+	acl_hostpat_compile(ld, &it->host, acl__strdup(ld->ar, host), &hw);
+	it->eager = false;
+}
+
+/*
+ * Cut a list into items and EXCEPT segments.  list is a NUL-terminated
+ * piece of lc->base.
+ */
+static void
+acl_list_compile(struct acl_linectx *lc, struct acl_list *out, char *list,
+    bool server, const char *what, const char *field)
+{
+	struct acl_loader *ld = lc->ld;
+	struct acl_item *items = NULL, *tmp;
+	unsigned *segstart = NULL;
+	unsigned n = 0, cap = 0, nseg = 1, segcap = 0;
+	char *tok, *save = NULL, *last = NULL;
+	struct acl_where w;
+	unsigned s, i, k;
+
+	memset(out, 0, sizeof(*out));
+	segcap = 4;
+	segstart = malloc(segcap * sizeof(*segstart));
+	if (segstart == NULL) {
+		ld->oom = 1;
+		return;
+	}
+	segstart[0] = 0;
+	for (tok = strtok_r(list, acl_sep, &save); tok != NULL;
+	    tok = strtok_r(NULL, acl_sep, &save)) {
+		last = tok;
+		if (strcasecmp(tok, "EXCEPT") == 0) {
+			if (ld->lint && n == 0 && nseg == 1) {
+				acl_where_at(lc, tok, &w);
+				acl_lint(ld, &w, "%s list starts with EXCEPT: it "
+				    "never matches", what);
+			}
+			if (nseg == segcap) {
+				unsigned *ns = realloc(segstart,
+				    2 * segcap * sizeof(*ns));
+
+				if (ns == NULL) {
+					ld->oom = 1;
+					break;
+				}
+				segstart = ns;
+				segcap *= 2;
+			}
+			segstart[nseg++] = n;
+			continue;
+		}
+		if (n == cap) {
+			cap = cap ? cap * 2 : 8;
+			tmp = realloc(items, cap * sizeof(*items));
+			if (tmp == NULL) {
+				ld->oom = 1;
+				break;
+			}
+			items = tmp;
+		}
+		acl_item_compile(lc, &items[n++], tok, server);
+	}
+	if (ld->lint) {
+		if (last == NULL) {
+			acl_where_at(lc, field, &w);
+			acl_lint(ld, &w, "empty %s list: the rule never matches",
+			    what);
+		} else if (strcasecmp(last, "EXCEPT") == 0) {
+			acl_where_at(lc, last, &w);
+			acl_lint(ld, &w, "%s list ends in EXCEPT", what);
+		}
+	}
+	out->segs = acl__zalloc(ld->ar, nseg * sizeof(*out->segs));
+	if (out->segs == NULL) {
+		free(items);
+		free(segstart);
+		ld->oom = 1;
+		return;
+	}
+	out->nseg = nseg;
+	for (s = 0; s < nseg; s++) {
+		unsigned from = segstart[s];
+		unsigned to = s + 1 < nseg ? segstart[s + 1] : n;
+		struct acl_seg *sg = &out->segs[s];
+
+		sg->n = to - from;
+		if (sg->n == 0)
+			continue;
+		sg->items = acl__alloc(ld->ar, sg->n * sizeof(*sg->items));
+		if (sg->items == NULL) {
+			ld->oom = 1;
+			sg->n = 0;
+			continue;
+		}
+		/* Eager items first (OR within a segment), then the rest. */
+		k = 0;
+		for (i = from; i < to; i++)
+			if (items[i].eager)
+				sg->items[k++] = items[i];
+		for (i = from; i < to; i++)
+			if (!items[i].eager)
+				sg->items[k++] = items[i];
+	}
+	free(items);
+	free(segstart);
+}
+
+/* ---------------------------------------------------------------------
+ * Options (hosts_options(5), Debian options.c).
+ */
+#define OPT_NEED_ARG 1
+#define OPT_OPT_ARG  2
+#define OPT_USE_LAST 4
+#define OPT_EXPAND   8
+
+static const struct {
+	const char *name;
+	enum acl_opt_kind kind;
+	int flags;
+} acl_opt_table[] = {
+	{"user", ACL_OPT_USER, OPT_NEED_ARG},
+	{"group", ACL_OPT_GROUP, OPT_NEED_ARG},
+	{"umask", ACL_OPT_UMASK, OPT_NEED_ARG},
+	{"linger", ACL_OPT_LINGER, OPT_NEED_ARG},
+	{"keepalive", ACL_OPT_KEEPALIVE, 0},
+	{"spawn", ACL_OPT_SPAWN, OPT_NEED_ARG | OPT_EXPAND},
+	{"twist", ACL_OPT_TWIST, OPT_NEED_ARG | OPT_EXPAND | OPT_USE_LAST},
+	{"rfc931", ACL_OPT_RFC931, OPT_OPT_ARG},
+	{"setenv", ACL_OPT_SETENV, OPT_NEED_ARG | OPT_EXPAND},
+	{"nice", ACL_OPT_NICE, OPT_OPT_ARG},
+	{"severity", ACL_OPT_SEVERITY, OPT_NEED_ARG},
+	{"allow", ACL_OPT_ALLOW, OPT_USE_LAST},
+	{"deny", ACL_OPT_DENY, OPT_USE_LAST},
+	{"banners", ACL_OPT_BANNERS, OPT_NEED_ARG},
+	{"aclexec", ACL_OPT_ACLEXEC, OPT_NEED_ARG | OPT_EXPAND},
+};
+
+const char *
+acl_opt_name(enum acl_opt_kind k)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(acl_opt_table) / sizeof(acl_opt_table[0]); i++)
+		if (acl_opt_table[i].kind == k)
+			return acl_opt_table[i].name;
+	return "?";
+}
+
+static const struct {
+	const char *name;
+	int value;
+} acl_fac[] = {
+	{"kern", LOG_KERN}, {"user", LOG_USER}, {"mail", LOG_MAIL},
+	{"daemon", LOG_DAEMON}, {"auth", LOG_AUTH}, {"lpr", LOG_LPR},
+	{"news", LOG_NEWS}, {"uucp", LOG_UUCP}, {"cron", LOG_CRON},
+	{"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1},
+	{"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3},
+	{"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5},
+	{"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
+}, acl_sev[] = {
+	{"emerg", LOG_EMERG}, {"alert", LOG_ALERT}, {"crit", LOG_CRIT},
+	{"err", LOG_ERR}, {"warning", LOG_WARNING}, {"notice", LOG_NOTICE},
+	{"info", LOG_INFO}, {"debug", LOG_DEBUG},
+};
+
+static int
+acl_sev_map(bool fac, const char *name, int *out)
+{
+	size_t i, n = fac ? sizeof(acl_fac) / sizeof(acl_fac[0]) :
+	    sizeof(acl_sev) / sizeof(acl_sev[0]);
+
+	for (i = 0; i < n; i++) {
+		const char *nm = fac ? acl_fac[i].name : acl_sev[i].name;
+
+		if (strcasecmp(nm, name) == 0) {
+			*out = fac ? acl_fac[i].value : acl_sev[i].value;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* sscanf(s, "%d%c") == 1: a whole int (glibc keeps the low 32 bits). */
+static int
+acl_scan_int(const char *s, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (end == s || *end != '\0')
+		return -1;
+	/* Skipped white space then no digits: strtol says end == s. */
+	*out = (long)(int)(unsigned)(unsigned long)v;
+	return 0;
+}
+
+static char *
+acl_chop(char *s)
+{
+	char *start = NULL, *end = NULL, *cp;
+
+	for (cp = s; *cp != '\0'; cp++) {
+		if (!acl_isspace((unsigned char)*cp)) {
+			if (start == NULL)
+				start = cp;
+			end = cp;
+		}
+	}
+	if (start == NULL)
+		return cp;
+	end[1] = '\0';
+	return start;
+}
+
+/*
+ * Check one option as process_options() would when the rule matches.
+ * Returns NULL, or the error text (arena) on failure.
+ */
+static const char *
+acl_opt_check(struct acl_loader *ld, struct acl_option *o, const char *key,
+    char *value)
+{
+	char buf[256];
+	char *end;
+	unsigned long u;
+	long v;
+	int f, s;
+	char *lvl;
+
+	switch (o->kind) {
+	case ACL_OPT_UMASK:
+		/* sscanf("%o%c") == 1 and within 0777. */
+		errno = 0;
+		u = strtoul(value, &end, 8);
+		if (end == value || *end != '\0' ||
+		    ((unsigned)u & 0777u) != (unsigned)u) {
+			snprintf(buf, sizeof buf, "bad umask value: \"%s\"",
+			    value);
+			return acl__strdup(ld->ar, buf);
+		}
+		o->num = (long)u;
+		break;
+	case ACL_OPT_RFC931:
+		o->num = ACL_RFC931_TIMEOUT;
+		if (value != NULL) {
+			if (acl_scan_int(value, &v) != 0 || v <= 0) {
+				snprintf(buf, sizeof buf,
+				    "bad rfc931 timeout: \"%s\"", value);
+				return acl__strdup(ld->ar, buf);
+			}
+			o->num = v;
+		}
+		break;
+	case ACL_OPT_NICE:
+		o->num = ACL_NICE_DEFAULT;
+		if (value != NULL) {
+			if (acl_scan_int(value, &v) != 0) {
+				snprintf(buf, sizeof buf,
+				    "bad nice value: \"%s\"", value);
+				return acl__strdup(ld->ar, buf);
+			}
+			o->num = v;
+		}
+		break;
+	case ACL_OPT_LINGER:
+		if (acl_scan_int(value, &v) != 0 || v < 0) {
+			snprintf(buf, sizeof buf, "bad linger value: \"%s\"",
+			    value);
+			return acl__strdup(ld->ar, buf);
+		}
+		o->num = v;
+		break;
+	case ACL_OPT_SEVERITY: {
+		char *tmp = acl__strdup(ld->ar, value);
+
+		if (tmp == NULL)
+			return "out of memory";
+		lvl = acl_split_at(tmp, '.');
+		if (lvl != NULL) {
+			if (acl_sev_map(true, tmp, &f) != 0) {
+				snprintf(buf, sizeof buf, "bad syslog facility "
+				    "or severity: \"%s\"", tmp);
+				return acl__strdup(ld->ar, buf);
+			}
+			if (acl_sev_map(false, lvl, &s) != 0) {
+				snprintf(buf, sizeof buf, "bad syslog facility "
+				    "or severity: \"%s\"", lvl);
+				return acl__strdup(ld->ar, buf);
+			}
+			o->severity = f | s;
+		} else {
+			if (acl_sev_map(false, tmp, &s) != 0) {
+				snprintf(buf, sizeof buf, "bad syslog facility "
+				    "or severity: \"%s\"", tmp);
+				return acl__strdup(ld->ar, buf);
+			}
+			o->severity = s;
+		}
+		break;
+	}
+	case ACL_OPT_USER: {
+		char *tmp = acl__strdup(ld->ar, value);
+		char *grp;
+
+		if (tmp == NULL)
+			return "out of memory";
+		if ((grp = acl_split_at(tmp, '.')) != NULL &&
+		    getgrnam(grp) == NULL) {
+			snprintf(buf, sizeof buf, "unknown group: \"%s\"", grp);
+			return acl__strdup(ld->ar, buf);
+		}
+		if (getpwnam(tmp) == NULL) {
+			snprintf(buf, sizeof buf, "unknown user: \"%s\"", tmp);
+			return acl__strdup(ld->ar, buf);
+		}
+		break;
+	}
+	case ACL_OPT_GROUP:
+		if (getgrnam(value) == NULL) {
+			snprintf(buf, sizeof buf, "unknown group: \"%s\"",
+			    value);
+			return acl__strdup(ld->ar, buf);
+		}
+		break;
+	default:
+		break;
+	}
+	(void)key;
+	return NULL;
+}
+
+/*
+ * get_field(): the next ':'-separated field, "\:" becoming ':'.  Returns
+ * the field (cut in place) and advances *pp, NULL past the last field.
+ */
+static char *
+acl_get_field(char **pp)
+{
+	char *src, *dst, *ret;
+	int ch = 0;
+
+	if (*pp == NULL)
+		return NULL;
+	src = dst = ret = *pp;
+	while ((ch = *src) != '\0') {
+		if (ch == ':') {
+			src++;
+			break;
+		}
+		if (ch == '\\' && src[1] == ':')
+			src++;
+		*dst++ = *src++;
+	}
+	*pp = ch != '\0' ? src : NULL;
+	*dst = '\0';
+	return ret;
+}
+
+static void
+acl_opts_compile(struct acl_linectx *lc, struct acl_irule *r, char *text)
+{
+	struct acl_loader *ld = lc->ld;
+	struct acl_option *opts;
+	size_t nopts = 0, cap = 0;
+	char *p = text, *cur, *next, *value, *key;
+	const char *err = NULL;
+	unsigned err_col = 0;
+	struct acl_where w;
+	size_t i;
+
+	for (cap = 1, i = 0; text[i] != '\0'; i++)
+		if (text[i] == ':')
+			cap++;
+	opts = acl__zalloc(ld->ar, cap * sizeof(*opts));
+	if (opts == NULL) {
+		ld->oom = 1;
+		return;
+	}
+	cur = acl_get_field(&p);
+	for (; cur != NULL && err == NULL; cur = next) {
+		char *field = cur;
+		char buf[300];
+		int k = -1;
+
+		next = acl_get_field(&p);
+		/* Fields are cut in place: text offsets stay valid. */
+		acl_where_at(lc, field, &w);
+		cur = acl_chop(cur);
+		if (*cur != '\0')
+			acl_where_at(lc, cur, &w);
+		value = cur + strcspn(cur, " \t\r\n=");
+		if (*value != '\0') {
+			if (*value != '=') {
+				*value++ = '\0';
+				value += strspn(value, " \t\r\n");
+			}
+			if (*value == '=') {
+				*value++ = '\0';
+				value += strspn(value, " \t\r\n");
+			}
+		}
+		if (*value == '\0')
+			value = NULL;
+		key = cur;
+		err_col = w.col;
+		if (*key == '\0') {
+			err = "missing option name";
+			break;
+		}
+		for (i = 0; i < sizeof(acl_opt_table) / sizeof(acl_opt_table[0]);
+		    i++)
+			if (strcasecmp(acl_opt_table[i].name, key) == 0)
+				k = (int)i;
+		if (k < 0) {
+			snprintf(buf, sizeof buf, "bad option name: \"%s\"", key);
+			err = acl__strdup(ld->ar, buf);
+			break;
+		}
+		if (value == NULL && (acl_opt_table[k].flags & OPT_NEED_ARG)) {
+			snprintf(buf, sizeof buf,
+			    "value required for option \"%s\"", key);
+			err = acl__strdup(ld->ar, buf);
+			break;
+		}
+		if (value != NULL && (acl_opt_table[k].flags &
+		    (OPT_NEED_ARG | OPT_OPT_ARG)) == 0) {
+			snprintf(buf, sizeof buf,
+			    "option \"%s\" requires no value", key);
+			err = acl__strdup(ld->ar, buf);
+			break;
+		}
+		if (next != NULL && (acl_opt_table[k].flags & OPT_USE_LAST)) {
+			snprintf(buf, sizeof buf,
+			    "option \"%s\" must be at end", key);
+			err = acl__strdup(ld->ar, buf);
+			break;
+		}
+		opts[nopts].kind = acl_opt_table[k].kind;
+		opts[nopts].col = w.col;
+		opts[nopts].value = value != NULL ? acl__strdup(ld->ar,
+		    value) : NULL;
+		err = acl_opt_check(ld, &opts[nopts], key, value);
+		if (err != NULL)
+			break;
+		if (acl_opt_table[k].flags & OPT_EXPAND)
+			r->pub.opt_needs |= acl_expand_needs(value);
+		if (opts[nopts].kind == ACL_OPT_RFC931)
+			r->pub.opt_needs |= ACL_NEEDS_USER;
+		if (opts[nopts].kind == ACL_OPT_ACLEXEC)
+			r->has_aclexec = true;
+		nopts++;
+	}
+	r->pub.opts = opts;
+	r->pub.nopts = nopts;
+	if (err != NULL) {
+		r->pub.opt_error = err;
+		r->pub.opt_error_col = err_col;
+		/* libwrap reports it only when the rule matches; it denies. */
+		acl__diag(ld->diags, w.file, w.line, w.col, ACL_SEV_ERROR,
+		    "%s (a match of this rule denies)", err);
+	}
+}
+
+/* ---------------------------------------------------------------------
+ * Tables.
+ */
+
+/* Lint: an IPv6 address written without brackets is cut at a colon. */
+static void
+acl_lint_v6(struct acl_linectx *lc, const char *line)
+{
+	const char *p = line;
+	struct acl_where w;
+	uint8_t b[16];
+
+	while ((p = strchr(p, ':')) != NULL) {
+		const char *s = p, *e = p;
+		static const char v6chars[] = "0123456789abcdefABCDEF:.";
+
+		while (s > line && strchr(v6chars, s[-1]) != NULL)
+			s--;
+		while (*e != '\0' && strchr(v6chars, *e) != NULL)
+			e++;
+		if (e - s >= 2 && acl__parse_v6(s, (size_t)(e - s), b) == 0 &&
+		    (s == line || s[-1] != '[')) {
+			char tmp[64];
+
+			snprintf(tmp, sizeof tmp, "%.*s", (int)(e - s), s);
+			acl_where_at(lc, s, &w);
+			acl_lint(lc->ld, &w, "unbracketed IPv6 address \"%s\" is "
+			    "cut at its first colon: write [addr] or "
+			    "[net]/len", tmp);
+			p = e;
+			continue;
+		}
+		p++;
+	}
+}
+
+struct acl_rulevec {
+	struct acl_irule *v;
+	size_t n, cap;
+};
+
+static void
+acl_rule_add(struct acl_linectx *lc, struct acl_rulevec *rv, char *text,
+    unsigned line, bool keep)
+{
+	struct acl_loader *ld = lc->ld;
+	struct acl_irule r;
+	char *cl, *sh;
+	struct acl_where w;
+	char *copy;
+
+	memset(&r, 0, sizeof(r));
+	r.pub.file = lc->src->name;
+	r.pub.line = line;
+	copy = acl__strdup(ld->ar, text);
+	if (copy != NULL) {
+		size_t n = strlen(copy);
+
+		if (n > 0 && copy[n - 1] == '\n')
+			copy[n - 1] = '\0';
+	}
+	r.pub.text = copy != NULL ? copy : "";
+	if (ld->lint)
+		acl_lint_v6(lc, text);
+	if ((cl = acl_split_at(text, ':')) == NULL) {
+		acl_where_at(lc, text, &w);
+		acl__diag(ld->diags, w.file, w.line, 0, ACL_SEV_WARNING,
+		    "missing \":\" separator: line ignored");
+		return;
+	}
+	sh = acl_split_at(cl, ':');
+	acl_list_compile(lc, &r.daemons, text, true, "daemon", text);
+	acl_list_compile(lc, &r.clients, cl, false, "client", cl);
+	if (sh != NULL)
+		acl_opts_compile(lc, &r, sh);
+	if (!keep)
+		return;
+	if (rv->n == rv->cap) {
+		size_t nc = rv->cap ? rv->cap * 2 : 64;
+		struct acl_irule *nv = realloc(rv->v, nc * sizeof(*nv));
+
+		if (nv == NULL) {
+			ld->oom = 1;
+			return;
+		}
+		rv->v = nv;
+		rv->cap = nc;
+	}
+	rv->v[rv->n++] = r;
+}
+
+/*
+ * Load one table from memory.  open_errno != 0: the table could not be
+ * opened (ENOENT is an empty table, anything else a table error).
+ */
+int
+acl__load_table(struct acl_ruleset *rs, struct acl_loader *ld, int t,
+    const char *name, const char *text, size_t len, int open_errno)
+{
+	struct acl_tab *tab = &rs->tabs[t];
+	struct acl_rulevec rv = {0};
+	struct acl_src src;
+	struct acl_lline *ll;
+	struct acl_linectx lc;
+	bool ended = false;
+	unsigned line, col;
+
+	tab->path = acl__strdup(ld->ar, name);
+	if (tab->path == NULL)
+		return -1;
+	if (open_errno != 0) {
+		if (open_errno != ENOENT) {
+			tab->term = true;
+			tab->term_line = 0;
+			acl__diag(ld->diags, tab->path, 0, 0, ACL_SEV_ERROR,
+			    "cannot open %s: %s (treated as a table error: %s)",
+			    name, strerror(open_errno), t == 0 ?
+			    "the allow table never matches" :
+			    "the deny table denies every request");
+		}
+		return acl__build_index(rs, tab);
+	}
+	ll = malloc(sizeof(*ll));
+	if (ll == NULL || acl__src_init(&src, tab->path, text, len) != 0) {
+		free(ll);
+		return -1;
+	}
+	lc.ld = ld;
+	lc.src = &src;
+	lc.ll = ll;
+	lc.base = ll->text;
+	while (acl__xgets(&src, ll) == 1 && !ld->oom) {
+		size_t n = strlen(ll->text);
+
+		acl__src_pos(&src, ll->nseg > 0 ? ll->seg[0].foff :
+		    ll->first_off, &line, &col);
+		if (n == 0 || ll->text[n - 1] != '\n') {
+			acl__diag(ld->diags, tab->path, line, 0, ACL_SEV_ERROR,
+			    "%s: %s", ll->too_long ? "line too long (over 2046 "
+			    "characters)" : "missing newline at end of file",
+			    ended ? "ignored, the table already ended" :
+			    t == 0 ? "this and every later allow rule are "
+			    "ignored" : "every request that reaches this line "
+			    "is denied");
+			if (!ended) {
+				ended = true;
+				tab->term = true;
+				tab->term_line = line;
+			}
+			if (!ld->lint)
+				break;
+			continue;
+		}
+		if (ll->text[0] == '#' ||
+		    ll->text[strspn(ll->text, " \t\r\n")] == '\0')
+			continue;
+		acl_rule_add(&lc, &rv, ll->text, line, !ended);
+	}
+	acl__src_free(&src);
+	free(ll);
+	if (ld->oom) {
+		free(rv.v);
+		return -1;
+	}
+	if (rv.n > 0) {
+		tab->rules = acl__alloc(ld->ar, rv.n * sizeof(*tab->rules));
+		if (tab->rules == NULL) {
+			free(rv.v);
+			return -1;
+		}
+		memcpy(tab->rules, rv.v, rv.n * sizeof(*tab->rules));
+		tab->nrules = rv.n;
+	}
+	free(rv.v);
+	if (acl__build_index(rs, tab) != 0)
+		return -1;
+	if (ld->lint)
+		acl__lint_shadow(rs, ld, tab);
+	return 0;
+}
+
+/* ---------------------------------------------------------------------
+ * Lint: rules that can never be reached because an earlier rule of the
+ * same table matches everything they match.  Conservative: only when the
+ * earlier rule has no EXCEPT, no aclexec, and covers item by item.
+ */
+static bool
+acl_item_same(const struct acl_item *a, const struct acl_item *b)
+{
+	return strcasecmp(a->text, b->text) == 0;
+}
+
+static bool
+acl_list_all(const struct acl_list *l, bool server)
+{
+	unsigned i;
+
+	if (l->nseg != 1)
+		return false;
+	for (i = 0; i < l->segs[0].n; i++) {
+		const struct acl_item *it = &l->segs[0].items[i];
+
+		if (server && !it->has_host && it->port < 0 &&
+		    it->name.kind == ACL_SP_ALL)
+			return true;
+		if (!server && !it->has_name && it->host.kind ==
+		    ACL_HP_STRING && it->host.sp.kind == ACL_SP_ALL)
+			return true;
+	}
+	return false;
+}
+
+/* An address-like item: its v4/v6 range, for containment tests. */
+static bool
+acl_item_range(const struct acl_item *it, int *fam, uint8_t *a, unsigned *plen)
+{
+	struct acl_ikeys k = {0};
+	int err = 0;
+	bool ok = false;
+
+	if (it->has_name || !acl__hostpat_keys(&it->host, NULL, 0, &err))
+		return false;
+	if (it->host.kind == ACL_HP_FILE)
+		return false;
+	if (acl__hostpat_keys(&it->host, &k, 0, &err) && k.n == 1) {
+		*fam = k.v[0].fam == 6 ? 6 : 4;
+		memcpy(a, k.v[0].addr, 16);
+		*plen = k.v[0].plen;
+		/* A string prefix "10.1." is 10.1/16 for any address. */
+		ok = true;
+	}
+	free(k.v);
+	return ok;
+}
+
+static bool
+acl_range_covers(int fa, const uint8_t *a, unsigned pa, int fb,
+    const uint8_t *b, unsigned pb)
+{
+	unsigned i;
+
+	if (fa != fb || pa > pb)
+		return false;
+	for (i = 0; i < pa; i++) {
+		unsigned byte = i / 8, bit = 7 - i % 8;
+
+		if (((a[byte] >> bit) & 1) != ((b[byte] >> bit) & 1))
+			return false;
+	}
+	return true;
+}
+
+static bool
+acl_item_covers(const struct acl_item *a, const struct acl_item *b)
+{
+	int fa, fb;
+	uint8_t xa[16], xb[16];
+	unsigned pa, pb;
+
+	if (acl_item_same(a, b))
+		return true;
+	if (acl_item_range(a, &fa, xa, &pa) && acl_item_range(b, &fb, xb, &pb))
+		return acl_range_covers(fa, xa, pa, fb, xb, pb);
+	return false;
+}
+
+/* Every item of b's head is covered by some item of a (a: one segment). */
+static bool
+acl_list_covers(const struct acl_list *a, const struct acl_list *b,
+    bool server)
+{
+	unsigned i, j;
+
+	if (a->nseg != 1 || b->nseg < 1)
+		return false;
+	if (acl_list_all(a, server))
+		return true;
+	if (b->segs[0].n == 0)
+		return false;
+	for (i = 0; i < b->segs[0].n; i++) {
+		bool ok = false;
+
+		for (j = 0; j < a->segs[0].n && !ok; j++)
+			ok = acl_item_covers(&a->segs[0].items[j],
+			    &b->segs[0].items[i]);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+static bool
+acl_rule_can_shadow(const struct acl_irule *r)
+{
+	return !r->has_aclexec && r->daemons.nseg == 1 &&
+	    r->clients.nseg == 1 && r->daemons.segs[0].n > 0 &&
+	    r->clients.segs[0].n > 0;
+}
+
+#define ACL_SHADOW_SCAN 4096
+
+void
+acl__lint_shadow(struct acl_ruleset *rs, struct acl_loader *ld,
+    struct acl_tab *tab)
+{
+	size_t i, j;
+	uint32_t *wide; /* rules that can shadow and whose client list is ALL */
+	size_t nwide = 0;
+
+	(void)rs;
+	wide = malloc((tab->nrules + 1) * sizeof(*wide));
+	if (wide == NULL)
+		return;
+	for (i = 0; i < tab->nrules; i++) {
+		const struct acl_irule *r = &tab->rules[i];
+		const struct acl_irule *by = NULL;
+
+		/* Catch-all earlier rules. */
+		for (j = 0; j < nwide && by == NULL; j++) {
+			const struct acl_irule *e = &tab->rules[wide[j]];
+
+			if (acl_list_covers(&e->daemons, &r->daemons, true))
+				by = e;
+		}
+		/*
+		 * Other earlier rules: a bounded look back, so that lint
+		 * stays fast on huge tables (it may miss distant shadows).
+		 */
+		for (j = i > ACL_SHADOW_SCAN ? i - ACL_SHADOW_SCAN : 0;
+		    j < i && by == NULL; j++) {
+			const struct acl_irule *e = &tab->rules[j];
+
+			if (acl_rule_can_shadow(e) &&
+			    acl_list_covers(&e->clients, &r->clients, false) &&
+			    acl_list_covers(&e->daemons, &r->daemons, true))
+				by = e;
+		}
+		if (by != NULL)
+			acl__diag(ld->diags, r->pub.file, r->pub.line, 1,
+			    ACL_SEV_WARNING, "rule never decides anything: "
+			    "line %u matches every request it matches",
+			    by->pub.line);
+		if (acl_rule_can_shadow(r) && acl_list_all(&r->clients, false))
+			wide[nwide++] = (uint32_t)i;
+	}
+	free(wide);
+}

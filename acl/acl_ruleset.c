@@ -1,0 +1,263 @@
+/*
+ * acl_ruleset.c - loading both tables into one immutable, refcounted rule
+ * set, and looking inside it.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "acl_int.h"
+
+#define ACL_DEFAULT_ALLOW "/etc/hosts.allow"
+#define ACL_DEFAULT_DENY  "/etc/hosts.deny"
+
+void
+acl_request_init(struct acl_request *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->daemon = NULL;
+	r->client.addr.family = AF_UNSPEC;
+	r->client.port = -1;
+	r->client.name = NULL;
+	r->server.addr.family = AF_UNSPEC;
+	r->server.port = -1;
+	r->server.name = NULL;
+	r->user = NULL;
+	r->pid = 0;
+}
+
+static struct acl_ruleset *
+acl_ruleset_new(void)
+{
+	struct acl_ruleset *rs = calloc(1, sizeof(*rs));
+	char dom[256];
+
+	if (rs == NULL)
+		return NULL;
+	atomic_init(&rs->refs, 1);
+	/* yp_get_default_domain(): none, or "(none)", means any domain. */
+	if (getdomainname(dom, sizeof dom) == 0 && dom[0] != '\0' &&
+	    strcmp(dom, "(none)") != 0) {
+		dom[sizeof dom - 1] = '\0';
+		rs->nis_domain = acl__strdup(&rs->arena, dom);
+	}
+	return rs;
+}
+
+/* Read a whole table; *err = errno of fopen when it cannot be opened. */
+static char *
+acl_slurp(const char *path, size_t *len, int *err)
+{
+	FILE *fp;
+	size_t cap = 8192, n = 0, r;
+	char *b, *nb;
+
+	*err = 0;
+	*len = 0;
+	if ((fp = fopen(path, "r")) == NULL) {
+		*err = errno != 0 ? errno : EIO;
+		return NULL;
+	}
+	if ((b = malloc(cap)) == NULL) {
+		fclose(fp);
+		return NULL;
+	}
+	/* A read error (EISDIR: a directory) ends the table there. */
+	while ((r = fread(b + n, 1, cap - n, fp)) > 0) {
+		n += r;
+		if (n == cap) {
+			if ((nb = realloc(b, cap * 2)) == NULL) {
+				free(b);
+				fclose(fp);
+				return NULL;
+			}
+			b = nb;
+			cap *= 2;
+		}
+	}
+	fclose(fp);
+	*len = n;
+	return b;
+}
+
+static struct acl_ruleset *
+acl_load_common(const char *names[2], const char *texts[2],
+    const size_t lens[2], const int errs[2], bool lint,
+    struct acl_diags *diags)
+{
+	struct acl_ruleset *rs = acl_ruleset_new();
+	struct acl_loader *ld;
+	int t;
+
+	if (rs == NULL)
+		return NULL;
+	ld = acl__loader_new(rs, lint, diags);
+	if (ld == NULL) {
+		acl_ruleset_unref(rs);
+		return NULL;
+	}
+	for (t = 0; t < 2; t++) {
+		if (acl__load_table(rs, ld, t, names[t], texts[t] != NULL ?
+		    texts[t] : "", lens[t], errs[t]) != 0 || rs->arena.failed) {
+			acl__loader_free(ld);
+			acl_ruleset_unref(rs);
+			return NULL;
+		}
+	}
+	acl__loader_free(ld);
+	return rs;
+}
+
+struct acl_ruleset *
+acl_ruleset_load(const struct acl_load_opts *opts, struct acl_diags *diags)
+{
+	const char *names[2], *texts[2];
+	char *bufs[2] = {NULL, NULL};
+	size_t lens[2] = {0, 0};
+	int errs[2] = {0, 0};
+	struct acl_ruleset *rs;
+	int t;
+
+	names[0] = opts != NULL && opts->allow_path != NULL ?
+	    opts->allow_path : ACL_DEFAULT_ALLOW;
+	names[1] = opts != NULL && opts->deny_path != NULL ?
+	    opts->deny_path : ACL_DEFAULT_DENY;
+	for (t = 0; t < 2; t++) {
+		bufs[t] = acl_slurp(names[t], &lens[t], &errs[t]);
+		if (bufs[t] == NULL && errs[t] == 0) {
+			free(bufs[0]);
+			return NULL;
+		}
+		texts[t] = bufs[t];
+	}
+	rs = acl_load_common(names, texts, lens, errs,
+	    opts != NULL && opts->lint, diags);
+	free(bufs[0]);
+	free(bufs[1]);
+	return rs;
+}
+
+struct acl_ruleset *
+acl_ruleset_load_mem(const char *allow_name, const char *allow_text,
+    size_t allow_len, const char *deny_name, const char *deny_text,
+    size_t deny_len, bool lint, struct acl_diags *diags)
+{
+	const char *names[2] = {allow_name != NULL ? allow_name : "hosts.allow",
+	    deny_name != NULL ? deny_name : "hosts.deny"};
+	const char *texts[2] = {allow_text, deny_text};
+	const size_t lens[2] = {allow_text != NULL ? allow_len : 0,
+	    deny_text != NULL ? deny_len : 0};
+	const int errs[2] = {0, 0};
+
+	return acl_load_common(names, texts, lens, errs, lint, diags);
+}
+
+struct acl_ruleset *
+acl_ruleset_ref(struct acl_ruleset *rs)
+{
+	if (rs != NULL)
+		atomic_fetch_add_explicit(&rs->refs, 1, memory_order_relaxed);
+	return rs;
+}
+
+void
+acl_ruleset_unref(struct acl_ruleset *rs)
+{
+	if (rs == NULL)
+		return;
+	if (atomic_fetch_sub_explicit(&rs->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	acl__arena_free(&rs->arena);
+	free(rs);
+}
+
+static const struct acl_tab *
+acl_tab_of(const struct acl_ruleset *rs, enum acl_table t)
+{
+	if (rs == NULL)
+		return NULL;
+	if (t == ACL_TABLE_ALLOW)
+		return &rs->tabs[0];
+	if (t == ACL_TABLE_DENY)
+		return &rs->tabs[1];
+	return NULL;
+}
+
+size_t
+acl_ruleset_rule_count(const struct acl_ruleset *rs, enum acl_table t)
+{
+	const struct acl_tab *tab = acl_tab_of(rs, t);
+
+	return tab != NULL ? tab->nrules : 0;
+}
+
+const struct acl_rule *
+acl_ruleset_rule(const struct acl_ruleset *rs, enum acl_table t, size_t i)
+{
+	const struct acl_tab *tab = acl_tab_of(rs, t);
+
+	if (tab == NULL || i >= tab->nrules)
+		return NULL;
+	return &tab->rules[i].pub;
+}
+
+const char *
+acl_ruleset_path(const struct acl_ruleset *rs, enum acl_table t)
+{
+	const struct acl_tab *tab = acl_tab_of(rs, t);
+
+	return tab != NULL ? tab->path : NULL;
+}
+
+static bool
+acl_is_hostname(const struct acl_hostpat *hp)
+{
+	const char *s = hp->sp.text;
+
+	return hp->kind == ACL_HP_STRING && hp->name_too &&
+	    hp->sp.kind == ACL_SP_EXACT && strcasecmp(s, ACL_UNKNOWN) != 0 &&
+	    strcasecmp(s, ACL_PARANOID) != 0 && strchr(s, '[') == NULL;
+}
+
+static void
+acl_list_names(const struct acl_list *l, void (*cb)(void *, const char *,
+    unsigned, unsigned, const char *), void *arg, const char *file)
+{
+	unsigned s, i;
+
+	for (s = 0; s < l->nseg; s++) {
+		for (i = 0; i < l->segs[s].n; i++) {
+			const struct acl_item *it = &l->segs[s].items[i];
+
+			if (it->has_host && acl_is_hostname(&it->host))
+				cb(arg, file, it->line, it->col +
+				    (unsigned)(it->host.sp.text == NULL ? 0 :
+				    strlen(it->text) - strlen(it->host.text)),
+				    it->host.sp.text);
+		}
+	}
+}
+
+void
+acl_ruleset_foreach_hostname(const struct acl_ruleset *rs,
+    void (*cb)(void *arg, const char *file, unsigned line, unsigned col,
+    const char *name), void *arg)
+{
+	int t;
+	size_t i;
+
+	if (rs == NULL || cb == NULL)
+		return;
+	for (t = 0; t < 2; t++) {
+		const struct acl_tab *tab = &rs->tabs[t];
+
+		for (i = 0; i < tab->nrules; i++) {
+			acl_list_names(&tab->rules[i].daemons, cb, arg,
+			    tab->rules[i].pub.file);
+			acl_list_names(&tab->rules[i].clients, cb, arg,
+			    tab->rules[i].pub.file);
+		}
+	}
+}

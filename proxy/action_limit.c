@@ -1,0 +1,266 @@
+/*
+ * action_limit.c - the action limiter: an atomic count of running commands
+ * and a per-source rate kept as a GCRA (the "virtual scheduling" form of a
+ * token bucket) in a bounded, set-associative table.
+ *
+ * Why GCRA: one 64-bit "theoretical arrival time" per source is the whole
+ * state of a token bucket of capacity rate_count refilled at
+ * rate_count/rate_secs, with no floating point and no refill timer.
+ *
+ * Why a set-associative table: memory is fixed whatever the number of
+ * sources.  A source hashes (with a per-process random key, so a client
+ * cannot aim at a set) to a set of ACTION_LIMIT_WAYS slots; a new source
+ * takes a slot whose bucket has refilled completely (such a slot carries no
+ * information), or else the slot closest to refilling.  A flood from many
+ * addresses can therefore forget a source's debt early, never make a source
+ * wait longer than its own rate says.
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "action_limit.h"
+
+#define ACTION_LIMIT_WAYS 4
+
+struct limit_slot {
+	uint8_t key[17]; /* family byte + 16 address bytes */
+	bool used;
+	uint64_t tat_us; /* theoretical arrival time of the next event */
+};
+
+struct action_limit {
+	atomic_uint max_running;
+	atomic_uint_least64_t last_skips_ms;
+	atomic_uint running;
+	atomic_uint_least64_t skip_running, skip_rate;
+
+	bool rate_on;
+	uint64_t interval_us; /* one token every interval_us */
+	uint64_t burst_us;    /* how far ahead tat may run: capacity - 1 */
+	pthread_mutex_t mu;   /* guards the table */
+	struct limit_slot *slots;
+	size_t nsets;         /* power of two */
+	uint64_t seed[2];
+};
+
+static uint64_t
+limit_mix(uint64_t h)
+{
+	/* splitmix64's finaliser: every input bit affects every output bit. */
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	h ^= h >> 31;
+	return h;
+}
+
+static uint64_t
+limit_hash(const struct action_limit *l, const uint8_t key[17])
+{
+	uint64_t a = 0, b = 0;
+
+	memcpy(&a, key + 1, 8);
+	memcpy(&b, key + 9, 8);
+	return limit_mix(limit_mix(a ^ l->seed[0]) ^ b ^ key[0] ^ l->seed[1]);
+}
+
+static void
+limit_set_rate(struct action_limit *l, unsigned rate_count,
+    unsigned rate_secs)
+{
+	l->rate_on = rate_count > 0 && rate_secs > 0;
+	if (!l->rate_on)
+		return;
+	l->interval_us = (uint64_t)rate_secs * 1000000u / rate_count;
+	if (l->interval_us == 0)
+		l->interval_us = 1;
+	l->burst_us = l->interval_us * (rate_count - 1);
+}
+
+struct action_limit *
+action_limit_new(unsigned max_running, unsigned rate_count,
+    unsigned rate_secs, size_t table_slots)
+{
+	struct action_limit *l;
+	size_t sets;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return NULL;
+	atomic_init(&l->max_running, max_running);
+	atomic_init(&l->last_skips_ms, 0);
+	atomic_init(&l->running, 0);
+	atomic_init(&l->skip_running, 0);
+	atomic_init(&l->skip_rate, 0);
+	limit_set_rate(l, rate_count, rate_secs);
+	if (l->rate_on) {
+		if (table_slots == 0)
+			table_slots = ACTION_LIMIT_TABLE_DEFAULT;
+		sets = 1;
+		while (sets * ACTION_LIMIT_WAYS < table_slots)
+			sets <<= 1;
+		l->nsets = sets;
+		l->slots = calloc(sets * ACTION_LIMIT_WAYS, sizeof(*l->slots));
+		if (l->slots == NULL) {
+			free(l);
+			return NULL;
+		}
+		if (getrandom(l->seed, sizeof(l->seed), GRND_NONBLOCK) !=
+		    (ssize_t)sizeof(l->seed)) {
+			/* No entropy yet (early boot): still vary per process. */
+			l->seed[0] = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)l;
+			l->seed[1] = limit_mix(l->seed[0]);
+		}
+	}
+	pthread_mutex_init(&l->mu, NULL);
+	return l;
+}
+
+void
+action_limit_free(struct action_limit *l)
+{
+	if (l == NULL)
+		return;
+	pthread_mutex_destroy(&l->mu);
+	free(l->slots);
+	free(l);
+}
+
+static void
+limit_key(const struct acl_addr *a, uint8_t key[17])
+{
+	memset(key, 0, 17);
+	key[0] = (uint8_t)a->family;
+	if (a->family == AF_INET)
+		memcpy(key + 1, a->bytes, 4);
+	else if (a->family == AF_INET6)
+		memcpy(key + 1, a->bytes, 8); /* the /64 */
+}
+
+bool
+action_limit_admit(struct action_limit *l, const struct acl_addr *src,
+    uint64_t now_ms)
+{
+	uint8_t key[17];
+	struct limit_slot *set, *s = NULL, *victim;
+	uint64_t now = now_ms * 1000u, tat;
+	bool ok;
+	size_t i;
+
+	limit_key(src, key);
+	pthread_mutex_lock(&l->mu);
+	if (!l->rate_on || l->slots == NULL) {
+		pthread_mutex_unlock(&l->mu);
+		return true;
+	}
+	set = &l->slots[(limit_hash(l, key) & (l->nsets - 1)) *
+	    ACTION_LIMIT_WAYS];
+	victim = &set[0];
+	for (i = 0; i < ACTION_LIMIT_WAYS; i++) {
+		if (set[i].used && memcmp(set[i].key, key, 17) == 0) {
+			s = &set[i];
+			break;
+		}
+		if (!set[i].used)
+			victim = &set[i];
+		else if (victim->used && set[i].tat_us < victim->tat_us)
+			victim = &set[i];
+	}
+	if (s == NULL) {
+		s = victim;
+		memcpy(s->key, key, 17);
+		s->used = true;
+		s->tat_us = now;
+	}
+	tat = s->tat_us > now ? s->tat_us : now;
+	ok = tat - now <= l->burst_us;
+	if (ok)
+		s->tat_us = tat + l->interval_us;
+	pthread_mutex_unlock(&l->mu);
+	if (!ok)
+		atomic_fetch_add(&l->skip_rate, 1);
+	return ok;
+}
+
+bool
+action_limit_take(struct action_limit *l)
+{
+	unsigned cur = atomic_load(&l->running);
+
+	do {
+		if (cur >= atomic_load(&l->max_running)) {
+			atomic_fetch_add(&l->skip_running, 1);
+			return false;
+		}
+	} while (!atomic_compare_exchange_weak(&l->running, &cur, cur + 1));
+	return true;
+}
+
+void
+action_limit_put(struct action_limit *l)
+{
+	atomic_fetch_sub(&l->running, 1);
+}
+
+unsigned
+action_limit_running(const struct action_limit *l)
+{
+	return atomic_load(&l->running);
+}
+
+void
+action_limit_take_skips(struct action_limit *l,
+    struct action_limit_skips *out)
+{
+	out->over_running = atomic_exchange(&l->skip_running, 0);
+	out->over_rate = atomic_exchange(&l->skip_rate, 0);
+}
+
+bool
+action_limit_take_skips_due(struct action_limit *l, uint64_t now_ms,
+    uint64_t interval_ms, struct action_limit_skips *out)
+{
+	uint_least64_t last = atomic_load(&l->last_skips_ms);
+
+	if (now_ms < last + interval_ms)
+		return false;
+	if (!atomic_compare_exchange_strong(&l->last_skips_ms, &last, now_ms))
+		return false; /* another worker took them just now */
+	action_limit_take_skips(l, out);
+	return out->over_running > 0 || out->over_rate > 0;
+}
+
+void
+action_limit_configure(struct action_limit *l, unsigned max_running,
+    unsigned rate_count, unsigned rate_secs)
+{
+	uint64_t old_interval, old_burst;
+	bool old_on;
+
+	atomic_store(&l->max_running, max_running);
+	pthread_mutex_lock(&l->mu);
+	old_on = l->rate_on;
+	old_interval = l->interval_us;
+	old_burst = l->burst_us;
+	limit_set_rate(l, rate_count, rate_secs);
+	if (l->rate_on && l->slots == NULL) {
+		l->nsets = ACTION_LIMIT_TABLE_DEFAULT / ACTION_LIMIT_WAYS;
+		l->slots = calloc(l->nsets * ACTION_LIMIT_WAYS,
+		    sizeof(*l->slots));
+		if (l->slots != NULL &&
+		    getrandom(l->seed, sizeof(l->seed), GRND_NONBLOCK) !=
+		    (ssize_t)sizeof(l->seed)) {
+			l->seed[0] = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)l;
+			l->seed[1] = limit_mix(l->seed[0]);
+		}
+	} else if (l->slots != NULL && (old_on != l->rate_on ||
+	    old_interval != l->interval_us || old_burst != l->burst_us)) {
+		memset(l->slots, 0,
+		    l->nsets * ACTION_LIMIT_WAYS * sizeof(*l->slots));
+	}
+	pthread_mutex_unlock(&l->mu);
+}

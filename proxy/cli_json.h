@@ -1,0 +1,20 @@
+/*
+ * cli_json.h - the little JSON writer of the command-line tools: strings
+ * escaped so that any byte sequence (hostile host names included) yields
+ * valid one-line JSON.
+ */
+#ifndef WRAPD_CLI_JSON_H
+#define WRAPD_CLI_JSON_H
+
+#include <stdio.h>
+
+/*
+ * Write s as a JSON string literal (with quotes); NULL writes null.
+ * Control characters are escaped, valid UTF-8 passes through, and every
+ * byte that is not part of valid UTF-8 becomes U+FFFD.
+ */
+void cli_json_str(FILE *fp, const char *s);
+/* Write "key": as an object member (key is trusted ASCII). */
+void cli_json_key(FILE *fp, const char *key);
+
+#endif /* WRAPD_CLI_JSON_H */

@@ -1,0 +1,119 @@
+/*
+ * conn.h - one client connection, from accept to close.
+ *
+ * States (every change goes through conn_set_state(), logged at debug):
+ *   CONN_DECIDING    acl_eval(), maybe waiting for a look-up (name, ident)
+ *   CONN_CONNECTING  granted; non-blocking connect to the backend
+ *   CONN_RELAYING    both sockets open; relay.c moves the bytes
+ *   CONN_EXEC        granted; handed to a child process (inetd style)
+ *   CONN_CLOSING     conn_close() ran; handles are closing, then free
+ *
+ * conn_close() is the only way out: it is idempotent, logs the one
+ * per-connection line, closes every handle, and the struct is freed in the
+ * last close callback.  No other code frees a conn.
+ *
+ * Memory: an idle relaying connection is this struct (two uv_poll_t and a
+ * few counters, no buffers, no timers: timeouts are swept per loop) plus
+ * small strings for a looked-up name or user.
+ */
+#ifndef WRAPD_CONN_H
+#define WRAPD_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#include "acl.h"
+
+struct worker;
+struct snapshot;
+struct lookup_name;
+struct lookup_ident;
+
+enum conn_state {
+	CONN_DECIDING,
+	CONN_CONNECTING,
+	CONN_RELAYING,
+	CONN_EXEC,
+	CONN_CLOSING,
+};
+
+/* An endpoint, compactly: enough to log it and to rebuild a sockaddr. */
+struct conn_addr {
+	struct acl_addr a;
+	uint16_t port;
+	uint32_t scope; /* IPv6 scope id (link-local) */
+};
+
+/* One direction: bytes from side src to side 1-src. */
+struct conn_dir {
+	int prd, pwr;     /* pipe while bytes are in flight, else -1 */
+	uint32_t pending; /* bytes in the pipe */
+	bool eof;         /* source said EOF */
+	bool shut;        /* EOF passed on: shutdown(SHUT_WR) on destination */
+	uint64_t bytes;   /* delivered to the destination */
+};
+
+enum conn_lookup {
+	CONN_LOOKUP_NONE,
+	CONN_LOOKUP_CLIENT_NAME,
+	CONN_LOOKUP_SERVER_NAME,
+	CONN_LOOKUP_USER,
+};
+
+struct conn {
+	struct conn *next, *prev; /* the worker's list */
+	struct worker *w;
+	struct snapshot *snap; /* a reference: the rules and backend we use */
+	uint64_t id;
+	uint64_t start_ms;    /* uv_now at accept */
+	uint64_t last_ms;     /* last byte moved (idle timeout) */
+	uint64_t deadline_ms; /* lookups / connect: absolute loop time */
+	uint32_t svc;
+	uint8_t state;
+	uint8_t lookup;    /* enum conn_lookup in flight */
+	uint8_t pending_closes;
+	bool client_open;  /* side[0] poll initialised and not closed */
+	bool backend_open; /* side[1] poll initialised and not closed */
+	bool counted;      /* counted in the service's active connections */
+	int ev[2];         /* events each side's poll waits for */
+	int fd[2];         /* the sockets, closed after their polls */
+	uv_poll_t side[2]; /* 0: client socket, 1: backend socket */
+	struct conn_dir dir[2]; /* 0: client -> backend, 1: backend -> client */
+	struct conn_addr client, server;
+	char *client_name, *server_name, *user; /* facts, once known */
+	union {
+		struct lookup_name *name;
+		struct lookup_ident *ident;
+	} lk;
+	uv_process_t *proc; /* CONN_EXEC */
+	/* The decision (valid while snap is held). */
+	const struct acl_rule *rule;
+	const char *err_file;
+	unsigned err_line;
+	uint8_t verdict; /* enum acl_verdict */
+	bool decided;
+	const char *reason; /* why it closed */
+	int64_t exit_status;
+};
+
+/*
+ * A connection was accepted on a listener of service svc (fd non-blocking,
+ * close-on-exec).  Takes over fd in every case.
+ */
+void conn_accept(struct worker *w, uint32_t svc, int fd,
+    const struct sockaddr *peer, socklen_t peerlen);
+void conn_close(struct conn *c, const char *reason);
+/* Close one side's poll and socket early (exec hand-over). */
+void conn_close_side(struct conn *c, int side);
+void conn_set_state(struct conn *c, enum conn_state st);
+/* Timeouts, called by the worker's sweep timer. */
+void conn_sweep(struct worker *w, uint64_t now);
+/* Granted: connect to the backend or exec the program. */
+void conn_deliver(struct conn *c);
+/* The backend connection is up: start relaying. */
+void conn_backend_connected(struct conn *c);
+int conn_fd(const struct conn *c, int side);
+
+#endif /* WRAPD_CONN_H */

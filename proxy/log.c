@@ -1,0 +1,237 @@
+/*
+ * log.c - stderr and syslog sinks.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+
+static struct {
+	bool to_stderr;
+	bool to_syslog;
+	bool json;
+	int level;
+} log_cfg = { true, false, false, LOG_INFO };
+
+static const struct {
+	const char *name;
+	int value;
+} log_facilities[] = {
+	{ "auth", LOG_AUTH }, { "authpriv", LOG_AUTHPRIV },
+	{ "cron", LOG_CRON }, { "daemon", LOG_DAEMON }, { "ftp", LOG_FTP },
+	{ "kern", LOG_KERN }, { "lpr", LOG_LPR }, { "mail", LOG_MAIL },
+	{ "news", LOG_NEWS }, { "syslog", LOG_SYSLOG }, { "user", LOG_USER },
+	{ "uucp", LOG_UUCP }, { "local0", LOG_LOCAL0 },
+	{ "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 },
+	{ "local3", LOG_LOCAL3 }, { "local4", LOG_LOCAL4 },
+	{ "local5", LOG_LOCAL5 }, { "local6", LOG_LOCAL6 },
+	{ "local7", LOG_LOCAL7 },
+};
+
+int
+log_facility_parse(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(log_facilities) / sizeof(log_facilities[0]);
+	    i++)
+		if (strcmp(name, log_facilities[i].name) == 0)
+			return log_facilities[i].value;
+	return -1;
+}
+
+int
+log_setup(bool to_stderr, const char *facility, bool json, int level)
+{
+	int fac = -1;
+
+	if (facility != NULL && (fac = log_facility_parse(facility)) < 0)
+		return -1;
+	if (log_cfg.to_syslog)
+		closelog();
+	log_cfg.to_stderr = to_stderr;
+	log_cfg.to_syslog = facility != NULL;
+	log_cfg.json = json;
+	log_cfg.level = level;
+	if (log_cfg.to_syslog)
+		openlog("wrapd", LOG_PID | LOG_NDELAY, fac);
+	return 0;
+}
+
+bool
+log_json(void)
+{
+	return log_cfg.json;
+}
+
+bool
+log_enabled(int prio)
+{
+	return (prio & LOG_PRIMASK) <= log_cfg.level;
+}
+
+static const char *
+log_prio_name(int prio)
+{
+	switch (prio & LOG_PRIMASK) {
+	case LOG_EMERG:
+	case LOG_ALERT:
+	case LOG_CRIT:
+		return "crit";
+	case LOG_ERR:
+		return "error";
+	case LOG_WARNING:
+		return "warning";
+	case LOG_NOTICE:
+		return "notice";
+	case LOG_INFO:
+		return "info";
+	default:
+		return "debug";
+	}
+}
+
+void
+log_vmsg(int prio, const char *fmt, va_list ap)
+{
+	char line[2048];
+	int n, hdr;
+	va_list ap2;
+
+	if (!log_enabled(prio))
+		return;
+	if (log_cfg.to_syslog) {
+		va_copy(ap2, ap);
+		vsyslog(prio, fmt, ap2);
+		va_end(ap2);
+	}
+	if (!log_cfg.to_stderr)
+		return;
+	/* One write per line: threads must not interleave partial lines. */
+	hdr = snprintf(line, sizeof(line), "wrapd[%ld]: %s: ", (long)getpid(),
+	    log_prio_name(prio));
+	if (hdr < 0 || (size_t)hdr >= sizeof(line))
+		return;
+	n = vsnprintf(line + hdr, sizeof(line) - (size_t)hdr - 1, fmt, ap);
+	if (n < 0)
+		return;
+	n += hdr;
+	if ((size_t)n > sizeof(line) - 2)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	while (write(STDERR_FILENO, line, (size_t)n) < 0 && errno == EINTR)
+		;
+}
+
+void
+log_msg(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vmsg(prio, fmt, ap);
+	va_end(ap);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	char buf[1024];
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	log_msg(LOG_WARNING, "%s: %s", buf, strerror(saved));
+	errno = saved;
+}
+
+#define LOG_SIMPLE(name, prio)                  \
+	void name(const char *fmt, ...)         \
+	{                                       \
+		va_list ap;                     \
+		va_start(ap, fmt);              \
+		log_vmsg(prio, fmt, ap);        \
+		va_end(ap);                     \
+	}
+
+LOG_SIMPLE(log_warnx, LOG_WARNING)
+LOG_SIMPLE(log_info, LOG_INFO)
+LOG_SIMPLE(log_debug, LOG_DEBUG)
+LOG_SIMPLE(log_errx, LOG_ERR)
+
+void
+log_buf_printf(struct log_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (b->len + 1 >= b->cap)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(b->p + b->len, b->cap - b->len, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	b->len += (size_t)n;
+	if (b->len >= b->cap)
+		b->len = b->cap - 1;
+}
+
+static void
+log_buf_putc(struct log_buf *b, char c)
+{
+	if (b->len + 1 < b->cap) {
+		b->p[b->len++] = c;
+		b->p[b->len] = '\0';
+	}
+}
+
+void
+log_buf_kv_str(struct log_buf *b, const char *s)
+{
+	const unsigned char *u;
+	bool plain = *s != '\0';
+
+	for (u = (const unsigned char *)s; *u != '\0'; u++)
+		if (*u <= ' ' || *u >= 0x7f || *u == '"' || *u == '\\' ||
+		    *u == '=')
+			plain = false;
+	if (plain) {
+		log_buf_printf(b, "%s", s);
+		return;
+	}
+	log_buf_putc(b, '"');
+	for (u = (const unsigned char *)s; *u != '\0'; u++) {
+		if (*u == '"' || *u == '\\') {
+			log_buf_putc(b, '\\');
+			log_buf_putc(b, (char)*u);
+		} else if (*u < ' ' || *u >= 0x7f)
+			log_buf_printf(b, "\\x%02x", *u);
+		else
+			log_buf_putc(b, (char)*u);
+	}
+	log_buf_putc(b, '"');
+}
+
+void
+log_buf_json_str(struct log_buf *b, const char *s)
+{
+	const unsigned char *u;
+
+	log_buf_putc(b, '"');
+	for (u = (const unsigned char *)s; *u != '\0'; u++) {
+		if (*u == '"' || *u == '\\') {
+			log_buf_putc(b, '\\');
+			log_buf_putc(b, (char)*u);
+		} else if (*u < ' ' || *u >= 0x7f)
+			log_buf_printf(b, "\\u%04x", *u);
+		else
+			log_buf_putc(b, (char)*u);
+	}
+	log_buf_putc(b, '"');
+}

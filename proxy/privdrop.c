@@ -1,0 +1,46 @@
+/*
+ * privdrop.c - drop root for good.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "privdrop.h"
+
+int
+privdrop(const char *user)
+{
+	struct passwd *pw;
+	char *end;
+	unsigned long uid;
+
+	errno = 0;
+	if ((pw = getpwnam(user)) == NULL) {
+		uid = strtoul(user, &end, 10);
+		if (*user != '\0' && *end == '\0')
+			pw = getpwuid((uid_t)uid);
+	}
+	if (pw == NULL) {
+		log_errx("user %s: no such user", user);
+		return -1;
+	}
+	if (getuid() == pw->pw_uid && geteuid() == pw->pw_uid)
+		return 0; /* already that user: nothing to drop */
+	if (setgid(pw->pw_gid) < 0 ||
+	    initgroups(pw->pw_name, pw->pw_gid) < 0 ||
+	    setuid(pw->pw_uid) < 0) {
+		log_warn("user %s: cannot switch", user);
+		return -1;
+	}
+	/* Paranoia: a process that can get root back has not dropped it. */
+	if (pw->pw_uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) {
+		log_errx("user %s: could regain root after dropping it", user);
+		return -1;
+	}
+	log_info("running as user %s (uid %lu, gid %lu)", pw->pw_name,
+	    (unsigned long)pw->pw_uid, (unsigned long)pw->pw_gid);
+	return 0;
+}

@@ -1,0 +1,262 @@
+/*
+ * relay.c - splice both directions of a connection, with half-close.
+ *
+ * Direction d carries bytes from side d to side 1-d (0: client -> backend,
+ * 1: backend -> client).  A direction is in one of three conditions:
+ *   idle      no pipe, waiting for its source to become readable;
+ *   blocked   bytes in its pipe, waiting for its destination to be writable
+ *             (its source is not polled: that is the backpressure);
+ *   finished  its source said EOF and the EOF was passed on with
+ *             shutdown(SHUT_WR), while the other direction goes on.
+ * The connection ends when both are finished, or on the first error.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "relay.h"
+#include "server.h"
+
+/* Splices per readable event and direction, so one busy connection cannot
+ * starve the others on its loop. */
+#define RELAY_BUDGET 8
+
+void
+relay_pool_init(struct relay_pool *p)
+{
+	p->v = NULL;
+	p->n = p->cap = 0;
+}
+
+void
+relay_pool_free(struct relay_pool *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		close(p->v[i][0]);
+		close(p->v[i][1]);
+	}
+	free(p->v);
+	relay_pool_init(p);
+}
+
+int
+relay_pipe_get(struct relay_pool *p, int *rfd, int *wfd)
+{
+	int fds[2];
+
+	if (p->n > 0) {
+		p->n--;
+		*rfd = p->v[p->n][0];
+		*wfd = p->v[p->n][1];
+		return 0;
+	}
+	if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) < 0)
+		return -errno;
+	/* Bigger pipes mean fewer splices per byte; failure is harmless. */
+	(void)fcntl(fds[1], F_SETPIPE_SZ, RELAY_PIPE_SIZE);
+	*rfd = fds[0];
+	*wfd = fds[1];
+	return 0;
+}
+
+void
+relay_pipe_put(struct relay_pool *p, int rfd, int wfd)
+{
+	int(*nv)[2];
+
+	if (p->n == p->cap && p->cap < RELAY_POOL_MAX) {
+		size_t ncap = p->cap ? p->cap * 2 : 4;
+
+		if (ncap > RELAY_POOL_MAX)
+			ncap = RELAY_POOL_MAX;
+		if ((nv = realloc(p->v, ncap * sizeof(*nv))) != NULL) {
+			p->v = nv;
+			p->cap = ncap;
+		}
+	}
+	if (p->n < p->cap) {
+		p->v[p->n][0] = rfd;
+		p->v[p->n][1] = wfd;
+		p->n++;
+		return;
+	}
+	close(rfd);
+	close(wfd);
+}
+
+static void
+relay_drop_pipe(struct conn *c, struct conn_dir *d)
+{
+	if (d->prd < 0)
+		return;
+	if (d->pending == 0)
+		relay_pipe_put(&c->w->pool, d->prd, d->pwr);
+	else {
+		/* Stale bytes: the pipe cannot go back to the pool. */
+		close(d->prd);
+		close(d->pwr);
+	}
+	d->prd = d->pwr = -1;
+	d->pending = 0;
+}
+
+void
+relay_release(struct conn *c)
+{
+	relay_drop_pipe(c, &c->dir[0]);
+	relay_drop_pipe(c, &c->dir[1]);
+}
+
+static void relay_poll_cb(uv_poll_t *h, int status, int events);
+
+/* Poll each side for exactly what its two directions are waiting for. */
+static void
+relay_update(struct conn *c)
+{
+	int s, want;
+
+	if (c->state != CONN_RELAYING)
+		return;
+	for (s = 0; s < 2; s++) {
+		const struct conn_dir *out = &c->dir[s];     /* s is source */
+		const struct conn_dir *in = &c->dir[1 - s];  /* s is dest */
+
+		want = 0;
+		if (!out->eof && out->pending == 0)
+			want |= UV_READABLE;
+		if (in->pending > 0)
+			want |= UV_WRITABLE;
+		if (want == c->ev[s])
+			continue;
+		c->ev[s] = want;
+		if (want == 0)
+			uv_poll_stop(&c->side[s]);
+		else
+			uv_poll_start(&c->side[s], want, relay_poll_cb);
+	}
+}
+
+/* Returns 0, or -1 when the connection was closed. */
+static int
+relay_flush(struct conn *c, int d)
+{
+	struct conn_dir *dir = &c->dir[d];
+	int dst = conn_fd(c, 1 - d);
+	ssize_t n;
+
+	while (dir->pending > 0) {
+		n = splice(dir->prd, NULL, dst, NULL, dir->pending,
+		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n > 0) {
+			dir->pending -= (uint32_t)n;
+			dir->bytes += (uint64_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return 0;
+		conn_close(c, d == 0 ? "backend write error" :
+					 "client write error");
+		return -1;
+	}
+	if (dir->prd >= 0) {
+		relay_pipe_put(&c->w->pool, dir->prd, dir->pwr);
+		dir->prd = dir->pwr = -1;
+	}
+	c->last_ms = uv_now(&c->w->loop);
+	if (dir->eof && !dir->shut) {
+		/* Half-close: pass the EOF on; the other way keeps flowing. */
+		(void)shutdown(dst, SHUT_WR);
+		dir->shut = true;
+		if (c->dir[1 - d].shut) {
+			conn_close(c, "eof");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+relay_pump(struct conn *c, int d)
+{
+	struct conn_dir *dir = &c->dir[d];
+	int src = conn_fd(c, d);
+	ssize_t n;
+	int i, rc;
+
+	for (i = 0; i < RELAY_BUDGET && dir->pending == 0 && !dir->eof; i++) {
+		if (dir->prd < 0 &&
+		    (rc = relay_pipe_get(&c->w->pool, &dir->prd, &dir->pwr)) <
+			0) {
+			errno = -rc;
+			conn_close(c, "no pipe");
+			return -1;
+		}
+		n = splice(src, NULL, dir->pwr, NULL, RELAY_PIPE_SIZE,
+		    SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+		if (n > 0) {
+			dir->pending = (uint32_t)n;
+			if (relay_flush(c, d) < 0)
+				return -1;
+			continue;
+		}
+		if (n == 0) {
+			dir->eof = true;
+			return relay_flush(c, d);
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN)
+			break;
+		conn_close(c, d == 0 ? "client read error" :
+					 "backend read error");
+		return -1;
+	}
+	/* An idle direction holds no pipe. */
+	if (dir->pending == 0 && dir->prd >= 0) {
+		relay_pipe_put(&c->w->pool, dir->prd, dir->pwr);
+		dir->prd = dir->pwr = -1;
+	}
+	return 0;
+}
+
+void
+relay_on_event(struct conn *c, int side, int events)
+{
+	/* Drain first: writing frees pipe space the read can then use. */
+	if ((events & UV_WRITABLE) && relay_flush(c, 1 - side) < 0)
+		return;
+	if ((events & (UV_READABLE | UV_DISCONNECT)) &&
+	    relay_pump(c, side) < 0)
+		return;
+	relay_update(c);
+}
+
+static void
+relay_poll_cb(uv_poll_t *h, int status, int events)
+{
+	struct conn *c = h->data;
+	int side = h == &c->side[0] ? 0 : 1;
+
+	if (status < 0) {
+		/* EBADF and the like: treat as an error on this side. */
+		conn_close(c, side == 0 ? "client poll error" :
+					    "backend poll error");
+		return;
+	}
+	relay_on_event(c, side, events);
+}
+
+void
+relay_start(struct conn *c)
+{
+	c->ev[0] = c->ev[1] = -1; /* force the first uv_poll_start */
+	c->last_ms = uv_now(&c->w->loop);
+	relay_update(c);
+}

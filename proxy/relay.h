@@ -1,0 +1,42 @@
+/*
+ * relay.h - the data path: splice(2) from one socket into a pipe and from
+ * the pipe into the other socket, so payload never enters user space.
+ *
+ * Pipes come from a small per-loop pool and are held by a direction only
+ * while it has bytes in flight; an idle connection holds no pipe and no
+ * buffer.  Backpressure is the pipe: a direction with bytes still in its
+ * pipe stops reading its source until the destination drains them, so a
+ * connection never buffers more than two pipes' worth.
+ */
+#ifndef WRAPD_RELAY_H
+#define WRAPD_RELAY_H
+
+#include <stddef.h>
+
+/* Capacity asked of each pipe (F_SETPIPE_SZ); the kernel may give less. */
+#define RELAY_PIPE_SIZE (256 * 1024)
+/* Empty pipes kept per loop for reuse. */
+#define RELAY_POOL_MAX 32
+
+struct relay_pool {
+	int (*v)[2];
+	size_t n, cap;
+};
+
+struct conn;
+
+void relay_pool_init(struct relay_pool *p);
+void relay_pool_free(struct relay_pool *p);
+/* Take an empty pipe: 0, or -errno. */
+int relay_pipe_get(struct relay_pool *p, int *rfd, int *wfd);
+/* Give back an empty pipe (or close it if the pool is full). */
+void relay_pipe_put(struct relay_pool *p, int rfd, int wfd);
+
+/* Both sockets are connected: start moving bytes. */
+void relay_start(struct conn *c);
+/* A poll event on side (0 client, 1 backend). */
+void relay_on_event(struct conn *c, int side, int events);
+/* Give back or close the pipes of a closing connection. */
+void relay_release(struct conn *c);
+
+#endif /* WRAPD_RELAY_H */

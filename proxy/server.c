@@ -1,0 +1,710 @@
+/*
+ * server.c - control loop and workers.
+ *
+ * Startup: conf -> inherited sockets -> snapshot (binds the listeners) ->
+ * privilege drop -> worker threads -> READY=1.  Then the main thread only
+ * waits for signals:
+ *
+ *   SIGHUP   reload.  The new conf and rules are built off to the side by
+ *            snapshot_build(); on any error the old snapshot stays and the
+ *            errors are logged.  A listener whose kind and text did not
+ *            change keeps its sockets; new ones are bound, removed ones are
+ *            closed once no worker polls them.  Connections in flight keep
+ *            the snapshot they were accepted under.
+ *   SIGTERM  drain: stop accepting, let connections finish, and after
+ *   SIGINT   drain_ms close what is left; exit 0.  A second signal closes
+ *            everything at once.
+ *
+ * Each worker owns a libuv loop, its connections and its pipe pool; it
+ * polls its own SO_REUSEPORT socket of every bound listener (inherited
+ * sockets are polled by every worker), accepts in batches, and sweeps its
+ * connections for timeouts every SERVER_SWEEP_MS.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "log.h"
+#include "privdrop.h"
+#include "sdnotify.h"
+#include "server.h"
+
+#define SERVER_SWEEP_MS   500
+#define SERVER_ACCEPT_MAX 64   /* accepts per readable event */
+#define SERVER_BACKOFF_MS 1000 /* listener pause when out of fds */
+#define SERVER_MAX_WORKERS 256
+
+static void worker_apply_snapshot(struct worker *w);
+static void worker_finish(struct worker *w);
+
+uint64_t
+server_next_id(struct server *srv)
+{
+	return atomic_fetch_add(&srv->next_id, 1);
+}
+
+static void
+worker_send(struct worker *w, unsigned msg)
+{
+	atomic_fetch_or(&w->msg, msg);
+	uv_async_send(&w->async);
+}
+
+static void
+server_broadcast(struct server *srv, unsigned msg)
+{
+	unsigned i;
+
+	for (i = 0; i < srv->nworkers; i++)
+		if (srv->workers[i].started)
+			worker_send(&srv->workers[i], msg);
+}
+
+/* ------------------------------------------------------------------ */
+/* Listeners in a worker. */
+
+static void
+wl_closed(uv_handle_t *h)
+{
+	struct wlistener *wl = h->data;
+
+	listener_unref(wl->ls);
+	free(wl);
+}
+
+static void wl_accept_cb(uv_poll_t *h, int status, int events);
+
+static void
+wl_start(struct wlistener *wl)
+{
+	if (wl->polling || wl->closing)
+		return;
+	if (uv_poll_start(&wl->poll, UV_READABLE, wl_accept_cb) == 0)
+		wl->polling = true;
+}
+
+static void
+wl_stop(struct wlistener *wl)
+{
+	if (!wl->polling)
+		return;
+	uv_poll_stop(&wl->poll);
+	wl->polling = false;
+}
+
+/* At the service's limit: stop polling until a connection closes. */
+static void
+wl_pause(struct wlistener *wl)
+{
+	wl_stop(wl);
+	if (!wl->paused) {
+		wl->paused = true;
+		atomic_fetch_add(&wl->w->snap->svc[wl->svc].st->waiters, 1);
+	}
+}
+
+static void
+wl_resume_check(struct worker *w, uint64_t now)
+{
+	size_t i;
+
+	if (w->stopping)
+		return;
+	for (i = 0; i < w->nls; i++) {
+		struct wlistener *wl = w->ls[i];
+		const struct snap_svc *sv = &w->snap->svc[wl->svc];
+
+		if (wl->paused && atomic_load(&sv->st->active) <
+		    sv->conf->max_connections) {
+			wl->paused = false;
+			atomic_fetch_sub(&sv->st->waiters, 1);
+			wl_start(wl);
+		}
+		if (!wl->paused && !wl->polling && wl->backoff_until <= now)
+			wl_start(wl);
+	}
+}
+
+static void
+wl_accept_cb(uv_poll_t *h, int status, int events)
+{
+	struct wlistener *wl = h->data;
+	struct worker *w = wl->w;
+	const struct snap_svc *sv = &w->snap->svc[wl->svc];
+	struct sockaddr_storage peer;
+	socklen_t plen;
+	int i, fd;
+
+	(void)events;
+	if (status < 0) {
+		log_warnx("listen %s: %s", wl->ls->text, uv_strerror(status));
+		return;
+	}
+	for (i = 0; i < SERVER_ACCEPT_MAX; i++) {
+		if (atomic_load(&sv->st->active) >= sv->conf->max_connections) {
+			/* The kernel's backlog holds the rest meanwhile. */
+			wl_pause(wl);
+			return;
+		}
+		plen = sizeof(peer);
+		fd = accept4(wl->fd, (struct sockaddr *)&peer, &plen,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			switch (errno) {
+			case EAGAIN:
+				return;
+			case EINTR:
+			case ECONNABORTED:
+			case EPROTO:
+			case EPERM:
+				continue;
+			case EMFILE:
+			case ENFILE:
+			case ENOBUFS:
+			case ENOMEM:
+				log_warn("listen %s: accept (deferring "
+					 "connections for %d ms)",
+				    wl->ls->text, SERVER_BACKOFF_MS);
+				wl_stop(wl);
+				wl->backoff_until = uv_now(&w->loop) +
+				    SERVER_BACKOFF_MS;
+				return;
+			default:
+				log_warn("listen %s: accept", wl->ls->text);
+				return;
+			}
+		}
+		conn_accept(w, (uint32_t)wl->svc, fd,
+		    (struct sockaddr *)&peer, plen);
+	}
+}
+
+/* A connected inherited socket: serve that one connection. */
+static void
+worker_take_connected(struct worker *w, const struct snap_bind *b)
+{
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof(peer);
+	int fd = b->ls->fds[0];
+
+	if (w->srv->connected_taken)
+		return;
+	w->srv->connected_taken = true;
+	if (getpeername(fd, (struct sockaddr *)&peer, &plen) < 0) {
+		log_warn("%s: getpeername", b->ls->text);
+		memset(&peer, 0, sizeof(peer));
+		peer.ss_family = AF_UNSPEC;
+	}
+	/* The conn closes fd; the lsock must not close it again. */
+	b->ls->owned = false;
+	conn_accept(w, (uint32_t)b->svc, fd, (struct sockaddr *)&peer, plen);
+}
+
+static void
+worker_apply_snapshot(struct worker *w)
+{
+	struct snapshot *snap;
+	struct wlistener **nls, *wl;
+	size_t i, j;
+
+	uv_mutex_lock(&w->srv->lock);
+	snap = snapshot_ref(w->srv->snap);
+	uv_mutex_unlock(&w->srv->lock);
+	if (snap == w->snap) {
+		snapshot_unref(snap);
+		return;
+	}
+	nls = calloc(snap->nbind ? snap->nbind : 1, sizeof(*nls));
+	if (nls == NULL) {
+		log_errx("worker %u: out of memory applying a reload", w->idx);
+		snapshot_unref(snap);
+		return;
+	}
+	/* Pauses refer to the old snapshot's service states: lift them. */
+	for (j = 0; j < w->nls; j++)
+		if (w->ls[j]->paused) {
+			atomic_fetch_sub(&w->snap->svc[w->ls[j]->svc].st->waiters,
+			    1);
+			w->ls[j]->paused = false;
+		}
+	for (i = 0; i < snap->nbind; i++) {
+		const struct snap_bind *b = &snap->bind[i];
+
+		if (b->ls->connected) {
+			if (w->idx == 0 && !w->stopping) {
+				struct snapshot *old = w->snap;
+
+				w->snap = snap; /* conn_accept refs w->snap */
+				worker_take_connected(w, b);
+				w->snap = old;
+			}
+			continue;
+		}
+		for (j = 0; j < w->nls; j++)
+			if (w->ls[j] != NULL && w->ls[j]->ls == b->ls)
+				break;
+		if (j < w->nls) {
+			nls[i] = w->ls[j];
+			w->ls[j] = NULL;
+			nls[i]->svc = b->svc;
+			continue;
+		}
+		if ((wl = calloc(1, sizeof(*wl))) == NULL)
+			continue;
+		wl->w = w;
+		wl->ls = listener_ref(b->ls);
+		wl->fd = b->ls->fds[b->ls->nfds > 1 ? w->idx : 0];
+		wl->svc = b->svc;
+		if (uv_poll_init(&w->loop, &wl->poll, wl->fd) != 0) {
+			log_errx("listen %s: cannot poll", b->ls->text);
+			listener_unref(wl->ls);
+			free(wl);
+			continue;
+		}
+		wl->poll.data = wl;
+		nls[i] = wl;
+	}
+	/* Listeners the new snapshot dropped. */
+	for (j = 0; j < w->nls; j++)
+		if (w->ls[j] != NULL) {
+			w->ls[j]->paused = false;
+			w->ls[j]->closing = true;
+			uv_close((uv_handle_t *)&w->ls[j]->poll, wl_closed);
+		}
+	free(w->ls);
+	/* Compact: connected binds and failures left holes. */
+	for (i = j = 0; i < snap->nbind; i++)
+		if (nls[i] != NULL)
+			nls[j++] = nls[i];
+	w->ls = nls;
+	w->nls = j;
+	snapshot_unref(w->snap);
+	w->snap = snap;
+	if (!w->stopping)
+		for (i = 0; i < w->nls; i++)
+			wl_start(w->ls[i]);
+}
+
+/* ------------------------------------------------------------------ */
+/* Worker life. */
+
+void
+worker_conn_closed(struct worker *w, size_t svc_idx, struct svc_state *st)
+{
+	(void)svc_idx;
+	atomic_fetch_sub(&st->active, 1);
+	/* Some worker paused a listener at the limit: let them look. */
+	if (atomic_load(&st->waiters) > 0)
+		server_broadcast(w->srv, WORKER_MSG_RESUME);
+	if (w->srv->single) {
+		atomic_store(&w->srv->single_done, 1);
+		uv_async_send(&w->srv->done);
+	}
+	if (w->stopping && w->conns.n == 0)
+		worker_finish(w);
+}
+
+static void
+worker_close_listeners(struct worker *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->nls; i++) {
+		w->ls[i]->paused = false;
+		w->ls[i]->closing = true;
+		uv_close((uv_handle_t *)&w->ls[i]->poll, wl_closed);
+	}
+	free(w->ls);
+	w->ls = NULL;
+	w->nls = 0;
+}
+
+static void
+worker_finish(struct worker *w)
+{
+	if (w->closed)
+		return;
+	w->closed = true;
+	worker_close_listeners(w);
+	uv_close((uv_handle_t *)&w->async, NULL);
+	uv_close((uv_handle_t *)&w->sweep, NULL);
+	/* uv_run() returns once the last handle is closed. */
+}
+
+static void
+worker_force(struct worker *w)
+{
+	while (w->conns.head != NULL)
+		conn_close(w->conns.head, "shutdown");
+}
+
+static void
+worker_async_cb(uv_async_t *h)
+{
+	struct worker *w = h->data;
+	unsigned msg = atomic_exchange(&w->msg, 0);
+
+	if (w->closed)
+		return;
+	if (msg & WORKER_MSG_SNAPSHOT)
+		worker_apply_snapshot(w);
+	if (msg & WORKER_MSG_STOP) {
+		w->stopping = true;
+		worker_close_listeners(w);
+	}
+	if (msg & WORKER_MSG_FORCE)
+		worker_force(w);
+	if (msg & WORKER_MSG_RESUME)
+		wl_resume_check(w, uv_now(&w->loop));
+	if (w->stopping && w->conns.n == 0)
+		worker_finish(w);
+}
+
+static void
+worker_sweep_cb(uv_timer_t *t)
+{
+	struct worker *w = t->data;
+	uint64_t now = uv_now(&w->loop);
+
+	conn_sweep(w, now);
+	if (!w->closed)
+		wl_resume_check(w, now);
+}
+
+static void
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct server *srv = w->srv;
+
+	uv_run(&w->loop, UV_RUN_DEFAULT);
+	snapshot_unref(w->snap);
+	w->snap = NULL;
+	relay_pool_free(&w->pool);
+	if (uv_loop_close(&w->loop) != 0)
+		log_warnx("worker %u: loop closed with handles open", w->idx);
+	atomic_fetch_sub(&srv->nrunning, 1);
+	uv_async_send(&srv->done);
+}
+
+static int
+worker_init(struct server *srv, struct worker *w, unsigned idx)
+{
+	w->srv = srv;
+	w->idx = idx;
+	atomic_init(&w->msg, 0);
+	relay_pool_init(&w->pool);
+	if (uv_loop_init(&w->loop) != 0)
+		return -1;
+	if (uv_async_init(&w->loop, &w->async, worker_async_cb) != 0) {
+		uv_loop_close(&w->loop);
+		return -1;
+	}
+	w->async.data = w;
+	uv_timer_init(&w->loop, &w->sweep);
+	w->sweep.data = w;
+	uv_timer_start(&w->sweep, worker_sweep_cb, SERVER_SWEEP_MS,
+	    SERVER_SWEEP_MS);
+	/* The loop keeps no reference on the sweep: it alone must not keep
+	 * a finished worker alive. */
+	uv_unref((uv_handle_t *)&w->sweep);
+	worker_apply_snapshot(w);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Control loop. */
+
+static void
+server_done_cb(uv_async_t *h)
+{
+	struct server *srv = h->data;
+
+	if (atomic_exchange(&srv->single_done, 0) && !srv->stopping) {
+		/* inetd nowait / Accept=yes: the one connection is over. */
+		srv->stopping = true;
+		server_broadcast(srv, WORKER_MSG_STOP);
+	}
+	if (atomic_load(&srv->nrunning) == 0) {
+		uv_close((uv_handle_t *)&srv->done, NULL);
+		uv_close((uv_handle_t *)&srv->sighup, NULL);
+		uv_close((uv_handle_t *)&srv->sigterm, NULL);
+		uv_close((uv_handle_t *)&srv->sigint, NULL);
+		uv_close((uv_handle_t *)&srv->drain_timer, NULL);
+	}
+}
+
+static void
+server_drain_timeout(uv_timer_t *t)
+{
+	struct server *srv = t->data;
+
+	log_warnx("drain: deadline reached; closing the remaining "
+		  "connections");
+	server_broadcast(srv, WORKER_MSG_FORCE);
+}
+
+static void
+server_stop(struct server *srv, const char *why)
+{
+	if (srv->stopping) {
+		log_warnx("%s again: closing every connection now", why);
+		server_broadcast(srv, WORKER_MSG_FORCE);
+		return;
+	}
+	srv->stopping = true;
+	log_info("%s: no new connections; draining (up to %llu ms)", why,
+	    (unsigned long long)srv->opts.drain_ms);
+	sdnotify("STOPPING=1");
+	server_broadcast(srv, WORKER_MSG_STOP);
+	uv_timer_start(&srv->drain_timer, server_drain_timeout,
+	    srv->opts.drain_ms, 0);
+}
+
+static struct snapshot_env
+server_env(struct server *srv, const struct snapshot *old)
+{
+	struct snapshot_env env;
+
+	memset(&env, 0, sizeof(env));
+	env.old = old;
+	env.workers = srv->nworkers;
+	env.sd = srv->sd;
+	env.nsd = srv->nsd;
+	env.sd_ls = srv->sd_ls;
+	env.stdin_ls = srv->stdin_ls;
+	env.gen = ++srv->gen;
+	return env;
+}
+
+static void
+server_reload(struct server *srv)
+{
+	struct wrapd_conf *conf;
+	struct snapshot *snap, *old;
+	struct snapshot_env env;
+	char msg[96];
+	struct timespec ts;
+
+	if (srv->stopping)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
+	    (unsigned long long)ts.tv_sec * 1000000ull +
+		(unsigned long long)ts.tv_nsec / 1000);
+	sdnotify(msg);
+	log_info("reload: reading %s", srv->opts.config_path ?
+		srv->opts.config_path : "the rules");
+	conf = srv->opts.make_conf(srv->opts.make_arg, true);
+	if (conf == NULL) {
+		log_errx("reload: configuration has errors; keeping the "
+			 "running configuration");
+		goto out;
+	}
+	if (conf->workers != srv->conf_workers)
+		log_warnx("reload: workers changes need a restart; ignored");
+	if ((conf->user == NULL) != (srv->snap->conf->user == NULL) ||
+	    (conf->user != NULL &&
+		strcmp(conf->user, srv->snap->conf->user) != 0))
+		log_warnx("reload: user changes need a restart; ignored");
+	env = server_env(srv, srv->snap);
+	if ((snap = snapshot_build(conf, &env, true)) == NULL) {
+		log_errx("reload: failed; keeping the running configuration "
+			 "and rules");
+		goto out;
+	}
+	uv_mutex_lock(&srv->lock);
+	old = srv->snap;
+	srv->snap = snap;
+	uv_mutex_unlock(&srv->lock);
+	server_broadcast(srv, WORKER_MSG_SNAPSHOT);
+	snapshot_unref(old);
+	log_info("reload: done (generation %llu)",
+	    (unsigned long long)snap->gen);
+out:
+	sdnotify("READY=1");
+}
+
+static void
+server_signal_cb(uv_signal_t *h, int signum)
+{
+	struct server *srv = h->data;
+
+	if (signum == SIGHUP)
+		server_reload(srv);
+	else
+		server_stop(srv, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+/* ------------------------------------------------------------------ */
+/* Startup. */
+
+static bool
+conf_uses(const struct wrapd_conf *c, enum conf_listen_kind k)
+{
+	size_t i, j;
+
+	for (i = 0; i < c->nservices; i++)
+		for (j = 0; j < c->services[i].nlisten; j++)
+			if (c->services[i].listen[j].kind == k)
+				return true;
+	return false;
+}
+
+static int
+server_inherit(struct server *srv, const struct wrapd_conf *conf)
+{
+	char err[256], key[64], text[128];
+	int i, k;
+
+	if (conf_uses(conf, CONF_LISTEN_SYSTEMD)) {
+		srv->nsd = listener_systemd_fds(&srv->sd, err, sizeof(err));
+		if (srv->nsd < 0) {
+			log_errx("%s", err);
+			return -1;
+		}
+		srv->sd_ls = calloc((size_t)srv->nsd + 1, sizeof(*srv->sd_ls));
+		if (srv->sd_ls == NULL)
+			return -1;
+		for (i = 0; i < srv->nsd; i++) {
+			snprintf(key, sizeof(key), "systemd %d", srv->sd[i].fd);
+			snprintf(text, sizeof(text), "systemd:%s(fd %d)",
+			    srv->sd[i].name, srv->sd[i].fd);
+			srv->sd_ls[i] = listener_wrap_fd(CONF_LISTEN_SYSTEMD,
+			    key, text, srv->sd[i].fd, srv->sd[i].connected,
+			    true);
+			if (srv->sd_ls[i] == NULL)
+				return -1;
+			if (srv->sd[i].connected)
+				srv->single = true;
+		}
+	}
+	if (conf_uses(conf, CONF_LISTEN_STDIN)) {
+		if ((k = listener_stdin_kind(err, sizeof(err))) < 0) {
+			log_errx("%s", err);
+			return -1;
+		}
+		srv->stdin_ls = listener_wrap_fd(CONF_LISTEN_STDIN, "stdin",
+		    "stdin", STDIN_FILENO, k == 2, k == 1);
+		if (srv->stdin_ls == NULL)
+			return -1;
+		if (k == 2)
+			srv->single = true;
+	}
+	return 0;
+}
+
+static void
+server_cleanup(struct server *srv)
+{
+	int i;
+
+	if (srv->workers != NULL)
+		free(srv->workers);
+	snapshot_unref(srv->snap);
+	for (i = 0; srv->sd_ls != NULL && i < srv->nsd; i++)
+		listener_unref(srv->sd_ls[i]);
+	free(srv->sd_ls);
+	listener_systemd_free(srv->sd, srv->nsd);
+	listener_unref(srv->stdin_ls);
+}
+
+int
+server_run(struct server_opts *o)
+{
+	struct server srv;
+	struct wrapd_conf *conf;
+	struct snapshot_env env;
+	unsigned i, n;
+
+	memset(&srv, 0, sizeof(srv));
+	srv.opts = *o;
+	atomic_init(&srv.next_id, 1);
+	atomic_init(&srv.nrunning, 0);
+	atomic_init(&srv.single_done, 0);
+	signal(SIGPIPE, SIG_IGN); /* splice into a reset socket */
+	sdnotify_init();
+
+	if ((conf = o->make_conf(o->make_arg, false)) == NULL)
+		return 1;
+	srv.conf_workers = conf->workers;
+	if (server_inherit(&srv, conf) < 0) {
+		conf_free(conf);
+		server_cleanup(&srv);
+		return 1;
+	}
+	n = o->workers_override ? o->workers_override : conf->workers;
+	if (n == 0)
+		n = uv_available_parallelism();
+	if (n > SERVER_MAX_WORKERS)
+		n = SERVER_MAX_WORKERS;
+	if (srv.single)
+		n = 1; /* one connection needs one loop */
+	srv.nworkers = n;
+
+	env = server_env(&srv, NULL);
+	/* Startup takes the rules as libwrap would, errors and all. */
+	if ((srv.snap = snapshot_build(conf, &env, false)) == NULL) {
+		server_cleanup(&srv);
+		return 1;
+	}
+	if (srv.snap->conf->user != NULL && privdrop(srv.snap->conf->user) < 0) {
+		server_cleanup(&srv);
+		return 1;
+	}
+
+	uv_mutex_init(&srv.lock);
+	srv.loop = uv_default_loop();
+	uv_signal_init(srv.loop, &srv.sighup);
+	uv_signal_init(srv.loop, &srv.sigterm);
+	uv_signal_init(srv.loop, &srv.sigint);
+	srv.sighup.data = srv.sigterm.data = srv.sigint.data = &srv;
+	uv_signal_start(&srv.sighup, server_signal_cb, SIGHUP);
+	uv_signal_start(&srv.sigterm, server_signal_cb, SIGTERM);
+	uv_signal_start(&srv.sigint, server_signal_cb, SIGINT);
+	uv_timer_init(srv.loop, &srv.drain_timer);
+	srv.drain_timer.data = &srv;
+	uv_async_init(srv.loop, &srv.done, server_done_cb);
+	srv.done.data = &srv;
+
+	if ((srv.workers = calloc(n, sizeof(*srv.workers))) == NULL) {
+		log_errx("out of memory");
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		if (worker_init(&srv, &srv.workers[i], i) < 0) {
+			log_errx("worker %u: cannot create its loop", i);
+			return 1;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		atomic_fetch_add(&srv.nrunning, 1);
+		if (uv_thread_create(&srv.workers[i].thread, worker_main,
+		    &srv.workers[i]) != 0) {
+			log_errx("worker %u: cannot start its thread", i);
+			return 1;
+		}
+		srv.workers[i].started = true;
+	}
+	log_info("wrapd %s ready: %zu service(s), %zu listener(s), %u "
+		 "worker(s)", WRAPD_VERSION, srv.snap->nsvc, srv.snap->nbind,
+	    n);
+	sdnotify("READY=1");
+
+	uv_run(srv.loop, UV_RUN_DEFAULT);
+
+	for (i = 0; i < n; i++)
+		uv_thread_join(&srv.workers[i].thread);
+	log_info("stopped");
+	uv_loop_close(srv.loop);
+	uv_mutex_destroy(&srv.lock);
+	server_cleanup(&srv);
+	return srv.exit_code;
+}

@@ -1,0 +1,85 @@
+/*
+ * snapshot.h - everything a connection is decided and served under: the
+ * configuration, the compiled rule set, and the listening sockets, built
+ * off to the side and published whole.
+ *
+ * A snapshot is immutable once published.  Workers hold a reference to the
+ * current one; every connection holds a reference to the one it was
+ * accepted under, so a reload never changes the rules or the backend of a
+ * connection in flight, and the old rule set is freed by whoever drops the
+ * last reference (any thread: the counts are atomic).
+ */
+#ifndef WRAPD_SNAPSHOT_H
+#define WRAPD_SNAPSHOT_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "acl.h"
+#include "conf.h"
+#include "listener.h"
+
+/*
+ * Per-service state that outlives snapshots (matched by service name on
+ * reload): the count of connections in flight, for max_connections.
+ */
+struct svc_state {
+	atomic_uint refs;
+	atomic_uint active;  /* connections accepted and not yet closed */
+	atomic_uint waiters; /* workers that paused a listener at the limit */
+	char *name;
+};
+
+struct snap_svc {
+	const struct conf_service *conf;
+	struct svc_state *st;
+	/* TCP / UNIX backend, resolved once (numeric only: no DNS). */
+	struct sockaddr_storage baddr;
+	socklen_t blen;
+};
+
+/* One listening socket bound to one service. */
+struct snap_bind {
+	struct lsock *ls;
+	size_t svc;
+};
+
+struct snapshot {
+	atomic_uint refs;
+	uint64_t gen; /* 1, 2, ... in the order they were built */
+	struct wrapd_conf *conf;
+	struct acl_ruleset *rules;
+	struct snap_svc *svc;
+	size_t nsvc;
+	struct snap_bind *bind;
+	size_t nbind;
+};
+
+/* What snapshot_build() may reuse and what it needs to know. */
+struct snapshot_env {
+	const struct snapshot *old; /* listeners and service states to keep */
+	unsigned workers;           /* sockets per bound address */
+	struct inherited_fd *sd;    /* systemd sockets */
+	int nsd;
+	struct lsock **sd_ls;       /* one lsock per systemd fd, made once */
+	struct lsock *stdin_ls;     /* fd 0, when a listen is "stdin" */
+	uint64_t gen;
+};
+
+/*
+ * Build a snapshot from conf (taken over: freed on failure too).  Loads the
+ * rule files and logs their diagnostics; a rule-set diagnostic of severity
+ * error fails the build when strict_rules is set (reload keeps the old set).
+ * Returns NULL on failure, with the reason logged.
+ */
+struct snapshot *snapshot_build(struct wrapd_conf *conf,
+    const struct snapshot_env *env, bool strict_rules);
+
+struct snapshot *snapshot_ref(struct snapshot *s);
+void snapshot_unref(struct snapshot *s);
+
+void svc_state_unref(struct svc_state *st);
+
+#endif /* WRAPD_SNAPSHOT_H */

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Scenario 13: the backend refuses, or vanishes mid-stream.
+#  a) nothing listens on the backend port: the allowed client sees a clean
+#     close (EOF, not a reset, no bytes) and the log line says why.
+#  b) the backend echoes one line, then resets its connection: the client
+#     gets the echoed line, then a clean close; the log line says why.
+. "$(dirname "$0")/lib.sh"
+
+e2e_port P
+e2e_port B
+e2e_port P2
+e2e_port B2
+e2e_write "$W/hosts.allow" <<EOF
+gone: 127.0.0.2
+EOF
+e2e_write "$W/hosts.deny" <<EOF
+gone: ALL
+EOF
+
+# a) refused
+e2e_bg wrapd "$WRAPD" --listen "127.0.0.1:$P" --backend "127.0.0.1:$B" \
+	--daemon gone --allow "$W/hosts.allow" --deny "$W/hosts.deny"
+WPID=$E2E_LAST_PID
+e2e_wait_listen "$P" "" "$WPID"
+r=$("$PY" "$HELPER" banner --src 127.0.0.2 --to "127.0.0.1:$P")
+e2e_expect "a) backend refuses: client sees" "$r" closed
+e2e_logcheck "$W/wrapd.err" --count 1 client=127.0.0.2 verdict=grant in=0 out=0 'reason~backend'
+# ... and a line about that connection says the backend refused it.
+conn=$(grep -E 'verdict=grant' "$W/wrapd.err" | grep -oE 'conn=[0-9a-f]+' | head -1)
+grep -F "$conn " "$W/wrapd.err" | grep -qi 'refused' ||
+	e2e_fail "a) no log line for $conn says the backend refused: $(grep -F "$conn " "$W/wrapd.err")"
+e2e_log "ok: a) the log says the backend refused"
+kill -0 "$WPID" 2>/dev/null || e2e_fail "wrapd died"
+
+# b) vanishing backend
+e2e_echo_backend backend "127.0.0.1:$B2" "" --vanish
+e2e_bg wrapd2 "$WRAPD" --listen "127.0.0.1:$P2" --backend "127.0.0.1:$B2" \
+	--daemon gone --allow "$W/hosts.allow" --deny "$W/hosts.deny"
+WPID2=$E2E_LAST_PID
+e2e_wait_listen "$P2" "" "$WPID2"
+# The client sends one line, reads the echo, then only reads: sending more
+# could let the kernel answer the close with a reset.
+r=$(e2e_client -- --src 127.0.0.2 --to "127.0.0.1:$P2" --send first-line \
+	--expect-eof 2>&1)
+case $r in
+echo+closed) e2e_log "ok: b) client sees a clean close ($r)" ;;
+*) e2e_fail "b) vanishing backend: client got '$r', want a clean close" ;;
+esac
+grep -q '^vanish ' "$W/backend.log" || e2e_fail "b) the backend did not vanish as planned"
+e2e_logcheck "$W/wrapd2.err" --count 1 client=127.0.0.2 verdict=grant in=11 out=11 '_line~(?i)(reset|backend)'
+kill -0 "$WPID2" 2>/dev/null || e2e_fail "wrapd died"

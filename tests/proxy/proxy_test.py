@@ -1,0 +1,879 @@
+#!/usr/bin/env python3
+"""proxy_test.py - integration tests of wrapd's proxy runtime.
+
+Each test drives the real wrapd binary with real sockets on loopback:
+    proxy_test.py WRAPD TESTNAME
+exits 0 (pass), 1 (fail) or 77 (skip).  Every wait is bounded (DEADLINE);
+no assertion depends on how long something took.  Every process a test
+starts is stopped by its PID at the end, whatever happened.
+"""
+import hashlib
+import json
+import os
+import random
+import re
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+DEADLINE = 30.0
+SKIP = 77
+
+
+class Fail(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Fail(msg)
+
+
+def wait_for(pred, what, deadline=DEADLINE):
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.02)
+    raise Fail("timed out waiting for " + what)
+
+
+def free_port():
+    rnd = random.SystemRandom()
+    for _ in range(500):
+        port = rnd.randint(33000, 42000)
+        ok = True
+        for fam, host in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")):
+            s = socket.socket(fam, socket.SOCK_STREAM)
+            try:
+                s.bind((host, port))
+            except OSError:
+                ok = False
+            finally:
+                s.close()
+            if not ok:
+                break
+        if ok:
+            return port
+    raise Fail("no free port")
+
+
+# ------------------------------------------------------------- peers
+
+class Backend:
+    """A threaded TCP/UNIX server; handler(conn) runs per connection."""
+
+    def __init__(self, handler, unix=None, host="127.0.0.1"):
+        if unix:
+            self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            self.sock.bind(unix)
+            self.addr = "unix:" + unix
+        else:
+            self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self.sock.bind((host, 0))
+            self.addr = "%s:%d" % (host, self.sock.getsockname()[1])
+        self.sock.listen(128)
+        self.handler = handler
+        self.accepted = 0
+        self.errors = []
+        self.lock = threading.Lock()
+        t = threading.Thread(target=self._loop, daemon=True)
+        t.start()
+
+    def _loop(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.accepted += 1
+            threading.Thread(target=self._run, args=(c,), daemon=True).start()
+
+    def _run(self, c):
+        try:
+            c.settimeout(DEADLINE)
+            self.handler(c)
+        except Exception as e:  # recorded, checked by tests
+            self.errors.append(repr(e))
+        finally:
+            c.close()
+
+    def close(self):
+        self.sock.close()
+
+
+def echo_handler(c):
+    while True:
+        d = c.recv(65536)
+        if not d:
+            break
+        c.sendall(d)
+
+
+class Wrapd:
+    def __init__(self, t, args, env=None, pass_fds=(), stdin=None, wrap=None):
+        self.t = t
+        self.log = os.path.join(t.dir, "wrapd%d.log" % len(t.procs))
+        self.logf = open(self.log, "wb")
+        cmd = [t.wrapd] + args
+        if wrap:
+            cmd = wrap + cmd
+        e = dict(os.environ)
+        e.update(env or {})
+        self.p = subprocess.Popen(cmd, stdout=self.logf, stderr=self.logf,
+                                  env=e, pass_fds=pass_fds,
+                                  stdin=stdin if stdin is not None else subprocess.DEVNULL)
+        t.procs.append(self.p)
+
+    def text(self):
+        with open(self.log, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def conn_lines(self):
+        out = []
+        for line in self.text().splitlines():
+            if " verdict=" in line or '"verdict"' in line:
+                out.append(line)
+        return out
+
+    def wait_log(self, regex, count=1):
+        r = re.compile(regex)
+        return wait_for(lambda: len([l for l in self.text().splitlines()
+                                     if r.search(l)]) >= count,
+                        "log line /%s/ x%d in:\n%s" % (regex, count, self.text()))
+
+    def wait_listen(self, port, host="127.0.0.1"):
+        def ok():
+            if self.p.poll() is not None:
+                raise Fail("wrapd exited %s:\n%s" % (self.p.returncode, self.text()))
+            fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+            s = socket.socket(fam, socket.SOCK_STREAM)
+            s.settimeout(1)
+            try:
+                s.connect((host, port))
+                return True
+            except OSError:
+                return False
+            finally:
+                s.close()
+        wait_for(ok, "wrapd listening on %s:%d" % (host, port))
+        # That probe was a connection too: wait for its line so tests can
+        # count lines exactly.
+        self.wait_log(r"conn=\d+ ", 1)
+
+    def signal(self, sig):
+        self.p.send_signal(sig)
+
+    def wait_exit(self):
+        try:
+            return self.p.wait(DEADLINE)
+        except subprocess.TimeoutExpired:
+            raise Fail("wrapd did not exit:\n" + self.text())
+
+
+class T:
+    def __init__(self, wrapd):
+        self.wrapd = wrapd
+        self.dir = tempfile.mkdtemp(prefix="wrapd-proxy-")
+        self.procs = []
+
+    def write(self, name, text):
+        p = os.path.join(self.dir, name)
+        with open(p + ".tmp", "w") as f:
+            f.write(text)
+        os.rename(p + ".tmp", p)
+        return p
+
+    def rules(self, allow, deny):
+        return ["--allow", self.write("hosts.allow", allow),
+                "--deny", self.write("hosts.deny", deny)]
+
+    def cleanup(self):
+        for p in reversed(self.procs):
+            if p.poll() is None:
+                p.send_signal(signal.SIGKILL)
+                try:
+                    p.wait(10)
+                except subprocess.TimeoutExpired:
+                    pass
+        subprocess.call(["rm", "-rf", self.dir])
+
+
+def connect(port, host="127.0.0.1", src=None):
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    s = socket.socket(fam, socket.SOCK_STREAM)
+    s.settimeout(DEADLINE)
+    if src:
+        s.bind((src, 0))
+    s.connect((host, port))
+    return s
+
+
+def recv_all(s):
+    out = []
+    while True:
+        d = s.recv(65536)
+        if not d:
+            return b"".join(out)
+        out.append(d)
+
+
+def outcome(s):
+    """'closed' (EOF), 'reset', or the bytes received first."""
+    try:
+        d = s.recv(100)
+    except ConnectionResetError:
+        return "reset"
+    return "closed" if not d else d
+
+
+def kv(line):
+    return dict(re.findall(r'(\w+)=("(?:[^"\\]|\\.)*"|\S*)', line))
+
+
+# ------------------------------------------------------------- tests
+
+def test_quick_tcp(t):
+    port = free_port()
+    be = Backend(echo_handler)
+    w = Wrapd(t, ["--listen", "127.0.0.1:%d" % port, "--backend", be.addr,
+                  "--daemon", "ptest", "--no-syslog"] +
+              t.rules("ptest: 127.0.0.1\n", "ALL: ALL\n"))
+    w.wait_listen(port)
+    s = connect(port)
+    s.sendall(b"hello\n")
+    check(s.recv(100) == b"hello\n", "no echo")
+    s.close()
+    w.wait_log(r"conn=\d+ .*in=6 out=6")
+    line = [l for l in w.conn_lines() if "in=6" in l][0]
+    d = kv(line)
+    check(d["service"] == "ptest", line)
+    check(d["client"].startswith("127.0.0.1:"), line)
+    check(d["verdict"] == "grant", line)
+    check(d["rule"].endswith("hosts.allow:1"), line)
+    check(d["name"] == "-" and d["user"] == "-", line)
+    check(d["reason"] == "eof", line)
+    check("ms" in d, line)
+
+
+def test_deny(t):
+    port = free_port()
+    be = Backend(echo_handler)
+    w = Wrapd(t, ["--listen", "127.0.0.1:%d" % port, "--backend", be.addr,
+                  "--daemon", "ptest", "--no-syslog"] +
+              t.rules("ptest: 127.0.0.1\n", "ptest: 127.0.0.2\n"))
+    w.wait_listen(port)
+    before = be.accepted
+    s = connect(port, src="127.0.0.2")
+    try:
+        s.sendall(b"x" * 10)
+    except OSError:
+        pass
+    r = outcome(s)
+    check(r in ("closed", "reset"), "denied client got %r" % (r,))
+    w.wait_log(r"verdict=deny")
+    line = [l for l in w.conn_lines() if "verdict=deny" in l][0]
+    check(kv(line)["rule"].endswith("hosts.deny:1"), line)
+    check("warning" in line, "a deny is logged at warning: " + line)
+    # An allowed connection after it: the backend sees only that one.
+    s = connect(port)
+    s.sendall(b"ok")
+    check(s.recv(10) == b"ok", "allowed client got no echo")
+    s.close()
+    check(be.accepted == before + 1, "denied client reached the backend")
+
+
+def test_unix_backend(t):
+    port = free_port()
+    path = os.path.join(t.dir, "be.sock")
+    be = Backend(echo_handler, unix=path)
+    w = Wrapd(t, ["--listen", "[::1]:%d" % port, "--backend", be.addr,
+                  "--no-syslog"] + t.rules("ALL: ALL\n", ""))
+    w.wait_listen(port, "::1")
+    s = connect(port, "::1")
+    s.sendall(b"over unix")
+    check(s.recv(100) == b"over unix", "no echo over unix backend")
+    s.close()
+    w.wait_log(r"client=\[::1\]:\d+ .*verdict=grant")
+
+
+def test_exec(t):
+    port = free_port()
+    script = t.write("svc.sh", "#!/bin/sh\n"
+                     "echo \"addr=$REMOTE_ADDR port=$REMOTE_PORT svc=$WRAPD_SERVICE\"\n"
+                     "ls /proc/self/fd | sort -n | tr '\\n' ' '; echo\n"
+                     "exec cat\n")
+    os.chmod(script, 0o755)
+    w = Wrapd(t, ["--listen", "127.0.0.1:%d" % port, "--no-syslog",
+                  "--daemon", "svc"] + t.rules("ALL: ALL\n", "") +
+              ["--", "/bin/sh", script])
+    w.wait_listen(port)
+    s = connect(port)
+    f = s.makefile("rb")
+    line = f.readline().decode()
+    check(re.match(r"addr=127\.0\.0\.1 port=%d svc=svc" % s.getsockname()[1], line),
+          "exec env: " + line)
+    fds = f.readline().decode().split()
+    # 0 1 2 and the one ls itself opens: nothing else leaked from wrapd.
+    check(fds[:3] == ["0", "1", "2"] and len(fds) <= 4,
+          "child inherited extra fds: %r" % fds)
+    s.sendall(b"through cat\n")
+    check(f.readline() == b"through cat\n", "cat did not echo")
+    s.shutdown(socket.SHUT_WR)
+    check(f.read() == b"", "no EOF after cat exits")
+    s.close()
+    w.wait_log(r"conn=\d+ .*verdict=grant.*reason=exit exit=0")
+
+
+def test_exec_missing(t):
+    port = free_port()
+    w = Wrapd(t, ["--listen", "127.0.0.1:%d" % port, "--no-syslog"] +
+              t.rules("ALL: ALL\n", "") + ["--", "/nonexistent/prog"])
+    w.wait_listen(port)
+    w.wait_log(r"reason=exec-failed")
+    s = connect(port)
+    check(outcome(s) in ("closed", "reset"), "client of a failed exec not closed")
+
+
+def halfclose_handler(c):
+    """Read to EOF, then answer with the byte count and close."""
+    n = len(recv_all(c))
+    c.sendall(b"got %d\n" % n)
+
+
+def test_halfclose_client_first(t):
+    port = free_port()
+    be = Backend(halfclose_handler)
+    w = Wrapd(t, ["--listen", "127.0.0.1:%d" % port, "--backend", be.addr,
+                  "--no-syslog"] + t.rules("ALL: ALL\n", ""))
+    w.wait_listen(port)
+    s = connect(port)
+    s.sendall(b"a" * 100000)
+    s.shutdown(socket.SHUT_WR)
+    # The backend only answers after it saw our EOF, through wrapd.
+    check(recv_all(s) == b"got 100000\n", "half-close not passed to backend")
+    s.close()
+    w.wait_log(r"in=100000 out=11 .*reason=eof")
+
+
+def test_halfclose_backend_first(t):
+    port = free_port()
+    got = {}
+
+    def h(c):
+        c.sendall(b"banner\n")
+        c.shutdown(socket.SHUT_WR)
+        got["n"] = len(recv_all(c))
+        # The client side keeps its direction open after our EOF.
+
+    be = Backend(h)
+    w = Wrapd(t, ["--listen", "127.0.0.1:%d" % port, "--backend", be.addr,
+                  "--no-syslog"] + t.rules("ALL: ALL\n", ""))
+    w.wait_listen(port)
+    s = connect(port)
+    check(recv_all(s) == b"banner\n", "backend EOF not passed on")
+    # Our direction still flows after the other one ended.
+    s.sendall(b"b" * 50000)
+    s.shutdown(socket.SHUT_WR)
+    wait_for(lambda: got.get("n") == 50000, "backend reading after its EOF")
+    s.close()
+    w.wait_log(r"in=50000 out=7 .*reason=eof")
+
+
+def test_payload(t):
+    size = int(os.environ.get("WRAPD_PROXY_PAYLOAD", 64 << 20))
+    port = free_port()
+    seed = os.urandom(16)
+
+    def stream(n, salt):
+        h = hashlib.sha256()
+        block = hashlib.sha256(seed + salt).digest() * 2048  # 64 KiB
+        i = 0
+        while i < n:
+            chunk = block[: min(len(block), n - i)]
+            yield chunk
+            i += len(chunk)
+
+    def digest(n, salt):
+        h = hashlib.sha256()
+        for c in stream(n, salt):
+            h.update(c)
+        return h.hexdigest()
+
+    res = {}
+
+    def be_handler(c):
+        # Send and receive at once, so both directions are busy together.
+        def send():
+            for chunk in stream(size, b"down"):
+                c.sendall(chunk)
+            c.shutdown(socket.SHUT_WR)
+        th = threading.Thread(target=send)
+        th.start()
+        h = hashlib.sha256()
+        n = 0
+        while True:
+            d = c.recv(1 << 20)
+            if not d:
+                break
+            h.update(d)
+            n += len(d)
+        th.join()
+        res["up"] = (n, h.hexdigest())
+
+    be = Backend(be_handler)
+    w = Wrapd(t, ["--listen", "127.0.0.1:%d" % port, "--backend", be.addr,
+                  "--no-syslog"] + t.rules("ALL: ALL\n", ""))
+    w.wait_listen(port)
+    s = connect(port)
+    s.settimeout(120)
+
+    def send():
+        for chunk in stream(size, b"up"):
+            s.sendall(chunk)
+        s.shutdown(socket.SHUT_WR)
+    th = threading.Thread(target=send)
+    th.start()
+    h = hashlib.sha256()
+    n = 0
+    while True:
+        d = s.recv(1 << 20)
+        if not d:
+            break
+        h.update(d)
+        n += len(d)
+    th.join()
+    s.close()
+    check(n == size and h.hexdigest() == digest(size, b"down"),
+          "backend -> client: %d bytes, digest mismatch" % n)
+    wait_for(lambda: "up" in res, "backend finishing")
+    check(res["up"] == (size, digest(size, b"up")),
+          "client -> backend: %d bytes, digest mismatch" % res["up"][0])
+    w.wait_log(r"in=%d out=%d .*reason=eof" % (size, size))
+
+
+def test_backend_refused(t):
+    port = free_port()
+    dead = free_port()
+    w = Wrapd(t, ["--listen", "127.0.0.1:%d" % port, "--backend",
+                  "127.0.0.1:%d" % dead, "--no-syslog"] +
+              t.rules("ALL: ALL\n", ""))
+    w.wait_listen(port)
+    s = connect(port)
+    check(outcome(s) in ("closed", "reset"), "client not closed")
+    w.wait_log(r"verdict=grant .*reason=backend-refused")
+    w.wait_log(r"backend 127\.0\.0\.1:%d: Connection refused" % dead)
+
+
+def test_backend_vanishes(t):
+    port = free_port()
+
+    def h(c):
+        c.recv(10)
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+    be = Backend(h)
+    w = Wrapd(t, ["--listen", "127.0.0.1:%d" % port, "--backend", be.addr,
+                  "--no-syslog"] + t.rules("ALL: ALL\n", ""))
+    w.wait_listen(port)
+    s = connect(port)
+    s.sendall(b"x")
+    check(outcome(s) in ("closed", "reset"), "client not closed")
+    w.wait_log(r"reason=backend-read-error|reason=backend-write-error")
+
+
+def yaml_conf(t, services, extra=""):
+    allow = t.write("hosts.allow", "a: 127.0.0.1\nb: 127.0.0.1\n")
+    deny = t.write("hosts.deny", "ALL: ALL\n")
+    text = ("rules:\n  allow: %s\n  deny: %s\nlog:\n  syslog: false\n%s"
+            "services:\n" % (allow, deny, extra))
+    for s in services:
+        text += "  - name: %s\n    listen: [\"%s\"]\n    backend: \"%s\"\n" % s
+    return t.write("wrapd.yaml", text)
+
+
+def test_config_mode(t):
+    p1, p2 = free_port(), free_port()
+    be = Backend(echo_handler)
+    conf = yaml_conf(t, [("a", "127.0.0.1:%d" % p1, be.addr),
+                         ("c", "127.0.0.1:%d" % p2, be.addr)],
+                     extra="  format: json\n")
+    w = Wrapd(t, ["--config", conf])
+    w.wait_listen(p1)
+    w.wait_listen(p2)
+    s = connect(p1)
+    s.sendall(b"svc a")
+    check(s.recv(10) == b"svc a", "service a not relayed")
+    s.close()
+    s = connect(p2)
+    check(outcome(s) in ("closed", "reset"), "service c not denied")
+
+    def lines():
+        out = []
+        for l in w.text().splitlines():
+            i = l.find("{")
+            if i >= 0:
+                try:
+                    out.append(json.loads(l[i:]))
+                except ValueError:
+                    pass
+        return out
+    wait_for(lambda: any(d["service"] == "a" and d["in"] == 5 for d in lines()),
+             "json line for a")
+    wait_for(lambda: any(d["service"] == "c" and d["verdict"] == "deny"
+                         for d in lines()), "json deny line for c")
+    d = [d for d in lines() if d["service"] == "a" and d["in"] == 5][0]
+    check(d["verdict"] == "grant" and d["rule"].endswith("hosts.allow:1")
+          and d["name"] is None and d["out"] == 5, repr(d))
+
+
+def test_config_errors(t):
+    conf = t.write("bad.yaml", "services:\n  - name: x\n    listen: [\"nope\"]\n"
+                   "    backend: \"127.0.0.1:1\"\n    bogus: 1\n")
+    p = subprocess.run([t.wrapd, "--config", conf], capture_output=True,
+                       timeout=DEADLINE)
+    check(p.returncode == 1, "exit %d for a bad config" % p.returncode)
+    err = p.stderr.decode()
+    check(re.search(re.escape(conf) + r":\d+:\d+: ", err), "no file:line:col in: " + err)
+    p = subprocess.run([t.wrapd, "--listen"], capture_output=True, timeout=DEADLINE)
+    check(p.returncode == 2, "exit %d for a usage error" % p.returncode)
+    p = subprocess.run([t.wrapd, "--help"], capture_output=True, timeout=DEADLINE)
+    check(p.returncode == 0 and b"--listen" in p.stdout and b"--backend" in p.stdout,
+          "--help")
+
+
+def test_reload(t):
+    port = free_port()
+    be = Backend(echo_handler)
+    w = Wrapd(t, ["--listen", "127.0.0.1:%d" % port, "--backend", be.addr,
+                  "--no-syslog"] + t.rules("ALL: 127.0.0.1\n", "ALL: ALL\n"))
+    w.wait_listen(port)
+    # A connection in flight across the reload.
+    old = connect(port)
+    old.sendall(b"1")
+    check(old.recv(1) == b"1", "first echo")
+    # New rules: 127.0.0.1 denied.  Written atomically, then SIGHUP.
+    t.write("hosts.allow", "ALL: 127.0.0.2\n")
+    w.signal(signal.SIGHUP)
+    w.wait_log(r"reload: done")
+    s = connect(port)
+    check(outcome(s) in ("closed", "reset"), "new rules not in force")
+    s = connect(port, src="127.0.0.2")
+    s.sendall(b"2")
+    check(s.recv(1) == b"2", "127.0.0.2 not allowed after reload")
+    s.close()
+    # The old connection keeps flowing under its old snapshot.
+    for i in range(20):
+        old.sendall(b"%d" % (i % 10))
+        check(old.recv(1) == b"%d" % (i % 10), "old connection broken by reload")
+    # A broken config (reload of rules with an error) keeps the old set.
+    t.write("hosts.allow", "ALL: 127.0.0.2\nno newline at end: 127.0.0.1")
+    w.signal(signal.SIGHUP)
+    w.wait_log(r"reload: (done|failed)", 2)
+    old.close()
+    # The listener kept its socket: still serving.
+    s = connect(port, src="127.0.0.2")
+    s.sendall(b"3")
+    check(s.recv(1) == b"3", "listener lost across reload")
+    s.close()
+
+
+def test_reload_bad_config(t):
+    p1 = free_port()
+    be = Backend(echo_handler)
+    conf = yaml_conf(t, [("a", "127.0.0.1:%d" % p1, be.addr)])
+    w = Wrapd(t, ["--config", conf])
+    w.wait_listen(p1)
+    good = open(conf).read()
+    t.write("wrapd.yaml", good + "bogus_key: 1\n")
+    w.signal(signal.SIGHUP)
+    w.wait_log(r"reload: configuration has errors")
+    w.wait_log(re.escape(conf) + r":\d+:\d+: ")
+    s = connect(p1)
+    s.sendall(b"still")
+    check(s.recv(10) == b"still", "old config not kept")
+    s.close()
+    # A new listener added by a good reload, the old one kept.
+    p2 = free_port()
+    t.write("wrapd.yaml", good + "  - name: b\n    listen: [\"127.0.0.1:%d\"]\n"
+            "    backend: \"%s\"\n" % (p2, be.addr))
+    w.signal(signal.SIGHUP)
+    w.wait_log(r"reload: done")
+    s = connect(p2)
+    s.sendall(b"new")
+    check(s.recv(10) == b"new", "new listener not serving")
+    s.close()
+
+
+def test_drain(t):
+    port = free_port()
+    be = Backend(echo_handler)
+    w = Wrapd(t, ["--listen", "127.0.0.1:%d" % port, "--backend", be.addr,
+                  "--no-syslog", "--drain-timeout", "60s"] +
+              t.rules("ALL: ALL\n", ""))
+    w.wait_listen(port)
+    s = connect(port)
+    s.sendall(b"a")
+    check(s.recv(1) == b"a", "echo")
+    w.signal(signal.SIGTERM)
+    w.wait_log(r"draining")
+
+    def refused():
+        try:
+            c = connect(port)
+        except ConnectionRefusedError:
+            return True
+        c.close()
+        return False
+    wait_for(refused, "listener closed after SIGTERM")
+    # The connection in flight still works, and wrapd waits for it.
+    s.sendall(b"b")
+    check(s.recv(1) == b"b", "connection broken by drain")
+    check(w.p.poll() is None, "wrapd exited with a connection in flight")
+    s.close()
+    rc = w.wait_exit()
+    check(rc == 0, "exit status %d after drain" % rc)
+    check(re.search(r"in=2 out=2 .*reason=eof", w.text()), "drained conn line")
+
+
+def test_drain_deadline(t):
+    port = free_port()
+    be = Backend(echo_handler)
+    w = Wrapd(t, ["--listen", "127.0.0.1:%d" % port, "--backend", be.addr,
+                  "--no-syslog", "--drain-timeout", "200ms"] +
+              t.rules("ALL: ALL\n", ""))
+    w.wait_listen(port)
+    s = connect(port)
+    s.sendall(b"a")
+    check(s.recv(1) == b"a", "echo")
+    w.signal(signal.SIGTERM)
+    rc = w.wait_exit()
+    check(rc == 0, "exit %d" % rc)
+    check(outcome(s) in ("closed", "reset"), "idle conn not closed at deadline")
+    check(re.search(r"reason=shutdown", w.text()), "no shutdown line")
+
+
+def test_max_connections(t):
+    port = free_port()
+    be = Backend(echo_handler)
+    w = Wrapd(t, ["--listen", "127.0.0.1:%d" % port, "--backend", be.addr,
+                  "--no-syslog", "--max-connections", "1", "--workers", "2"] +
+              t.rules("ALL: ALL\n", ""))
+    w.wait_listen(port)
+    a = connect(port)
+    a.sendall(b"a")
+    check(a.recv(1) == b"a", "first")
+    b = connect(port)  # queued in the backlog
+    b.sendall(b"b")
+    b.settimeout(0.5)
+    try:
+        got = b.recv(1)
+    except socket.timeout:
+        got = None
+    check(got is None, "second connection served beyond max_connections")
+    check(be.accepted == 1 + 1, "backend saw the queued connection")  # probe + a
+    a.close()
+    b.settimeout(DEADLINE)
+    check(b.recv(1) == b"b", "queued connection not served after a close")
+    b.close()
+
+
+def test_idle_timeout(t):
+    port = free_port()
+    be = Backend(echo_handler)
+    w = Wrapd(t, ["--listen", "127.0.0.1:%d" % port, "--backend", be.addr,
+                  "--no-syslog", "--idle-timeout", "300ms"] +
+              t.rules("ALL: ALL\n", ""))
+    w.wait_listen(port)
+    s = connect(port)
+    s.sendall(b"a")
+    check(s.recv(1) == b"a", "echo")
+    check(outcome(s) in ("closed", "reset"), "idle connection not closed")
+    w.wait_log(r"reason=idle-timeout")
+
+
+def test_dualstack(t):
+    port = free_port()
+    be = Backend(echo_handler)
+    w = Wrapd(t, ["--listen", "[::]:%d" % port, "--backend", be.addr,
+                  "--no-syslog"] + t.rules("ALL: 127.0.0.1\n", "ALL: ALL\n"))
+    w.wait_listen(port, "::1")
+    # IPv4 through the dual-stack socket: normalised, matches the v4 rule.
+    s = connect(port, "127.0.0.1")
+    s.sendall(b"v4")
+    check(s.recv(2) == b"v4", "v4-mapped client not allowed by v4 rule")
+    s.close()
+    w.wait_log(r"client=127\.0\.0\.1:\d+ .*verdict=grant")
+    s = connect(port, "::1")
+    check(outcome(s) in ("closed", "reset"), "::1 should be denied")
+
+
+def test_stdin_nowait(t):
+    be = Backend(echo_handler)
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(1)
+    c = socket.create_connection(ls.getsockname(), timeout=DEADLINE)
+    a, _ = ls.accept()
+    w = Wrapd(t, ["--listen", "stdin", "--backend", be.addr, "--no-syslog"] +
+              t.rules("ALL: ALL\n", ""), stdin=a.fileno())
+    a.close()
+    c.sendall(b"inetd")
+    check(c.recv(5) == b"inetd", "nowait connection not relayed")
+    c.shutdown(socket.SHUT_WR)
+    check(recv_all(c) == b"", "no EOF")
+    rc = w.wait_exit()
+    check(rc == 0, "exit %d" % rc)
+
+
+def test_stdin_wait(t):
+    be = Backend(echo_handler)
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(16)
+    port = ls.getsockname()[1]
+    w = Wrapd(t, ["--listen", "stdin", "--backend", be.addr, "--no-syslog"] +
+              t.rules("ALL: ALL\n", ""), stdin=ls.fileno())
+    ls.close()
+    for i in range(3):
+        s = connect(port)
+        s.sendall(b"w%d" % i)
+        check(s.recv(2) == b"w%d" % i, "inetd wait listener not served")
+        s.close()
+    w.signal(signal.SIGTERM)
+    check(w.wait_exit() == 0, "exit status")
+
+
+def test_systemd(t):
+    be = Backend(echo_handler)
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(16)
+    port = ls.getsockname()[1]
+    notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    npath = os.path.join(t.dir, "notify")
+    notify.bind(npath)
+    notify.settimeout(DEADLINE)
+    os.dup2(ls.fileno(), 3) if ls.fileno() != 3 else None
+    # LISTEN_PID must be wrapd's own pid: the shell execs it.
+    conf_args = ["--listen", "systemd", "--backend", be.addr, "--no-syslog",
+                 "--daemon", "web"] + t.rules("web: ALL\n", "ALL: ALL\n")
+    w = Wrapd(t, conf_args, env={"LISTEN_FDS": "1", "LISTEN_FDNAMES": "web",
+                                 "NOTIFY_SOCKET": npath},
+              pass_fds=(3,), wrap=["/bin/sh", "-c", 'LISTEN_PID=$$ exec "$0" "$@"'])
+    os.close(3)
+    ls.close()
+    check(notify.recv(100) == b"READY=1", "no READY=1")
+    s = connect(port)
+    s.sendall(b"sd")
+    check(s.recv(2) == b"sd", "systemd socket not served")
+    s.close()
+    w.signal(signal.SIGHUP)
+    m = notify.recv(200)
+    check(m.startswith(b"RELOADING=1\nMONOTONIC_USEC="), "reload notify: %r" % m)
+    check(notify.recv(100) == b"READY=1", "no READY=1 after reload")
+    w.signal(signal.SIGTERM)
+    check(notify.recv(100) == b"STOPPING=1", "no STOPPING=1")
+    check(w.wait_exit() == 0, "exit")
+
+
+def test_systemd_accept(t):
+    """Accept=yes style: LISTEN_FDS carries one connected socket."""
+    be = Backend(echo_handler)
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(1)
+    c = socket.create_connection(ls.getsockname(), timeout=DEADLINE)
+    a, _ = ls.accept()
+    os.dup2(a.fileno(), 3)
+    a.close()
+    w = Wrapd(t, ["--listen", "systemd", "--backend", be.addr, "--no-syslog"] +
+              t.rules("ALL: ALL\n", ""), env={"LISTEN_FDS": "1"},
+              pass_fds=(3,), wrap=["/bin/sh", "-c", 'LISTEN_PID=$$ exec "$0" "$@"'])
+    os.close(3)
+    c.sendall(b"acc")
+    check(c.recv(3) == b"acc", "Accept=yes connection not relayed")
+    c.close()
+    check(w.wait_exit() == 0, "exit")
+
+
+def test_privdrop(t):
+    if os.getuid() != 0:
+        return SKIP
+    port = free_port()
+    be = Backend(echo_handler)
+    t.rules("ALL: ALL\n", "")
+    os.chmod(t.dir, 0o755)
+    for f in ("hosts.allow", "hosts.deny"):
+        os.chmod(os.path.join(t.dir, f), 0o644)
+    w = Wrapd(t, ["--listen", "127.0.0.1:%d" % port, "--backend", be.addr,
+                  "--no-syslog", "--user", "nobody",
+                  "--allow", os.path.join(t.dir, "hosts.allow"),
+                  "--deny", os.path.join(t.dir, "hosts.deny")])
+    w.wait_listen(port)
+    st = open("/proc/%d/status" % w.p.pid).read()
+    uid = re.search(r"^Uid:\s+(\d+)\s+(\d+)\s+(\d+)", st, re.M).groups()
+    import pwd
+    nobody = str(pwd.getpwnam("nobody").pw_uid)
+    check(uid == (nobody,) * 3, "uids after drop: %r" % (uid,))
+    s = connect(port)
+    s.sendall(b"x")
+    check(s.recv(1) == b"x", "no echo after privdrop")
+    s.close()
+
+
+def test_workers_spread(t):
+    """Several workers: many concurrent connections all served."""
+    port = free_port()
+    be = Backend(echo_handler)
+    w = Wrapd(t, ["--listen", "127.0.0.1:%d" % port, "--backend", be.addr,
+                  "--no-syslog", "--workers", "4"] + t.rules("ALL: ALL\n", ""))
+    w.wait_listen(port)
+    socks = [connect(port) for _ in range(200)]
+    for i, s in enumerate(socks):
+        s.sendall(b"%05d" % i)
+    for i, s in enumerate(socks):
+        check(s.recv(5) == b"%05d" % i, "conn %d" % i)
+        s.close()
+    w.wait_log(r"reason=eof", 200)
+
+
+TESTS = {k[5:]: v for k, v in globals().items() if k.startswith("test_")}
+
+
+def main():
+    if len(sys.argv) != 3 or sys.argv[2] not in TESTS:
+        print("usage: proxy_test.py WRAPD TEST\ntests: " + " ".join(TESTS),
+              file=sys.stderr)
+        return 2
+    t = T(os.path.abspath(sys.argv[1]))
+    try:
+        rc = TESTS[sys.argv[2]](t)
+        if rc == SKIP:
+            print("SKIP")
+            return SKIP
+        print("PASS")
+        return 0
+    except Fail as e:
+        print("FAIL: %s" % e)
+        for p in t.procs:
+            pass
+        for f in sorted(os.listdir(t.dir)):
+            if f.endswith(".log"):
+                print("--- %s" % f)
+                print(open(os.path.join(t.dir, f), errors="replace").read()[-4000:])
+        return 1
+    finally:
+        t.cleanup()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
