@@ -86,6 +86,23 @@ acl_addr_format(const struct acl_addr *a, char *buf, size_t bufsz)
 
 	if (bufsz == 0)
 		return;
+	if (a->family == AF_INET && bufsz >= 16) {
+		/* The hot path of every evaluation: no printf machinery. */
+		char *p = buf;
+		int i;
+
+		for (i = 0; i < 4; i++) {
+			unsigned v = a->bytes[i];
+
+			if (v >= 100)
+				*p++ = (char)('0' + v / 100);
+			if (v >= 10)
+				*p++ = (char)('0' + v / 10 % 10);
+			*p++ = (char)('0' + v % 10);
+			*p++ = i < 3 ? '.' : '\0';
+		}
+		return;
+	}
 	if (a->family == AF_INET)
 		inet_ntop(AF_INET, a->bytes, tmp, sizeof tmp);
 	else if (a->family == AF_INET6)

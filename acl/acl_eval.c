@@ -24,7 +24,8 @@ enum acl_m {
 
 struct acl_side {
 	const struct acl_endpoint *ep;
-	char addr[64];     /* numeric text, or "unknown" */
+	char addr[64];     /* numeric text, or "unknown"; made when needed */
+	bool addr_ready;
 	const char *name;  /* NULL: not looked up yet */
 	char namebuf[ACL_STRING_MAX];
 	enum acl_m need;   /* what to ask for when name is NULL */
@@ -34,16 +35,25 @@ struct acl_evalctx {
 	const struct acl_ruleset *rs;
 	const struct acl_request *req;
 	struct acl_side client, server;
-	char daemon[ACL_STRING_MAX];
+	const char *daemon;
+	char daemonbuf[ACL_STRING_MAX];
 	const char *user;
 	char userbuf[ACL_STRING_MAX];
 };
 
-/* libwrap keeps request strings in 128-byte fields. */
+/*
+ * libwrap keeps request strings in 128-byte fields: cut longer ones (the
+ * common short string is used in place, without a copy).
+ */
 static const char *
 acl_trunc(char *buf, const char *s)
 {
-	snprintf(buf, ACL_STRING_MAX, "%s", s);
+	size_t n = strnlen(s, ACL_STRING_MAX);
+
+	if (n < ACL_STRING_MAX)
+		return s;
+	memcpy(buf, s, ACL_STRING_MAX - 1);
+	buf[ACL_STRING_MAX - 1] = '\0';
 	return buf;
 }
 
@@ -53,13 +63,24 @@ acl_side_init(struct acl_side *sd, const struct acl_endpoint *ep,
 {
 	sd->ep = ep;
 	sd->need = need;
-	acl_addr_format(&ep->addr, sd->addr, sizeof sd->addr);
+	sd->addr_ready = false;
 	if (ep->name != NULL)
 		sd->name = acl_trunc(sd->namebuf, ep->name);
 	else if (ep->addr.family != AF_INET && ep->addr.family != AF_INET6)
 		sd->name = ACL_UNKNOWN; /* nothing to look up */
 	else
 		sd->name = NULL;
+}
+
+/* The address text, formatted on first use: most rules never need it. */
+static const char *
+acl_side_addr(struct acl_side *sd)
+{
+	if (!sd->addr_ready) {
+		acl_addr_format(&sd->ep->addr, sd->addr, sizeof sd->addr);
+		sd->addr_ready = true;
+	}
+	return sd->addr;
 }
 
 static void
@@ -70,7 +91,8 @@ acl_ctx_init(struct acl_evalctx *c, const struct acl_ruleset *rs,
 	c->req = req;
 	acl_side_init(&c->client, &req->client, ACL_M_NEED_CLIENT);
 	acl_side_init(&c->server, &req->server, ACL_M_NEED_SERVER);
-	acl_trunc(c->daemon, req->daemon != NULL ? req->daemon : ACL_UNKNOWN);
+	c->daemon = acl_trunc(c->daemonbuf, req->daemon != NULL ? req->daemon :
+	    ACL_UNKNOWN);
 	c->user = req->user != NULL ? acl_trunc(c->userbuf, req->user) : NULL;
 }
 
@@ -81,12 +103,12 @@ acl_name_known(const char *n)
 	    strcasecmp(n, ACL_PARANOID) != 0;
 }
 
-static enum acl_m acl_set_match(const struct acl_evalctx *c,
-    const struct acl_hostset *set, const struct acl_side *sd);
+static enum acl_m acl_set_match(struct acl_evalctx *c,
+    const struct acl_hostset *set, struct acl_side *sd);
 
 static enum acl_m
-acl_host_match(const struct acl_evalctx *c, const struct acl_hostpat *hp,
-    const struct acl_side *sd)
+acl_host_match(struct acl_evalctx *c, const struct acl_hostpat *hp,
+    struct acl_side *sd)
 {
 	const struct acl_addr *a = &sd->ep->addr;
 	uint32_t v;
@@ -138,7 +160,7 @@ acl_host_match(const struct acl_evalctx *c, const struct acl_hostpat *hp,
 			    memcmp(a->bytes, hp->sp.v6, 16) == 0 ?
 			    ACL_M_YES : ACL_M_NO;
 		}
-		if (acl__strpat_match(&hp->sp, sd->addr))
+		if (acl__strpat_match(&hp->sp, acl_side_addr(sd)))
 			return ACL_M_YES;
 		if (!hp->name_too)
 			return ACL_M_NO;
@@ -151,8 +173,8 @@ acl_host_match(const struct acl_evalctx *c, const struct acl_hostpat *hp,
 }
 
 static enum acl_m
-acl_set_match(const struct acl_evalctx *c, const struct acl_hostset *set,
-    const struct acl_side *sd)
+acl_set_match(struct acl_evalctx *c, const struct acl_hostset *set,
+    struct acl_side *sd)
 {
 	struct acl_irange r[1];
 	enum acl_m m;
@@ -167,7 +189,7 @@ acl_set_match(const struct acl_evalctx *c, const struct acl_hostset *set,
 }
 
 static enum acl_m
-acl_item_match(const struct acl_evalctx *c, const struct acl_item *it,
+acl_item_match(struct acl_evalctx *c, const struct acl_item *it,
     bool server)
 {
 	const struct acl_endpoint *sv = &c->req->server;
@@ -197,7 +219,7 @@ acl_item_match(const struct acl_evalctx *c, const struct acl_item *it,
  * forward, the first segment that does not match decides by its parity.
  */
 static enum acl_m
-acl_list_match(const struct acl_evalctx *c, const struct acl_list *l,
+acl_list_match(struct acl_evalctx *c, const struct acl_list *l,
     bool server)
 {
 	unsigned s, i;
@@ -221,7 +243,7 @@ acl_list_match(const struct acl_evalctx *c, const struct acl_list *l,
 }
 
 static enum acl_m
-acl_rule_match(const struct acl_evalctx *c, const struct acl_irule *r)
+acl_rule_match(struct acl_evalctx *c, const struct acl_irule *r)
 {
 	enum acl_m m = acl_list_match(c, &r->daemons, true);
 
@@ -251,7 +273,7 @@ acl_need_status(enum acl_m m)
  * rule order with the rules that are always candidates.
  */
 static enum acl_m
-acl_tab_scan(const struct acl_evalctx *c, const struct acl_tab *tab,
+acl_tab_scan(struct acl_evalctx *c, const struct acl_tab *tab,
     const struct acl_irule **hit)
 {
 	struct acl_irange rg[ACL_MAX_RANGES + 1];

@@ -18,6 +18,8 @@
 #define ACL_LINE_BUF 2048
 /* Nesting limit for /file patterns that name other /files. */
 #define ACL_FILE_DEPTH_MAX 16
+/* Tables and /files larger than this are refused (a runaway file). */
+#define ACL_FILE_MAX (256u * 1024 * 1024)
 /* The default ident time-out and nice value of Debian's build. */
 #define ACL_RFC931_TIMEOUT 10
 #define ACL_NICE_DEFAULT   10
@@ -38,6 +40,8 @@ void *acl__zalloc(struct acl_arena *a, size_t size);
 char *acl__strndup(struct acl_arena *a, const char *s, size_t n);
 char *acl__strdup(struct acl_arena *a, const char *s);
 void acl__arena_free(struct acl_arena *a);
+
+int acl__read_path(const char *path, char **buf, size_t *len, int *err);
 
 /* ---------------------------------------------------------------------
  * Diagnostics.

@@ -361,46 +361,6 @@ acl__hostpat_keys(const struct acl_hostpat *hp, struct acl_ikeys *keys,
 /* ---------------------------------------------------------------------
  * /file patterns (Debian 11_tcpd_blacklist), compiled once.
  */
-static int
-acl_read_file(const char *path, char **buf, size_t *len, int *err)
-{
-	FILE *fp;
-	size_t cap = 4096, n = 0, r;
-	char *b;
-
-	*buf = NULL;
-	*len = 0;
-	if ((fp = fopen(path, "r")) == NULL) {
-		*err = errno;
-		return -1;
-	}
-	if ((b = malloc(cap)) == NULL) {
-		fclose(fp);
-		*err = ENOMEM;
-		return -1;
-	}
-	/* A read error (EISDIR for a directory) ends the data, as for fgets. */
-	while ((r = fread(b + n, 1, cap - n, fp)) > 0) {
-		n += r;
-		if (n == cap) {
-			char *nb = realloc(b, cap * 2);
-
-			if (nb == NULL) {
-				free(b);
-				fclose(fp);
-				*err = ENOMEM;
-				return -1;
-			}
-			b = nb;
-			cap *= 2;
-		}
-	}
-	fclose(fp);
-	*buf = b;
-	*len = n;
-	return 0;
-}
-
 static bool
 acl_isspace(int c)
 {
@@ -564,8 +524,12 @@ acl_file_compile(struct acl_loader *ld, const char *path,
 	f->busy = true;
 	f->next = ld->files;
 	ld->files = f;
-	if (acl_read_file(path, &buf, &len, &err) != 0) {
-		if (err != ENOENT)
+	if (acl__read_path(path, &buf, &len, &err) != 0) {
+		if (err == EINVAL)
+			acl__diag(ld->diags, w->file, w->line, w->col,
+			    ACL_SEV_WARNING, "%s is not a regular file: never "
+			    "matches", path);
+		else if (err != ENOENT)
 			acl__diag(ld->diags, w->file, w->line, w->col,
 			    ACL_SEV_WARNING, "cannot open %s: %s: never matches",
 			    path, strerror(err));
@@ -1268,7 +1232,8 @@ acl__load_table(struct acl_ruleset *rs, struct acl_loader *ld, int t,
 			tab->term_line = 0;
 			acl__diag(ld->diags, tab->path, 0, 0, ACL_SEV_ERROR,
 			    "cannot open %s: %s (treated as a table error: %s)",
-			    name, strerror(open_errno), t == 0 ?
+			    name, open_errno == EINVAL ? "not a regular file" :
+			    strerror(open_errno), t == 0 ?
 			    "the allow table never matches" :
 			    "the deny table denies every request");
 		}

@@ -46,42 +46,6 @@ acl_ruleset_new(void)
 	return rs;
 }
 
-/* Read a whole table; *err = errno of fopen when it cannot be opened. */
-static char *
-acl_slurp(const char *path, size_t *len, int *err)
-{
-	FILE *fp;
-	size_t cap = 8192, n = 0, r;
-	char *b, *nb;
-
-	*err = 0;
-	*len = 0;
-	if ((fp = fopen(path, "r")) == NULL) {
-		*err = errno != 0 ? errno : EIO;
-		return NULL;
-	}
-	if ((b = malloc(cap)) == NULL) {
-		fclose(fp);
-		return NULL;
-	}
-	/* A read error (EISDIR: a directory) ends the table there. */
-	while ((r = fread(b + n, 1, cap - n, fp)) > 0) {
-		n += r;
-		if (n == cap) {
-			if ((nb = realloc(b, cap * 2)) == NULL) {
-				free(b);
-				fclose(fp);
-				return NULL;
-			}
-			b = nb;
-			cap *= 2;
-		}
-	}
-	fclose(fp);
-	*len = n;
-	return b;
-}
-
 static struct acl_ruleset *
 acl_load_common(const char *names[2], const char *texts[2],
     const size_t lens[2], const int errs[2], bool lint,
@@ -125,8 +89,8 @@ acl_ruleset_load(const struct acl_load_opts *opts, struct acl_diags *diags)
 	names[1] = opts != NULL && opts->deny_path != NULL ?
 	    opts->deny_path : ACL_DEFAULT_DENY;
 	for (t = 0; t < 2; t++) {
-		bufs[t] = acl_slurp(names[t], &lens[t], &errs[t]);
-		if (bufs[t] == NULL && errs[t] == 0) {
+		if (acl__read_path(names[t], &bufs[t], &lens[t], &errs[t]) != 0 &&
+		    errs[t] == ENOMEM) {
 			free(bufs[0]);
 			return NULL;
 		}

@@ -3,11 +3,16 @@
  * patterns (hosts_access(5) as patched by Debian: wildcards first, then
  * .suffix, ALL, KNOWN, prefix., [v6], exact).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "acl_int.h"
 
@@ -242,7 +247,8 @@ acl_strip_mapped(const char *s)
 {
 	uint32_t v;
 
-	if (strncasecmp(s, "::ffff:", 7) == 0 && acl__dot_quad(s + 7, &v) == 0)
+	if (s[0] == ':' && strncasecmp(s, "::ffff:", 7) == 0 &&
+	    acl__dot_quad(s + 7, &v) == 0)
 		return s + 7;
 	return s;
 }
@@ -273,4 +279,80 @@ acl__strpat_match(const struct acl_strpat *sp, const char *s)
 		return strcasecmp(sp->text, s) == 0;
 	}
 	return false;
+}
+
+/* ---------------------------------------------------------------------
+ * Reading tables and /files.
+ */
+
+/*
+ * Read a whole file.  Returns 0 with *buf (malloc'd, may be NULL when
+ * empty), or -1 with *err: the open error, or EINVAL for something that is
+ * not a regular file (a FIFO or a device could block or never end), or
+ * EFBIG past ACL_FILE_MAX.  A directory reads as empty, as with fopen().
+ */
+int
+acl__read_path(const char *path, char **buf, size_t *len, int *err)
+{
+	struct stat st;
+	size_t cap = 8192, n = 0;
+	ssize_t r;
+	char *b, *nb;
+	int fd;
+
+	*buf = NULL;
+	*len = 0;
+	*err = 0;
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		*err = errno;
+		return -1;
+	}
+	if (fstat(fd, &st) != 0) {
+		*err = errno;
+		close(fd);
+		return -1;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		close(fd);
+		return 0;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		*err = EINVAL;
+		return -1;
+	}
+	if ((b = malloc(cap)) == NULL) {
+		close(fd);
+		*err = ENOMEM;
+		return -1;
+	}
+	for (;;) {
+		r = read(fd, b + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break; /* a read error ends the data, as for fgets() */
+		n += (size_t)r;
+		if (n > ACL_FILE_MAX) {
+			free(b);
+			close(fd);
+			*err = EFBIG;
+			return -1;
+		}
+		if (n == cap) {
+			if ((nb = realloc(b, cap * 2)) == NULL) {
+				free(b);
+				close(fd);
+				*err = ENOMEM;
+				return -1;
+			}
+			b = nb;
+			cap *= 2;
+		}
+	}
+	close(fd);
+	*buf = b;
+	*len = n;
+	return 0;
 }

@@ -49,11 +49,11 @@ done
 
 if [ "$quick" = 1 ]; then
 	BULK_BYTES=512M BULK_SECS=1.5 RR_COUNT=3000 CR_SECS=1.5
-	IDLE_COUNTS="500" PROFILE_SECS=2 DNS_SECS=2
+	IDLE_COUNTS="500" IDLE_FORK_MAX=200 PROFILE_SECS=2 DNS_SECS=2
 	mode_name="quick"
 else
 	BULK_BYTES=4G BULK_SECS=5 RR_COUNT=20000 CR_SECS=4
-	IDLE_COUNTS="5000 20000" PROFILE_SECS=5 DNS_SECS=4
+	IDLE_COUNTS="5000 20000" IDLE_FORK_MAX=1500 PROFILE_SECS=5 DNS_SECS=4
 	mode_name="full"
 fi
 CR_THREADS=4
@@ -75,7 +75,11 @@ log() { printf '%s\n' "$*" >>"$RAW"; }
 BACKEND_PID=""
 NETNS=""
 EXTRA_PIDS=()
+IDLE_LG_PID=""
 cleanup() {
+	trap - EXIT INT TERM
+	exec 9>&- 2>/dev/null	# the idle loadgen's stdin fifo
+	[ -n "$IDLE_LG_PID" ] && kill -TERM "$IDLE_LG_PID" 2>/dev/null
 	peer_stop 2>/dev/null
 	local p
 	for p in "${EXTRA_PIDS[@]}"; do
@@ -83,14 +87,13 @@ cleanup() {
 	done
 	[ -n "$BACKEND_PID" ] && kill -TERM "$BACKEND_PID" 2>/dev/null
 	if [ -n "$NETNS" ]; then
-		local pid
-		for pid in $(ip netns pids "$NETNS" 2>/dev/null); do
-			kill -KILL "$pid" 2>/dev/null
-		done
+		dns_kill_ns
 		ip netns del "$NETNS" 2>/dev/null
 		rm -rf "/etc/netns/$NETNS"
 	fi
-	wait 2>/dev/null
+	for p in $BACKEND_PID $IDLE_LG_PID "${EXTRA_PIDS[@]}"; do
+		wait "$p" 2>/dev/null
+	done
 	rm -rf "$BENCH_TMP"
 }
 trap cleanup EXIT
@@ -98,6 +101,12 @@ trap 'exit 130' INT TERM
 
 # shellcheck source=proxy/peers.sh
 . "$BENCH_DIR/proxy/peers.sh"
+# shellcheck source=proxy/profile.sh
+. "$BENCH_DIR/proxy/profile.sh"
+# shellcheck source=proxy/dnsbench.sh
+. "$BENCH_DIR/proxy/dnsbench.sh"
+# shellcheck source=proxy/report.sh
+. "$BENCH_DIR/proxy/report.sh"
 
 # ---- install and build --------------------------------------------------
 t_begin=$(date +%s)
@@ -128,22 +137,33 @@ fi
 [ -x "$LOADGEN" ] && [ -x "$BACKEND" ] || { say "bench tools not built"; exit 1; }
 
 # wrapd in quick mode must actually run, or its rows say why not.
+# Options are added only if this wrapd has them: the harness must work
+# with whatever the proxy supports at the time.
 WRAPD_EXTRA=""
 WRAPD_STATE="ok"
+WRAPD_OPTS=()
+WRAPD_WORKERS=0
 if [ ! -x "$WRAPD" ]; then
 	WRAPD_STATE="not built"
-elif "$WRAPD" --help 2>&1 | grep -q -- '--workers'; then
-	WRAPD_WORKERS=1
+else
+	wrapd_help=$("$WRAPD" --help 2>&1)
+	# no syslog: there may be no syslogd, or a test's /dev/log listener
+	[[ $wrapd_help == *--no-syslog* ]] && WRAPD_OPTS+=(--no-syslog)
+	# the default (512) would refuse the idle-connection test
+	[[ $wrapd_help == *--max-connections* ]] && WRAPD_OPTS+=(--max-connections 10000)
+	[[ $wrapd_help == *--workers* ]] && WRAPD_WORKERS=1
 fi
 
 ncpu=$(nproc)
 # As many fds as we may have: clients hold N, proxies 2N (+pipes).
+ulimit -Hn 1048576 2>/dev/null || ulimit -Hn 262144 2>/dev/null
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
 NOFILE=$(ulimit -n)
 
 [ -n "$peers" ] || peers="$PEERS_ALL"
-if [ "${WRAPD_WORKERS-0}" = 1 ] && [[ " $peers " == *" wrapd "* ]]; then
-	peers="${peers/wrapd/wrapd wrapd-w2}"
+if [ "$WRAPD_WORKERS" = 1 ] && [[ " $peers " == *" wrapd "* ]] &&
+    [[ " $peers " != *" wrapd-w"* ]]; then
+	peers="${peers/wrapd/wrapd wrapd-w1 wrapd-w2}"
 fi
 
 # ---- results ---------------------------------------------------------------
@@ -157,18 +177,35 @@ note() {
 }
 get() { printf '%s' "${R["$1 $2"]-}"; }
 
+# Idle counts the fd limit cannot hold are reported once, not per peer: a
+# proxy needs 2 fds per connection (4 with splice pipes), and the limit
+# is a hard one that root cannot raise in this environment.
+idle_fit=""
+for n in $IDLE_COUNTS; do
+	if [ $((2 * n + 64)) -gt "$NOFILE" ]; then
+		note all "idle$n" "not measured: the fd limit is $NOFILE (hard; raising it failed) and a proxy needs 2 fds per connection"
+	else
+		idle_fit="$idle_fit $n"
+	fi
+done
+IDLE_COUNTS=${idle_fit# }
+
 # kv LINE KEY: the value of KEY=... in a loadgen result line
 kv() { printf '%s\n' "$1" | tr ' ' '\n' | sed -n "s/^$2=//p" | head -1; }
 
-# free_port: a TCP port nobody listens on (and none we handed out before)
-next_port=$((40000 + ($$ % 5000) * 4))
+# free_port: a TCP port nobody uses and that we did not hand out before.
+# The counter lives in a file because callers run it in $(...) subshells.
+echo $((20000 + ($$ % 2000) * 10)) >"$BENCH_TMP/next_port"
 free_port() {
+	local p
+	p=$(cat "$BENCH_TMP/next_port")
 	while :; do
-		next_port=$((next_port + 1))
-		[ "$next_port" -gt 64000 ] && next_port=40000
-		ss -Htan "sport = :$next_port" 2>/dev/null | grep -q . || break
+		p=$((p + 1))
+		[ "$p" -gt 32000 ] && p=20000
+		[ -n "$(ss -Htan "sport = :$p" 2>/dev/null)" ] || break
 	done
-	echo "$next_port"
+	echo "$p" >"$BENCH_TMP/next_port"
+	echo "$p"
 }
 
 # lg ARGS...: run the load generator (bounded by timeout), echo its line
@@ -188,6 +225,11 @@ proc_cpu_ticks() {
 	# shellcheck disable=SC2086
 	printf '/proc/%s/stat\n' $pids | xargs cat 2>/dev/null |
 	    sed 's/^.*) //' | awk '{ t += $12 + $13 + $14 + $15 } END { print t + 0 }'
+	return 0
+}
+# peer_ticks: proc_cpu_ticks of the running peer, 0 for direct
+peer_ticks() {
+	if [ -n "$PEER_PID" ]; then proc_cpu_ticks "$PEER_PID"; else echo 0; fi
 }
 CLK_TCK=$(getconf CLK_TCK)
 
@@ -220,10 +262,10 @@ bulk_tests() {
 		[ $dir = down ] && bport=$B_SOURCE mode=download
 		start_or_note "$p" "$bport" "${dir}1" || continue
 		for c in 1 4; do
-			t0=$([ -n "$PEER_PID" ] && proc_cpu_ticks "$PEER_PID" || echo 0)
+			t0=$(peer_ticks)
 			line=$(lg "$mode" --connect "127.0.0.1:$PEER_PORT" --conns $c \
 			    --bytes "$BULK_BYTES" --seconds "$BULK_SECS")
-			t1=$([ -n "$PEER_PID" ] && proc_cpu_ticks "$PEER_PID" || echo 0)
+			t1=$(peer_ticks)
 			local mbps bytes
 			mbps=$(kv "$line" MBps)
 			bytes=$(kv "$line" bytes)
@@ -269,10 +311,10 @@ rr_test() {
 connrate_test() {
 	local p=$1 line t0 t1 ok
 	start_or_note "$p" "$B_ECHO" cr || return 0
-	t0=$([ -n "$PEER_PID" ] && proc_cpu_ticks "$PEER_PID" || echo 0)
+	t0=$(peer_ticks)
 	line=$(lg connrate --connect "127.0.0.1:$PEER_PORT" --threads "$CR_THREADS" \
 	    --seconds "$CR_SECS" --count 2000000 --src "$SRC_RANGE")
-	t1=$([ -n "$PEER_PID" ] && proc_cpu_ticks "$PEER_PID" || echo 0)
+	t1=$(peer_ticks)
 	ok=$(kv "$line" ok)
 	if [ -n "$ok" ] && [ "$ok" != 0 ]; then
 		put "$p" cr_rate "$(kv "$line" rate)"
@@ -296,20 +338,24 @@ idle_test() {
 	if [ -z "$PEER_PID" ]; then
 		return 0
 	fi
-	# The proxy needs 2 fds per connection (4 with splice pipes), the
-	# client and the backend 1 each: skip what cannot fit.
-	if [ $((2 * n + 64)) -gt "$NOFILE" ]; then
-		note "$p" "$key" "skipped: fd limit $NOFILE (hard limit, cannot be raised here) < 2x$n"
-		return 0
-	fi
 	sleep 0.3
 	before=$(peer_mem "$PEER_PID")
 	fifo=$BENCH_TMP/idle.fifo
 	rm -f "$fifo"; mkfifo "$fifo"
+	# one process per connection: fork/exec cost makes thousands slow, and
+	# per-connection memory is what is measured, so fewer do
+	case $p in
+	socat | inetd-tcpd)
+		if [ "$n" -gt "$IDLE_FORK_MAX" ]; then
+			note "$p" "$key" "opened $IDLE_FORK_MAX, not $n: one process per connection"
+			n=$IDLE_FORK_MAX
+		fi ;;
+	esac
 	timeout -k 2 200 "$LOADGEN" idle --connect "127.0.0.1:$PEER_PORT" \
-	    --conns "$n" --seconds 60 --hold 120 --src "$SRC_RANGE" \
+	    --conns "$n" --threads 8 --seconds 60 --hold 120 --src "$SRC_RANGE" \
 	    <"$fifo" >"$BENCH_TMP/idle.out" 2>>"$RAW" &
 	lgpid=$!
+	IDLE_LG_PID=$lgpid
 	exec 9>"$fifo"
 	for i in $(seq 1 800); do
 		grep -q READY "$BENCH_TMP/idle.out" && break
@@ -321,6 +367,7 @@ idle_test() {
 	after=$(peer_mem "$PEER_PID")
 	exec 9>&-
 	wait "$lgpid" 2>/dev/null
+	IDLE_LG_PID=""
 	log "  idle $p n=$n: $line; mem before=[$before] after=[$after]"
 	local alive
 	alive=$(kv "$line" alive)
@@ -346,7 +393,7 @@ bench_peer() {
 		say "-- $p: skipped ($PEER_WHY)"
 		return
 	fi
-	case $p in wrapd-w2) WRAPD_EXTRA="--workers 2" ;; *) WRAPD_EXTRA="" ;; esac
+	case $p in wrapd-w[0-9]*) WRAPD_EXTRA="--workers ${p#wrapd-w}" ;; *) WRAPD_EXTRA="" ;; esac
 	say "-- $p ($(peer_version "$p"))"
 	bulk_tests "$p"
 	rr_test "$p"
@@ -378,22 +425,34 @@ done
 PROFILE_TOOL=""
 if [ "$do_profile" = 1 ] && [ -x "$WRAPD" ] && [[ " $peers " == *" wrapd "* ]]; then
 	say "== profiling wrapd"
-	. "$BENCH_DIR/proxy/profile.sh"
 	profile_wrapd
 fi
 
 # ---- rule-engine cost (bench/rules, owned by the rules benchmark) ------------
+# bench/rules/run.sh [MAX_RULES [SECONDS_PER_CELL]] writes
+# bench/rules/RESULTS.md; we include what it wrote and then put the old file
+# back: that file belongs to the rules benchmark and is refreshed by running
+# bench/rules/run.sh itself.
 RULES_STATE="skipped (--skip-rules)"
 if [ "$do_rules" = 1 ]; then
+	rules_md=$BENCH_DIR/rules/RESULTS.md
 	if [ -x "$BENCH_DIR/rules/run.sh" ]; then
 		say "== bench/rules/run.sh"
 		rargs=()
-		[ "$quick" = 1 ] && rargs=(--quick)
-		if BENCH_BUILD="$BUILD" timeout -k 5 400 "$BENCH_DIR/rules/run.sh" \
-		    "${rargs[@]}" >"$BENCH_TMP/rules.md" 2>>"$RAW"; then
-			RULES_STATE="ok"
+		[ "$quick" = 1 ] && rargs=(1000 0.1)
+		[ -e "$rules_md" ] && cp "$rules_md" "$BENCH_TMP/rules-saved.md"
+		if timeout -k 5 600 "$BENCH_DIR/rules/run.sh" "${rargs[@]}" \
+		    >>"$RAW" 2>&1 && [ -s "$rules_md" ]; then
+			RULES_STATE="ok (bench/rules/run.sh${rargs[*]:+ ${rargs[*]}})"
+			# demote its headings below ours
+			sed '1{/^# /d}; s/^#/###/' "$rules_md" >"$BENCH_TMP/rules.md"
 		else
 			RULES_STATE="bench/rules/run.sh failed (exit $?); see the raw log"
+		fi
+		if [ -e "$BENCH_TMP/rules-saved.md" ]; then
+			cp "$BENCH_TMP/rules-saved.md" "$rules_md"
+		else
+			rm -f "$rules_md"
 		fi
 	else
 		RULES_STATE="bench/rules/run.sh is missing"
@@ -405,13 +464,11 @@ fi
 DNS_STATE="skipped (--skip-dns)"
 if [ "$do_dns" = 1 ]; then
 	say "== DNS-dependent rules (wrapd in a network namespace)"
-	. "$BENCH_DIR/proxy/dnsbench.sh"
 	dns_bench
 	say "   dns: $DNS_STATE"
 fi
 
 t_end=$(date +%s)
 say "== writing ${out#"$BENCH_ROOT"/} (run took $((t_end - t_begin)) s)"
-. "$BENCH_DIR/proxy/report.sh"
 write_report >"$out.tmp" && mv "$out.tmp" "$out"
 say "done."

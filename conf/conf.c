@@ -85,9 +85,9 @@ conf__errv(struct conf_errs *errs, const char *file, unsigned line,
 	e->msg = msg;
 }
 
-static void
-conf__errs_add(struct conf_errs *errs, const char *file, unsigned line,
-    unsigned col, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void conf__errs_add(struct conf_errs *errs, const char *file,
+    unsigned line, unsigned col, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 static void
 conf__errs_add(struct conf_errs *errs, const char *file, unsigned line,
@@ -104,8 +104,8 @@ conf__errs_add(struct conf_errs *errs, const char *file, unsigned line,
  * of them help nobody, and the cap bounds the work a hostile file causes.
  */
 void
-conf__err(struct conf_ctx *cx, unsigned line, unsigned col, const char *fmt,
-    ...)
+conf__err(
+    struct conf_ctx *cx, unsigned line, unsigned col, const char *fmt, ...)
 {
 	if (cx->full)
 		return;
@@ -204,8 +204,8 @@ conf_free(struct wrapd_conf *c)
 struct conf_service *
 conf__service_new(struct wrapd_conf *c)
 {
-	c->services = conf__xrealloc(c->services,
-	    (c->nservices + 1) * sizeof *c->services);
+	c->services = conf__xrealloc(
+	    c->services, (c->nservices + 1) * sizeof *c->services);
 	struct conf_service *s = &c->services[c->nservices];
 	memset(s, 0, sizeof *s);
 	if (conf__schema_defaults(CONF_SCOPE_SERVICE, s) != 0)
@@ -232,8 +232,8 @@ conf_service_add_listen(struct conf_service *s, const char *text, char **err)
 	struct conf_listen l;
 	if (conf_parse_listen(text, &l, err) != 0)
 		return -1;
-	s->listen = conf__xrealloc(s->listen,
-	    (s->nlisten + 1) * sizeof *s->listen);
+	s->listen =
+	    conf__xrealloc(s->listen, (s->nlisten + 1) * sizeof *s->listen);
 	s->listen[s->nlisten++] = l;
 	return 0;
 }
@@ -252,7 +252,8 @@ conf_service_set_exec(struct conf_service *s, char *const argv[], char **err)
 	if (argv[0][0] != '/') {
 		if (err != NULL)
 			*err = conf__asprintf("exec: program \"%s\" must be an "
-			    "absolute path", argv[0]);
+			                      "absolute path",
+			    argv[0]);
 		return -1;
 	}
 	for (size_t i = 0; s->exec_argv != NULL && s->exec_argv[i]; i++)
@@ -278,14 +279,15 @@ conf__dir_of(const char *name)
 	char cwd[4096];
 	const char *slash = name ? strrchr(name, '/') : NULL;
 	if (slash != NULL && name[0] == '/')
-		return slash == name ? conf__strdup("/") :
-				       conf__memdup(name, (size_t)(slash - name));
+		return slash == name
+		    ? conf__strdup("/")
+		    : conf__memdup(name, (size_t)(slash - name));
 	if (getcwd(cwd, sizeof cwd) == NULL)
 		snprintf(cwd, sizeof cwd, ".");
 	if (slash == NULL)
 		return conf__strdup(cwd);
-	return conf__asprintf("%s/%.*s", strcmp(cwd, "/") ? cwd : "",
-	    (int)(slash - name), name);
+	return conf__asprintf(
+	    "%s/%.*s", strcmp(cwd, "/") ? cwd : "", (int)(slash - name), name);
 }
 
 /*
@@ -299,9 +301,9 @@ conf__errs_sort(struct conf_err *v, size_t n)
 	for (size_t i = 1; i < n; i++) {
 		struct conf_err x = v[i];
 		size_t j = i;
-		while (j > 0 && (v[j - 1].line > x.line ||
-				    (v[j - 1].line == x.line &&
-					v[j - 1].col > x.col))) {
+		while (j > 0 &&
+		    (v[j - 1].line > x.line ||
+		        (v[j - 1].line == x.line && v[j - 1].col > x.col))) {
 			v[j] = v[j - 1];
 			j--;
 		}
@@ -310,8 +312,8 @@ conf__errs_sort(struct conf_err *v, size_t n)
 }
 
 struct wrapd_conf *
-conf_load_mem(const char *name, const char *text, size_t len,
-    struct conf_errs *errs)
+conf_load_mem(
+    const char *name, const char *text, size_t len, struct conf_errs *errs)
 {
 	struct conf_errs local = {0};
 	struct conf_ctx cx = {0};
@@ -340,8 +342,8 @@ conf_load_mem(const char *name, const char *text, size_t len,
 	if (cx.errs->n == before)
 		conf_validate(c, cx.errs);
 	free(cx.dir);
-	conf__errs_sort(cx.errs->v + before,
-	    cx.errs->n - before - (cx.full ? 1 : 0));
+	conf__errs_sort(
+	    cx.errs->v + before, cx.errs->n - before - (cx.full ? 1 : 0));
 	if (cx.errs->n != before) {
 		conf_free(c);
 		c = NULL;

@@ -150,5 +150,11 @@ int conf_service_set_exec(struct conf_service *s, char *const argv[],
     char **err);
 /* Cross-field checks shared by the file and quick mode. */
 int conf_validate(struct wrapd_conf *c, struct conf_errs *errs);
+/*
+ * Write the effective configuration, every default filled in, as YAML
+ * that conf_load_mem() reads back to the same values (for "wrapd check -v").
+ * 0, or -1 if writing failed.
+ */
+int conf_dump(const struct wrapd_conf *c, FILE *fp);
 
 #endif /* WRAPD_CONF_H */

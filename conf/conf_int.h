@@ -18,15 +18,15 @@
 #include "conf.h"
 
 /* Bounds that keep hostile or mistaken input from costing much. */
-#define CONF_MAX_FILE_SIZE  (1024 * 1024) /* bytes of YAML */
-#define CONF_MAX_DEPTH      32            /* nesting of mappings/sequences */
-#define CONF_MAX_ERRORS     50            /* then "too many errors" */
-#define CONF_MAX_SERVICES   1024
-#define CONF_MAX_LISTEN     64            /* per service */
-#define CONF_MAX_ARGV       256           /* exec argument count */
-#define CONF_MAX_STRING     4096          /* bytes in any one string */
-#define CONF_MAX_NAME       64            /* service and daemon names */
-#define CONF_UNIX_PATH_MAX  107           /* sizeof(sun_path) - 1 */
+#define CONF_MAX_FILE_SIZE (1024 * 1024) /* bytes of YAML */
+#define CONF_MAX_DEPTH     32            /* nesting of mappings/sequences */
+#define CONF_MAX_ERRORS    50            /* then "too many errors" */
+#define CONF_MAX_SERVICES  1024
+#define CONF_MAX_LISTEN    64   /* per service */
+#define CONF_MAX_ARGV      256  /* exec argument count */
+#define CONF_MAX_STRING    4096 /* bytes in any one string */
+#define CONF_MAX_NAME      64   /* service and daemon names */
+#define CONF_UNIX_PATH_MAX 107  /* sizeof(sun_path) - 1 */
 
 enum conf_node_kind {
 	CONF_NODE_SCALAR,
@@ -53,11 +53,11 @@ struct conf_node {
 
 /* Parse state shared by the YAML reader, the schema walk and validation. */
 struct conf_ctx {
-	const char *file;     /* name used in messages */
-	char *dir;            /* directory relative rule paths resolve to */
+	const char *file; /* name used in messages */
+	char *dir;        /* directory relative rule paths resolve to */
 	struct conf_errs *errs;
-	size_t nerr;          /* errors reported through this context */
-	bool full;            /* CONF_MAX_ERRORS reached: stop walking */
+	size_t nerr; /* errors reported through this context */
+	bool full;   /* CONF_MAX_ERRORS reached: stop walking */
 	struct wrapd_conf *conf;
 };
 
@@ -69,12 +69,13 @@ void conf__errv(struct conf_errs *errs, const char *file, unsigned line,
     __attribute__((format(printf, 5, 0)));
 char *conf__strdup(const char *s);
 char *conf__memdup(const char *s, size_t len);
-char *conf__asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *conf__asprintf(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 struct conf_service *conf__service_new(struct wrapd_conf *c);
 
 /* conf_yaml.c: text to tree.  NULL on a syntax error (reported). */
-struct conf_node *conf__yaml_load(struct conf_ctx *cx, const char *text,
-    size_t len);
+struct conf_node *conf__yaml_load(
+    struct conf_ctx *cx, const char *text, size_t len);
 void conf__node_free(struct conf_node *n);
 
 /* conf_schema.c */
@@ -108,17 +109,17 @@ enum conf_scope {
 typedef const char *conf_check_fn(const char *s, size_t len);
 
 struct conf_key {
-	const char *path;   /* "services[].timeouts.connect" */
+	const char *path; /* "services[].timeouts.connect" */
 	enum conf_type type;
 	enum conf_scope scope;
-	unsigned flags;     /* CONF_F_* */
-	uint64_t min, max;  /* UINT, DURATION (ms), RATE count, BYTES length */
-	const char *def;    /* default as YAML text (NULL: none, or computed) */
-	size_t offset;      /* target field in the scope's struct */
-	size_t offset2;     /* second target (BYTES length, RATE seconds) */
+	unsigned flags;    /* CONF_F_* */
+	uint64_t min, max; /* UINT, DURATION (ms), RATE count, BYTES length */
+	const char *def;   /* default as YAML text (NULL: none, or computed) */
+	size_t offset;     /* target field in the scope's struct */
+	size_t offset2;    /* second target (BYTES length, RATE seconds) */
 	const char *const *words; /* ENUM: names, index = stored value */
 	conf_check_fn *check;     /* STRING: extra validation */
-	const char *help;   /* one line, for messages */
+	const char *help;         /* one line, for messages */
 };
 
 extern const struct conf_key conf_schema[];
@@ -134,8 +135,8 @@ const char *conf__key_leaf(const char *path);
 /* conf_value.c: scalar syntax, shared by the file and quick mode. */
 int conf__parse_uint(const char *s, uint64_t max, uint64_t *out);
 int conf__parse_duration(const char *s, uint64_t *ms);
-int conf__parse_rate(const char *s, unsigned *count, unsigned *secs,
-    char **err);
+int conf__parse_rate(
+    const char *s, unsigned *count, unsigned *secs, char **err);
 void conf__fmt_duration(uint64_t ms, char *buf, size_t len);
 const char *conf__check_name(const char *s, size_t len);
 const char *conf__check_mail(const char *s, size_t len);

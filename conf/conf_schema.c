@@ -13,19 +13,19 @@
 
 #include "conf_int.h"
 
-#define TOP(f)       offsetof(struct wrapd_conf, f)
-#define SVC(f)       offsetof(struct conf_service, f)
+#define TOP(f)          offsetof(struct wrapd_conf, f)
+#define SVC(f)          offsetof(struct conf_service, f)
 #define CONF_SCHEMA_MAX 64 /* rows; checked by the unit test */
 
 static const char *const conf_log_formats[] = {"text", "json", NULL};
 static const char *const conf_proxy_protocols[] = {"off", "v1", "v2", NULL};
 
-_Static_assert(sizeof(enum conf_log_format) == sizeof(int),
-    "enums are stored as int");
-_Static_assert(sizeof(enum conf_proxy_protocol) == sizeof(int),
-    "enums are stored as int");
+_Static_assert(
+    sizeof(enum conf_log_format) == sizeof(int), "enums are stored as int");
+_Static_assert(
+    sizeof(enum conf_proxy_protocol) == sizeof(int), "enums are stored as int");
 
-#define HOUR_MS  (3600 * 1000ULL)
+#define HOUR_MS (3600 * 1000ULL)
 
 /* clang-format off */
 const struct conf_key conf_schema[] = {
@@ -180,8 +180,8 @@ conf__display(const char *path)
 }
 
 static void *
-conf__base(struct conf_ctx *cx, const struct conf_key *k,
-    struct conf_service *svc)
+conf__base(
+    struct conf_ctx *cx, const struct conf_key *k, struct conf_service *svc)
 {
 	return k->scope == CONF_SCOPE_TOP ? (void *)cx->conf : (void *)svc;
 }
@@ -202,14 +202,14 @@ conf__resolve(struct conf_ctx *cx, const char *path)
 {
 	if (path[0] == '/' || cx->dir == NULL)
 		return conf__strdup(path);
-	return conf__asprintf("%s/%s", strcmp(cx->dir, "/") ? cx->dir : "",
-	    path);
+	return conf__asprintf(
+	    "%s/%s", strcmp(cx->dir, "/") ? cx->dir : "", path);
 }
 
 /* A string value: a scalar without NUL bytes; NULL (reported) if not. */
 static const char *
-conf__want_string(struct conf_ctx *cx, const struct conf_key *k,
-    const struct conf_node *v)
+conf__want_string(
+    struct conf_ctx *cx, const struct conf_key *k, const struct conf_node *v)
 {
 	if (v->kind != CONF_NODE_SCALAR || v->is_null) {
 		conf__err(cx, v->line, v->col, "%s: expected %s, got %s",
@@ -233,10 +233,12 @@ static void
 conf__set_bool(struct conf_ctx *cx, const struct conf_key *k,
     const struct conf_node *v, void *base)
 {
+	/* clang-format off */
 	static const char *const yes[] = {"true", "True", "TRUE", "yes", "Yes",
 		"YES", "on", "On", "ON", NULL};
 	static const char *const no[] = {"false", "False", "FALSE", "no", "No",
 		"NO", "off", "Off", "OFF", NULL};
+	/* clang-format on */
 	char q[80];
 	if (v->kind == CONF_NODE_SCALAR && v->plain) {
 		for (size_t i = 0; yes[i] != NULL; i++) {
@@ -253,8 +255,9 @@ conf__set_bool(struct conf_ctx *cx, const struct conf_key *k,
 	if (v->kind == CONF_NODE_SCALAR && !v->is_null)
 		conf__err(cx, v->line, v->col,
 		    "%s: expected true or false, got \"%s\"%s",
-		    conf__display(k->path), conf__quote(v->str, v->len, q,
-		    sizeof q), v->plain ? "" : " (quoted: a string)");
+		    conf__display(k->path),
+		    conf__quote(v->str, v->len, q, sizeof q),
+		    v->plain ? "" : " (quoted: a string)");
 	else
 		conf__err(cx, v->line, v->col,
 		    "%s: expected true or false, got %s",
@@ -284,16 +287,19 @@ conf__set_scalar(struct conf_ctx *cx, const struct conf_key *k,
 		return;
 	}
 	if (k->type == CONF_T_FACILITY && v->kind == CONF_NODE_SCALAR &&
-	    (v->is_null || (v->plain && (strcmp(v->str, "false") == 0 ||
-					    strcmp(v->str, "no") == 0 ||
-					    strcmp(v->str, "off") == 0)))) {
+	    (v->is_null ||
+	        (v->plain &&
+	            (strcmp(v->str, "false") == 0 ||
+	                strcmp(v->str, "no") == 0 ||
+	                strcmp(v->str, "off") == 0)))) {
 		conf__set_str(base, k->offset, NULL);
 		return;
 	}
 	if (k->type == CONF_T_BYTES) {
 		if (v->kind != CONF_NODE_SCALAR || v->is_null) {
-			conf__err(cx, v->line, v->col, "%s: expected %s, got %s",
-			    name, k->help, conf__kind_name(v));
+			conf__err(cx, v->line, v->col,
+			    "%s: expected %s, got %s", name, k->help,
+			    conf__kind_name(v));
 			return;
 		}
 		if (v->len > k->max) {
@@ -313,8 +319,8 @@ conf__set_scalar(struct conf_ctx *cx, const struct conf_key *k,
 	switch (k->type) {
 	case CONF_T_STRING:
 		if (k->check != NULL && (why = k->check(s, v->len)) != NULL) {
-			conf__err(cx, v->line, v->col, "%s \"%s\": %s", name, q,
-			    why);
+			conf__err(
+			    cx, v->line, v->col, "%s \"%s\": %s", name, q, why);
 			return;
 		}
 		conf__set_str(base, k->offset, conf__strdup(s));
@@ -337,7 +343,8 @@ conf__set_scalar(struct conf_ctx *cx, const struct conf_key *k,
 		    n > k->max) {
 			conf__err(cx, v->line, v->col,
 			    "%s: expected a whole number from %llu to %llu, "
-			    "got \"%s\"", name, (unsigned long long)k->min,
+			    "got \"%s\"",
+			    name, (unsigned long long)k->min,
 			    (unsigned long long)k->max, q);
 			return;
 		}
@@ -350,14 +357,14 @@ conf__set_scalar(struct conf_ctx *cx, const struct conf_key *k,
 			conf__err(cx, v->line, v->col,
 			    "%s: bad duration \"%s\": expected a number with "
 			    "an optional unit ms, s, m or h (such as 5s, "
-			    "250ms, 2m, 1h; no unit means seconds)", name, q);
+			    "250ms, 2m, 1h; no unit means seconds)",
+			    name, q);
 			return;
 		}
 		if (n < k->min || n > k->max) {
 			conf__err(cx, v->line, v->col,
 			    "%s: \"%s\" is out of range (%s to %s)%s", name, q,
-			    lo, hi,
-			    n == 0 ? "; 0 is not allowed here" : "");
+			    lo, hi, n == 0 ? "; 0 is not allowed here" : "");
 			return;
 		}
 		*FIELD(base, k->offset, uint64_t) = n;
@@ -386,8 +393,10 @@ conf__set_scalar(struct conf_ctx *cx, const struct conf_key *k,
 	case CONF_T_FACILITY:
 		if (!conf__is_facility(s)) {
 			conf__err(cx, v->line, v->col,
-			    "%s: unknown syslog facility \"%s\" (expected kern, "
-			    "user, mail, daemon, auth, syslog, lpr, news, uucp, "
+			    "%s: unknown syslog facility \"%s\" (expected "
+			    "kern, "
+			    "user, mail, daemon, auth, syslog, lpr, news, "
+			    "uucp, "
 			    "cron, authpriv, ftp, local0 to local7, or false)",
 			    name, q);
 			return;
@@ -412,7 +421,8 @@ conf__set_listen(struct conf_ctx *cx, const struct conf_key *k,
 	if (v->kind != CONF_NODE_SEQ) {
 		conf__err(cx, v->line, v->col,
 		    "listen: expected a list such as [\"0.0.0.0:21\", "
-		    "\"[::]:21\"], got %s", conf__kind_name(v));
+		    "\"[::]:21\"], got %s",
+		    conf__kind_name(v));
 		return;
 	}
 	if (v->nkids == 0) {
@@ -447,7 +457,8 @@ conf__set_argv(struct conf_ctx *cx, const struct conf_key *k,
 	if (v->kind != CONF_NODE_SEQ) {
 		conf__err(cx, v->line, v->col,
 		    "exec: expected a list such as [\"/usr/sbin/in.fingerd\", "
-		    "\"-w\"], got %s", conf__kind_name(v));
+		    "\"-w\"], got %s",
+		    conf__kind_name(v));
 		return;
 	}
 	if (v->nkids == 0) {
@@ -514,10 +525,10 @@ conf__walk_service(struct conf_ctx *cx, const struct conf_node *item)
 	if (found[ib] != NULL && found[ie] != NULL) {
 		const struct conf_node *later =
 		    found[ib]->line > found[ie]->line ||
-			(found[ib]->line == found[ie]->line &&
-			    found[ib]->col > found[ie]->col) ?
-		    found[ib] :
-		    found[ie];
+		        (found[ib]->line == found[ie]->line &&
+		            found[ib]->col > found[ie]->col)
+		    ? found[ib]
+		    : found[ie];
 		conf__err(cx, later->line, later->col,
 		    "a service has either \"backend\" or \"exec\", not both");
 	} else if (found[ib] == NULL && found[ie] == NULL) {
@@ -567,6 +578,64 @@ conf__valid_keys(const char *prefix, char *buf, size_t size)
 	}
 }
 
+/* Edit distance, for keys of at most 32 bytes (longer: no suggestion). */
+static size_t
+conf__distance(const char *a, size_t al, const char *b, size_t bl)
+{
+	size_t row[33];
+	if (al > 32 || bl > 32)
+		return SIZE_MAX;
+	for (size_t j = 0; j <= bl; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= al; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= bl; j++) {
+			size_t up = row[j];
+			size_t best = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[bl];
+}
+
+/*
+ * For an unknown key, a likely meaning: a key of the same mapping one or
+ * two typos away ("denny"), or the same name at another level ("idle" in a
+ * service means "timeouts.idle").
+ */
+static const char *
+conf__suggest(const char *prefix, const struct conf_node *key)
+{
+	const char *best = NULL;
+	size_t bestd = key->len >= 4 ? 2 : 1;
+	for (size_t r = 0; r < conf_schema_len; r++) {
+		const char *leaf = conf__key_leaf(conf_schema[r].path);
+		if (!conf__key_in(&conf_schema[r], prefix))
+			continue;
+		size_t d =
+		    conf__distance(key->str, key->len, leaf, strlen(leaf));
+		if (d <= bestd) {
+			bestd = d;
+			best = leaf;
+		}
+	}
+	if (best != NULL)
+		return best;
+	for (size_t r = 0; r < conf_schema_len; r++) {
+		const char *leaf = conf__key_leaf(conf_schema[r].path);
+		if (strlen(leaf) == key->len &&
+		    memcmp(leaf, key->str, key->len) == 0)
+			return conf__display(conf_schema[r].path);
+	}
+	return NULL;
+}
+
 static void
 conf__walk_value(struct conf_ctx *cx, const struct conf_key *k,
     const struct conf_node *v, struct conf_service *svc)
@@ -610,9 +679,9 @@ conf__walk_map(struct conf_ctx *cx, const char *prefix,
 {
 	const struct conf_node *local[CONF_SCHEMA_MAX] = {0};
 	char q[80], valid[512];
-	const char *where = prefix[0] == '\0' ? "at the top level" :
-	    strcmp(prefix, "services[]") == 0 ? "in a service" :
-						  conf__display(prefix);
+	const char *where = prefix[0] == '\0'   ? "at the top level"
+	    : strcmp(prefix, "services[]") == 0 ? "in a service"
+	                                        : conf__display(prefix);
 	bool in = prefix[0] != '\0' && strcmp(prefix, "services[]") != 0;
 
 	if (found == NULL)
@@ -639,14 +708,18 @@ conf__walk_map(struct conf_ctx *cx, const char *prefix,
 		conf__quote(key->str, key->len, q, sizeof q);
 		if (row == conf_schema_len) {
 			conf__valid_keys(prefix, valid, sizeof valid);
+			const char *hint = conf__suggest(prefix, key);
 			conf__err(cx, key->line, key->col,
-			    "unknown key \"%s\" %s%s (valid keys: %s)", q,
-			    in ? "in " : "", where, valid);
+			    "unknown key \"%s\" %s%s%s%s%s (valid keys: %s)", q,
+			    in ? "in " : "", where,
+			    hint ? "; did you mean \"" : "", hint ? hint : "",
+			    hint ? "\"?" : "", valid);
 			continue;
 		}
 		if (found[row] != NULL) {
 			conf__err(cx, key->line, key->col,
-			    "duplicate key \"%s\" (first at line %u, column %u)",
+			    "duplicate key \"%s\" (first at line %u, column "
+			    "%u)",
 			    q, found[row]->line, found[row]->col);
 			continue;
 		}
@@ -667,13 +740,14 @@ void
 conf__schema_walk(struct conf_ctx *cx, const struct conf_node *root)
 {
 	static const struct conf_node empty = {
-		.kind = CONF_NODE_MAP, .line = 1, .col = 1};
+	    .kind = CONF_NODE_MAP, .line = 1, .col = 1};
 	if (root == NULL || (root->kind == CONF_NODE_SCALAR && root->is_null))
 		root = &empty;
 	if (root->kind != CONF_NODE_MAP) {
 		conf__err(cx, root->line, root->col,
 		    "expected a mapping of keys (such as \"services:\") at "
-		    "the top level, got %s", conf__kind_name(root));
+		    "the top level, got %s",
+		    conf__kind_name(root));
 		return;
 	}
 	conf__walk_map(cx, "", root, NULL, NULL);
@@ -690,11 +764,14 @@ conf__schema_defaults(enum conf_scope scope, void *base)
 		const struct conf_key *k = &conf_schema[i];
 		if (k->scope != scope || k->def == NULL)
 			continue;
-		struct conf_node v = {.kind = CONF_NODE_SCALAR, .line = 0,
-			.col = 0, .str = (char *)(uintptr_t)k->def,
-			.len = strlen(k->def), .plain = true};
-		conf__set_scalar(&cx, k, &v, scope == CONF_SCOPE_SERVICE ?
-			base : NULL);
+		struct conf_node v = {.kind = CONF_NODE_SCALAR,
+		    .line = 0,
+		    .col = 0,
+		    .str = (char *)(uintptr_t)k->def,
+		    .len = strlen(k->def),
+		    .plain = true};
+		conf__set_scalar(
+		    &cx, k, &v, scope == CONF_SCOPE_SERVICE ? base : NULL);
 	}
 	int rc = errs.n == 0 ? 0 : -1;
 	conf_errs_free(&errs);

@@ -58,7 +58,8 @@ conf__check_service(struct conf_ctx *cx, struct conf_service *s)
 		if (l->kind != CONF_LISTEN_ADDR)
 			conf__err(cx, l->line, l->col,
 			    "service \"%s\": \"%s\" must be the only listen "
-			    "entry of its service", name, l->text);
+			    "entry of its service",
+			    name, l->text);
 	}
 	bool has_exec = s->exec_argv != NULL && s->exec_argv[0] != NULL;
 	bool has_backend = s->backend != NULL;
@@ -72,14 +73,21 @@ conf__check_service(struct conf_ctx *cx, struct conf_service *s)
 	if (has_exec && s->exec_argv[0][0] != '/')
 		conf__err(cx, s->line, s->col,
 		    "service \"%s\": exec program \"%s\" must be an absolute "
-		    "path", name, s->exec_argv[0]);
+		    "path",
+		    name, s->exec_argv[0]);
+	if (has_exec && s->proxy_protocol != CONF_PROXY_PROTOCOL_NONE)
+		conf__err(cx, s->line, s->col,
+		    "service \"%s\": proxy_protocol is for a backend, not for "
+		    "exec",
+		    name);
 	if (s->max_connections == 0)
 		conf__err(cx, s->line, s->col,
 		    "service \"%s\": max_connections must be at least 1", name);
 	if (s->connect_timeout_ms == 0 || s->lookup_timeout_ms == 0)
 		conf__err(cx, s->line, s->col,
 		    "service \"%s\": the connect and lookup timeouts must not "
-		    "be 0", name);
+		    "be 0",
+		    name);
 }
 
 /* Sort references and report each one equal to an earlier one. */
@@ -109,12 +117,13 @@ conf__dups(struct conf_ctx *cx, struct wrapd_conf *c, struct conf_ref *v,
 		if (f->line != 0)
 			conf__err(cx, l->line, l->col,
 			    "listen address \"%s\" is already used by service "
-			    "\"%s\" (line %u, column %u)", l->text,
-			    a->name ? a->name : "?", f->line, f->col);
+			    "\"%s\" (line %u, column %u)",
+			    l->text, a->name ? a->name : "?", f->line, f->col);
 		else
 			conf__err(cx, l->line, l->col,
 			    "listen address \"%s\" is already used by service "
-			    "\"%s\"", l->text, a->name ? a->name : "?");
+			    "\"%s\"",
+			    l->text, a->name ? a->name : "?");
 	}
 }
 
@@ -146,9 +155,9 @@ conf_validate(struct wrapd_conf *c, struct conf_errs *errs)
 				    "service \"%s\": only one service can "
 				    "listen on stdin (service \"%s\" does)",
 				    s->name ? s->name : "?",
-				    c->services[stdin_svc].name ?
-					c->services[stdin_svc].name :
-					"?");
+				    c->services[stdin_svc].name
+				        ? c->services[stdin_svc].name
+				        : "?");
 		}
 	}
 
@@ -159,7 +168,7 @@ conf_validate(struct wrapd_conf *c, struct conf_errs *errs)
 	for (size_t i = 0; i < c->nservices; i++)
 		if (c->services[i].name != NULL)
 			v[n++] = (struct conf_ref){
-				.key = c->services[i].name, .svc = i};
+			    .key = c->services[i].name, .svc = i};
 	conf__dups(&cx, c, v, n, false);
 	n = 0;
 	for (size_t i = 0; i < c->nservices; i++) {
@@ -167,11 +176,11 @@ conf_validate(struct wrapd_conf *c, struct conf_errs *errs)
 		for (size_t j = 0; j < s->nlisten; j++)
 			if (s->listen[j].kind == CONF_LISTEN_ADDR &&
 			    s->listen[j].host != NULL)
-				v[n++] = (struct conf_ref){
-					.key = s->listen[j].host,
-					.port = s->listen[j].port,
-					.svc = i,
-					.idx = j};
+				v[n++] =
+				    (struct conf_ref){.key = s->listen[j].host,
+				        .port = s->listen[j].port,
+				        .svc = i,
+				        .idx = j};
 	}
 	conf__dups(&cx, c, v, n, true);
 	free(v);

@@ -88,6 +88,7 @@ conf__fmt_duration(uint64_t ms, char *buf, size_t len)
 int
 conf__parse_rate(const char *s, unsigned *count, unsigned *secs, char **err)
 {
+	/* clang-format off */
 	static const struct {
 		const char *word;
 		unsigned secs;
@@ -96,14 +97,17 @@ conf__parse_rate(const char *s, unsigned *count, unsigned *secs, char **err)
 		{"m", 60}, {"min", 60}, {"minute", 60},
 		{"h", 3600}, {"hour", 3600},
 	};
+	/* clang-format on */
 	const char *slash = strchr(s, '/');
 	uint64_t n, ms;
 	char num[32];
 
 	*err = NULL;
 	if (slash == NULL || (size_t)(slash - s) >= sizeof num) {
-		*err = conf__asprintf("bad rate \"%s\": expected COUNT/PERIOD "
-		    "such as 6/min, 10/sec, 100/hour or 6/30s", s);
+		*err =
+		    conf__asprintf("bad rate \"%s\": expected COUNT/PERIOD "
+		                   "such as 6/min, 10/sec, 100/hour or 6/30s",
+		        s);
 		return -1;
 	}
 	memcpy(num, s, (size_t)(slash - s));
@@ -111,7 +115,8 @@ conf__parse_rate(const char *s, unsigned *count, unsigned *secs, char **err)
 	if (conf__parse_uint(num, UINT64_MAX, &n) != 0 || n < 1 ||
 	    n > CONF_RATE_MAX_COUNT) {
 		*err = conf__asprintf("bad rate \"%s\": the count must be a "
-		    "number from 1 to %d", s, CONF_RATE_MAX_COUNT);
+		                      "number from 1 to %d",
+		    s, CONF_RATE_MAX_COUNT);
 		return -1;
 	}
 	const char *per = slash + 1;
@@ -124,9 +129,11 @@ conf__parse_rate(const char *s, unsigned *count, unsigned *secs, char **err)
 	}
 	if (conf__parse_duration(per, &ms) != 0 || ms % 1000 != 0 ||
 	    ms < 1000 || ms > (uint64_t)CONF_RATE_MAX_SECS * 1000) {
-		*err = conf__asprintf("bad rate \"%s\": the period must be sec, "
+		*err = conf__asprintf(
+		    "bad rate \"%s\": the period must be sec, "
 		    "min, hour or a whole number of seconds from 1s to 24h "
-		    "(such as 30s or 10m)", s);
+		    "(such as 30s or 10m)",
+		    s);
 		return -1;
 	}
 	*count = (unsigned)n;
@@ -192,11 +199,13 @@ conf__check_mail(const char *s, size_t len)
 bool
 conf__is_facility(const char *s)
 {
+	/* clang-format off */
 	static const char *const names[] = {
 		"kern", "user", "mail", "daemon", "auth", "syslog", "lpr",
 		"news", "uucp", "cron", "authpriv", "ftp", "local0", "local1",
 		"local2", "local3", "local4", "local5", "local6", "local7",
 	};
+	/* clang-format on */
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (strcmp(s, names[i]) == 0)
 			return true;
@@ -226,7 +235,8 @@ conf__parse_hostport(const char *text, char **host, uint16_t *port,
 	if (text[0] == '[') {
 		const char *close = strchr(text, ']');
 		if (close == NULL) {
-			*err = conf__strdup("missing ']' after the IPv6 address");
+			*err =
+			    conf__strdup("missing ']' after the IPv6 address");
 			return -1;
 		}
 		if (close[1] != ':') {
@@ -241,8 +251,10 @@ conf__parse_hostport(const char *text, char **host, uint16_t *port,
 		const char *colon = strrchr(text, ':');
 		if (colon == NULL) {
 			if (conf__parse_uint(text, 65535, &pv) == 0)
-				*err = conf__asprintf("missing address: write "
-				    "\"0.0.0.0:%s\" or \"[::]:%s\"", text, text);
+				*err = conf__asprintf(
+				    "missing address: write "
+				    "\"0.0.0.0:%s\" or \"[::]:%s\"",
+				    text, text);
 			else
 				*err = conf__strdup("missing \":PORT\"");
 			return -1;
@@ -259,17 +271,22 @@ conf__parse_hostport(const char *text, char **host, uint16_t *port,
 			 * "::1:21" is itself a valid IPv6 address, but the
 			 * likelier intent is [::1]:21, so try that hint first.
 			 */
-			if (hbuf[0] != '\0' && inet_pton(AF_INET6, hbuf, &a6) == 1)
-				*err = conf__asprintf("IPv6 addresses must be "
-				    "written in brackets: \"[%s]:%s\"", hbuf,
-				    colon + 1);
+			if (hbuf[0] != '\0' &&
+			    inet_pton(AF_INET6, hbuf, &a6) == 1)
+				*err = conf__asprintf(
+				    "IPv6 addresses must be "
+				    "written in brackets: \"[%s]:%s\"",
+				    hbuf, colon + 1);
 			else if (inet_pton(AF_INET6, text, &a6) == 1)
-				*err = conf__asprintf("missing port; IPv6 "
+				*err = conf__asprintf(
+				    "missing port; IPv6 "
 				    "addresses must be written in brackets, as "
-				    "in \"[%s]:PORT\"", text);
+				    "in \"[%s]:PORT\"",
+				    text);
 			else
 				*err = conf__strdup("IPv6 addresses must be "
-				    "written in brackets, as in \"[::1]:PORT\"");
+				                    "written in brackets, as "
+				                    "in \"[::1]:PORT\"");
 			return -1;
 		}
 		hs = text;
@@ -279,7 +296,8 @@ conf__parse_hostport(const char *text, char **host, uint16_t *port,
 	}
 	size_t hl = (size_t)(he - hs);
 	if (hl == 0) {
-		*err = conf__asprintf("missing address before the port; use "
+		*err = conf__asprintf(
+		    "missing address before the port; use "
 		    "0.0.0.0 for all IPv4 addresses or [::] for all IPv6 "
 		    "addresses");
 		return -1;
@@ -293,24 +311,28 @@ conf__parse_hostport(const char *text, char **host, uint16_t *port,
 	if (*v6) {
 		if (strchr(hbuf, '%') != NULL) {
 			*err = conf__strdup("IPv6 zone indexes (%) are not "
-			    "supported");
+			                    "supported");
 			return -1;
 		}
 		if (inet_pton(AF_INET6, hbuf, &a6) != 1) {
 			*err = conf__asprintf("\"%s\" is not a numeric IPv6 "
-			    "address", hbuf);
+			                      "address",
+			    hbuf);
 			return -1;
 		}
 		memcpy(addr, &a6, 16);
 	} else {
 		if (inet_pton(AF_INET, hbuf, &a4) != 1) {
 			if (conf__looks_like_name(hbuf))
-				*err = conf__asprintf("\"%s\" is not a numeric "
+				*err = conf__asprintf(
+				    "\"%s\" is not a numeric "
 				    "address; host names are not allowed, "
-				    "write the IP address", hbuf);
+				    "write the IP address",
+				    hbuf);
 			else
 				*err = conf__asprintf("\"%s\" is not a valid "
-				    "IPv4 address", hbuf);
+				                      "IPv4 address",
+				    hbuf);
 			return -1;
 		}
 		memset(addr, 0, 10);
@@ -319,7 +341,8 @@ conf__parse_hostport(const char *text, char **host, uint16_t *port,
 	}
 	if (conf__parse_uint(ps, 65535, &pv) != 0 || pv == 0) {
 		*err = conf__asprintf("bad port \"%s\": expected a number from "
-		    "1 to 65535", ps);
+		                      "1 to 65535",
+		    ps);
 		return -1;
 	}
 	char canon[INET6_ADDRSTRLEN];
@@ -354,15 +377,15 @@ conf_parse_listen(const char *text, struct conf_listen *l, char **err)
 		l->kind = CONF_LISTEN_STDIN;
 		l->text = conf__strdup(text);
 		return 0;
-	} else if (conf__parse_hostport(text, &l->host, &l->port, addr, &v6,
-		       &msg) == 0) {
+	} else if (conf__parse_hostport(
+	               text, &l->host, &l->port, addr, &v6, &msg) == 0) {
 		l->kind = CONF_LISTEN_ADDR;
 		l->text = conf__strdup(text);
 		return 0;
 	}
 	if (err != NULL)
-		*err = conf__asprintf("listen \"%s\": %s", text ? text : "",
-		    msg);
+		*err =
+		    conf__asprintf("listen \"%s\": %s", text ? text : "", msg);
 	free(msg);
 	return -1;
 }
@@ -388,11 +411,13 @@ conf_parse_backend(const char *text, struct conf_service *s, char **err)
 		const char *path = text + 5;
 		kind = CONF_BACKEND_UNIX;
 		if (path[0] != '/')
-			msg = conf__strdup("the UNIX socket path must be "
+			msg = conf__strdup(
+			    "the UNIX socket path must be "
 			    "absolute, as in \"unix:/run/foo.sock\"");
 		else if (strlen(path) > CONF_UNIX_PATH_MAX)
 			msg = conf__asprintf("the UNIX socket path is longer "
-			    "than %d bytes", CONF_UNIX_PATH_MAX);
+			                     "than %d bytes",
+			    CONF_UNIX_PATH_MAX);
 		else
 			host = conf__strdup(path);
 	} else if (conf__parse_hostport(text, &host, &port, addr, &v6, &msg) ==
@@ -400,15 +425,15 @@ conf_parse_backend(const char *text, struct conf_service *s, char **err)
 		if (memcmp(addr, unspec, 16) == 0 ||
 		    memcmp(addr, unspec4, 16) == 0) {
 			msg = conf__strdup("cannot connect to the unspecified "
-			    "address; use 127.0.0.1 or [::1]");
+			                   "address; use 127.0.0.1 or [::1]");
 			free(host);
 			host = NULL;
 		}
 	}
 	if (msg != NULL) {
 		if (err != NULL)
-			*err = conf__asprintf("backend \"%s\": %s",
-			    text ? text : "", msg);
+			*err = conf__asprintf(
+			    "backend \"%s\": %s", text ? text : "", msg);
 		free(msg);
 		return -1;
 	}

@@ -47,8 +47,8 @@ conf__node_append(struct conf_node *parent, struct conf_node *kid)
 {
 	if (parent->nkids == parent->cap) {
 		parent->cap = parent->cap ? parent->cap * 2 : 4;
-		parent->kids = realloc(parent->kids,
-		    parent->cap * sizeof *parent->kids);
+		parent->kids =
+		    realloc(parent->kids, parent->cap * sizeof *parent->kids);
 		if (parent->kids == NULL)
 			abort();
 	}
@@ -60,8 +60,8 @@ conf__plain_null(const char *s, size_t len)
 {
 	return len == 0 || (len == 1 && s[0] == '~') ||
 	    (len == 4 &&
-		(memcmp(s, "null", 4) == 0 || memcmp(s, "Null", 4) == 0 ||
-		    memcmp(s, "NULL", 4) == 0));
+	        (memcmp(s, "null", 4) == 0 || memcmp(s, "Null", 4) == 0 ||
+	            memcmp(s, "NULL", 4) == 0));
 }
 
 /*
@@ -71,12 +71,12 @@ conf__plain_null(const char *s, size_t len)
  * not have, so it is an error.
  */
 static int
-conf__tag_check(struct conf_ctx *cx, const yaml_mark_t *m,
-    const unsigned char *tag)
+conf__tag_check(
+    struct conf_ctx *cx, const yaml_mark_t *m, const unsigned char *tag)
 {
 	if (tag == NULL || strcmp((const char *)tag, "!") == 0 ||
 	    strncmp((const char *)tag, YAML_TAG_PREFIX,
-		strlen(YAML_TAG_PREFIX)) == 0)
+	        strlen(YAML_TAG_PREFIX)) == 0)
 		return 0;
 	conf__err(cx, (unsigned)m->line + 1, (unsigned)m->column + 1,
 	    "unsupported tag \"%s\"", (const char *)tag);
@@ -90,13 +90,14 @@ conf__scalar(struct conf_ctx *cx, const yaml_event_t *ev)
 	if (conf__tag_check(cx, &ev->start_mark, tag) != 0)
 		return NULL;
 	struct conf_node *n = conf__node_new(CONF_NODE_SCALAR, &ev->start_mark);
-	n->str = conf__memdup((const char *)ev->data.scalar.value,
-	    ev->data.scalar.length);
+	n->str = conf__memdup(
+	    (const char *)ev->data.scalar.value, ev->data.scalar.length);
 	n->len = ev->data.scalar.length;
 	n->plain = ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
 	if (tag != NULL) {
 		const char *t = (const char *)tag;
-		if (strcmp(t, "!") == 0 || strcmp(t, YAML_TAG_PREFIX "str") == 0)
+		if (strcmp(t, "!") == 0 ||
+		    strcmp(t, YAML_TAG_PREFIX "str") == 0)
 			n->plain = false;
 		else if (strcmp(t, YAML_TAG_PREFIX "null") == 0) {
 			n->plain = false;
@@ -110,8 +111,8 @@ conf__scalar(struct conf_ctx *cx, const yaml_event_t *ev)
 
 /* libyaml gives a reader error (bad UTF-8, control bytes) as an offset. */
 static void
-conf__offset_pos(const char *text, size_t len, size_t off, unsigned *line,
-    unsigned *col)
+conf__offset_pos(
+    const char *text, size_t len, size_t off, unsigned *line, unsigned *col)
 {
 	*line = 1;
 	*col = 1;
@@ -128,8 +129,8 @@ conf__offset_pos(const char *text, size_t len, size_t off, unsigned *line,
 }
 
 static void
-conf__syntax_error(struct conf_ctx *cx, const yaml_parser_t *p,
-    const char *text, size_t len)
+conf__syntax_error(
+    struct conf_ctx *cx, const yaml_parser_t *p, const char *text, size_t len)
 {
 	unsigned line, col;
 	const char *problem = p->problem ? p->problem : "syntax error";
@@ -209,9 +210,9 @@ conf__yaml_load(struct conf_ctx *cx, const char *text, size_t len)
 		case YAML_SEQUENCE_START_EVENT:
 		case YAML_MAPPING_START_EVENT: {
 			const unsigned char *tag =
-			    ev.type == YAML_SEQUENCE_START_EVENT ?
-				ev.data.sequence_start.tag :
-				ev.data.mapping_start.tag;
+			    ev.type == YAML_SEQUENCE_START_EVENT
+			    ? ev.data.sequence_start.tag
+			    : ev.data.mapping_start.tag;
 			if (conf__tag_check(cx, &ev.start_mark, tag) != 0) {
 				failed = true;
 				break;
@@ -224,9 +225,9 @@ conf__yaml_load(struct conf_ctx *cx, const char *text, size_t len)
 				failed = true;
 				break;
 			}
-			n = conf__node_new(ev.type == YAML_SEQUENCE_START_EVENT ?
-				CONF_NODE_SEQ :
-				CONF_NODE_MAP,
+			n = conf__node_new(ev.type == YAML_SEQUENCE_START_EVENT
+			        ? CONF_NODE_SEQ
+			        : CONF_NODE_MAP,
 			    &ev.start_mark);
 			break;
 		}

@@ -15,7 +15,7 @@ test_pkgs="iproute2 procps psmisc socat curl swaks python3 netcat-openbsd
   systemd oidentd openbsd-inetd fingerd finger exim4-daemon-light bsd-mailx
   vsftpd ftp lprng"
 bench_pkgs="haproxy nginx libnginx-mod-stream rinetd socat systemd openbsd-inetd
-  tcpd linux-perf valgrind"
+  tcpd linux-perf valgrind strace"
 
 pkgs="$build_pkgs $test_pkgs"
 [ "${1-}" = "--bench" ] && pkgs="$pkgs $bench_pkgs"

@@ -240,6 +240,7 @@ struct action_run {
 	struct action_ctx *ctx;
 	struct action_run *next, *prev;
 	struct action_conn ac;
+	struct acl_request req; /* a copy: ac.req points here */
 	struct acl_decision d;
 	size_t next_opt, nopts;
 	enum admit_state admit;
@@ -508,7 +509,7 @@ run_free(struct action_run *r)
 
 	if (r->prev != NULL)
 		r->prev->next = r->next;
-	else if (r->ctx->runs == r)
+	else if (r->ctx != NULL && r->ctx->runs == r)
 		r->ctx->runs = r->next;
 	if (r->next != NULL)
 		r->next->prev = r->prev;
@@ -678,6 +679,8 @@ action_rule_run(const struct action_conn *ac, const struct acl_decision *d,
 	}
 	r->ctx = ctx;
 	r->ac = *ac;
+	r->req = *ac->req;
+	r->ac.req = &r->req;
 	r->d = *d;
 	r->res = *res;
 	r->nopts = rule->nopts;
@@ -970,8 +973,20 @@ action_worker_close(uv_loop_t *loop)
 	if (ctx == NULL)
 		return;
 	*pp = ctx->next;
-	while (ctx->runs != NULL)
-		action_run_cancel(ctx->runs);
+	/*
+	 * Runs belong to their connections, which cancel them when they
+	 * close; here they only lose their aclexec (its callback never
+	 * comes) and their link to this context.
+	 */
+	while (ctx->runs != NULL) {
+		struct action_run *r = ctx->runs;
+
+		ctx->runs = r->next;
+		action_proc_forget(r->wait);
+		r->wait = NULL;
+		r->ctx = NULL;
+		r->next = r->prev = NULL;
+	}
 	while (ctx->jobs != NULL) {
 		action_finger_cancel(ctx->jobs->finger);
 		job_free(ctx->jobs);

@@ -103,7 +103,8 @@ typedef void (*action_rule_cb)(void *arg, struct action_result *res);
  * *run untouched), or 1 when an aclexec is running: cb(arg, res) comes
  * later with res pointing into the run (valid during the callback; move
  * what you keep, e.g. res->env, and set it to NULL), and *run is set for
- * action_run_cancel().  ac and the request must stay valid until then.
+ * action_run_cancel().  The request is copied, but the strings it points
+ * to (facts, daemon) must stay valid until then.
  */
 int action_rule_run(const struct action_conn *ac,
     const struct acl_decision *d, struct action_result *res,

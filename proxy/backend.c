@@ -27,6 +27,82 @@ backend_failed(struct conn *c, int err)
 		"backend-failed");
 }
 
+/*
+ * PROXY protocol (haproxy's proxy-protocol.txt), v1 text or v2 binary, so
+ * a backend that understands it sees the real client instead of loopback.
+ * Written before any payload on a fresh socket, so it fits in the send
+ * buffer at once; a short write is treated as a failed connection.
+ */
+static size_t
+backend_proxy_header(const struct conn *c, enum conf_proxy_protocol v,
+    unsigned char *buf, size_t sz)
+{
+	static const unsigned char sig[12] = { 0x0d, 0x0a, 0x0d, 0x0a, 0x00,
+		0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a };
+	const struct conn_addr *cl = &c->client, *sv = &c->server;
+	char a[64], b[64];
+	size_t alen, n;
+	int r;
+
+	if (cl->a.family != sv->a.family ||
+	    (cl->a.family != AF_INET && cl->a.family != AF_INET6)) {
+		if (v == CONF_PROXY_PROTOCOL_V1) {
+			r = snprintf((char *)buf, sz, "PROXY UNKNOWN\r\n");
+			return r > 0 ? (size_t)r : 0;
+		}
+		memcpy(buf, sig, 12);
+		buf[12] = 0x20; /* v2, LOCAL */
+		buf[13] = 0x00; /* UNSPEC */
+		buf[14] = buf[15] = 0;
+		return 16;
+	}
+	if (v == CONF_PROXY_PROTOCOL_V1) {
+		acl_addr_format(&cl->a, a, sizeof(a));
+		acl_addr_format(&sv->a, b, sizeof(b));
+		r = snprintf((char *)buf, sz, "PROXY %s %s %s %u %u\r\n",
+		    cl->a.family == AF_INET ? "TCP4" : "TCP6", a, b,
+		    (unsigned)cl->port, (unsigned)sv->port);
+		return r > 0 && (size_t)r < sz ? (size_t)r : 0;
+	}
+	alen = cl->a.family == AF_INET ? 4 : 16;
+	memcpy(buf, sig, 12);
+	buf[12] = 0x21; /* v2, PROXY */
+	buf[13] = cl->a.family == AF_INET ? 0x11 : 0x21; /* TCP over v4/v6 */
+	n = 2 * alen + 4;
+	buf[14] = (unsigned char)(n >> 8);
+	buf[15] = (unsigned char)n;
+	memcpy(buf + 16, cl->a.bytes, alen);
+	memcpy(buf + 16 + alen, sv->a.bytes, alen);
+	buf[16 + 2 * alen] = (unsigned char)(cl->port >> 8);
+	buf[17 + 2 * alen] = (unsigned char)cl->port;
+	buf[18 + 2 * alen] = (unsigned char)(sv->port >> 8);
+	buf[19 + 2 * alen] = (unsigned char)sv->port;
+	return 16 + n;
+}
+
+/* Connected: send the PROXY header if asked, then relay. */
+static void
+backend_ready(struct conn *c)
+{
+	const struct conf_service *cs = c->snap->svc[c->svc].conf;
+	unsigned char hdr[128];
+	size_t n;
+	ssize_t w;
+
+	if (cs->proxy_protocol != CONF_PROXY_PROTOCOL_NONE) {
+		n = backend_proxy_header(c, cs->proxy_protocol, hdr,
+		    sizeof(hdr));
+		do
+			w = send(c->fd[1], hdr, n, MSG_NOSIGNAL);
+		while (w < 0 && errno == EINTR);
+		if (n == 0 || w != (ssize_t)n) {
+			backend_failed(c, w < 0 ? errno : EIO);
+			return;
+		}
+	}
+	conn_backend_connected(c);
+}
+
 static void
 backend_connect_cb(uv_poll_t *h, int status, int events)
 {
@@ -35,16 +111,18 @@ backend_connect_cb(uv_poll_t *h, int status, int events)
 	socklen_t len = sizeof(err);
 
 	(void)events;
-	if (status < 0)
-		err = -status;
-	else if (getsockopt(c->fd[1], SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+	/* A failed connect shows as POLLERR, which libuv reports as
+	 * UV_EBADF: the real error is in SO_ERROR either way. */
+	if (getsockopt(c->fd[1], SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 		err = errno;
+	else if (err == 0 && status < 0)
+		err = -status;
 	if (err != 0) {
 		backend_failed(c, err);
 		return;
 	}
 	uv_poll_stop(h);
-	conn_backend_connected(c);
+	backend_ready(c);
 }
 
 void
@@ -74,7 +152,7 @@ backend_connect(struct conn *c)
 		rc = connect(fd, (const struct sockaddr *)&sv->baddr, sv->blen);
 	while (rc < 0 && errno == EINTR);
 	if (rc == 0) {
-		conn_backend_connected(c);
+		backend_ready(c);
 		return;
 	}
 	if (errno != EINPROGRESS) {

@@ -63,9 +63,9 @@ cli_resolve_name(const struct sockaddr *addr, char *buf, size_t bufsz)
 	}
 	sa = cli_resolve_unmap(addr, &v4);
 	salen = sa->sa_family == AF_INET ? sizeof(struct sockaddr_in)
-					 : sizeof(struct sockaddr_in6);
-	if (getnameinfo(sa, salen, host, sizeof(host), NULL, 0,
-		NI_NAMEREQD) != 0) {
+	                                 : sizeof(struct sockaddr_in6);
+	if (getnameinfo(sa, salen, host, sizeof(host), NULL, 0, NI_NAMEREQD) !=
+	    0) {
 		name = acl_verify_name(sa, NULL, NULL);
 		cli_resolve_copy(buf, bufsz, name);
 		return buf;
@@ -103,7 +103,8 @@ cli_resolve_count(const char *name, const char **err)
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		for (bj = res; bj != ai; bj = bj->ai_next)
 			if (bj->ai_addrlen == ai->ai_addrlen &&
-			    memcmp(bj->ai_addr, ai->ai_addr, ai->ai_addrlen) == 0)
+			    memcmp(bj->ai_addr, ai->ai_addr, ai->ai_addrlen) ==
+			        0)
 				break;
 		if (bj == ai)
 			n++;

@@ -17,8 +17,8 @@
  * (truncated to ACL_STRING_MAX - 1 bytes, as libwrap stores it) and returns
  * buf.
  */
-const char *cli_resolve_name(const struct sockaddr *addr, char *buf,
-    size_t bufsz);
+const char *cli_resolve_name(
+    const struct sockaddr *addr, char *buf, size_t bufsz);
 
 /*
  * Forward look-up of a host name (both families), for tcpdchk-style

@@ -36,8 +36,8 @@ check_text(FILE *fp, const char *s)
 }
 
 static void
-check_print(const char *file, unsigned line, unsigned col, int error,
-    const char *msg)
+check_print(
+    const char *file, unsigned line, unsigned col, int error, const char *msg)
 {
 	check_text(stdout, file != NULL ? file : "");
 	printf(":%u:%u: %s: ", line, col, error ? "error" : "warning");
@@ -99,8 +99,8 @@ check_dns_lookup(struct check_dns *d, const char *name)
 }
 
 static void
-check_dns_cb(void *arg, const char *file, unsigned line, unsigned col,
-    const char *name)
+check_dns_cb(
+    void *arg, const char *file, unsigned line, unsigned col, const char *name)
 {
 	struct check_dns *d = arg;
 	char msg[512];
@@ -112,13 +112,14 @@ check_dns_cb(void *arg, const char *file, unsigned line, unsigned col,
 		return;
 	}
 	if (d->counts[i] == 0) {
-		snprintf(msg, sizeof(msg), "host name \"%s\" does not resolve%s%s%s",
-		    name, d->errs[i] ? " (" : "", d->errs[i] ? d->errs[i] : "",
+		snprintf(msg, sizeof(msg),
+		    "host name \"%s\" does not resolve%s%s%s", name,
+		    d->errs[i] ? " (" : "", d->errs[i] ? d->errs[i] : "",
 		    d->errs[i] ? ")" : "");
 	} else if (d->counts[i] > 1) {
 		snprintf(msg, sizeof(msg),
-		    "host name \"%s\" resolves to %zu addresses",
-		    name, d->counts[i]);
+		    "host name \"%s\" resolves to %zu addresses", name,
+		    d->counts[i]);
 	} else {
 		return;
 	}
@@ -136,11 +137,11 @@ cmd_check(int argc, char **argv)
 		OPT_HELP,
 	};
 	static const struct option longopts[] = {
-		{"allow", required_argument, NULL, OPT_ALLOW},
-		{"deny", required_argument, NULL, OPT_DENY},
-		{"dns", no_argument, NULL, OPT_DNS},
-		{"help", no_argument, NULL, OPT_HELP},
-		{NULL, 0, NULL, 0},
+	    {"allow", required_argument, NULL, OPT_ALLOW},
+	    {"deny", required_argument, NULL, OPT_DENY},
+	    {"dns", no_argument, NULL, OPT_DNS},
+	    {"help", no_argument, NULL, OPT_HELP},
+	    {NULL, 0, NULL, 0},
 	};
 	struct acl_load_opts lo;
 	struct acl_diags diags;

@@ -31,10 +31,10 @@
 #define MATCH_BANNER_MAX 4096
 
 struct match_side {
-	const char *addr_text; /* as given, or NULL */
-	const char *name_opt;  /* --name / --server-name, or NULL */
+	const char *addr_text;     /* as given, or NULL */
+	const char *name_opt;      /* --name / --server-name, or NULL */
 	char name[ACL_STRING_MAX]; /* the name in use, once known */
-	int resolved;          /* 1 once name[] is filled */
+	int resolved;              /* 1 once name[] is filled */
 };
 
 struct match_ctx {
@@ -123,8 +123,8 @@ match_sockaddr(const struct acl_addr *a, struct sockaddr_storage *ss)
 
 /* The host name of one side: given, or looked up now (the slow path). */
 static const char *
-match_side_name(struct match_ctx *m, struct match_side *side,
-    const struct acl_endpoint *ep)
+match_side_name(
+    struct match_ctx *m, struct match_side *side, const struct acl_endpoint *ep)
 {
 	struct sockaddr_storage ss;
 
@@ -159,8 +159,8 @@ match_supply(struct match_ctx *m, int need)
 	case ACL_NEED_USER:
 		/* No ident from a command line: the user is what was given. */
 		m->user_asked = 1;
-		match_copy(m->user,
-		    m->user_opt != NULL ? m->user_opt : ACL_UNKNOWN);
+		match_copy(
+		    m->user, m->user_opt != NULL ? m->user_opt : ACL_UNKNOWN);
 		m->req.user = m->user;
 		return 0;
 	default:
@@ -197,8 +197,8 @@ match_expand(struct match_ctx *m, const char *tmpl, char *out, size_t outsz,
 }
 
 static int
-match_eval(struct match_ctx *m, const struct acl_ruleset *rs,
-    struct acl_decision *dec)
+match_eval(
+    struct match_ctx *m, const struct acl_ruleset *rs, struct acl_decision *dec)
 {
 	enum acl_status st;
 	int i;
@@ -223,10 +223,10 @@ match_opt_expands(enum acl_opt_kind k)
 /* One option as it would run: its expansion or other details. */
 struct match_optview {
 	const struct acl_option *opt;
-	char *expanded;      /* for expanding options and banners, or NULL */
-	const char *err;     /* why it could not be expanded */
+	char *expanded;  /* for expanding options and banners, or NULL */
+	const char *err; /* why it could not be expanded */
 	char banner_path[PATH_MAX];
-	int banner_state;    /* -1 no file, 0 n/a, 1 read */
+	int banner_state; /* -1 no file, 0 n/a, 1 read */
 };
 
 /* Read and expand a banner file as libwrap's banners option would. */
@@ -298,7 +298,7 @@ match_view_options(struct match_ctx *m, const struct acl_rule *rule,
 			continue;
 		}
 		if (match_expand(m, v->opt->value, buf, MATCH_EXPAND_BUF,
-			&v->err) != 0) {
+		        &v->err) != 0) {
 			free(buf);
 			continue;
 		}
@@ -323,8 +323,9 @@ match_verdict_word(enum acl_verdict v, int json)
 static const char *
 match_table_name(enum acl_table t)
 {
-	return t == ACL_TABLE_ALLOW ? "allow" : t == ACL_TABLE_DENY ? "deny"
-								    : NULL;
+	return t == ACL_TABLE_ALLOW ? "allow"
+	    : t == ACL_TABLE_DENY   ? "deny"
+	                            : NULL;
 }
 
 /* Print s on one line: control characters shown as \xHH. */
@@ -379,8 +380,8 @@ match_final(const struct match_result *r)
 }
 
 static void
-match_print_text(const struct match_ctx *m, const struct match_result *r,
-    FILE *fp)
+match_print_text(
+    const struct match_ctx *m, const struct match_result *r, FILE *fp)
 {
 	const struct acl_rule *rule = r->dec.rule;
 	char buf[64];
@@ -419,8 +420,8 @@ match_print_text(const struct match_ctx *m, const struct match_result *r,
 	} else if (r->dec.table_error) {
 		fprintf(fp, "error:    %s table unusable at ",
 		    match_table_name(r->dec.table));
-		match_text(fp, r->dec.error_file != NULL ? r->dec.error_file
-							 : "?");
+		match_text(
+		    fp, r->dec.error_file != NULL ? r->dec.error_file : "?");
 		fprintf(fp, ":%u (libwrap stops reading the table there)\n",
 		    r->dec.error_line);
 	}
@@ -428,8 +429,8 @@ match_print_text(const struct match_ctx *m, const struct match_result *r,
 		if (!r->dec.table_error)
 			fputs("matched:  no rule matched\n", fp);
 	} else {
-		fprintf(fp, "matched:  %s table, ",
-		    match_table_name(r->dec.table));
+		fprintf(
+		    fp, "matched:  %s table, ", match_table_name(r->dec.table));
 		match_text(fp, rule->file);
 		fprintf(fp, ":%u\n", rule->line);
 		match_line(fp, "rule:", rule->text);
@@ -446,7 +447,7 @@ match_print_text(const struct match_ctx *m, const struct match_result *r,
 				fputs("banner:   ", fp);
 				match_text(fp, v->banner_path);
 				fputs(v->banner_state < 0 ? " (no such file)\n"
-							  : "\n",
+				                          : "\n",
 				    fp);
 			}
 			if (v->err != NULL)
@@ -482,8 +483,8 @@ match_print_text(const struct match_ctx *m, const struct match_result *r,
 }
 
 static void
-match_print_endpoint(FILE *fp, const char *addr, const struct match_side *s,
-    int port)
+match_print_endpoint(
+    FILE *fp, const char *addr, const struct match_side *s, int port)
 {
 	fputc('{', fp);
 	cli_json_key(fp, "address");
@@ -501,8 +502,8 @@ match_print_endpoint(FILE *fp, const char *addr, const struct match_side *s,
 }
 
 static void
-match_print_json(const struct match_ctx *m, const struct match_result *r,
-    FILE *fp)
+match_print_json(
+    const struct match_ctx *m, const struct match_result *r, FILE *fp)
 {
 	const struct acl_rule *rule = r->dec.rule;
 	size_t i;
@@ -512,7 +513,8 @@ match_print_json(const struct match_ctx *m, const struct match_result *r,
 	cli_json_str(fp, match_verdict_word(match_final(r), 1));
 	fputc(',', fp);
 	cli_json_key(fp, "table");
-	cli_json_str(fp, r->eval_failed ? NULL : match_table_name(r->dec.table));
+	cli_json_str(
+	    fp, r->eval_failed ? NULL : match_table_name(r->dec.table));
 	fputc(',', fp);
 	cli_json_key(fp, "file");
 	cli_json_str(fp, rule != NULL ? rule->file : NULL);
@@ -550,9 +552,8 @@ match_print_json(const struct match_ctx *m, const struct match_result *r,
 	cli_json_key(fp, "table_error");
 	fputs(!r->eval_failed && r->dec.table_error ? "true," : "false,", fp);
 	cli_json_key(fp, "error_file");
-	cli_json_str(fp, !r->eval_failed && r->dec.table_error
-		? r->dec.error_file
-		: NULL);
+	cli_json_str(fp,
+	    !r->eval_failed && r->dec.table_error ? r->dec.error_file : NULL);
 	fputc(',', fp);
 	cli_json_key(fp, "error_line");
 	if (!r->eval_failed && r->dec.table_error)
@@ -629,9 +630,9 @@ match_print_diags(const struct acl_diags *d)
 	for (i = 0; i < d->n; i++) {
 		const struct acl_diag *g = &d->v[i];
 
-		fprintf(stderr, "%s:%u:%u: %s: ", g->file != NULL ? g->file : "",
-		    g->line, g->col,
-		    g->severity == ACL_SEV_ERROR ? "error" : "warning");
+		fprintf(stderr,
+		    "%s:%u:%u: %s: ", g->file != NULL ? g->file : "", g->line,
+		    g->col, g->severity == ACL_SEV_ERROR ? "error" : "warning");
 		match_text(stderr, g->msg != NULL ? g->msg : "");
 		fputc('\n', stderr);
 	}
@@ -654,18 +655,18 @@ cmd_match(int argc, char **argv)
 		OPT_HELP,
 	};
 	static const struct option longopts[] = {
-		{"allow", required_argument, NULL, OPT_ALLOW},
-		{"deny", required_argument, NULL, OPT_DENY},
-		{"name", required_argument, NULL, OPT_NAME},
-		{"user", required_argument, NULL, OPT_USER},
-		{"server", required_argument, NULL, OPT_SERVER},
-		{"server-name", required_argument, NULL, OPT_SERVER_NAME},
-		{"server-port", required_argument, NULL, OPT_SERVER_PORT},
-		{"client-port", required_argument, NULL, OPT_CLIENT_PORT},
-		{"expand", required_argument, NULL, OPT_EXPAND},
-		{"json", no_argument, NULL, OPT_JSON},
-		{"help", no_argument, NULL, OPT_HELP},
-		{NULL, 0, NULL, 0},
+	    {"allow", required_argument, NULL, OPT_ALLOW},
+	    {"deny", required_argument, NULL, OPT_DENY},
+	    {"name", required_argument, NULL, OPT_NAME},
+	    {"user", required_argument, NULL, OPT_USER},
+	    {"server", required_argument, NULL, OPT_SERVER},
+	    {"server-name", required_argument, NULL, OPT_SERVER_NAME},
+	    {"server-port", required_argument, NULL, OPT_SERVER_PORT},
+	    {"client-port", required_argument, NULL, OPT_CLIENT_PORT},
+	    {"expand", required_argument, NULL, OPT_EXPAND},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"help", no_argument, NULL, OPT_HELP},
+	    {NULL, 0, NULL, 0},
 	};
 	struct acl_load_opts lo;
 	struct acl_diags diags;
@@ -749,7 +750,7 @@ cmd_match(int argc, char **argv)
 	if (argc - optind != 2) {
 		fprintf(stderr, "wrapd match: %s\n",
 		    argc - optind < 2 ? "DAEMON and CLIENT_ADDR are required"
-				      : "too many arguments");
+		                      : "too many arguments");
 		match_usage(stderr);
 		return 2;
 	}
@@ -772,17 +773,17 @@ cmd_match(int argc, char **argv)
 	if (m.user_opt != NULL)
 		match_supply(&m, ACL_NEED_USER);
 	if (m.req.client.addr.family != AF_UNSPEC)
-		acl_addr_format(&m.req.client.addr, r.client_addr,
-		    sizeof(r.client_addr));
+		acl_addr_format(
+		    &m.req.client.addr, r.client_addr, sizeof(r.client_addr));
 	else
-		snprintf(r.client_addr, sizeof(r.client_addr), "%s",
-		    ACL_UNKNOWN);
+		snprintf(
+		    r.client_addr, sizeof(r.client_addr), "%s", ACL_UNKNOWN);
 	if (m.req.server.addr.family != AF_UNSPEC)
-		acl_addr_format(&m.req.server.addr, r.server_addr,
-		    sizeof(r.server_addr));
+		acl_addr_format(
+		    &m.req.server.addr, r.server_addr, sizeof(r.server_addr));
 	else
-		snprintf(r.server_addr, sizeof(r.server_addr), "%s",
-		    ACL_UNKNOWN);
+		snprintf(
+		    r.server_addr, sizeof(r.server_addr), "%s", ACL_UNKNOWN);
 
 	rs = acl_ruleset_load(&lo, &diags);
 	if (rs == NULL) {
@@ -806,7 +807,7 @@ cmd_match(int argc, char **argv)
 		if (r.expand_out == NULL) {
 			r.expand_err = "out of memory";
 		} else if (match_expand(&m, r.expand_tmpl, r.expand_out,
-			       MATCH_EXPAND_BUF, &r.expand_err) != 0) {
+		               MATCH_EXPAND_BUF, &r.expand_err) != 0) {
 			free(r.expand_out);
 			r.expand_out = NULL;
 		}

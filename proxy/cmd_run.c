@@ -39,6 +39,7 @@ struct run_args {
 	uint64_t connect_ms, idle_ms, lookup_ms;
 	bool has_connect, has_idle, has_lookup;
 	long max_conns;
+	const char *proxy_protocol;
 	int verbose;
 };
 
@@ -75,6 +76,8 @@ run_usage(FILE *fp)
 	    "      --idle-timeout DURATION      no bytes either way (default 600s; 0 = none)\n"
 	    "      --lookup-timeout DURATION    DNS + ident, per connection (default 5s)\n"
 	    "      --max-connections N          per service (default 512)\n"
+	    "      --proxy-protocol v1|v2       send a PROXY protocol header to the\n"
+	    "                         backend (the real client address)\n"
 	    "\n"
 	    "Both modes:\n"
 	    "  -u, --user USER        drop privileges to USER after binding\n"
@@ -150,6 +153,7 @@ enum {
 	OPT_IDLE,
 	OPT_LOOKUP,
 	OPT_MAXCONN,
+	OPT_PROXY_PROTOCOL,
 };
 
 static const struct option run_longopts[] = {
@@ -170,6 +174,7 @@ static const struct option run_longopts[] = {
 	{ "idle-timeout", required_argument, NULL, OPT_IDLE },
 	{ "lookup-timeout", required_argument, NULL, OPT_LOOKUP },
 	{ "max-connections", required_argument, NULL, OPT_MAXCONN },
+	{ "proxy-protocol", required_argument, NULL, OPT_PROXY_PROTOCOL },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -258,6 +263,10 @@ run_quick_conf(const struct run_args *a, struct conf_errs *errs)
 		s->lookup_timeout_ms = a->lookup_ms;
 	if (a->max_conns > 0)
 		s->max_connections = (unsigned)a->max_conns;
+	if (a->proxy_protocol != NULL)
+		s->proxy_protocol = strcmp(a->proxy_protocol, "v1") == 0 ?
+		    CONF_PROXY_PROTOCOL_V1 :
+		    CONF_PROXY_PROTOCOL_V2;
 	run_apply_common(a, c);
 	if (conf_validate(c, errs) != 0) {
 		conf_free(c);
@@ -414,6 +423,15 @@ cmd_run(int argc, char **argv)
 				goto out;
 			}
 			break;
+		case OPT_PROXY_PROTOCOL:
+			if (strcmp(optarg, "v1") != 0 &&
+			    strcmp(optarg, "v2") != 0) {
+				rc = run_usage_error("--proxy-protocol %s: v1 "
+						     "or v2", optarg);
+				goto out;
+			}
+			a.proxy_protocol = optarg;
+			break;
 		case 'v':
 			a.verbose++;
 			break;
@@ -441,7 +459,7 @@ cmd_run(int argc, char **argv)
 		goto out;
 	}
 	if (!quick && (a.daemon || a.allow || a.deny || a.has_connect ||
-	    a.has_idle || a.has_lookup || a.max_conns)) {
+	    a.has_idle || a.has_lookup || a.max_conns || a.proxy_protocol)) {
 		rc = run_usage_error("%s", "--daemon, --allow, --deny and the "
 					   "timeouts need quick mode "
 					   "(--listen)");

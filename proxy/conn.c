@@ -16,6 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "action.h"
+#include "action_conn.h"
 #include "backend.h"
 #include "conn.h"
 #include "log.h"
@@ -154,6 +156,8 @@ conn_log(const struct conn *c)
 	line[0] = '\0';
 	if (c->decided && c->verdict != ACL_GRANT)
 		prio = LOG_WARNING;
+	if (c->has_severity) /* the rule's severity option */
+		prio = c->severity;
 	if (!log_enabled(prio))
 		return;
 	conn_addr_text(&c->client, client, sizeof(client));
@@ -285,6 +289,7 @@ conn_close(struct conn *c, const char *reason)
 		return;
 	c->reason = reason;
 	conn_set_state(c, CONN_CLOSING);
+	action_conn_closing(c);
 	if (c->lookup == CONN_LOOKUP_USER)
 		lookup_ident_cancel(c->lk.ident);
 	else if (c->lookup != CONN_LOOKUP_NONE)
@@ -504,7 +509,8 @@ conn_decide(struct conn *c)
 			 * still want facts; fetch them now, so the actions
 			 * that run on this decision have them.
 			 */
-			needs = dec.rule != NULL ? dec.rule->opt_needs : 0;
+			needs = dec.rule != NULL ? action_rule_needs(dec.rule,
+			    req.daemon, NULL) : 0;
 			if ((needs & ACL_NEEDS_CLIENT_NAME) &&
 			    c->client_name == NULL)
 				need = CONN_LOOKUP_CLIENT_NAME;
@@ -545,19 +551,8 @@ conn_decide(struct conn *c)
 static void
 conn_decided(struct conn *c)
 {
-	switch (c->verdict) {
-	case ACL_GRANT:
-		conn_deliver(c);
-		return;
-	case ACL_TWIST:
-		log_warnx("conn=%llu: twist not supported yet; denied",
-		    (unsigned long long)c->id);
-		conn_close(c, "twist-unsupported");
-		return;
-	default:
-		conn_close(c, "denied");
-		return;
-	}
+	/* proxy/action_conn.c: options, on_deny, then deliver or close. */
+	action_conn_decided(c);
 }
 
 /* Granted: hand the connection to the service's backend. */

@@ -96,6 +96,11 @@ struct conn {
 	bool decided;
 	const char *reason; /* why it closed */
 	int64_t exit_status;
+	/* Actions (action_conn.c): a rule run waiting for aclexec, and the
+	 * rule's severity option for this connection's log line. */
+	struct action_run *arun;
+	bool has_severity;
+	int severity;
 };
 
 /*

@@ -18,7 +18,7 @@
 #include "acl.h"
 #include "lookup.h"
 
-#define IDENT_PORT 113
+#define IDENT_PORT     113
 /*
  * libwrap reads the reply with fgets() into a 512-byte buffer, so it sees
  * at most 511 bytes of the first line, and its sscanf() takes at most 255
@@ -194,7 +194,7 @@ ident_answer(struct lookup_ident *l)
 	char user[ACL_STRING_MAX];
 
 	if (ident_parse_reply(l->reply, l->len, l->client_port, l->server_port,
-	    user, sizeof(user)) == 0)
+	        user, sizeof(user)) == 0)
 		ident_finish(l, user);
 	else
 		ident_finish(l, ACL_UNKNOWN);
@@ -215,8 +215,8 @@ ident_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 
 	(void)suggested;
 	/* Never more than the line libwrap would read; see IDENT_LINE_MAX. */
-	*buf = uv_buf_init(l->reply + l->len,
-	    (unsigned)(IDENT_LINE_MAX - l->len));
+	*buf =
+	    uv_buf_init(l->reply + l->len, (unsigned)(IDENT_LINE_MAX - l->len));
 }
 
 static void
@@ -268,9 +268,9 @@ ident_connect_cb(uv_connect_t *c, int status)
 	}
 	b = uv_buf_init(l->query, (unsigned)strlen(l->query));
 	if (uv_write(&l->write, (uv_stream_t *)&l->tcp, &b, 1,
-	    ident_write_cb) != 0 ||
-	    uv_read_start((uv_stream_t *)&l->tcp, ident_alloc_cb,
-	    ident_read_cb) != 0)
+	        ident_write_cb) != 0 ||
+	    uv_read_start(
+	        (uv_stream_t *)&l->tcp, ident_alloc_cb, ident_read_cb) != 0)
 		ident_finish(l, ACL_UNKNOWN);
 }
 
@@ -347,7 +347,7 @@ ident_connect(struct lookup_ident *l, const struct sockaddr *local,
 	l->open_handles++;
 	if (uv_tcp_bind(&l->tcp, (struct sockaddr *)&lss, 0) != 0 ||
 	    uv_tcp_connect(&l->connect, &l->tcp, (struct sockaddr *)&css,
-	    ident_connect_cb) != 0)
+	        ident_connect_cb) != 0)
 		return -1;
 	return 0;
 }
@@ -381,7 +381,8 @@ lookup_ident_start_port(uv_loop_t *loop, const struct sockaddr *local,
 		uv_timer_start(&l->timer, ident_timer_cb, 0, 0);
 		return l;
 	}
-	uv_timer_start(&l->timer, ident_timer_cb, timeout_ms, 0);
+	if (timeout_ms > 0)
+		uv_timer_start(&l->timer, ident_timer_cb, timeout_ms, 0);
 	return l;
 }
 
@@ -390,8 +391,8 @@ lookup_ident_start(uv_loop_t *loop, const struct sockaddr *local,
     const struct sockaddr *client, uint64_t timeout_ms, lookup_ident_cb cb,
     void *arg)
 {
-	return lookup_ident_start_port(loop, local, client, IDENT_PORT,
-	    timeout_ms, cb, arg);
+	return lookup_ident_start_port(
+	    loop, local, client, IDENT_PORT, timeout_ms, cb, arg);
 }
 
 void

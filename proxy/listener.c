@@ -167,6 +167,18 @@ listener_wrap_fd(enum conf_listen_kind kind, const char *key, const char *text,
 	return ls;
 }
 
+void
+listener_shutdown(struct lsock *ls)
+{
+	unsigned i;
+
+	if (ls->kind != CONF_LISTEN_ADDR || !ls->owned)
+		return;
+	for (i = 0; i < ls->nfds; i++)
+		if (ls->fds[i] >= 0)
+			(void)shutdown(ls->fds[i], SHUT_RD);
+}
+
 struct lsock *
 listener_ref(struct lsock *ls)
 {

@@ -45,6 +45,15 @@ struct lsock *listener_open_addr(const struct conf_listen *l, unsigned nfds,
 struct lsock *listener_wrap_fd(enum conf_listen_kind kind, const char *key,
     const char *text, int fd, bool connected, bool owned);
 
+/*
+ * Stop the kernel accepting on a bound listener now (shutdown(SHUT_RD) of a
+ * listening socket resets its backlog and refuses new connections), even
+ * though some thread may still poll it: the fd stays valid until the last
+ * reference goes, so its number cannot be reused under a poller.
+ * Inherited sockets are left alone: systemd or inetd own them.
+ */
+void listener_shutdown(struct lsock *ls);
+
 struct lsock *listener_ref(struct lsock *ls);
 void listener_unref(struct lsock *ls);
 

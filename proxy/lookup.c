@@ -13,6 +13,12 @@
  * threadpool cannot be stopped, and its completion callback will still
  * arrive, so the struct stays allocated until every request and the timer
  * have reported back ("pending"); a request still queued is cancelled.
+ *
+ * Threadpool: each look-up holds at most one pool thread at a time, but a
+ * resolver that never answers holds it for the resolver's own timeout
+ * (resolv.conf timeout x attempts), long after our deadline.  With libuv's
+ * default 4 threads a few such clients stall everyone's look-ups, so the
+ * proxy enlarges the pool at start-up (lookup_init_threadpool()).
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -38,9 +44,9 @@ struct lookup_name {
 	uv_getaddrinfo_t ai;
 	uv_timer_t timer;
 	enum lookup_stage stage;
-	int pending;  /* requests in flight + the timer until closed */
-	bool req_busy; /* ni or ai is in flight */
-	bool done;     /* answered or cancelled */
+	int pending;        /* requests in flight + the timer until closed */
+	bool req_busy;      /* ni or ai is in flight */
+	bool done;          /* answered or cancelled */
 	const char *result; /* an answer found before the loop ran */
 	char name[ACL_STRING_MAX];
 };
@@ -94,8 +100,8 @@ lookup_timer_cb(uv_timer_t *t)
 	if (l->result != NULL)
 		lookup_finish(l, l->result);
 	else
-		lookup_finish(l, l->stage == LOOKUP_REVERSE ? ACL_UNKNOWN :
-		    ACL_PARANOID);
+		lookup_finish(
+		    l, l->stage == LOOKUP_REVERSE ? ACL_UNKNOWN : ACL_PARANOID);
 }
 
 static void
@@ -116,8 +122,8 @@ lookup_forward_cb(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 }
 
 static void
-lookup_reverse_cb(uv_getnameinfo_t *req, int status, const char *host,
-    const char *service)
+lookup_reverse_cb(
+    uv_getnameinfo_t *req, int status, const char *host, const char *service)
 {
 	struct lookup_name *l = req->data;
 	struct addrinfo hints;
@@ -129,15 +135,17 @@ lookup_reverse_cb(uv_getnameinfo_t *req, int status, const char *host,
 		return;
 	}
 	if (status != 0 || host == NULL) {
-		lookup_finish(l, acl_verify_name((struct sockaddr *)&l->addr,
-		    NULL, NULL));
+		lookup_finish(l,
+		    acl_verify_name((struct sockaddr *)&l->addr, NULL, NULL));
 		lookup_unref(l);
 		return;
 	}
 	/*
 	 * A name from DNS may hold any byte; it is kept as a C string (cut at
-	 * a NUL) and truncated as libwrap truncates request strings.
-	 * Sanitising for shells is acl_expand's job.
+	 * a NUL) and cut to 127 bytes before the forward check, as libwrap
+	 * does (a long name then normally fails to confirm: "paranoid", the
+	 * same answer libwrap gives; see tests/lookup).  Sanitising for
+	 * shells is acl_expand's job.
 	 */
 	strncpy(l->name, host, sizeof(l->name) - 1);
 	l->name[sizeof(l->name) - 1] = '\0';
@@ -150,12 +158,12 @@ lookup_reverse_cb(uv_getnameinfo_t *req, int status, const char *host,
 	l->stage = LOOKUP_FORWARD;
 	l->ai.data = l;
 	if (uv_getaddrinfo(req->loop, &l->ai, lookup_forward_cb, l->name, NULL,
-	    &hints) == 0) {
+	        &hints) == 0) {
 		l->req_busy = true;
 		return; /* the reference passes to the forward request */
 	}
-	lookup_finish(l, acl_verify_name((struct sockaddr *)&l->addr, l->name,
-	    NULL));
+	lookup_finish(
+	    l, acl_verify_name((struct sockaddr *)&l->addr, l->name, NULL));
 	lookup_unref(l);
 }
 
@@ -203,12 +211,12 @@ lookup_name_start(uv_loop_t *loop, const struct sockaddr *addr,
 	l->ni.data = l;
 	if (lookup_norm_addr(&l->addr, addr) == 0 &&
 	    uv_getnameinfo(loop, &l->ni, lookup_reverse_cb,
-	    (struct sockaddr *)&l->addr, NI_NAMEREQD) == 0) {
+	        (struct sockaddr *)&l->addr, NI_NAMEREQD) == 0) {
 		l->pending++;
 		l->req_busy = true;
 		if (timeout_ms > 0)
-			uv_timer_start(&l->timer, lookup_timer_cb, timeout_ms,
-			    0);
+			uv_timer_start(
+			    &l->timer, lookup_timer_cb, timeout_ms, 0);
 		return l;
 	}
 	/*
@@ -235,9 +243,12 @@ lookup_init_threadpool(unsigned size)
 	const char *cur = getenv("UV_THREADPOOL_SIZE");
 	char buf[16];
 
-	/* An administrator's explicit setting wins. */
-	if (cur != NULL && *cur != '\0')
-		return (unsigned)strtoul(cur, NULL, 10);
+	/* An administrator's explicit setting wins (libuv clamps it). */
+	if (cur != NULL && *cur != '\0') {
+		unsigned long n = strtoul(cur, NULL, 10);
+
+		return n < 1 ? 1 : n > 1024 ? 1024 : (unsigned)n;
+	}
 	if (size == 0)
 		size = LOOKUP_THREADPOOL_SIZE;
 	snprintf(buf, sizeof(buf), "%u", size);

@@ -25,18 +25,25 @@ typedef void (*lookup_ident_cb)(void *arg, const char *user);
 /*
  * Start the double-reverse look-up of addr (an IPv4-mapped address is looked
  * up as IPv4).  The callback runs on loop once the look-ups finish or
- * timeout_ms passes.  Returns NULL only when out of memory.
+ * timeout_ms passes (0: no deadline).  At the deadline the answer is
+ * ACL_UNKNOWN if the reverse look-up had not finished, ACL_PARANOID if the
+ * forward one had not.  Returns NULL only when out of memory.
  */
 struct lookup_name *lookup_name_start(uv_loop_t *loop,
     const struct sockaddr *addr, uint64_t timeout_ms, lookup_name_cb cb,
     void *arg);
-/* Stop caring: the callback will not run; resources are freed later. */
+/*
+ * Stop caring: the callback will not run; resources are freed later.  Call
+ * it only before the callback has run (or from inside it, a no-op): once
+ * the callback has returned, l may already be freed.  Same for ident.
+ */
 void lookup_name_cancel(struct lookup_name *l);
 
 /*
  * Ask the ident server on the client's port 113, connecting from the local
  * address of the accepted connection (port 0), with the query
- * "<client port> , <local port>\r\n".  Reply bounded, deadline timeout_ms.
+ * "<client port> , <local port>\r\n".  Reply bounded, deadline timeout_ms
+ * for connect and reply together (0: none, like libwrap's "rfc931 0").
  */
 struct lookup_ident *lookup_ident_start(uv_loop_t *loop,
     const struct sockaddr *local, const struct sockaddr *client,
@@ -54,9 +61,11 @@ struct lookup_ident *lookup_ident_start_port(uv_loop_t *loop,
 /*
  * Name look-ups run on libuv's threadpool (4 threads by default), where one
  * client's slow resolver would hold up every look-up queued behind it.
- * Call this first thing in main, before anything uses the threadpool: it
- * sets UV_THREADPOOL_SIZE to size (0: LOOKUP_THREADPOOL_SIZE) unless the
- * environment already sets it, and returns the size in effect.
+ * Call this first thing in main, before anything uses the threadpool
+ * (libuv reads the variable once, at the first uv_getaddrinfo,
+ * uv_queue_work or uv_fs_* request).  It sets UV_THREADPOOL_SIZE to size
+ * (0: LOOKUP_THREADPOOL_SIZE) unless the environment already sets it, and
+ * returns the size in effect.
  */
 #define LOOKUP_THREADPOOL_SIZE 64
 unsigned lookup_init_threadpool(unsigned size);

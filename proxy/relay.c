@@ -161,8 +161,8 @@ relay_flush(struct conn *c, int d)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			return 0;
-		conn_close(c, d == 0 ? "backend write error" :
-					 "client write error");
+		conn_close(c, d == 0 ? "backend-write-error" :
+					 "client-write-error");
 		return -1;
 	}
 	if (dir->prd >= 0) {
@@ -214,8 +214,8 @@ relay_pump(struct conn *c, int d)
 			continue;
 		if (errno == EAGAIN)
 			break;
-		conn_close(c, d == 0 ? "client read error" :
-					 "backend read error");
+		conn_close(c, d == 0 ? "client-read-error" :
+					 "backend-read-error");
 		return -1;
 	}
 	/* An idle direction holds no pipe. */
@@ -245,9 +245,21 @@ relay_poll_cb(uv_poll_t *h, int status, int events)
 	int side = h == &c->side[0] ? 0 : 1;
 
 	if (status < 0) {
-		/* EBADF and the like: treat as an error on this side. */
-		conn_close(c, side == 0 ? "client poll error" :
-					    "backend poll error");
+		/*
+		 * libuv reports POLLERR as UV_EBADF: the socket has a pending
+		 * error, a reset most of the time.
+		 */
+		int err = 0;
+		socklen_t len = sizeof(err);
+
+		(void)getsockopt(conn_fd(c, side), SOL_SOCKET, SO_ERROR, &err,
+		    &len);
+		if (err == ECONNRESET || err == EPIPE)
+			conn_close(c, side == 0 ? "client-reset" :
+						    "backend-reset");
+		else
+			conn_close(c, side == 0 ? "client-error" :
+						    "backend-error");
 		return;
 	}
 	relay_on_event(c, side, events);

@@ -14,7 +14,7 @@
 #include <stddef.h>
 
 /* Capacity asked of each pipe (F_SETPIPE_SZ); the kernel may give less. */
-#define RELAY_PIPE_SIZE (256 * 1024)
+#define RELAY_PIPE_SIZE (512 * 1024)
 /* Empty pipes kept per loop for reuse. */
 #define RELAY_POOL_MAX 32
 

@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "action.h"
 #include "conn.h"
 #include "log.h"
 #include "privdrop.h"
@@ -53,8 +54,12 @@ server_next_id(struct server *srv)
 static void
 worker_send(struct worker *w, unsigned msg)
 {
-	atomic_fetch_or(&w->msg, msg);
-	uv_async_send(&w->async);
+	uv_mutex_lock(&w->srv->msg_lock);
+	if (!w->gone) {
+		atomic_fetch_or(&w->msg, msg);
+		uv_async_send(&w->async);
+	}
+	uv_mutex_unlock(&w->srv->msg_lock);
 }
 
 static void
@@ -165,6 +170,10 @@ wl_accept_cb(uv_poll_t *h, int status, int events)
 			case EPROTO:
 			case EPERM:
 				continue;
+			case EINVAL:
+				/* listener_shutdown(): this socket is done. */
+				wl_stop(wl);
+				return;
 			case EMFILE:
 			case ENFILE:
 			case ENOBUFS:
@@ -333,8 +342,12 @@ worker_finish(struct worker *w)
 		return;
 	w->closed = true;
 	worker_close_listeners(w);
+	uv_mutex_lock(&w->srv->msg_lock);
+	w->gone = true;
+	uv_mutex_unlock(&w->srv->msg_lock);
 	uv_close((uv_handle_t *)&w->async, NULL);
 	uv_close((uv_handle_t *)&w->sweep, NULL);
+	action_worker_close(&w->loop); /* running commands are let go */
 	/* uv_run() returns once the last handle is closed. */
 }
 
@@ -379,17 +392,35 @@ worker_sweep_cb(uv_timer_t *t)
 }
 
 static void
+worker_walk_cb(uv_handle_t *h, void *arg)
+{
+	(void)arg;
+	log_warnx("  open handle: %s%s", uv_handle_type_name(h->type),
+	    uv_is_closing(h) ? " (closing)" : "");
+}
+
+static void
 worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct server *srv = w->srv;
 
+	/*
+	 * Everything a worker owns (listener polls, connections, the
+	 * per-loop state of look-ups and actions) is created on its own
+	 * thread, starting here.
+	 */
+	worker_apply_snapshot(w);
+	if (w->stopping && w->conns.n == 0)
+		worker_finish(w);
 	uv_run(&w->loop, UV_RUN_DEFAULT);
 	snapshot_unref(w->snap);
 	w->snap = NULL;
 	relay_pool_free(&w->pool);
-	if (uv_loop_close(&w->loop) != 0)
+	if (uv_loop_close(&w->loop) != 0) {
 		log_warnx("worker %u: loop closed with handles open", w->idx);
+		uv_walk(&w->loop, worker_walk_cb, NULL);
+	}
 	atomic_fetch_sub(&srv->nrunning, 1);
 	uv_async_send(&srv->done);
 }
@@ -415,7 +446,6 @@ worker_init(struct server *srv, struct worker *w, unsigned idx)
 	/* The loop keeps no reference on the sweep: it alone must not keep
 	 * a finished worker alive. */
 	uv_unref((uv_handle_t *)&w->sweep);
-	worker_apply_snapshot(w);
 	return 0;
 }
 
@@ -451,6 +481,22 @@ server_drain_timeout(uv_timer_t *t)
 	server_broadcast(srv, WORKER_MSG_FORCE);
 }
 
+/* Shut the bound listeners of snap that keep is not using (all if NULL). */
+static void
+server_shutdown_listeners(const struct snapshot *snap,
+    const struct snapshot *keep)
+{
+	size_t i, j;
+
+	for (i = 0; i < snap->nbind; i++) {
+		for (j = 0; keep != NULL && j < keep->nbind; j++)
+			if (keep->bind[j].ls == snap->bind[i].ls)
+				break;
+		if (keep == NULL || j == keep->nbind)
+			listener_shutdown(snap->bind[i].ls);
+	}
+}
+
 static void
 server_stop(struct server *srv, const char *why)
 {
@@ -464,6 +510,7 @@ server_stop(struct server *srv, const char *why)
 	    (unsigned long long)srv->opts.drain_ms);
 	sdnotify("STOPPING=1");
 	server_broadcast(srv, WORKER_MSG_STOP);
+	server_shutdown_listeners(srv->snap, NULL);
 	uv_timer_start(&srv->drain_timer, server_drain_timeout,
 	    srv->opts.drain_ms, 0);
 }
@@ -524,7 +571,11 @@ server_reload(struct server *srv)
 	old = srv->snap;
 	srv->snap = snap;
 	uv_mutex_unlock(&srv->lock);
+	(void)action_configure(&snap->conf->actions);
 	server_broadcast(srv, WORKER_MSG_SNAPSHOT);
+	/* Removed listeners stop taking connections now, not when the
+	 * last connection accepted under the old snapshot ends. */
+	server_shutdown_listeners(old, snap);
 	snapshot_unref(old);
 	log_info("reload: done (generation %llu)",
 	    (unsigned long long)snap->gen);
@@ -655,12 +706,17 @@ server_run(struct server_opts *o)
 		server_cleanup(&srv);
 		return 1;
 	}
+	if (action_configure(&srv.snap->conf->actions) != 0) {
+		server_cleanup(&srv);
+		return 1;
+	}
 	if (srv.snap->conf->user != NULL && privdrop(srv.snap->conf->user) < 0) {
 		server_cleanup(&srv);
 		return 1;
 	}
 
 	uv_mutex_init(&srv.lock);
+	uv_mutex_init(&srv.msg_lock);
 	srv.loop = uv_default_loop();
 	uv_signal_init(srv.loop, &srv.sighup);
 	uv_signal_init(srv.loop, &srv.sigterm);
@@ -705,6 +761,7 @@ server_run(struct server_opts *o)
 	log_info("stopped");
 	uv_loop_close(srv.loop);
 	uv_mutex_destroy(&srv.lock);
+	uv_mutex_destroy(&srv.msg_lock);
 	server_cleanup(&srv);
 	return srv.exit_code;
 }

@@ -70,6 +70,7 @@ struct worker {
 	bool stopping;
 	bool closed;
 	bool started;
+	bool gone; /* async handle closed: no more messages (msg_lock) */
 };
 
 /*
@@ -94,6 +95,7 @@ struct server {
 	uv_timer_t drain_timer;
 	uv_async_t done;
 	uv_mutex_t lock;
+	uv_mutex_t msg_lock; /* serialises uv_async_send with worker exit */
 	struct snapshot *snap; /* published snapshot, under lock */
 	uint64_t gen;
 	struct worker *workers;

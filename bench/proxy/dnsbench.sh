@@ -8,26 +8,54 @@
 # over /etc: the hosts file names one "fast" client (127.0.0.5 =
 # fast.bench.test, both ways), and resolv.conf points at slowdns.py on
 # 127.0.0.53:53 inside the namespace, which answers late (delay) or never
-# (drop).  Clients 127.0.0.100-199 have no hosts entry, so each of their
-# connections costs wrapd a reverse lookup against that resolver.
+# (drop).  The crowd's clients come from 127.0.1.0 upwards, a new address
+# for every connection and none in the hosts file, so each of their
+# connections costs wrapd a reverse lookup (no cache can answer it) against
+# that resolver.
 #
 # Scenarios, all measured with one client thread from 127.0.0.5 doing
 # connect + 64-byte exchange + close:
 #   numeric  hosts.allow "ALL: 127.0.0.0/255.0.0.0" - no lookup needed
 #   name     hosts.allow "ALL: .bench.test"         - lookup from hosts file
-#   slow     "name", while 16 other clients wait on a resolver delaying 1.5 s
-#   dead     "name", while 16 other clients wait on a resolver that drops
+#   slow     "name", while $DNS_CROWD other clients wait on a resolver delaying 1.5 s
+#   dead     "name", while $DNS_CROWD other clients wait on a resolver that drops
+#   numdead  "dead", but the measured client matches a numeric rule first
+#            (hosts.allow "ALL: 127.0.0.5" then "ALL: .bench.test"), so it
+#            needs no lookup itself: is it held up by the others' lookups?
 #
 # shellcheck shell=bash
 
-DNS_SCEN="numeric name slow dead"
+DNS_SCEN="numeric name slow dead numdead"
+DNS_CROWD=${DNS_CROWD:-32}
 
 nsx() { ip netns exec "$NETNS" "$@"; }
 
+# dns_rule SCEN: the hosts.allow of a scenario
+dns_rule() {
+	case $1 in
+	numeric) printf 'ALL: 127.0.0.0/255.0.0.0\n' ;;
+	numdead) printf 'ALL: 127.0.0.5\nALL: .bench.test\n' ;;
+	*) printf 'ALL: .bench.test\n' ;;
+	esac
+}
+
+# dns_kill_ns: end whatever still runs in our namespace (only what this
+# script started can be there)
+dns_kill_ns() {
+	local pid
+	for pid in $(ip netns pids "$NETNS" 2>/dev/null); do
+		kill -TERM "$pid" 2>/dev/null
+	done
+	sleep 0.2
+	for pid in $(ip netns pids "$NETNS" 2>/dev/null); do
+		kill -KILL "$pid" 2>/dev/null
+	done
+}
+
 dns_wait_listen() {
 	local i
-	for i in $(seq 1 100); do
-		nsx ss -Hltn "sport = :$1" 2>/dev/null | grep -q LISTEN && return 0
+	for _ in $(seq 1 100); do
+		[ -n "$(nsx ss -Hltn "sport = :$1" 2>/dev/null)" ] && return 0
 		sleep 0.05
 	done
 	return 1
@@ -35,24 +63,30 @@ dns_wait_listen() {
 
 # dns_run SCEN: one scenario; results under peer "dns", metrics SCEN_*
 dns_run() {
-	local scen=$1 d=$BENCH_TMP/dns-$1 rule wpid dpid="" lpid="" line ok
+	local scen=$1 d=$BENCH_TMP/dns-$1 wpid dpid="" lpid="" line ok
 	mkdir -p "$d"
-	rule='ALL: .bench.test'
-	[ "$scen" = numeric ] && rule='ALL: 127.0.0.0/255.0.0.0'
-	printf '%s\n' "$rule" >"$d/hosts.allow"
+	dns_rule "$scen" >"$d/hosts.allow"
 	printf 'ALL: ALL\n' >"$d/hosts.deny"
 
 	case $scen in
-	slow) nsx python3 "$BENCH_DIR/proxy/slowdns.py" 127.0.0.53 53 delay 1.5 \
+	slow) ip netns exec "$NETNS" python3 "$BENCH_DIR/proxy/slowdns.py" 127.0.0.53 53 delay 1.5 \
 	    >"$d/dns.out" 2>&1 & dpid=$! ;;
-	dead) nsx python3 "$BENCH_DIR/proxy/slowdns.py" 127.0.0.53 53 drop \
+	dead | numdead) ip netns exec "$NETNS" python3 "$BENCH_DIR/proxy/slowdns.py" 127.0.0.53 53 drop \
 	    >"$d/dns.out" 2>&1 & dpid=$! ;;
 	esac
-	[ -n "$dpid" ] && EXTRA_PIDS+=("$dpid")
+	if [ -n "$dpid" ]; then
+		EXTRA_PIDS+=("$dpid")
+		for _ in $(seq 1 100); do
+			grep -q ready "$d/dns.out" 2>/dev/null && break
+			sleep 0.1
+		done
+		grep -q ready "$d/dns.out" ||
+			note dns "$scen" "slowdns.py did not report ready: $(head -c 200 "$d/dns.out")"
+	fi
 
 	setsid ip netns exec "$NETNS" "$WRAPD" --listen 127.0.0.1:7100 \
 	    --backend 127.0.0.1:7000 --allow "$d/hosts.allow" \
-	    --deny "$d/hosts.deny" >"$d/wrapd.log" 2>&1 </dev/null &
+	    --deny "$d/hosts.deny" "${WRAPD_OPTS[@]}" >"$d/wrapd.log" 2>&1 </dev/null &
 	wpid=$!
 	EXTRA_PIDS+=("$wpid")
 	if ! dns_wait_listen 7100; then
@@ -64,9 +98,9 @@ dns_run() {
 	if [ -n "$dpid" ]; then
 		# the crowd of clients whose lookups go to the bad resolver
 		timeout -k 2 $((${DNS_SECS%.*} + 20)) ip netns exec "$NETNS" \
-		    "$LOADGEN" connrate --connect 127.0.0.1:7100 --threads 16 \
+		    "$LOADGEN" connrate --connect 127.0.0.1:7100 --threads "$DNS_CROWD" \
 		    --seconds "$(awk -v s="$DNS_SECS" 'BEGIN { print s + 2 }')" \
-		    --count 100000 --src 100-199 >"$d/crowd.out" 2>>"$RAW" &
+		    --count 100000 --src 256-65000 >"$d/crowd.out" 2>>"$RAW" &
 		lpid=$!
 		sleep 1
 	fi
@@ -114,7 +148,9 @@ dns_bench() {
 	mkdir -p "/etc/netns/$NETNS"
 	printf '127.0.0.1 localhost\n127.0.0.5 fast.bench.test\n' >"/etc/netns/$NETNS/hosts"
 	printf 'nameserver 127.0.0.53\noptions timeout:2 attempts:1\n' >"/etc/netns/$NETNS/resolv.conf"
-	nsx "$BACKEND" -t 2 echo=127.0.0.1:7000 >"$BENCH_TMP/dns-backend.out" 2>&1 &
+	# not through nsx: $! must be the program itself (ip netns exec execs)
+	ip netns exec "$NETNS" "$BACKEND" -t 2 echo=127.0.0.1:7000 \
+	    >"$BENCH_TMP/dns-backend.out" 2>&1 &
 	bpid=$!
 	EXTRA_PIDS+=("$bpid")
 	sleep 0.3
@@ -124,6 +160,7 @@ dns_bench() {
 	done
 	kill -TERM "$bpid" 2>/dev/null
 	wait "$bpid" 2>/dev/null
+	dns_kill_ns
 	ip netns del "$NETNS"
 	rm -rf "/etc/netns/$NETNS"
 	NETNS=""

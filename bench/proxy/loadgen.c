@@ -6,8 +6,8 @@
  *   loadgen rr       --connect A:P [--count N] [--size S] [--seconds S]
  *   loadgen connrate --connect A:P [--threads T] [--count N] [--seconds S]
  *                    [--src LO-HI]
- *   loadgen idle     --connect A:P --conns N [--seconds S] [--hold S]
- *                    [--src LO-HI]
+ *   loadgen idle     --connect A:P --conns N [--threads T] [--seconds S]
+ *                    [--hold S] [--src LO-HI]
  *
  * upload writes to a sink, download reads from a source (both through the
  * proxy under test); --bytes is the total over all connections and --seconds
@@ -15,12 +15,14 @@
  * round trips of --size bytes against an echo service on one connection.
  * connrate runs --threads blocking clients that each connect, exchange
  * --size bytes with an echo service and close, for --seconds or --count
- * connections in all.  idle opens --conns connections to an echo service,
- * checks each with one exchange, prints "READY ..." and holds them until its
+ * connections in all.  idle opens --conns connections to an echo service
+ * (with --threads openers), checks each with one exchange, prints "READY ..." and holds them until its
  * standard input reaches EOF or --hold seconds pass.
  *
- * --src LO-HI binds the clients round-robin to 127.0.0.LO .. 127.0.0.HI so
- * that TIME_WAIT entries spread over many source addresses.
+ * --src LO-HI binds the clients round-robin to the source addresses
+ * 127.0.0.0 + LO .. 127.0.0.0 + HI (so 2-20 is 127.0.0.2 .. 127.0.0.20, and
+ * 256-511 is 127.0.1.0 .. 127.0.1.255): TIME_WAIT entries spread over many
+ * addresses, and a proxy that caches per client address sees new ones.
  *
  * Every socket has 2 s send/receive timeouts, so nothing blocks forever.
  * Results are printed as one line of key=value pairs on standard output;
@@ -118,7 +120,7 @@ dial(int src)
 		/* the port is picked at connect(), per 4-tuple */
 		setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
 		    sizeof(one));
-		sa.sin_addr.s_addr = htonl(0x7f000000u | (uint32_t)src);
+		sa.sin_addr.s_addr = htonl(0x7f000000u + (uint32_t)src);
 		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 			int e = errno;
 			close(fd);
@@ -167,6 +169,20 @@ exchange(int fd, char *buf, size_t len)
 		off += (size_t)n;
 	}
 	return 0;
+}
+
+/* strerror with '_' for ' ', so a result line stays key=value words */
+static const char *
+errword(int e)
+{
+	static char buf[128];
+	size_t i;
+
+	snprintf(buf, sizeof(buf), "%s", strerror(e));
+	for (i = 0; buf[i] != '\0'; i++)
+		if (buf[i] == ' ')
+			buf[i] = '_';
+	return buf;
 }
 
 static int
@@ -251,7 +267,7 @@ run_bulk(int upload)
 		if (bs[i].fd < 0) {
 			printf("mode=%s error=connect:%s\n",
 			    upload ? "upload" : "download",
-			    strerror(-bs[i].fd));
+			    errword(-bs[i].fd));
 			return 1;
 		}
 		bs[i].upload = upload;
@@ -279,7 +295,7 @@ run_bulk(int upload)
 	    upload ? "upload" : "download", o.conns, (unsigned long long)total,
 	    secs, secs > 0 ? (double)total / secs / 1e6 : 0.0, errs,
 	    first_err ? " first_error=" : "",
-	    first_err ? strerror(first_err) : "");
+	    first_err ? errword(first_err) : "");
 	return total > 0 ? 0 : 1;
 }
 
@@ -301,7 +317,7 @@ run_rr(void)
 	memset(buf, 'r', o.size);
 	fd = dial(next_src(0));
 	if (fd < 0) {
-		printf("mode=rr error=connect:%s\n", strerror(-fd));
+		printf("mode=rr error=connect:%s\n", errword(-fd));
 		free(lat);
 		return 1;
 	}
@@ -328,7 +344,7 @@ run_rr(void)
 	    o.size, n, n ? sum / (double)n / 1000.0 : 0.0,
 	    pct_us(lat, (size_t)n, 0.50), pct_us(lat, (size_t)n, 0.99),
 	    pct_us(lat, (size_t)n, 0.999), n ? (double)lat[n - 1] / 1000.0 : 0,
-	    r ? " error=" : "", r ? strerror(-r) : "");
+	    r ? " error=" : "", r ? errword(-r) : "");
 	free(lat);
 	return n > 0 ? 0 : 1;
 }
@@ -427,55 +443,92 @@ run_connrate(void)
 	    o.threads, ok, errs, secs, secs > 0 ? (double)ok / secs : 0.0,
 	    pct_us(all, nlat, 0.50), pct_us(all, nlat, 0.99),
 	    first_err ? " first_error=" : "",
-	    first_err ? strerror(first_err) : "");
+	    first_err ? errword(first_err) : "");
 	free(all);
 	return ok > 0 ? 0 : 1;
 }
 
 /* ---- idle: open, check, hold ---- */
 
-static int
-run_idle(void)
-{
-	static int fds[MAX_CONNS];
-	char buf[MAX_MSG];
-	int opened = 0, failed = 0, consecutive = 0, first_err = 0;
-	uint64_t t0 = netutil_now_ns();
-	uint64_t deadline = t0 + (uint64_t)(o.seconds * 1e9);
+static int idle_fds[MAX_CONNS];
 
-	if (o.conns < 1 || o.conns > MAX_CONNS || o.size > MAX_MSG)
-		return 2;
+struct idle_thr {
+	pthread_t tid;
+	int idx;
+	int failed;
+	int first_err;
+	uint64_t deadline;
+};
+
+/* Open connections idx, idx+T, idx+2T, ... each checked with one echo. */
+static void *
+idle_open_main(void *arg)
+{
+	struct idle_thr *t = arg;
+	char buf[MAX_MSG];
+	int consecutive = 0;
+
 	memset(buf, 'i', o.size);
-	for (int i = 0; i < o.conns && netutil_now_ns() < deadline; i++) {
+	for (int i = t->idx; i < o.conns; i += o.threads) {
+		idle_fds[i] = -1;
+		if (netutil_now_ns() >= t->deadline || consecutive >= 50)
+			continue;	/* a proxy that hit a wall: stop */
 		int fd = dial(next_src(i));
 		int r = fd < 0 ? fd : exchange(fd, buf, o.size);
 
 		if (r < 0) {
 			if (fd >= 0)
 				close(fd);
-			failed++;
-			if (!first_err)
-				first_err = -r;
-			/* the proxy has hit a wall; stop hammering it */
-			if (++consecutive >= 50)
-				break;
+			t->failed++;
+			consecutive++;
+			if (!t->first_err)
+				t->first_err = -r;
 			continue;
 		}
 		consecutive = 0;
-		fds[opened++] = fd;
+		idle_fds[i] = fd;
 	}
+	return NULL;
+}
+
+static int
+run_idle(void)
+{
+	static struct idle_thr ts[MAX_THREADS];
+	char buf[MAX_MSG];
+	int opened = 0, failed = 0, first_err = 0, alive = 0;
+	uint64_t t0 = netutil_now_ns();
+
+	if (o.conns < 1 || o.conns > MAX_CONNS || o.size < 1 ||
+	    o.size > MAX_MSG || o.threads < 1 || o.threads > MAX_THREADS)
+		return 2;
+	memset(buf, 'i', o.size);
+	for (int t = 0; t < o.threads; t++) {
+		ts[t].idx = t;
+		ts[t].deadline = t0 + (uint64_t)(o.seconds * 1e9);
+		pthread_create(&ts[t].tid, NULL, idle_open_main, &ts[t]);
+	}
+	for (int t = 0; t < o.threads; t++) {
+		pthread_join(ts[t].tid, NULL);
+		failed += ts[t].failed;
+		if (!first_err)
+			first_err = ts[t].first_err;
+	}
+	double open_secs = (double)(netutil_now_ns() - t0) / 1e9;
 	/* A proxy may accept and then drop connections it cannot serve:
 	 * check every one again before reporting it as held. */
-	int alive = 0;
-	for (int i = 0; i < opened; i++)
-		if (exchange(fds[i], buf, o.size) == 0)
+	for (int i = 0; i < o.conns; i++) {
+		if (idle_fds[i] < 0)
+			continue;
+		opened++;
+		if (exchange(idle_fds[i], buf, o.size) == 0)
 			alive++;
+	}
 	printf("READY requested=%d opened=%d alive=%d failed=%d "
 	       "open_seconds=%.3f%s%s\n",
-	    o.conns, opened, alive, failed,
-	    (double)(netutil_now_ns() - t0) / 1e9,
+	    o.conns, opened, alive, failed, open_secs,
 	    first_err ? " first_error=" : "",
-	    first_err ? strerror(first_err) : "");
+	    first_err ? errword(first_err) : "");
 	fflush(stdout);
 
 	/* hold until stdin closes or --hold passes */
@@ -494,8 +547,9 @@ run_idle(void)
 		if (read(0, buf, sizeof(buf)) <= 0)
 			break;
 	}
-	for (int i = 0; i < opened; i++)
-		close(fds[i]);
+	for (int i = 0; i < o.conns; i++)
+		if (idle_fds[i] >= 0)
+			close(idle_fds[i]);
 	return alive > 0 ? 0 : 1;
 }
 
@@ -550,7 +604,7 @@ main(int argc, char **argv)
 		case 'H': o.hold = atof(optarg); break;
 		case 'S':
 			if (sscanf(optarg, "%d-%d", &o.src_lo, &o.src_hi) != 2 ||
-			    o.src_lo < 1 || o.src_hi > 254 ||
+			    o.src_lo < 1 || o.src_hi > 0xfffffe ||
 			    o.src_hi < o.src_lo)
 				usage();
 			break;

@@ -70,7 +70,7 @@ peer_wait_listen() {
 		if [ -n "$2" ] && ! kill -0 "$2" 2>/dev/null; then
 			return 1
 		fi
-		ss -Hltn "sport = :$1" 2>/dev/null | grep -q LISTEN && return 0
+		[ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ] && return 0
 		sleep 0.05
 	done
 	return 1
@@ -96,7 +96,7 @@ peer_start() {
 		# shellcheck disable=SC2086
 		setsid "${pre[@]}" "$WRAPD" --listen "127.0.0.1:$lport" \
 		    --backend "127.0.0.1:$bport" --allow "$d/hosts.allow" \
-		    --deny "$d/hosts.deny" ${WRAPD_EXTRA-} \
+		    --deny "$d/hosts.deny" "${WRAPD_OPTS[@]}" ${WRAPD_EXTRA-} \
 		    >"$d/log" 2>&1 </dev/null &
 		;;
 	socat)
@@ -106,7 +106,7 @@ peer_start() {
 		;;
 	haproxy | haproxy-splice)
 		{
-			printf 'global\n\tmaxconn 9000\n\tlog stderr format raw local0 emerg\n'
+			printf 'global\n\tmaxconn 7500\n'
 			printf 'defaults\n\tmode tcp\n\ttimeout connect 5s\n'
 			printf '\ttimeout client 300s\n\ttimeout server 300s\n'
 			[ "$name" = haproxy-splice ] &&
@@ -114,7 +114,7 @@ peer_start() {
 			printf 'listen bench\n\tbind 127.0.0.1:%s backlog 4096\n' "$lport"
 			printf '\tserver s1 127.0.0.1:%s\n' "$bport"
 		} >"$d/haproxy.cfg"
-		setsid "${pre[@]}" haproxy -db -q -f "$d/haproxy.cfg" \
+		setsid "${pre[@]}" haproxy -db -f "$d/haproxy.cfg" \
 		    >"$d/log" 2>&1 </dev/null &
 		;;
 	nginx)

@@ -26,10 +26,10 @@ fmt_int() {
 peer_how() {
 	case $1 in
 	direct) echo "client to backend, no proxy: the limit" ;;
-	wrapd) echo "quick mode: --listen/--backend, hosts.allow 'ALL: 127.0.0.0/255.0.0.0', hosts.deny 'ALL: ALL'" ;;
-	wrapd-w2) echo "as wrapd, plus --workers 2" ;;
+	wrapd) echo "quick mode: --listen/--backend ${WRAPD_OPTS[*]}, default workers; hosts.allow 'ALL: 127.0.0.0/255.0.0.0', hosts.deny 'ALL: ALL'; per-connection log lines to stderr (a file)" ;;
+	wrapd-w*) echo "as wrapd, plus --workers ${1#wrapd-w}" ;;
 	socat) echo "TCP-LISTEN:...,fork TCP:backend (one process per connection, 8 KiB copies)" ;;
-	haproxy) echo "-db, mode tcp, one listen section, defaults (threads = CPUs), maxconn 9000" ;;
+	haproxy) echo "-db, mode tcp, one listen section, defaults (threads = CPUs), maxconn 7500 (what a 20000-fd limit allows with splice pipes)" ;;
 	haproxy-splice) echo "as haproxy, plus option splice-request + splice-response" ;;
 	nginx) echo "stream module (libnginx-mod-stream), worker_processes auto, proxy_pass" ;;
 	socket-proxyd) echo "systemd-socket-activate -l PORT systemd-socket-proxyd --connections-max=20000 (splice through pipes)" ;;
@@ -38,8 +38,31 @@ peer_how() {
 	esac
 }
 
+# summary_row LABEL METRIC UNIT BETTER(hi|lo): wrapd against direct and
+# against the best of the other proxies, and wrapd's rank among the proxies
+summary_row() {
+	local label=$1 m=$2 unit=$3 better=$4 p v w best="" bestp="" rank=1 n=1
+	w=$(get wrapd "$m")
+	[ -n "$w" ] || { printf '| %s | - | - | - | - | - |\n' "$label"; return; }
+	for p in $peers; do
+		case $p in direct | wrapd*) continue ;; esac
+		v=$(get "$p" "$m")
+		[ -n "$v" ] || continue
+		n=$((n + 1))
+		if awk -v a="$v" -v b="$w" -v d="$better" 'BEGIN { exit !(d == "hi" ? a > b : a < b) }'; then
+			rank=$((rank + 1))
+		fi
+		if [ -z "$best" ] || awk -v a="$v" -v b="$best" -v d="$better" 'BEGIN { exit !(d == "hi" ? a > b : a < b) }'; then
+			best=$v bestp=$p
+		fi
+	done
+	printf '| %s | %s %s | %s | %s | %s | %s of %s |\n' "$label" "$w" "$unit" \
+	    "$(ratio "$w" "$(get direct "$m")")" "${bestp:--}${best:+ ($best)}" \
+	    "$(ratio "$w" "$best")" "$rank" "$n"
+}
+
 write_report() {
-	local p n first_idle=${IDLE_COUNTS%% *}
+	local p n
 	local direct_up1 direct_down1 direct_up4 direct_down4
 	cat <<-EOF
 	# wrapd benchmark results
@@ -52,6 +75,25 @@ write_report() {
 	$LOAD_START, at the end $(cut -d' ' -f1-3 /proc/loadavg). Client, proxy and backend share the same
 	$ncpu CPUs, so a proxy that burns more CPU also slows the client and the backend, which is
 	part of what is measured. Take ratios to "direct" as the figure of merit, not absolutes.
+
+	## Summary
+
+	wrapd (default options) against the direct connection, and against the best of the other
+	proxies for each figure (wrapd-w1/-w2 excluded from the ranking). Details below.
+
+	| figure | wrapd | × direct | best other proxy | wrapd ÷ best | wrapd's rank |
+	|---|---:|---:|---|---:|---:|
+	$(summary_row "upload, 1 conn" up1 MB/s hi)
+	$(summary_row "download, 1 conn" down1 MB/s hi)
+	$(summary_row "upload, 4 conns" up4 MB/s hi)
+	$(summary_row "download, 4 conns" down4 MB/s hi)
+	$(summary_row "64 B round trip p50" rr_p50 µs lo)
+	$(summary_row "64 B round trip p99" rr_p99 µs lo)
+	$(summary_row "round trip p50, one CPU" rrpin_p50 µs lo)
+	$(summary_row "connections/s" cr_rate /s hi)
+	$(summary_row "proxy CPU per connection" cr_cpu µs lo)
+	$(summary_row "proxy CPU per GB (up1)" up1_cpu s lo)
+	$(summary_row "memory per idle conn (Pss)" "idle${IDLE_COUNTS%% *}_pss" KiB lo)
 
 	## Machine
 
@@ -171,7 +213,7 @@ write_report() {
 	Status: $RULES_STATE.
 
 	EOF
-	[ "$RULES_STATE" = ok ] && cat "$BENCH_TMP/rules.md"
+	[ -s "$BENCH_TMP/rules.md" ] && cat "$BENCH_TMP/rules.md"
 
 	cat <<-EOF
 
@@ -182,19 +224,21 @@ write_report() {
 	wrapd, the echo backend and all clients run in a private network namespace whose
 	/etc/hosts names the measured client (127.0.0.5 = fast.bench.test) and whose resolv.conf
 	points at \`bench/proxy/slowdns.py\` on 127.0.0.53. One client thread from 127.0.0.5
-	connects, exchanges 64 bytes and closes, for ${DNS_SECS} s. In "slow"/"dead", 16 other client
-	threads from 127.0.0.100–199 (no hosts entry) connect at the same time, so each of their
+	connects, exchanges 64 bytes and closes, for ${DNS_SECS} s. In "slow"/"dead", ${DNS_CROWD:-32} other client
+	threads connect at the same time from 127.0.1.0 upwards (a new address each time, none in
+the hosts file), so each of their
 	connections needs a reverse lookup that the resolver answers after 1.5 s ("slow") or never
-	("dead", resolver timeout 2 s). A good proxy keeps the measured client's latency at the
-	"name" level in both.
+	("dead", resolver timeout 2 s). "numdead" is "dead" with a numeric rule for the measured
+	client ahead of the name rule, so only the others need a lookup. A good proxy keeps the
+	measured client's latency at the "name" level in "slow" and "dead", and at the "numeric"
+	level in "numdead".
 
 	| scenario | hosts.allow | connections | conn/s | p50 µs | p99 µs | × numeric p50 | other clients |
 	|---|---|---:|---:|---:|---:|---:|---|
 	EOF
 	local s rule
-	for s in numeric name slow dead; do
-		rule='ALL: .bench.test'
-		[ $s = numeric ] && rule='ALL: 127.0.0.0/255.0.0.0'
+	for s in $DNS_SCEN; do
+		rule=$(dns_rule "$s" | paste -sd'|' | sed 's/|/` then `/g')
 		printf '| %s | `%s` | %s | %s | %s | %s | %s | %s |\n' "$s" "$rule" \
 		    "$(cell dns "${s}_ok")" "$(fmt_int "$(cell dns "${s}_rate")")" \
 		    "$(cell dns "${s}_p50")" "$(cell dns "${s}_p99")" \
@@ -218,8 +262,13 @@ write_report() {
 		cat "$BENCH_TMP/prof-cr.txt"
 		printf '```\n'
 	fi
+	if [ -s "$BENCH_TMP/prof-strace.txt" ]; then
+		printf '\nSystem calls per connection (strace -c -f, wrapd serving %s connections: connect, 64 B each way, close; includes startup):\n\n```\n%-16s %8s %8s\n' "${STRACE_CONNS:-?}" "syscall" "calls" "errors"
+		cat "$BENCH_TMP/prof-strace.txt"
+		printf '```\n'
+	fi
 	if [ -s "$BENCH_TMP/prof-cg.txt" ]; then
-		printf '\ncallgrind, wrapd serving %s connections (connect, 64 B each way, close), user-space instructions by function (self):\n\n```\n' "${CALLGRIND_CONNS:-?}"
+		printf '\ncallgrind, wrapd serving %s connections (connect, 64 B each way, close): %s user-space instructions per connection; by function (self):\n\n```\n' "${CALLGRIND_CONNS:-?}" "${CALLGRIND_PER_CONN:-?}"
 		cat "$BENCH_TMP/prof-cg.txt"
 		printf '```\n'
 	fi

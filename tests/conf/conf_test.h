@@ -20,10 +20,10 @@
 #include "conf.h"
 
 /* A service that is valid on its own, to append to top-level tests. */
-#define SVC                                                                   \
-	"services:\n"                                                         \
-	"  - name: s\n"                                                       \
-	"    listen: [\"127.0.0.1:1\"]\n"                                     \
+#define SVC                                                                    \
+	"services:\n"                                                          \
+	"  - name: s\n"                                                        \
+	"    listen: [\"127.0.0.1:1\"]\n"                                      \
 	"    backend: \"127.0.0.1:2\"\n"
 
 static inline struct wrapd_conf *
@@ -56,8 +56,8 @@ check_errs(const struct conf_errs *e, const char *const *want, size_t nwant,
 	for (size_t i = 0; ok && i < nwant; i++) {
 		char pos[256];
 		const struct conf_err *x = &e->v[i];
-		snprintf(pos, sizeof pos, "%s:%u:%u: ", x->file, x->line,
-		    x->col);
+		snprintf(
+		    pos, sizeof pos, "%s:%u:%u: ", x->file, x->line, x->col);
 		size_t pl = strlen(pos);
 		if (strncmp(want[i], pos, pl) != 0 ||
 		    strstr(x->msg, want[i] + pl) == NULL)
@@ -84,8 +84,8 @@ expect_errs_(const char *yaml, const char *const *want, size_t nwant)
 	conf_errs_free(&e);
 }
 
-#define EXPECT_ERRS(yaml, ...)                                                \
-	expect_errs_((yaml), (const char *const[]){__VA_ARGS__},              \
+#define EXPECT_ERRS(yaml, ...)                                                 \
+	expect_errs_((yaml), (const char *const[]){__VA_ARGS__},               \
 	    sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
 
 #endif /* WRAPD_CONF_TEST_H */

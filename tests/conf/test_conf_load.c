@@ -83,7 +83,8 @@ test_full(void **state)
 	assert_int_equal(s->lookup_timeout_ms, 120000);
 	assert_int_equal(s->max_connections, 9);
 	assert_int_equal(s->on_deny.reply_len, 25);
-	assert_memory_equal(s->on_deny.reply, "421 4.7.0 Access denied\r\n", 25);
+	assert_memory_equal(
+	    s->on_deny.reply, "421 4.7.0 Access denied\r\n", 25);
 	assert_true(s->on_deny.finger);
 	assert_string_equal(s->on_deny.mail, "root");
 
@@ -154,7 +155,7 @@ test_minimal_defaults(void **state)
 
 	/* Empty mappings and null mappings mean "all defaults" too. */
 	c = load_ok("rules: {}\nlog:\nactions: {}\n" SVC
-		    "    timeouts: {}\n    on_deny:\n");
+	            "    timeouts: {}\n    on_deny:\n");
 	check_top_defaults(c);
 	check_service_defaults(&c->services[0]);
 	conf_free(c);
@@ -186,9 +187,15 @@ test_durations(void **state)
 		const char *text;
 		uint64_t ms;
 	} good[] = {
-		{"5s", 5000}, {"600s", 600000}, {"250ms", 250}, {"2m", 120000},
-		{"1h", 3600000}, {"30", 30000}, {"\"45\"", 45000}, {"0", 0},
-		{"720h", 720 * 3600000ULL},
+	    {"5s", 5000},
+	    {"600s", 600000},
+	    {"250ms", 250},
+	    {"2m", 120000},
+	    {"1h", 3600000},
+	    {"30", 30000},
+	    {"\"45\"", 45000},
+	    {"0", 0},
+	    {"720h", 720 * 3600000ULL},
 	};
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
 		char y[512];
@@ -209,7 +216,8 @@ test_durations(void **state)
 	EXPECT_ERRS(SVC "    timeouts: { idle: \"\" }\n",
 	    "t.yaml:5:23: bad duration \"\"");
 	EXPECT_ERRS(SVC "    timeouts: { idle: 721h }\n",
-	    "t.yaml:5:23: timeouts.idle: \"721h\" is out of range (0s to 720h)");
+	    "t.yaml:5:23: timeouts.idle: \"721h\" is out of range (0s to "
+	    "720h)");
 	EXPECT_ERRS(SVC "    timeouts: { connect: 0 }\n",
 	    "t.yaml:5:26: timeouts.connect: \"0\" is out of range (1ms to 1h); "
 	    "0 is not allowed here");
@@ -229,9 +237,14 @@ test_rates(void **state)
 		const char *text;
 		unsigned n, secs;
 	} good[] = {
-		{"6/min", 6, 60}, {"10/sec", 10, 1}, {"100/hour", 100, 3600},
-		{"6/30s", 6, 30}, {"1/2m", 1, 120}, {"5/s", 5, 1},
-		{"3/minute", 3, 60}, {"1000000/24h", 1000000, 86400},
+	    {"6/min", 6, 60},
+	    {"10/sec", 10, 1},
+	    {"100/hour", 100, 3600},
+	    {"6/30s", 6, 30},
+	    {"1/2m", 1, 120},
+	    {"5/s", 5, 1},
+	    {"3/minute", 3, 60},
+	    {"1000000/24h", 1000000, 86400},
 	};
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
 		char y[512];
@@ -243,7 +256,7 @@ test_rates(void **state)
 		conf_free(c);
 	}
 	static const char *const bad[] = {"6", "0/min", "6/0s", "6/500ms",
-		"6/fortnight", "a/min", "6/25h", "1000001/min", "/min", "6/"};
+	    "6/fortnight", "a/min", "6/25h", "1000001/min", "/min", "6/"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		char y[512], w[128];
 		snprintf(y, sizeof y, "actions: { per_source: \"%s\" }\n" SVC,
@@ -259,8 +272,8 @@ test_log(void **state)
 {
 	(void)state;
 	static const char *const fac[] = {"kern", "user", "mail", "daemon",
-		"auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv",
-		"ftp", "local0", "local7", "\"local5\""};
+	    "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv", "ftp",
+	    "local0", "local7", "\"local5\""};
 	for (size_t i = 0; i < sizeof fac / sizeof fac[0]; i++) {
 		char y[512];
 		snprintf(y, sizeof y, "log: { syslog: %s }\n" SVC, fac[i]);
@@ -297,12 +310,13 @@ test_bools(void **state)
 		const char *text;
 		bool v;
 	} good[] = {{"true", true}, {"false", false}, {"yes", true},
-		{"no", false}, {"on", true}, {"off", false}, {"True", true},
-		{"FALSE", false}};
+	    {"no", false}, {"on", true}, {"off", false}, {"True", true},
+	    {"FALSE", false}};
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
 		char y[512];
-		snprintf(y, sizeof y, "log: { stderr: %s }\n" SVC
-		    "    on_deny: { finger: %s }\n", good[i].text, good[i].text);
+		snprintf(y, sizeof y,
+		    "log: { stderr: %s }\n" SVC "    on_deny: { finger: %s }\n",
+		    good[i].text, good[i].text);
 		struct wrapd_conf *c = load_ok(y);
 		assert_int_equal(c->log_stderr, good[i].v);
 		assert_int_equal(c->services[0].on_deny.finger, good[i].v);
@@ -324,13 +338,13 @@ static void
 test_numbers(void **state)
 {
 	(void)state;
-	struct wrapd_conf *c = load_ok("workers: 256\n" SVC
-				       "    max_connections: 1000000\n");
+	struct wrapd_conf *c =
+	    load_ok("workers: 256\n" SVC "    max_connections: 1000000\n");
 	assert_int_equal(c->workers, 256);
 	assert_int_equal(c->services[0].max_connections, 1000000);
 	conf_free(c);
-	c = load_ok("actions: { max_running: \"1\" }\n" SVC
-		    "    max_connections: 1\n");
+	c = load_ok(
+	    "actions: { max_running: \"1\" }\n" SVC "    max_connections: 1\n");
 	assert_int_equal(c->actions.max_running, 1);
 	assert_int_equal(c->services[0].max_connections, 1);
 	conf_free(c);
@@ -345,14 +359,14 @@ test_numbers(void **state)
 	EXPECT_ERRS(SVC "    max_connections: 0\n",
 	    "t.yaml:5:22: max_connections: expected a whole number from 1 to "
 	    "1000000, got \"0\"");
-	EXPECT_ERRS(SVC "    max_connections: 0x10\n",
-	    "t.yaml:5:22: got \"0x10\"");
-	EXPECT_ERRS(SVC "    max_connections: 1_000\n",
-	    "t.yaml:5:22: got \"1_000\"");
+	EXPECT_ERRS(
+	    SVC "    max_connections: 0x10\n", "t.yaml:5:22: got \"0x10\"");
+	EXPECT_ERRS(
+	    SVC "    max_connections: 1_000\n", "t.yaml:5:22: got \"1_000\"");
 	EXPECT_ERRS(SVC "    max_connections: 99999999999999999999999\n",
 	    "t.yaml:5:22: max_connections: expected a whole number");
-	EXPECT_ERRS(SVC "    max_connections: 5.0\n",
-	    "t.yaml:5:22: got \"5.0\"");
+	EXPECT_ERRS(
+	    SVC "    max_connections: 5.0\n", "t.yaml:5:22: got \"5.0\"");
 }
 
 static void
@@ -363,8 +377,8 @@ test_unknown_keys(void **state)
 	    "t.yaml:1:1: unknown key \"bogus\" at the top level (valid keys: "
 	    "rules, user, workers, log, actions, services)");
 	EXPECT_ERRS("rules: { allow: /a, denny: /b }\n" SVC,
-	    "t.yaml:1:21: unknown key \"denny\" in rules (valid keys: allow, "
-	    "deny)");
+	    "t.yaml:1:21: unknown key \"denny\" in rules; did you mean "
+	    "\"deny\"? (valid keys: allow, deny)");
 	EXPECT_ERRS("log: { level: 3 }\n" SVC,
 	    "t.yaml:1:8: unknown key \"level\" in log (valid keys: syslog, "
 	    "stderr, format)");
@@ -372,7 +386,8 @@ test_unknown_keys(void **state)
 	    "t.yaml:1:12: unknown key \"max\" in actions (valid keys: "
 	    "max_running, per_source, sendmail)");
 	EXPECT_ERRS(SVC "    idle: 5s\n",
-	    "t.yaml:5:5: unknown key \"idle\" in a service (valid keys: name, "
+	    "t.yaml:5:5: unknown key \"idle\" in a service; did you mean "
+	    "\"timeouts.idle\"? (valid keys: name, "
 	    "daemon, listen, backend, exec, proxy_protocol, timeouts, "
 	    "max_connections, on_deny)");
 	EXPECT_ERRS(SVC "    timeouts: { connect: 1s, read: 2s }\n",
@@ -381,14 +396,23 @@ test_unknown_keys(void **state)
 	EXPECT_ERRS(SVC "    on_deny:\n      banner: x\n",
 	    "t.yaml:6:7: unknown key \"banner\" in on_deny (valid keys: reply, "
 	    "finger, mail)");
+	/* Case and one typo are caught; short keys need a closer match. */
+	EXPECT_ERRS("log: { Stderr: true }\n" SVC,
+	    "t.yaml:1:8: unknown key \"Stderr\" in log; did you mean "
+	    "\"stderr\"?");
+	EXPECT_ERRS(SVC "    max_connection: 5\n",
+	    "t.yaml:5:5: did you mean \"max_connections\"?");
 	/* Keys are matched whole: a dotted key is not a path. */
 	EXPECT_ERRS("\"log.stderr\": false\n" SVC,
 	    "t.yaml:1:1: unknown key \"log.stderr\" at the top level");
+	/* Quotes and backslashes in a key are escaped in the message. */
+	EXPECT_ERRS(
+	    "'a\"b\\c': 1\n" SVC, "t.yaml:1:1: unknown key \"a\\\"b\\\\c\"");
 	/* Control bytes in a key are escaped in the message. */
-	EXPECT_ERRS("\"a\\tb\": 1\n" SVC,
-	    "t.yaml:1:1: unknown key \"a\\x09b\"");
-	EXPECT_ERRS("[a]: 1\n" SVC,
-	    "t.yaml:1:1: expected a key name, got a list");
+	EXPECT_ERRS(
+	    "\"a\\tb\": 1\n" SVC, "t.yaml:1:1: unknown key \"a\\x09b\"");
+	EXPECT_ERRS(
+	    "[a]: 1\n" SVC, "t.yaml:1:1: expected a key name, got a list");
 }
 
 static void
@@ -408,8 +432,8 @@ test_duplicates(void **state)
 	    "1)");
 	/* The same key in two different mappings is fine. */
 	struct wrapd_conf *c = load_ok(SVC "  - name: t\n    listen: "
-					   "[\"127.0.0.1:3\"]\n    backend: "
-					   "\"127.0.0.1:2\"\n");
+	                                   "[\"127.0.0.1:3\"]\n    backend: "
+	                                   "\"127.0.0.1:2\"\n");
 	assert_int_equal(c->nservices, 2);
 	conf_free(c);
 }
@@ -423,8 +447,8 @@ test_wrong_types(void **state)
 	EXPECT_ERRS("services: { name: ftp }\n",
 	    "t.yaml:1:11: services: expected a list of services, got a "
 	    "mapping");
-	EXPECT_ERRS("services: []\n",
-	    "t.yaml:1:11: services: the list is empty");
+	EXPECT_ERRS(
+	    "services: []\n", "t.yaml:1:11: services: the list is empty");
 	EXPECT_ERRS("services: [ftp]\n",
 	    "t.yaml:1:12: services: expected a mapping for each service, got "
 	    "a string");
@@ -437,13 +461,13 @@ test_wrong_types(void **state)
 	EXPECT_ERRS(SVC "    listen: \"127.0.0.1:1\"\n",
 	    "t.yaml:5:5: duplicate key \"listen\"");
 	EXPECT_ERRS("services:\n  - name: s\n    listen: \"127.0.0.1:1\"\n"
-		    "    backend: \"127.0.0.1:2\"\n",
+	            "    backend: \"127.0.0.1:2\"\n",
 	    "t.yaml:3:13: listen: expected a list such as");
 	EXPECT_ERRS("services:\n  - name: s\n    listen: []\n"
-		    "    backend: \"127.0.0.1:2\"\n",
+	            "    backend: \"127.0.0.1:2\"\n",
 	    "t.yaml:3:13: listen: the list is empty");
 	EXPECT_ERRS("services:\n  - name: [s]\n    listen: [stdin]\n"
-		    "    backend: \"127.0.0.1:2\"\n",
+	            "    backend: \"127.0.0.1:2\"\n",
 	    "t.yaml:2:11: name: expected a service name, got a list");
 	EXPECT_ERRS(SVC "    on_deny: { reply: [a] }\n",
 	    "t.yaml:5:23: on_deny.reply: expected a string, got a list");
@@ -461,8 +485,9 @@ static void
 test_required(void **state)
 {
 	(void)state;
-	EXPECT_ERRS("", "t.yaml:1:1: missing required key \"services\" at the "
-			"top level");
+	EXPECT_ERRS("",
+	    "t.yaml:1:1: missing required key \"services\" at the "
+	    "top level");
 	EXPECT_ERRS("# only a comment\n",
 	    "t.yaml:1:1: missing required key \"services\"");
 	EXPECT_ERRS("---\n...\n", "t.yaml:1:1: missing required key");
@@ -478,7 +503,7 @@ test_required(void **state)
 	    "t.yaml:5:5: a service has either \"backend\" or \"exec\", not "
 	    "both");
 	EXPECT_ERRS("services:\n  - name: a\n    exec: [/bin/cat]\n"
-		    "    listen: [stdin]\n    backend: 127.0.0.1:5\n",
+	            "    listen: [stdin]\n    backend: 127.0.0.1:5\n",
 	    "t.yaml:5:5: a service has either \"backend\" or \"exec\", not "
 	    "both");
 }
@@ -505,47 +530,51 @@ test_listen_forms(void **state)
 	static const struct {
 		const char *listen, *msg;
 	} bad[] = {
-		{"::1:21", "IPv6 addresses must be written in brackets: "
-			   "\"[::1]:21\""},
-		{"2001:db8::1", "missing port; IPv6 addresses must be written in "
-				"brackets, as in \"[2001:db8::1]:PORT\""},
-		{"::", "missing port; IPv6 addresses must be written in brackets"},
-		{"localhost:21", "\"localhost\" is not a numeric address; host "
-				 "names are not allowed"},
-		{"ftp.example.org:21", "\"ftp.example.org\" is not a numeric"},
-		{"21", "missing address: write \"0.0.0.0:21\" or \"[::]:21\""},
-		{":21", "missing address before the port"},
-		{"[]:21", "missing address before the port"},
-		{"1.2.3.4", "missing \":PORT\""},
-		{"1.2.3.4:", "bad port \"\""},
-		{"1.2.3.4:0", "bad port \"0\""},
-		{"1.2.3.4:65536", "bad port \"65536\""},
-		{"1.2.3.4:+1", "bad port \"+1\""},
-		{"1.2.3.4:ftp", "bad port \"ftp\""},
-		{"1.2.3:21", "\"1.2.3\" is not a valid IPv4 address"},
-		{"256.1.1.1:21", "\"256.1.1.1\" is not a valid IPv4 address"},
-		{"[::1]", "expected \":PORT\" after ']'"},
-		{"[::1:21", "missing ']'"},
-		{"[1.2.3.4]:21", "\"1.2.3.4\" is not a numeric IPv6 address"},
-		{"[fe80::1%eth0]:21", "IPv6 zone indexes (%) are not supported"},
-		{"[::1]:21x", "bad port \"21x\""},
-		{"Systemd", "missing \":PORT\""},
-		{"", "empty listen address"},
+	    {"::1:21",
+	        "IPv6 addresses must be written in brackets: "
+	        "\"[::1]:21\""},
+	    {"2001:db8::1",
+	        "missing port; IPv6 addresses must be written in "
+	        "brackets, as in \"[2001:db8::1]:PORT\""},
+	    {"::", "missing port; IPv6 addresses must be written in brackets"},
+	    {"localhost:21",
+	        "\"localhost\" is not a numeric address; host "
+	        "names are not allowed"},
+	    {"ftp.example.org:21", "\"ftp.example.org\" is not a numeric"},
+	    {"21", "missing address: write \"0.0.0.0:21\" or \"[::]:21\""},
+	    {":21", "missing address before the port"},
+	    {"[]:21", "missing address before the port"},
+	    {"1.2.3.4", "missing \":PORT\""},
+	    {"1.2.3.4:", "bad port \"\""},
+	    {"1.2.3.4:0", "bad port \"0\""},
+	    {"1.2.3.4:65536", "bad port \"65536\""},
+	    {"1.2.3.4:+1", "bad port \"+1\""},
+	    {"1.2.3.4:ftp", "bad port \"ftp\""},
+	    {"1.2.3:21", "\"1.2.3\" is not a valid IPv4 address"},
+	    {"256.1.1.1:21", "\"256.1.1.1\" is not a valid IPv4 address"},
+	    {"[::1]", "expected \":PORT\" after ']'"},
+	    {"[::1:21", "missing ']'"},
+	    {"[1.2.3.4]:21", "\"1.2.3.4\" is not a numeric IPv6 address"},
+	    {"[fe80::1%eth0]:21", "IPv6 zone indexes (%) are not supported"},
+	    {"[::1]:21x", "bad port \"21x\""},
+	    {"Systemd", "missing \":PORT\""},
+	    {"", "empty listen address"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		char y[512], w[256];
 		snprintf(y, sizeof y,
 		    "services:\n  - name: a\n    listen: [\"%s\"]\n"
-		    "    backend: \"127.0.0.1:1\"\n", bad[i].listen);
+		    "    backend: \"127.0.0.1:1\"\n",
+		    bad[i].listen);
 		snprintf(w, sizeof w, "t.yaml:3:14: listen \"%s\": %s",
 		    bad[i].listen, bad[i].msg);
 		EXPECT_ERRS(y, w);
 	}
 	EXPECT_ERRS("services:\n  - name: a\n    listen: [~]\n"
-		    "    backend: \"127.0.0.1:1\"\n",
+	            "    backend: \"127.0.0.1:1\"\n",
 	    "t.yaml:3:14: listen: expected a list of addresses, got null");
 	EXPECT_ERRS("services:\n  - name: a\n    listen: [\"a\\0b:1\"]\n"
-		    "    backend: \"127.0.0.1:1\"\n",
+	            "    backend: \"127.0.0.1:1\"\n",
 	    "t.yaml:3:14: listen: contains a NUL byte");
 }
 
@@ -555,17 +584,17 @@ test_listen_cross(void **state)
 	(void)state;
 	/* "systemd" and "stdin" stand alone in their service's list. */
 	EXPECT_ERRS("services:\n  - name: a\n    listen: [systemd, "
-		    "\"0.0.0.0:1\"]\n    backend: \"127.0.0.1:1\"\n",
+	            "\"0.0.0.0:1\"]\n    backend: \"127.0.0.1:1\"\n",
 	    "t.yaml:3:14: service \"a\": \"systemd\" must be the only listen "
 	    "entry of its service");
 	EXPECT_ERRS("services:\n  - name: a\n    listen: [systemd, stdin]\n"
-		    "    backend: \"127.0.0.1:1\"\n",
+	            "    backend: \"127.0.0.1:1\"\n",
 	    "t.yaml:3:14: \"systemd\" must be the only listen entry",
 	    "t.yaml:3:23: \"stdin\" must be the only listen entry");
 	/* Two services on stdin cannot both own fd 0. */
 	EXPECT_ERRS("services:\n"
-		    "  - name: a\n    listen: [stdin]\n    exec: [/bin/cat]\n"
-		    "  - name: b\n    listen: [stdin]\n    exec: [/bin/cat]\n",
+	            "  - name: a\n    listen: [stdin]\n    exec: [/bin/cat]\n"
+	            "  - name: b\n    listen: [stdin]\n    exec: [/bin/cat]\n",
 	    "t.yaml:6:14: service \"b\": only one service can listen on stdin "
 	    "(service \"a\" does)");
 	/* systemd may serve several services; wrapd(8) maps the sockets. */
@@ -576,26 +605,34 @@ test_listen_cross(void **state)
 	conf_free(c);
 	/* Listen addresses are unique, compared as addresses. */
 	EXPECT_ERRS("services:\n"
-		    "  - name: a\n    listen: [\"0.0.0.0:21\"]\n"
-		    "    exec: [/bin/cat]\n"
-		    "  - name: b\n    listen: [\"[::1]:5\", \"[0::0:1]:5\", "
-		    "\"0.0.0.0:021\"]\n    exec: [/bin/cat]\n",
+	            "  - name: a\n    listen: [\"0.0.0.0:21\"]\n"
+	            "    exec: [/bin/cat]\n"
+	            "  - name: b\n    listen: [\"[::1]:5\", \"[0::0:1]:5\", "
+	            "\"0.0.0.0:021\"]\n    exec: [/bin/cat]\n",
 	    "t.yaml:6:25: listen address \"[0::0:1]:5\" is already used by "
 	    "service \"b\" (line 6, column 14)",
 	    "t.yaml:6:39: listen address \"0.0.0.0:021\" is already used by "
 	    "service \"a\" (line 3, column 14)");
+	/* Three of a kind: each later one names the first. */
+	EXPECT_ERRS("services:\n"
+	            "  - name: a\n    listen: [\"[::1]:5\", \"[::1]:5\", "
+	            "\"[::1]:5\"]\n    exec: [/bin/cat]\n",
+	    "t.yaml:3:25: listen address \"[::1]:5\" is already used by "
+	    "service \"a\" (line 3, column 14)",
+	    "t.yaml:3:36: listen address \"[::1]:5\" is already used by "
+	    "service \"a\" (line 3, column 14)");
 	/* Same address, different ports or families: fine. */
 	c = load_ok("services:\n"
-		    "  - name: a\n    listen: [\"0.0.0.0:21\", \"[::]:21\"]\n"
-		    "    exec: [/bin/cat]\n"
-		    "  - name: b\n    listen: [\"0.0.0.0:22\"]\n"
-		    "    exec: [/bin/cat]\n");
+	            "  - name: a\n    listen: [\"0.0.0.0:21\", \"[::]:21\"]\n"
+	            "    exec: [/bin/cat]\n"
+	            "  - name: b\n    listen: [\"0.0.0.0:22\"]\n"
+	            "    exec: [/bin/cat]\n");
 	conf_free(c);
 	EXPECT_ERRS("services:\n"
-		    "  - name: a\n    listen: [\"0.0.0.0:21\"]\n"
-		    "    exec: [/bin/cat]\n"
-		    "  - name: a\n    listen: [\"0.0.0.0:22\"]\n"
-		    "    exec: [/bin/cat]\n",
+	            "  - name: a\n    listen: [\"0.0.0.0:21\"]\n"
+	            "    exec: [/bin/cat]\n"
+	            "  - name: a\n    listen: [\"0.0.0.0:22\"]\n"
+	            "    exec: [/bin/cat]\n",
 	    "t.yaml:5:5: duplicate service name \"a\" (first at line 2)");
 }
 
@@ -606,22 +643,24 @@ test_backend_forms(void **state)
 	static const struct {
 		const char *backend, *msg;
 	} bad[] = {
-		{"unix:run/x.sock", "the UNIX socket path must be absolute"},
-		{"unix:", "the UNIX socket path must be absolute"},
-		{"0.0.0.0:25", "cannot connect to the unspecified address"},
-		{"[::]:25", "cannot connect to the unspecified address"},
-		{"localhost:25", "\"localhost\" is not a numeric address; host "
-				 "names are not allowed"},
-		{"127.0.0.1", "missing \":PORT\""},
-		{"::1:25", "IPv6 addresses must be written in brackets"},
-		{"systemd", "missing \":PORT\""},
-		{"", "empty backend"},
+	    {"unix:run/x.sock", "the UNIX socket path must be absolute"},
+	    {"unix:", "the UNIX socket path must be absolute"},
+	    {"0.0.0.0:25", "cannot connect to the unspecified address"},
+	    {"[::]:25", "cannot connect to the unspecified address"},
+	    {"localhost:25",
+	        "\"localhost\" is not a numeric address; host "
+	        "names are not allowed"},
+	    {"127.0.0.1", "missing \":PORT\""},
+	    {"::1:25", "IPv6 addresses must be written in brackets"},
+	    {"systemd", "missing \":PORT\""},
+	    {"", "empty backend"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		char y[512], w[256];
 		snprintf(y, sizeof y,
 		    "services:\n  - name: a\n    listen: [stdin]\n"
-		    "    backend: \"%s\"\n", bad[i].backend);
+		    "    backend: \"%s\"\n",
+		    bad[i].backend);
 		snprintf(w, sizeof w, "t.yaml:4:14: backend \"%s\": %s",
 		    bad[i].backend, bad[i].msg);
 		EXPECT_ERRS(y, w);
@@ -630,17 +669,21 @@ test_backend_forms(void **state)
 	memset(path, 'x', sizeof path);
 	path[0] = '/';
 	path[108] = '\0'; /* 108 bytes: one more than sun_path can hold */
-	snprintf(y, sizeof y, "services:\n  - name: a\n    listen: [stdin]\n"
-			      "    backend: unix:%s\n", path);
+	snprintf(y, sizeof y,
+	    "services:\n  - name: a\n    listen: [stdin]\n"
+	    "    backend: unix:%s\n",
+	    path);
 	EXPECT_ERRS(y, "t.yaml:4:14: longer than 107 bytes");
 	path[107] = '\0';
-	snprintf(y, sizeof y, "services:\n  - name: a\n    listen: [stdin]\n"
-			      "    backend: unix:%s\n", path);
+	snprintf(y, sizeof y,
+	    "services:\n  - name: a\n    listen: [stdin]\n"
+	    "    backend: unix:%s\n",
+	    path);
 	struct wrapd_conf *c = load_ok(y);
 	assert_string_equal(c->services[0].backend_host, path);
 	conf_free(c);
 	EXPECT_ERRS("services:\n  - name: a\n    listen: [stdin]\n"
-		    "    backend: [\"127.0.0.1:1\"]\n",
+	            "    backend: [\"127.0.0.1:1\"]\n",
 	    "t.yaml:4:14: backend: expected ADDR:PORT or unix:PATH, got a "
 	    "list");
 }
@@ -650,24 +693,28 @@ test_exec(void **state)
 {
 	(void)state;
 	EXPECT_ERRS("services:\n  - name: a\n    listen: [stdin]\n"
-		    "    exec: [in.fingerd, -w]\n",
+	            "    exec: [in.fingerd, -w]\n",
 	    "t.yaml:4:12: exec: the program \"in.fingerd\" must be an absolute "
 	    "path");
 	EXPECT_ERRS("services:\n  - name: a\n    listen: [stdin]\n"
-		    "    exec: []\n",
+	            "    exec: []\n",
 	    "t.yaml:4:11: exec: the list is empty");
 	EXPECT_ERRS("services:\n  - name: a\n    listen: [stdin]\n"
-		    "    exec: /bin/cat\n",
+	            "    exec: /bin/cat\n",
 	    "t.yaml:4:11: exec: expected a list such as");
 	EXPECT_ERRS("services:\n  - name: a\n    listen: [stdin]\n"
-		    "    exec: [/bin/cat, {a: 1}, ~]\n",
+	            "    exec: [/bin/cat, {a: 1}, ~]\n",
 	    "t.yaml:4:22: exec: expected a list of program and arguments, got "
 	    "a mapping",
 	    "t.yaml:4:30: got null");
+	EXPECT_ERRS("services:\n  - name: a\n    listen: [stdin]\n"
+	            "    exec: [/bin/cat]\n    proxy_protocol: v1\n",
+	    "t.yaml:2:5: service \"a\": proxy_protocol is for a backend, not "
+	    "for exec");
 	/* Numbers and empty strings are ordinary arguments. */
 	struct wrapd_conf *c = load_ok("services:\n  - name: a\n"
-				       "    listen: [stdin]\n"
-				       "    exec: [/bin/sleep, 5, \"\"]\n");
+	                               "    listen: [stdin]\n"
+	                               "    exec: [/bin/sleep, 5, \"\"]\n");
 	assert_int_equal(c->services[0].exec_argc, 3);
 	assert_string_equal(c->services[0].exec_argv[1], "5");
 	assert_string_equal(c->services[0].exec_argv[2], "");
@@ -680,23 +727,22 @@ test_on_deny(void **state)
 	(void)state;
 	/* The reply keeps its exact bytes, NUL and CR LF included. */
 	struct wrapd_conf *c = load_ok(SVC "    on_deny: { reply: "
-					   "\"a\\0b\\r\\n\\x7f\\u00e9\" }\n");
+	                                   "\"a\\0b\\r\\n\\x7f\\u00e9\" }\n");
 	assert_int_equal(c->services[0].on_deny.reply_len, 8);
-	assert_memory_equal(c->services[0].on_deny.reply,
-	    "a\0b\r\n\x7f\xc3\xa9", 8);
+	assert_memory_equal(
+	    c->services[0].on_deny.reply, "a\0b\r\n\x7f\xc3\xa9", 8);
 	conf_free(c);
 	c = load_ok(SVC "    on_deny:\n      reply: |\n        220 go away\n"
-			"        bye\n");
-	assert_string_equal(c->services[0].on_deny.reply,
-	    "220 go away\nbye\n");
+	                "        bye\n");
+	assert_string_equal(c->services[0].on_deny.reply, "220 go away\nbye\n");
 	conf_free(c);
 	c = load_ok(SVC "    on_deny: { reply: ~, mail: null }\n");
 	assert_null(c->services[0].on_deny.reply);
 	assert_null(c->services[0].on_deny.mail);
 	conf_free(c);
 	c = load_ok(SVC "    on_deny: { mail: \"ops+wrapd@example.org\" }\n");
-	assert_string_equal(c->services[0].on_deny.mail,
-	    "ops+wrapd@example.org");
+	assert_string_equal(
+	    c->services[0].on_deny.mail, "ops+wrapd@example.org");
 	conf_free(c);
 
 	char big[5000], y[6000];
@@ -717,27 +763,27 @@ test_names(void **state)
 {
 	(void)state;
 	struct wrapd_conf *c = load_ok("services:\n  - name: A.b_c-9\n"
-				       "    daemon: in.ftpd\n"
-				       "    listen: [stdin]\n"
-				       "    exec: [/bin/cat]\n");
+	                               "    daemon: in.ftpd\n"
+	                               "    listen: [stdin]\n"
+	                               "    exec: [/bin/cat]\n");
 	assert_string_equal(c->services[0].name, "A.b_c-9");
 	assert_string_equal(c->services[0].daemon, "in.ftpd");
 	conf_free(c);
 	EXPECT_ERRS("services:\n  - name: \"f tp\"\n    listen: [stdin]\n"
-		    "    exec: [/bin/cat]\n",
+	            "    exec: [/bin/cat]\n",
 	    "t.yaml:2:11: name \"f tp\": may contain only letters, digits");
 	EXPECT_ERRS("services:\n  - name: \"\"\n    listen: [stdin]\n"
-		    "    exec: [/bin/cat]\n",
+	            "    exec: [/bin/cat]\n",
 	    "t.yaml:2:11: name \"\": must be 1 to 64 characters");
 	EXPECT_ERRS("services:\n  - name: "
-		    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
-		    "aaaaaaa\n    listen: [stdin]\n    exec: [/bin/cat]\n",
+	            "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	            "aaaaaaa\n    listen: [stdin]\n    exec: [/bin/cat]\n",
 	    "t.yaml:2:11: must be 1 to 64 characters");
 	EXPECT_ERRS("services:\n  - name: a\n    daemon: \"sshd@host\"\n"
-		    "    listen: [stdin]\n    exec: [/bin/cat]\n",
+	            "    listen: [stdin]\n    exec: [/bin/cat]\n",
 	    "t.yaml:3:13: daemon \"sshd@host\": may contain only");
 	EXPECT_ERRS("services:\n  - name: a\n    daemon: ~\n"
-		    "    listen: [stdin]\n    exec: [/bin/cat]\n",
+	            "    listen: [stdin]\n    exec: [/bin/cat]\n",
 	    "t.yaml:3:13: daemon: expected a daemon name, got null");
 	c = load_ok("user: nobody\n" SVC);
 	assert_string_equal(c->user, "nobody");
@@ -750,8 +796,9 @@ test_names(void **state)
 	conf_free(c);
 	EXPECT_ERRS("user: -root\n" SVC,
 	    "t.yaml:1:7: user \"-root\": must not start with '-'");
-	EXPECT_ERRS("user: \"a b\"\n" SVC, "t.yaml:1:7: user \"a b\": may "
-					   "contain only");
+	EXPECT_ERRS("user: \"a b\"\n" SVC,
+	    "t.yaml:1:7: user \"a b\": may "
+	    "contain only");
 }
 
 static void
@@ -759,10 +806,10 @@ test_rule_paths(void **state)
 {
 	(void)state;
 	const char *y = "rules: { allow: hosts.allow, deny: ../x/hosts.deny }\n"
-	    "actions: { sendmail: /usr/lib/sendmail }\n" SVC;
+	                "actions: { sendmail: /usr/lib/sendmail }\n" SVC;
 	struct conf_errs e = {0};
-	struct wrapd_conf *c = conf_load_mem("/etc/wrapd/wrapd.yaml", y,
-	    strlen(y), &e);
+	struct wrapd_conf *c =
+	    conf_load_mem("/etc/wrapd/wrapd.yaml", y, strlen(y), &e);
 	assert_non_null(c);
 	assert_string_equal(c->allow_path, "/etc/wrapd/hosts.allow");
 	assert_string_equal(c->deny_path, "/etc/wrapd/../x/hosts.deny");
@@ -785,8 +832,8 @@ test_rule_paths(void **state)
 	conf_free(c);
 	c = conf_load_mem("w.yaml", y, strlen(y), &e);
 	assert_non_null(c);
-	snprintf(want, sizeof want, "%s/hosts.allow",
-	    strcmp(cwd, "/") ? cwd : "");
+	snprintf(
+	    want, sizeof want, "%s/hosts.allow", strcmp(cwd, "/") ? cwd : "");
 	assert_string_equal(c->allow_path, want);
 	conf_free(c);
 	assert_int_equal(e.n, 0);
@@ -802,8 +849,8 @@ static void
 test_syntax_errors(void **state)
 {
 	(void)state;
-	EXPECT_ERRS("services: [\n",
-	    "t.yaml:2:1: did not find expected node content");
+	EXPECT_ERRS(
+	    "services: [\n", "t.yaml:2:1: did not find expected node content");
 	EXPECT_ERRS("log:\n  stderr: true\n format: text\n",
 	    "t.yaml:3:2: did not find expected key");
 	EXPECT_ERRS("user: \"wrapd\n",
@@ -818,15 +865,17 @@ test_syntax_errors(void **state)
 	    "t.yaml:2:6: control characters are not allowed (byte 0x01)");
 	EXPECT_ERRS("user: w\xc3\xa9\xff\n",
 	    "t.yaml:1:9: invalid leading UTF-8 octet (byte 0xff)");
-	EXPECT_ERRS(SVC "---\n" SVC,
-	    "t.yaml:5:1: only one YAML document is allowed");
+	EXPECT_ERRS(
+	    SVC "---\n" SVC, "t.yaml:5:1: only one YAML document is allowed");
 	EXPECT_ERRS("user: &u wrapd\nlog: { syslog: *u }\n" SVC,
 	    "t.yaml:2:16: aliases (*u) are not supported");
-	EXPECT_ERRS("user: !wrapd x\n" SVC,
-	    "t.yaml:1:7: unsupported tag \"!wrapd\"");
+	EXPECT_ERRS("log: !wrapd { stderr: true }\n" SVC,
+	    "t.yaml:1:6: unsupported tag \"!wrapd\"");
+	EXPECT_ERRS(
+	    "user: !wrapd x\n" SVC, "t.yaml:1:7: unsupported tag \"!wrapd\"");
 	/* Core tags are accepted; the schema still decides the type. */
-	EXPECT_ERRS("log: !!set { a }\n" SVC,
-	    "t.yaml:1:14: unknown key \"a\" in log");
+	EXPECT_ERRS(
+	    "log: !!set { a }\n" SVC, "t.yaml:1:14: unknown key \"a\" in log");
 	EXPECT_ERRS("workers: !!int [1]\n" SVC,
 	    "t.yaml:1:10: workers: expected a number, got a list");
 	/* Explicit core tags: !!str keeps "null" a string, !!null is null. */
@@ -855,18 +904,19 @@ test_many_errors(void **state)
 	(void)state;
 	/* Every error is collected, in file order, with its own position. */
 	EXPECT_ERRS("workers: x\n"
-		    "services:\n"
-		    "  - name: a\n"
-		    "    listen: [\"1.2.3.4\", \"[::1]:99999\"]\n"
-		    "    backend: 127.0.0.1:5\n"
-		    "    timeouts: { idle: 1d }\n"
-		    "  - nam: b\n"
-		    "log: { format: xml }\n",
+	            "services:\n"
+	            "  - name: a\n"
+	            "    listen: [\"1.2.3.4\", \"[::1]:99999\"]\n"
+	            "    backend: 127.0.0.1:5\n"
+	            "    timeouts: { idle: 1d }\n"
+	            "  - nam: b\n"
+	            "log: { format: xml }\n",
 	    "t.yaml:1:10: workers: expected a whole number",
 	    "t.yaml:4:14: listen \"1.2.3.4\": missing \":PORT\"",
 	    "t.yaml:4:25: listen \"[::1]:99999\": bad port \"99999\"",
 	    "t.yaml:6:23: bad duration \"1d\"",
-	    "t.yaml:7:5: unknown key \"nam\" in a service",
+	    "t.yaml:7:5: unknown key \"nam\" in a service; did you mean "
+	    "\"name\"?",
 	    "t.yaml:7:5: missing required key \"name\" in a service",
 	    "t.yaml:7:5: missing required key \"listen\" in a service",
 	    "t.yaml:7:5: missing \"backend\" or \"exec\"",
@@ -957,8 +1007,8 @@ test_load_file(void **state)
 	memset(block, '#', sizeof block);
 	block[sizeof block - 1] = '\n';
 	for (int i = 0; i < 257; i++)
-		assert_int_equal(write(fd, block, sizeof block),
-		    (ssize_t)sizeof block);
+		assert_int_equal(
+		    write(fd, block, sizeof block), (ssize_t)sizeof block);
 	close(fd);
 	assert_null(conf_load_file(path, &e));
 	assert_int_equal(e.n, 1);
@@ -985,8 +1035,8 @@ test_contrib_example(void **state)
 {
 	(void)state;
 	struct conf_errs e = {0};
-	struct wrapd_conf *c = conf_load_file(
-	    WRAPD_SOURCE_DIR "/contrib/wrapd.yaml.example", &e);
+	struct wrapd_conf *c =
+	    conf_load_file(WRAPD_SOURCE_DIR "/contrib/wrapd.yaml.example", &e);
 	conf_errs_print(&e, stderr);
 	assert_non_null(c);
 	assert_int_equal(e.n, 0);
@@ -1002,34 +1052,96 @@ test_contrib_example(void **state)
 	conf_free(c);
 }
 
+/* Size limits: each is an error at the offending node, not a crash. */
+static void
+test_limits(void **state)
+{
+	(void)state;
+	size_t cap = 200000, o;
+	char *y = malloc(cap);
+	assert_non_null(y);
+
+	/* 1025 services. */
+	o = (size_t)snprintf(y, cap, "services:\n");
+	for (int i = 0; i < 1025; i++)
+		o += (size_t)snprintf(y + o, cap - o,
+		    "  - {name: s%d, listen: [stdin], exec: [/bin/cat]}\n", i);
+	EXPECT_ERRS(y, "t.yaml:2:3: services: more than 1024");
+
+	/* 65 listen addresses; 64 are fine. */
+	o = (size_t)snprintf(y, cap,
+	    "services:\n  - name: a\n"
+	    "    exec: [/bin/cat]\n    listen: [");
+	for (int i = 1; i <= 65; i++)
+		o += (size_t)snprintf(
+		    y + o, cap - o, "%s\"127.0.0.1:%d\"", i > 1 ? ", " : "", i);
+	snprintf(y + o, cap - o, "]\n");
+	EXPECT_ERRS(y, "t.yaml:4:13: listen: more than 64 addresses");
+	char *last = strstr(y, ", \"127.0.0.1:65\"]");
+	assert_non_null(last);
+	memcpy(last, "]\n", 3);
+	struct wrapd_conf *c = load_ok(y);
+	assert_int_equal(c->services[0].nlisten, 64);
+	conf_free(c);
+
+	/* 257 exec arguments. */
+	o = (size_t)snprintf(y, cap,
+	    "services:\n  - name: a\n"
+	    "    listen: [stdin]\n    exec: [/bin/echo");
+	for (int i = 0; i < 256; i++)
+		o += (size_t)snprintf(y + o, cap - o, ", x");
+	snprintf(y + o, cap - o, "]\n");
+	EXPECT_ERRS(y, "t.yaml:4:11: exec: more than 256 arguments");
+
+	/* A 4097-byte string; an overlong listen address and backend. */
+	o = (size_t)snprintf(y, cap, "user: ");
+	memset(y + o, 'u', 4097);
+	snprintf(y + o + 4097, cap - o - 4097, "\n" SVC);
+	EXPECT_ERRS(y, "t.yaml:1:7: user: longer than 4096 bytes");
+	o = (size_t)snprintf(y, cap,
+	    "services:\n  - name: a\n"
+	    "    exec: [/bin/cat]\n    listen: [\"1.2.3.4:");
+	memset(y + o, '1', 300);
+	snprintf(y + o + 300, cap - o - 300, "\"]\n");
+	EXPECT_ERRS(y, "t.yaml:4:14: listen address too long");
+	o = (size_t)snprintf(y, cap,
+	    "services:\n  - name: a\n"
+	    "    listen: [stdin]\n    backend: \"[");
+	memset(y + o, '1', 200);
+	snprintf(y + o + 200, cap - o - 200, "]:1\"\n");
+	EXPECT_ERRS(y, "t.yaml:4:14: address too long");
+	free(y);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_full),
-		cmocka_unit_test(test_minimal_defaults),
-		cmocka_unit_test(test_conf_new_defaults),
-		cmocka_unit_test(test_durations),
-		cmocka_unit_test(test_rates),
-		cmocka_unit_test(test_log),
-		cmocka_unit_test(test_bools),
-		cmocka_unit_test(test_numbers),
-		cmocka_unit_test(test_unknown_keys),
-		cmocka_unit_test(test_duplicates),
-		cmocka_unit_test(test_wrong_types),
-		cmocka_unit_test(test_required),
-		cmocka_unit_test(test_listen_forms),
-		cmocka_unit_test(test_listen_cross),
-		cmocka_unit_test(test_backend_forms),
-		cmocka_unit_test(test_exec),
-		cmocka_unit_test(test_on_deny),
-		cmocka_unit_test(test_names),
-		cmocka_unit_test(test_rule_paths),
-		cmocka_unit_test(test_syntax_errors),
-		cmocka_unit_test(test_many_errors),
-		cmocka_unit_test(test_errs_print),
-		cmocka_unit_test(test_load_file),
-		cmocka_unit_test(test_contrib_example),
+	    cmocka_unit_test(test_full),
+	    cmocka_unit_test(test_minimal_defaults),
+	    cmocka_unit_test(test_conf_new_defaults),
+	    cmocka_unit_test(test_durations),
+	    cmocka_unit_test(test_rates),
+	    cmocka_unit_test(test_log),
+	    cmocka_unit_test(test_bools),
+	    cmocka_unit_test(test_numbers),
+	    cmocka_unit_test(test_unknown_keys),
+	    cmocka_unit_test(test_duplicates),
+	    cmocka_unit_test(test_wrong_types),
+	    cmocka_unit_test(test_required),
+	    cmocka_unit_test(test_listen_forms),
+	    cmocka_unit_test(test_listen_cross),
+	    cmocka_unit_test(test_backend_forms),
+	    cmocka_unit_test(test_exec),
+	    cmocka_unit_test(test_on_deny),
+	    cmocka_unit_test(test_names),
+	    cmocka_unit_test(test_rule_paths),
+	    cmocka_unit_test(test_syntax_errors),
+	    cmocka_unit_test(test_many_errors),
+	    cmocka_unit_test(test_errs_print),
+	    cmocka_unit_test(test_load_file),
+	    cmocka_unit_test(test_contrib_example),
+	    cmocka_unit_test(test_limits),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,8 +7,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "conf_test.h"
 #include "conf_int.h"
+#include "conf_test.h"
 
 #define MAN_PATH WRAPD_SOURCE_DIR "/man/wrapd.yaml.5"
 
@@ -62,16 +62,18 @@ test_rows_well_formed(void **state)
 		const char *leaf = conf__key_leaf(k->path);
 		if (leaf != k->path) {
 			size_t plen = (size_t)(leaf - k->path - 1);
-			bool parent = strncmp(k->path, "services[]", plen) == 0 &&
+			bool parent =
+			    strncmp(k->path, "services[]", plen) == 0 &&
 			    plen == 10;
 			for (size_t j = 0; j < conf_schema_len; j++)
 				if (strlen(conf_schema[j].path) == plen &&
 				    strncmp(conf_schema[j].path, k->path,
-					plen) == 0 &&
+				        plen) == 0 &&
 				    conf_schema[j].type == CONF_T_MAP)
 					parent = true;
 			if (!parent)
-				fail_msg("%s has no parent mapping row", k->path);
+				fail_msg(
+				    "%s has no parent mapping row", k->path);
 		}
 		/* Scope follows the path. */
 		assert_int_equal(k->scope == CONF_SCOPE_SERVICE,
@@ -109,7 +111,8 @@ test_defaults_apply(void **state)
 	conf_free(c);
 }
 
-#define AT(base, off, type) (*(const type *)(const void *)((const char *)(base) + (off)))
+#define AT(base, off, type)                                                    \
+	(*(const type *)(const void *)((const char *)(base) + (off)))
 
 /*
  * Writing a key's default explicitly must give the same value as leaving
@@ -130,28 +133,28 @@ test_defaults_round_trip(void **state)
 		char y[1024];
 		bool svc = k->scope == CONF_SCOPE_SERVICE;
 		if (leaf == d)
-			snprintf(y, sizeof y, "%s%s: %s\n%s", svc ? SVC "    " : "",
-			    d, k->def, svc ? "" : SVC);
+			snprintf(y, sizeof y, "%s%s: %s\n%s",
+			    svc ? SVC "    " : "", d, k->def, svc ? "" : SVC);
 		else
 			snprintf(y, sizeof y, "%s%.*s: { %s: %s }\n%s",
 			    svc ? SVC "    " : "", (int)(leaf - d - 1), d, leaf,
 			    k->def, svc ? "" : SVC);
 		struct wrapd_conf *c = load_ok(y);
-		const void *a = svc ? (const void *)&plain->services[0] :
-				      (const void *)plain;
-		const void *b = svc ? (const void *)&c->services[0] :
-				      (const void *)c;
+		const void *a = svc ? (const void *)&plain->services[0]
+		                    : (const void *)plain;
+		const void *b =
+		    svc ? (const void *)&c->services[0] : (const void *)c;
 		switch (k->type) {
 		case CONF_T_STRING:
 		case CONF_T_PATH:
 		case CONF_T_ABSPATH:
 		case CONF_T_FACILITY:
-			assert_string_equal(AT(a, k->offset, char *),
-			    AT(b, k->offset, char *));
+			assert_string_equal(
+			    AT(a, k->offset, char *), AT(b, k->offset, char *));
 			break;
 		case CONF_T_BOOL:
-			assert_int_equal(AT(a, k->offset, bool),
-			    AT(b, k->offset, bool));
+			assert_int_equal(
+			    AT(a, k->offset, bool), AT(b, k->offset, bool));
 			break;
 		case CONF_T_UINT:
 			assert_int_equal(AT(a, k->offset, unsigned),
@@ -168,11 +171,12 @@ test_defaults_round_trip(void **state)
 			    AT(b, k->offset2, unsigned));
 			break;
 		case CONF_T_ENUM:
-			assert_int_equal(AT(a, k->offset, int),
-			    AT(b, k->offset, int));
+			assert_int_equal(
+			    AT(a, k->offset, int), AT(b, k->offset, int));
 			break;
 		default:
-			fail_msg("%s: unexpected default on this type", k->path);
+			fail_msg(
+			    "%s: unexpected default on this type", k->path);
 		}
 		checked++;
 		conf_free(c);
@@ -216,7 +220,7 @@ has_token(const char *text, const char *word)
 		char after = p[wl];
 		if ((isspace((unsigned char)before) || before == '(') &&
 		    (after == '\0' || isspace((unsigned char)after) ||
-			strchr(".,;:)", after) != NULL))
+		        strchr(".,;:)", after) != NULL))
 			return true;
 	}
 	return false;
@@ -233,24 +237,28 @@ test_man_documents_every_key(void **state)
 		const struct conf_key *k = &conf_schema[i];
 		char *entry = man_entry(man, display(k->path));
 		if (entry == NULL) {
-			fprintf(stderr, "%s: no \".It Ic %s\" entry\n", MAN_PATH,
-			    display(k->path));
+			fprintf(stderr, "%s: no \".It Ic %s\" entry\n",
+			    MAN_PATH, display(k->path));
 			missing++;
 			continue;
 		}
-		if (k->def != NULL && (strstr(entry, "default") == NULL ||
-					  !has_token(entry, k->def))) {
-			fprintf(stderr, "%s: the entry for %s does not give "
-					"its default %s\n",
+		if (k->def != NULL &&
+		    (strstr(entry, "default") == NULL ||
+		        !has_token(entry, k->def))) {
+			fprintf(stderr,
+			    "%s: the entry for %s does not give "
+			    "its default %s\n",
 			    MAN_PATH, display(k->path), k->def);
 			missing++;
 		}
 		if (k->type == CONF_T_ENUM) {
 			for (size_t w = 0; k->words[w] != NULL; w++) {
 				if (!has_token(entry, k->words[w])) {
-					fprintf(stderr, "%s: %s does not list "
-							"%s\n", MAN_PATH,
-					    display(k->path), k->words[w]);
+					fprintf(stderr,
+					    "%s: %s does not list "
+					    "%s\n",
+					    MAN_PATH, display(k->path),
+					    k->words[w]);
 					missing++;
 				}
 			}
@@ -307,12 +315,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rows_well_formed),
-		cmocka_unit_test(test_defaults_apply),
-		cmocka_unit_test(test_defaults_round_trip),
-		cmocka_unit_test(test_man_documents_every_key),
-		cmocka_unit_test(test_man_has_no_extra_keys),
-		cmocka_unit_test(test_unknown_key_lists_table),
+	    cmocka_unit_test(test_rows_well_formed),
+	    cmocka_unit_test(test_defaults_apply),
+	    cmocka_unit_test(test_defaults_round_trip),
+	    cmocka_unit_test(test_man_documents_every_key),
+	    cmocka_unit_test(test_man_has_no_extra_keys),
+	    cmocka_unit_test(test_unknown_key_lists_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,13 +16,13 @@ test_parse_listen_good(void **state)
 		uint16_t port;
 		enum conf_listen_kind kind;
 	} good[] = {
-		{"0.0.0.0:21", "0.0.0.0", 21, CONF_LISTEN_ADDR},
-		{"127.0.0.1:65535", "127.0.0.1", 65535, CONF_LISTEN_ADDR},
-		{"[::]:21", "::", 21, CONF_LISTEN_ADDR},
-		{"[::1]:1", "::1", 1, CONF_LISTEN_ADDR},
-		{"[2001:DB8:0::1]:80", "2001:db8::1", 80, CONF_LISTEN_ADDR},
-		{"systemd", NULL, 0, CONF_LISTEN_SYSTEMD},
-		{"stdin", NULL, 0, CONF_LISTEN_STDIN},
+	    {"0.0.0.0:21", "0.0.0.0", 21, CONF_LISTEN_ADDR},
+	    {"127.0.0.1:65535", "127.0.0.1", 65535, CONF_LISTEN_ADDR},
+	    {"[::]:21", "::", 21, CONF_LISTEN_ADDR},
+	    {"[::1]:1", "::1", 1, CONF_LISTEN_ADDR},
+	    {"[2001:DB8:0::1]:80", "2001:db8::1", 80, CONF_LISTEN_ADDR},
+	    {"systemd", NULL, 0, CONF_LISTEN_SYSTEMD},
+	    {"stdin", NULL, 0, CONF_LISTEN_STDIN},
 	};
 	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
 		struct conf_listen l;
@@ -49,16 +49,20 @@ test_parse_listen_bad(void **state)
 	static const struct {
 		const char *text, *msg;
 	} bad[] = {
-		{"::1:21", "listen \"::1:21\": IPv6 addresses must be written in "
-			   "brackets: \"[::1]:21\""},
-		{"localhost:21", "listen \"localhost:21\": \"localhost\" is not a "
-				 "numeric address; host names are not allowed, "
-				 "write the IP address"},
-		{"80", "listen \"80\": missing address: write \"0.0.0.0:80\" or "
-		       "\"[::]:80\""},
-		{"1.2.3.4:0", "listen \"1.2.3.4:0\": bad port \"0\": expected a "
-			      "number from 1 to 65535"},
-		{"", "empty listen address"},
+	    {"::1:21",
+	        "listen \"::1:21\": IPv6 addresses must be written in "
+	        "brackets: \"[::1]:21\""},
+	    {"localhost:21",
+	        "listen \"localhost:21\": \"localhost\" is not a "
+	        "numeric address; host names are not allowed, "
+	        "write the IP address"},
+	    {"80",
+	        "listen \"80\": missing address: write \"0.0.0.0:80\" or "
+	        "\"[::]:80\""},
+	    {"1.2.3.4:0",
+	        "listen \"1.2.3.4:0\": bad port \"0\": expected a "
+	        "number from 1 to 65535"},
+	    {"", "empty listen address"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct conf_listen l;
@@ -107,9 +111,10 @@ test_parse_backend(void **state)
 
 	/* A failed call leaves the previous backend in place. */
 	assert_int_equal(conf_parse_backend("unix:rel.sock", s, &err), -1);
-	assert_string_equal(err, "backend \"unix:rel.sock\": the UNIX socket "
-				 "path must be absolute, as in "
-				 "\"unix:/run/foo.sock\"");
+	assert_string_equal(err,
+	    "backend \"unix:rel.sock\": the UNIX socket "
+	    "path must be absolute, as in "
+	    "\"unix:/run/foo.sock\"");
 	free(err);
 	assert_string_equal(s->backend, "[::1]:25");
 	assert_int_equal(conf_parse_backend("0.0.0.0:25", s, &err), -1);
@@ -139,7 +144,8 @@ test_service_add(void **state)
 	assert_non_null(err);
 	free(err);
 	assert_int_equal(s->nlisten, 2);
-	char *argv[] = {(char *)"/usr/sbin/vsftpd", (char *)"-olisten=NO", NULL};
+	char *argv[] = {
+	    (char *)"/usr/sbin/vsftpd", (char *)"-olisten=NO", NULL};
 	assert_int_equal(conf_service_set_exec(s, argv, &err), 0);
 	assert_int_equal(s->backend_kind, CONF_BACKEND_EXEC);
 	assert_int_equal(s->exec_argc, 2);
@@ -151,8 +157,8 @@ test_service_add(void **state)
 	assert_int_equal(s->exec_argc, 1);
 	char *rel[] = {(char *)"cat", NULL};
 	assert_int_equal(conf_service_set_exec(s, rel, &err), -1);
-	assert_string_equal(err,
-	    "exec: program \"cat\" must be an absolute path");
+	assert_string_equal(
+	    err, "exec: program \"cat\" must be an absolute path");
 	free(err);
 	char *none[] = {NULL};
 	assert_int_equal(conf_service_set_exec(s, none, &err), -1);
@@ -184,8 +190,8 @@ test_validate_quick(void **state)
 	assert_int_equal(conf_validate(c, &e), -1);
 	assert_int_equal(e.n, 2);
 	assert_non_null(strstr(e.v[0].msg, "service \"a\": no listen address"));
-	assert_non_null(strstr(e.v[1].msg,
-	    "service \"a\": needs a backend or an exec"));
+	assert_non_null(
+	    strstr(e.v[1].msg, "service \"a\": needs a backend or an exec"));
 	assert_int_equal(e.v[0].line, 0);
 	conf_errs_free(&e);
 
@@ -208,8 +214,9 @@ test_validate_quick(void **state)
 	assert_int_equal(conf_service_set_exec(t, argv, NULL), 0);
 	assert_int_equal(conf_validate(c, &e), -1);
 	assert_int_equal(e.n, 1);
-	assert_string_equal(e.v[0].msg, "listen address \"127.0.0.1:7\" is "
-					"already used by service \"a\"");
+	assert_string_equal(e.v[0].msg,
+	    "listen address \"127.0.0.1:7\" is "
+	    "already used by service \"a\"");
 	conf_errs_free(&e);
 
 	/* Values set directly by a caller are checked too. */
@@ -249,7 +256,8 @@ test_errs_print_forms(void **state)
 	conf_errs_print(&e, fp);
 	conf_errs_print(NULL, fp);
 	fclose(fp);
-	assert_string_equal(buf, "/etc/wrapd/wrapd.yaml: no services defined\n");
+	assert_string_equal(
+	    buf, "/etc/wrapd/wrapd.yaml: no services defined\n");
 	free(buf);
 	conf_errs_free(&e);
 	conf_errs_free(NULL);
@@ -259,12 +267,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_parse_listen_good),
-		cmocka_unit_test(test_parse_listen_bad),
-		cmocka_unit_test(test_parse_backend),
-		cmocka_unit_test(test_service_add),
-		cmocka_unit_test(test_validate_quick),
-		cmocka_unit_test(test_errs_print_forms),
+	    cmocka_unit_test(test_parse_listen_good),
+	    cmocka_unit_test(test_parse_listen_bad),
+	    cmocka_unit_test(test_parse_backend),
+	    cmocka_unit_test(test_service_add),
+	    cmocka_unit_test(test_validate_quick),
+	    cmocka_unit_test(test_errs_print_forms),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -13,9 +13,9 @@
 
 #include <stddef.h>
 
-#define DIFF_MAX_FILES	 8
+#define DIFF_MAX_FILES   8
 #define DIFF_MAX_EXPANDS 8
-#define DIFF_MAX_SETUP	 8
+#define DIFF_MAX_SETUP   8
 
 struct diff_buf {
 	char *p;
@@ -57,7 +57,7 @@ struct diff_outcome {
 	enum diff_verdict verdict;
 	/* Matched rule: file and LAST physical line (libwrap's count). */
 	char file[512];
-	int line; /* 0 = no rule matched */
+	int line;                         /* 0 = no rule matched */
 	char *expanded[DIFF_MAX_EXPANDS]; /* NULL: expansion failed */
 	char log[2048]; /* libwrap's warnings, for the reproduction */
 };
@@ -91,13 +91,15 @@ int diff_run_case(const struct diff_case *c, const char *tmpdir,
 int diff_oracle(const struct diff_case *c, const char *dir,
     const char *allow_path, const char *deny_path, struct diff_outcome *o,
     long *child_pid);
+/* Stop the helper process (at exit). */
+void diff_oracle_stop(void);
 /* diff_wrapd.c: wrapd's side. */
 int diff_wrapd(const struct diff_case *c, const char *dir,
     const char *allow_path, const char *deny_path, long pid,
     struct diff_outcome *o);
 
 /* diff_gen.c: the seeded random case generator. */
-void diff_gen_case(unsigned long long seed, unsigned long idx,
-    struct diff_case *c);
+void diff_gen_case(
+    unsigned long long seed, unsigned long idx, struct diff_case *c);
 
 #endif /* WRAPD_DIFF_H */

@@ -53,46 +53,45 @@ chance(struct rng *r, unsigned pct)
 
 static const char *const g_clients[] = {"10.0.0.1", "10.0.0.2", "10.1.2.3",
     "192.168.1.10", "127.0.0.1", "::1", "2001:db8::1", "2001:db8:0:1::5",
-    "::ffff:10.0.0.1", "::ffff:192.168.1.10", "unknown", "10.0.0.1",
-    "10.0.0.1", "2001:DB8::1"};
+    "::ffff:10.0.0.1", "::ffff:192.168.1.10", "unknown", "10.0.0.1", "10.0.0.1",
+    "2001:DB8::1"};
 static const char *const g_names[] = {NULL, NULL, "foo.example.com",
     "FOO.Example.COM", "bar.example.org", "host1", "localhost", "unknown",
-    "paranoid", "www.example.com", "foo", "evil;rm -rf /",
-    "sp ace.example.com", "\xc3\xbcn\xc3\xaf.example", "x`id`$(id)"};
-static const char *const g_users[] = {NULL, NULL, "unknown", "alice", "bob",
-    "root", "Alice", "a b;c"};
+    "paranoid", "www.example.com", "foo", "evil;rm -rf /", "sp ace.example.com",
+    "\xc3\xbcn\xc3\xaf.example", "x`id`$(id)"};
+static const char *const g_users[] = {
+    NULL, NULL, "unknown", "alice", "bob", "root", "Alice", "a b;c"};
 static const char *const g_daemons[] = {"sshd", "sshd", "in.ftpd", "vsftpd",
     "smtp", "SSHD", "unknown", "@x", NULL, "22"};
-static const char *const g_servers[] = {NULL, "10.0.0.254", "::1",
-    "::ffff:10.0.0.254", "10.0.0.254"};
-static const char *const g_snames[] = {NULL, "srv.example.com", "srv",
-    "unknown", "paranoid"};
+static const char *const g_servers[] = {
+    NULL, "10.0.0.254", "::1", "::ffff:10.0.0.254", "10.0.0.254"};
+static const char *const g_snames[] = {
+    NULL, "srv.example.com", "srv", "unknown", "paranoid"};
 static const int g_sports[] = {22, 21, 25, 2222, 0, 22};
 static const int g_cports[] = {-1, 1234, 40000};
 
-static const char *const g_hosts[] = {"ALL", "all", "KNOWN", "UNKNOWN",
-    "LOCAL", "PARANOID", "paranoid", "Known", "10.0.0.1", "10.0.0.2",
-    "192.168.1.10", "127.0.0.1", ".example.com", ".EXAMPLE.COM", ".com",
-    ".1", "foo.", "10.", "10.0.", "10.0.0.", "192.168.", "10.1.", "www.",
-    "foo.example.com", "host1", "localhost", "bar.example.org", "unknown",
-    "*.example.com", "10.0.0.?", "foo*", "*", "*.org", "?ost1", "10.*",
-    "*:*", "10.0.0.0/255.255.255.0", "10.0.0.0/8", "10.0.0.0/24",
-    "10.0.0.1/32", "10.0.0.1/24", "0.0.0.0/0", "0.0.0.0/0.0.0.0",
-    "010.0.0.0/255.0.0.0", "0x0a.0.0.0/8", "10.0.0.0/255.255.255.255",
-    "10.0.0.0/33", "10.0.0.0/12junk", "10.0.0.0/255.0.255.0",
-    "192.168.0.0/16", "10.0/8", "[::1]", "[2001:db8::1]",
-    "[2001:DB8:0::1]", "[2001:db8::]/32", "[::]/0", "[::ffff:0:0]/96",
-    "[2001:db8::]/129", "[2001:db8::]/-1", "[2001:db8:0:1::]/64",
-    "[::ffff:10.0.0.1]", "2001:db8::1", "@grp", "@netgroup", "/FILE",
-    "/FILE", "::1", "[10.0.0.1]", "[", "]"};
-static const char *const g_upats[] = {"alice", "ALL", "KNOWN", "UNKNOWN",
-    "a*", "root", "bob", "@x", ".ice", "al?ce"};
+static const char *const g_hosts[] = {"ALL", "all", "KNOWN", "UNKNOWN", "LOCAL",
+    "PARANOID", "paranoid", "Known", "10.0.0.1", "10.0.0.2", "192.168.1.10",
+    "127.0.0.1", ".example.com", ".EXAMPLE.COM", ".com", ".1", "foo.", "10.",
+    "10.0.", "10.0.0.", "192.168.", "10.1.", "www.", "foo.example.com", "host1",
+    "localhost", "bar.example.org", "unknown", "*.example.com", "10.0.0.?",
+    "foo*", "*", "*.org", "?ost1", "10.*", "*:*", "10.0.0.0/255.255.255.0",
+    "10.0.0.0/8", "10.0.0.0/24", "10.0.0.1/32", "10.0.0.1/24", "0.0.0.0/0",
+    "0.0.0.0/0.0.0.0", "010.0.0.0/255.0.0.0", "0x0a.0.0.0/8",
+    "10.0.0.0/255.255.255.255", "10.0.0.0/33", "10.0.0.0/12junk",
+    "10.0.0.0/255.0.255.0", "192.168.0.0/16", "10.0/8", "[::1]",
+    "[2001:db8::1]", "[2001:DB8:0::1]", "[2001:db8::]/32", "[::]/0",
+    "[::ffff:0:0]/96", "[2001:db8::]/129", "[2001:db8::]/-1",
+    "[2001:db8:0:1::]/64", "[::ffff:10.0.0.1]", "2001:db8::1", "@grp",
+    "@netgroup", "/FILE", "/FILE", "::1", "[10.0.0.1]", "[", "]"};
+static const char *const g_upats[] = {"alice", "ALL", "KNOWN", "UNKNOWN", "a*",
+    "root", "bob", "@x", ".ice", "al?ce"};
 static const char *const g_daemon_items[] = {"ALL", "ALL", "sshd", "sshd",
-    "SSHD", "in.*", "*d", "vsftpd", "in.ftpd", "smtp", "KNOWN", "UNKNOWN",
-    "22", "0022", "+22", "65536", "2222", "0x16", "25", "0", "@x", ".ftpd",
-    "in.", "sshd@10.0.0.254", "ALL@srv.example.com", "sshd@[::1]",
-    "ALL@LOCAL", "sshd@KNOWN", "ALL@10.0.0.0/24", "ALL@.example.com",
-    "/FILE", "sshd@/FILE", "ALL@UNKNOWN", "ALL@PARANOID", "22@10.0.0.254"};
+    "SSHD", "in.*", "*d", "vsftpd", "in.ftpd", "smtp", "KNOWN", "UNKNOWN", "22",
+    "0022", "+22", "65536", "2222", "0x16", "25", "0", "@x", ".ftpd", "in.",
+    "sshd@10.0.0.254", "ALL@srv.example.com", "sshd@[::1]", "ALL@LOCAL",
+    "sshd@KNOWN", "ALL@10.0.0.0/24", "ALL@.example.com", "/FILE", "sshd@/FILE",
+    "ALL@UNKNOWN", "ALL@PARANOID", "22@10.0.0.254"};
 static const char *const g_seps[] = {", ", " ", ",", "\t", " , ", ",,", ", "};
 
 static const char *const g_opt_mid[] = {"spawn echo %a %n",
@@ -101,17 +100,17 @@ static const char *const g_opt_mid[] = {"spawn echo %a %n",
     "severity=local0.notice", "severity warning", "rfc931", "rfc931 3",
     "banners ${DIR}/nonexistent", "spawn echo a\\:b", "aclexec true %a",
     "SPAWN echo x", "setenv A", "setenv B  %u  ", "umask 0777"};
-static const char *const g_opt_last[] = {"allow", "deny", "ALLOW", "Deny",
-    "twist echo %u %c", "twist /bin/echo %s"};
+static const char *const g_opt_last[] = {
+    "allow", "deny", "ALLOW", "Deny", "twist echo %u %c", "twist /bin/echo %s"};
 static const char *const g_opt_bad[] = {"nosuchoption", "", "rfc931 0",
     "rfc931 x", "umask 999", "umask 8", "nice x", "linger -1", "linger x",
     "severity bogus", "severity auth.bogus", "keepalive 1", "allow 1",
     "user nosuchuserxyz", "group nosuchgroupxyz", "spawn", "twist", " ",
     "umask", "linger", "setenv"};
 
-static const char *const g_exp_tokens[] = {"%a", "%A", "%n", "%N", "%h",
-    "%H", "%c", "%s", "%d", "%r", "%R", "%u", "%p", "%%", "%x", "% ",
-    "echo ", ";", " ", "\xc3\xa9", "$(id)", "x", "%"};
+static const char *const g_exp_tokens[] = {"%a", "%A", "%n", "%N", "%h", "%H",
+    "%c", "%s", "%d", "%r", "%R", "%u", "%p", "%%", "%x", "% ", "echo ", ";",
+    " ", "\xc3\xa9", "$(id)", "x", "%"};
 
 static void
 add_host_item(struct rng *r, struct diff_buf *b)
@@ -191,19 +190,19 @@ add_line(struct rng *r, struct diff_buf *b)
 
 	diff_buf_add(&l, "", 0);
 	if (chance(r, 6)) {
-		diff_buf_adds(&l, chance(r, 50) ? "# a comment ALL: ALL"
-						: "#sshd: ALL \\");
+		diff_buf_adds(&l,
+		    chance(r, 50) ? "# a comment ALL: ALL" : "#sshd: ALL \\");
 	} else if (chance(r, 4)) {
-		diff_buf_adds(&l, PICK(r, ((const char *const[]){"", " \t",
-					   "\r", "   "})));
+		diff_buf_adds(&l,
+		    PICK(r, ((const char *const[]){"", " \t", "\r", "   "})));
 	} else if (chance(r, 3)) {
 		diff_buf_adds(&l, "sshd ALL no colon here");
 	} else {
 		if (chance(r, 3))
 			diff_buf_adds(&l, "  # ");
 		add_list(r, &l, 1);
-		diff_buf_adds(&l, PICK(r, ((const char *const[]){": ", ":",
-					   " : ", ": "})));
+		diff_buf_adds(&l,
+		    PICK(r, ((const char *const[]){": ", ":", " : ", ": "})));
 		add_list(r, &l, 0);
 		if (chance(r, 45)) {
 			diff_buf_adds(&l, chance(r, 85) ? ": " : ":");

@@ -73,9 +73,8 @@ run_random(const char *tmp, unsigned long count, unsigned long long seed,
 {
 	unsigned long i;
 	time_t t0 = time(NULL);
-	long max_s = getenv("DIFF_MAX_SECONDS")
-	    ? atol(getenv("DIFF_MAX_SECONDS"))
-	    : 450;
+	long max_s =
+	    getenv("DIFF_MAX_SECONDS") ? atol(getenv("DIFF_MAX_SECONDS")) : 450;
 	size_t shown = 0;
 
 	for (i = 0; i < count; i++) {
@@ -84,8 +83,9 @@ run_random(const char *tmp, unsigned long count, unsigned long long seed,
 		if (only >= 0 && (long)i != only)
 			continue;
 		if (time(NULL) - t0 > max_s) {
-			printf("# stopped after %lu cases: DIFF_MAX_SECONDS=%ld "
-			       "reached\n",
+			printf(
+			    "# stopped after %lu cases: DIFF_MAX_SECONDS=%ld "
+			    "reached\n",
 			    i, max_s);
 			break;
 		}
@@ -122,8 +122,9 @@ main(int argc, char **argv)
 		argi++;
 	}
 	if (argi >= argc) {
-		fprintf(stderr, "usage: diff_libwrap [-v] cases FILE... | "
-				"random [COUNT [SEED]]\n");
+		fprintf(stderr,
+		    "usage: diff_libwrap [-v] cases FILE... | "
+		    "random [COUNT [SEED]]\n");
 		return 2;
 	}
 	snprintf(tmp, sizeof(tmp), "%s/wrapd-diff.XXXXXX", tdir);
@@ -147,12 +148,10 @@ main(int argc, char **argv)
 			free(cases);
 		}
 	} else if (strcmp(argv[argi], "random") == 0) {
-		unsigned long count = argi + 1 < argc
-		    ? strtoul(argv[argi + 1], NULL, 10)
-		    : 20000;
-		unsigned long long seed = argi + 2 < argc
-		    ? strtoull(argv[argi + 2], NULL, 10)
-		    : 1;
+		unsigned long count =
+		    argi + 1 < argc ? strtoul(argv[argi + 1], NULL, 10) : 20000;
+		unsigned long long seed =
+		    argi + 2 < argc ? strtoull(argv[argi + 2], NULL, 10) : 1;
 		long only = -1;
 
 		if (getenv("DIFF_COUNT"))
@@ -171,12 +170,12 @@ main(int argc, char **argv)
 		nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 		return 2;
 	}
+	diff_oracle_stop();
 	nftw(tmp, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	printf("\n# libwrap verdicts: %zu grant, %zu deny, %zu twist, %zu "
 	       "failed; a rule matched in %zu\n",
 	    st.by_verdict[DIFF_GRANT], st.by_verdict[DIFF_DENY],
-	    st.by_verdict[DIFF_TWIST], st.by_verdict[DIFF_FAILED],
-	    st.matched);
+	    st.by_verdict[DIFF_TWIST], st.by_verdict[DIFF_FAILED], st.matched);
 	printf("# %zu cases, %zu mismatches, %zu libwrap/expect "
 	       "disagreements, %zu failures, %zu known differences (mapped "
 	       "address text in expansions; -v shows them)\n",

@@ -1,221 +1,47 @@
 /*
- * diff_oracle.c - libwrap's verdict for a case: hosts_access() in a forked
- * child, in dry-run mode, with every fact preset so that libwrap performs no
- * DNS or ident look-up:
- *
- *  - request_init() leaves the hostname/hostaddr methods unset, so an empty
- *    name becomes "unknown" instead of a look-up (eval_hostname()), and the
- *    address strings are given with RQ_CLIENT_ADDR / RQ_SERVER_ADDR;
- *  - the user is always set (RQ_USER), so eval_user() never calls rfc931();
- *  - dry_run = 1 keeps spawn/twist/aclexec from running anything (twist
- *    clears dry_run instead, which is how tcpdmatch says "delegated").
- *
- * Options still have side effects in the child (umask, nice, setenv, even
- * setuid for `user`), which is why every case gets a fresh process.
- * libwrap's syslog() calls are caught by defining __syslog_chk and
- * __vsyslog_chk here (the executable's definitions win over libc's), and
- * hosts_access_verbose = 2 makes it log "matched:  FILE line N".
+ * diff_oracle.c - run libwrap's side of a case through diff_oracle_helper
+ * (next to this executable, or $DIFF_ORACLE): it is started once with
+ * posix_spawn() and forks one child per case (see diff_oracle_helper.c for
+ * the protocol).  The driver itself never forks, which keeps the ASan build
+ * fast.
  */
-#define INET6 1 /* Debian's libwrap is built with it: sockaddr *sin */
 #include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
+#include <limits.h>
 #include <signal.h>
-#include <stdarg.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
-#include <tcpd.h>
 #include <unistd.h>
 
 #include "diff.h"
 
-void __syslog_chk(int pri, int flag, const char *fmt, ...);
-void __vsyslog_chk(int pri, int flag, const char *fmt, va_list ap);
+extern char **environ;
 
-static struct diff_buf oracle_log;
-static char oracle_file[512];
-static int oracle_line;
-
-static void
-oracle_record(const char *fmt, va_list ap)
+static const char *
+helper_path(void)
 {
-	char fixed[1024], line[2048];
-	size_t i, o = 0;
-	const char *e = strerror(errno);
-	char *p;
+	static char path[PATH_MAX];
+	char *slash;
+	ssize_t n;
 
-	/* syslog's %m: substitute before vsnprintf sees it. */
-	for (i = 0; fmt[i] != '\0' && o + 1 < sizeof(fixed); i++) {
-		if (fmt[i] == '%' && fmt[i + 1] == 'm') {
-			size_t k;
-
-			for (k = 0; e[k] != '\0' && o + 1 < sizeof(fixed); k++)
-				fixed[o++] = e[k] == '%' ? '_' : e[k];
-			i++;
-		} else if (fmt[i] == '%' && fmt[i + 1] == '%') {
-			fixed[o++] = '%';
-			if (o + 1 < sizeof(fixed))
-				fixed[o++] = '%';
-			i++;
-		} else {
-			fixed[o++] = fmt[i];
-		}
+	if (path[0] != '\0')
+		return path;
+	if (getenv("DIFF_ORACLE") != NULL) {
+		snprintf(path, sizeof(path), "%s", getenv("DIFF_ORACLE"));
+		return path;
 	}
-	fixed[o] = '\0';
-	vsnprintf(line, sizeof(line), fixed, ap);
-	if (strncmp(line, "matched:  ", 10) == 0 &&
-	    (p = strstr(line, " line ")) != NULL) {
-		snprintf(oracle_file, sizeof(oracle_file), "%.*s",
-		    (int)(p - (line + 10)), line + 10);
-		oracle_line = atoi(p + 6);
+	n = readlink("/proc/self/exe", path, sizeof(path) - 32);
+	if (n <= 0) {
+		snprintf(path, sizeof(path), "./diff_oracle_helper");
+		return path;
 	}
-	if (oracle_log.len < 1500) {
-		diff_buf_adds(&oracle_log, line);
-		diff_buf_addc(&oracle_log, '\n');
-	}
-}
-
-void
-__syslog_chk(int pri, int flag, const char *fmt, ...)
-{
-	va_list ap;
-
-	(void)pri;
-	(void)flag;
-	va_start(ap, fmt);
-	oracle_record(fmt, ap);
-	va_end(ap);
-}
-
-void
-__vsyslog_chk(int pri, int flag, const char *fmt, va_list ap)
-{
-	(void)pri;
-	(void)flag;
-	oracle_record(fmt, ap);
-}
-
-static int
-oracle_sockaddr(const char *text, int port, struct sockaddr_storage *ss,
-    char *numeric, size_t numsz)
-{
-	struct addrinfo hints, *res = NULL;
-	socklen_t len;
-
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_flags = AI_NUMERICHOST;
-	hints.ai_family = AF_UNSPEC;
-	if (getaddrinfo(text, NULL, &hints, &res) != 0)
-		return -1;
-	memset(ss, 0, sizeof(*ss));
-	memcpy(ss, res->ai_addr, res->ai_addrlen);
-	len = res->ai_addrlen;
-	freeaddrinfo(res);
-	if (ss->ss_family == AF_INET)
-		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
-	else
-		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
-	/* The address text exactly as sock_hostaddr() would print it. */
-	if (getnameinfo((struct sockaddr *)ss, len, numeric, (socklen_t)numsz,
-		NULL, 0, NI_NUMERICHOST) != 0)
-		return -1;
-	return 0;
-}
-
-/* Fill r like tcpd would after sock_host() plus the preset look-ups. */
-static int
-oracle_request(const struct diff_case *c, struct request_info *r,
-    struct sockaddr_storage *cs, struct sockaddr_storage *ss)
-{
-	char caddr[NI_MAXHOST], saddr[NI_MAXHOST];
-
-	request_init(r, RQ_USER, c->user != NULL ? c->user : "unknown", 0);
-	if (c->daemon != NULL)
-		request_set(r, RQ_DAEMON, c->daemon, 0);
-	if (c->client == NULL || strcmp(c->client, "unknown") == 0) {
-		request_set(r, RQ_CLIENT_ADDR, "unknown", 0);
-	} else {
-		if (oracle_sockaddr(c->client,
-			c->client_port >= 0 ? c->client_port : 0, cs, caddr,
-			sizeof(caddr)) != 0)
-			return -1;
-		request_set(r, RQ_CLIENT_SIN, (struct sockaddr *)cs,
-		    RQ_CLIENT_ADDR, caddr, 0);
-	}
-	if (c->name != NULL)
-		request_set(r, RQ_CLIENT_NAME, c->name, 0);
-	if (c->server != NULL && strcmp(c->server, "unknown") != 0) {
-		if (oracle_sockaddr(c->server,
-			c->server_port >= 0 ? c->server_port : 0, ss, saddr,
-			sizeof(saddr)) != 0)
-			return -1;
-		request_set(r, RQ_SERVER_SIN, (struct sockaddr *)ss,
-		    RQ_SERVER_ADDR, saddr, 0);
-	}
-	if (c->server_name != NULL)
-		request_set(r, RQ_SERVER_NAME, c->server_name, 0);
-	return 0;
-}
-
-static void
-put_str(struct diff_buf *b, char tag, const char *s)
-{
-	char hdr[32];
-
-	snprintf(hdr, sizeof(hdr), "%c%zu:", tag, s ? strlen(s) : (size_t)0);
-	diff_buf_adds(b, s ? hdr : "N0:");
-	if (s != NULL)
-		diff_buf_adds(b, s);
-}
-
-static void
-oracle_child(const struct diff_case *c, const char *allow_path,
-    const char *deny_path, int fd)
-{
-	struct request_info r;
-	struct sockaddr_storage cs, ss;
-	struct diff_buf out = {0};
-	char vbuf[64], *tmpl;
-	static char exp[BUFSIZ];
-	int v;
-	size_t i, off;
-
-	alarm(10);
-	hosts_allow_table = (char *)allow_path;
-	hosts_deny_table = (char *)deny_path;
-	dry_run = 1;
-	hosts_access_verbose = 2;
-	if (oracle_request(c, &r, &cs, &ss) != 0)
-		_exit(3);
-	v = hosts_access(&r);
-	snprintf(vbuf, sizeof(vbuf), "%d",
-	    dry_run == 0 ? DIFF_TWIST : v ? DIFF_GRANT : DIFF_DENY);
-	put_str(&out, 'S', vbuf);
-	put_str(&out, 'S', oracle_file);
-	snprintf(vbuf, sizeof(vbuf), "%d", oracle_line);
-	put_str(&out, 'S', vbuf);
-	for (i = 0; i < c->nexpand; i++) {
-		if (oracle_request(c, &r, &cs, &ss) != 0)
-			_exit(3);
-		tmpl = strdup(c->expand[i]);
-		if (tmpl == NULL)
-			_exit(3);
-		percent_x(exp, sizeof(exp), tmpl, &r);
-		free(tmpl);
-		put_str(&out, 'S', exp);
-	}
-	put_str(&out, 'S', oracle_log.p != NULL ? oracle_log.p : "");
-	for (off = 0; off < out.len;) {
-		ssize_t w = write(fd, out.p + off, out.len - off);
-
-		if (w <= 0)
-			_exit(4);
-		off += (size_t)w;
-	}
-	_exit(0);
+	path[n] = '\0';
+	slash = strrchr(path, '/');
+	snprintf(slash + 1, sizeof(path) - (size_t)(slash + 1 - path),
+	    "diff_oracle_helper");
+	return path;
 }
 
 /* Parse one "S<len>:<bytes>" item of the child's answer. */
@@ -239,80 +65,201 @@ get_str(const char **p, const char *end)
 	return s;
 }
 
-int
-diff_oracle(const struct diff_case *c, const char *dir,
-    const char *allow_path, const char *deny_path, struct diff_outcome *o,
-    long *child_pid)
+static pid_t helper_pid = -1;
+static FILE *helper_in;  /* we write requests */
+static FILE *helper_out; /* we read answers */
+
+static void
+put(FILE *fp, const char *s)
 {
-	int fds[2], status;
-	pid_t pid;
-	struct diff_buf in = {0};
-	char buf[4096], *s;
+	fprintf(fp, "S%zu:", strlen(s));
+	fputs(s, fp);
+}
+
+static int
+helper_start(void)
+{
+	int in[2], out[2], rc;
+	char *argv[] = {(char *)"diff_oracle_helper", NULL};
+	posix_spawn_file_actions_t fa;
+
+	if (helper_pid > 0)
+		return 0;
+	if (pipe(in) != 0)
+		return -1;
+	if (pipe(out) != 0) {
+		close(in[0]);
+		close(in[1]);
+		return -1;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	posix_spawn_file_actions_addclose(&fa, in[0]);
+	posix_spawn_file_actions_addclose(&fa, in[1]);
+	posix_spawn_file_actions_addclose(&fa, out[0]);
+	posix_spawn_file_actions_addclose(&fa, out[1]);
+	rc = posix_spawn(&helper_pid, helper_path(), &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(in[0]);
+	close(out[1]);
+	if (rc != 0) {
+		fprintf(
+		    stderr, "cannot run %s: %s\n", helper_path(), strerror(rc));
+		close(in[1]);
+		close(out[0]);
+		helper_pid = -1;
+		return -1;
+	}
+	helper_in = fdopen(in[1], "w");
+	helper_out = fdopen(out[0], "r");
+	if (helper_in == NULL || helper_out == NULL)
+		return -1;
+	return 0;
+}
+
+void
+diff_oracle_stop(void)
+{
+	int status;
+
+	if (helper_pid <= 0)
+		return;
+	fclose(helper_in);
+	fclose(helper_out);
+	while (waitpid(helper_pid, &status, 0) < 0 && errno == EINTR)
+		;
+	helper_pid = -1;
+}
+
+/* Read one "S<len>:bytes" item of the helper's answer. */
+static char *
+read_item(FILE *fp)
+{
+	unsigned long n;
+	char *s;
+
+	if (fscanf(fp, "S%lu:", &n) != 1 || n > (1ul << 20))
+		return NULL;
+	s = malloc(n + 1);
+	if (s == NULL || fread(s, 1, n, fp) != n) {
+		free(s);
+		return NULL;
+	}
+	s[n] = '\0';
+	return s;
+}
+
+int
+diff_oracle(const struct diff_case *c, const char *dir, const char *allow_path,
+    const char *deny_path, struct diff_outcome *o, long *child_pid)
+{
+	const char *kv[2 * (8 + DIFF_MAX_EXPANDS)];
+	char sport[16], cport[16], cnt[16], *s, *pid_s, *st_s;
+	int nkv = 0, status;
 	const char *p, *end;
-	ssize_t got;
 	size_t i;
 
 	(void)dir;
 	memset(o, 0, sizeof(*o));
 	o->verdict = DIFF_FAILED;
-	if (pipe(fds) != 0)
-		return -1;
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		close(fds[0]);
-		close(fds[1]);
+	if (helper_start() != 0) {
+		snprintf(o->log, sizeof(o->log), "libwrap helper not running");
 		return -1;
 	}
-	if (pid == 0) {
-		close(fds[0]);
-		oracle_child(c, allow_path, deny_path, fds[1]);
+#define KV(k, v)                                                               \
+	do {                                                                   \
+		if ((v) != NULL) {                                             \
+			kv[nkv++] = (k);                                       \
+			kv[nkv++] = (v);                                       \
+		}                                                              \
+	} while (0)
+	KV("daemon", c->daemon);
+	KV("client", c->client);
+	KV("name", c->name);
+	KV("user", c->user);
+	KV("server", c->server);
+	KV("server-name", c->server_name);
+	if (c->server_port >= 0) {
+		snprintf(sport, sizeof(sport), "%d", c->server_port);
+		KV("server-port", sport);
 	}
-	*child_pid = (long)pid;
-	close(fds[1]);
-	diff_buf_add(&in, "", 0);
-	while ((got = read(fds[0], buf, sizeof(buf))) != 0) {
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			break;
-		diff_buf_add(&in, buf, (size_t)got);
+	if (c->client_port >= 0) {
+		snprintf(cport, sizeof(cport), "%d", c->client_port);
+		KV("client-port", cport);
 	}
-	close(fds[0]);
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-		;
+	for (i = 0; i < c->nexpand; i++)
+		KV("expand", c->expand[i]);
+#undef KV
+	snprintf(cnt, sizeof(cnt), "%d", nkv / 2);
+	put(helper_in, cnt);
+	put(helper_in, allow_path);
+	put(helper_in, deny_path);
+	for (i = 0; i < (size_t)nkv; i++)
+		put(helper_in, kv[i]);
+	if (fflush(helper_in) != 0) {
+		snprintf(o->log, sizeof(o->log), "libwrap helper died");
+		diff_oracle_stop();
+		return -1;
+	}
+	pid_s = read_item(helper_out);
+	st_s = read_item(helper_out);
+	s = read_item(helper_out);
+	if (pid_s == NULL || st_s == NULL || s == NULL) {
+		free(pid_s);
+		free(st_s);
+		free(s);
+		snprintf(o->log, sizeof(o->log), "libwrap helper died");
+		diff_oracle_stop();
+		return -1;
+	}
+	*child_pid = atol(pid_s);
+	status = atoi(st_s);
+	free(pid_s);
+	free(st_s);
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		snprintf(o->log, sizeof(o->log),
 		    "libwrap child failed (status 0x%x)", status);
-		diff_buf_free(&in);
+		free(s);
 		return -1;
 	}
-	p = in.p;
-	end = in.p + in.len;
-	if ((s = get_str(&p, end)) == NULL)
-		goto bad;
-	o->verdict = (enum diff_verdict)atoi(s);
-	free(s);
-	if ((s = get_str(&p, end)) == NULL)
-		goto bad;
-	snprintf(o->file, sizeof(o->file), "%s", s);
-	free(s);
-	if ((s = get_str(&p, end)) == NULL)
-		goto bad;
-	o->line = atoi(s);
-	free(s);
+	p = s;
+	end = s + strlen(s);
+	o->verdict = DIFF_FAILED;
+	{
+		char *v = get_str(&p, end), *f = NULL, *l = NULL;
+
+		if (v != NULL)
+			f = get_str(&p, end);
+		if (f != NULL)
+			l = get_str(&p, end);
+		if (l != NULL) {
+			o->verdict = (enum diff_verdict)atoi(v);
+			snprintf(o->file, sizeof(o->file), "%s", f);
+			o->line = atoi(l);
+		}
+		free(v);
+		free(f);
+		free(l);
+		if (l == NULL)
+			goto bad;
+	}
 	for (i = 0; i < c->nexpand; i++)
 		if ((o->expanded[i] = get_str(&p, end)) == NULL)
 			goto bad;
-	if ((s = get_str(&p, end)) == NULL)
-		goto bad;
-	snprintf(o->log, sizeof(o->log), "%s", s);
+	{
+		char *log = get_str(&p, end);
+
+		if (log == NULL)
+			goto bad;
+		snprintf(o->log, sizeof(o->log), "%s", log);
+		free(log);
+	}
 	free(s);
-	diff_buf_free(&in);
 	return 0;
 bad:
 	o->verdict = DIFF_FAILED;
 	snprintf(o->log, sizeof(o->log), "bad answer from libwrap child");
-	diff_buf_free(&in);
+	free(s);
 	return -1;
 }

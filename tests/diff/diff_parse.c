@@ -67,8 +67,9 @@ decode(const char *s, size_t n, int esc, struct diff_buf *out)
 		case 'x':
 			if (i + 2 < n && hexval(s[i + 1]) >= 0 &&
 			    hexval(s[i + 2]) >= 0) {
-				diff_buf_addc(out, (char)(hexval(s[i + 1]) * 16 +
-						       hexval(s[i + 2])));
+				diff_buf_addc(out,
+				    (char)(hexval(s[i + 1]) * 16 +
+				        hexval(s[i + 2])));
 				i += 2;
 			} else {
 				diff_buf_adds(out, "\\x");
@@ -197,8 +198,9 @@ diff_parse_file(const char *path, struct diff_case **out, size_t *n)
 
 		pos += llen + 1;
 		lineno++;
-		header = llen >= 4 && (strncmp(line, "=== ", 4) == 0 ||
-					  strncmp(line, "--- ", 4) == 0);
+		header = llen >= 4 &&
+		    (strncmp(line, "=== ", 4) == 0 ||
+		        strncmp(line, "--- ", 4) == 0);
 		if (header && blk_buf != NULL && noeol && blk_buf->len > 0 &&
 		    blk_buf->p[blk_buf->len - 1] == '\n')
 			blk_buf->p[--blk_buf->len] = '\0';
@@ -217,8 +219,8 @@ diff_parse_file(const char *path, struct diff_case **out, size_t *n)
 			    line + 4);
 			c = &cases[(*n)++];
 			case_init(c, title);
-			snprintf(wherebuf, sizeof(wherebuf), "%s:%zu", path,
-			    lineno);
+			snprintf(
+			    wherebuf, sizeof(wherebuf), "%s:%zu", path, lineno);
 			c->where = diff_strdup(wherebuf);
 			blk = BLK_NONE;
 			continue;

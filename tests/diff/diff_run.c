@@ -13,8 +13,7 @@
 
 #include "diff.h"
 
-static const char *const verdict_names[] = {"grant", "deny", "twist",
-    "FAILED"};
+static const char *const verdict_names[] = {"grant", "deny", "twist", "FAILED"};
 
 /*
  * Known, documented difference: for an IPv4-mapped client or server libwrap
@@ -31,7 +30,8 @@ same_but_mapped(const char *lw, const char *wd)
 
 	diff_buf_add(&b, "", 0);
 	while (*p != '\0') {
-		if (strncmp(p, "::ffff:", 7) == 0 && p[7] >= '0' && p[7] <= '9') {
+		if (strncmp(p, "::ffff:", 7) == 0 && p[7] >= '0' &&
+		    p[7] <= '9') {
 			p += 7;
 			continue;
 		}
@@ -80,7 +80,8 @@ materialise(const struct diff_case *c, const char *dir)
 	if (mkdir(dir, 0755) != 0)
 		return -1;
 	for (i = 0; i < c->nsetup; i++) {
-		char *s = diff_subst(c->setup[i], strlen(c->setup[i]), dir, NULL);
+		char *s =
+		    diff_subst(c->setup[i], strlen(c->setup[i]), dir, NULL);
 		char a[1024], b[1024];
 		int rc = -1;
 
@@ -115,8 +116,8 @@ materialise(const struct diff_case *c, const char *dir)
 	}
 	for (i = 0; i < c->nfiles; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, c->files[i].name);
-		text = diff_subst(c->files[i].text.p, c->files[i].text.len,
-		    dir, &len);
+		text = diff_subst(
+		    c->files[i].text.p, c->files[i].text.len, dir, &len);
 		if (write_file(path, text, len) != 0) {
 			free(text);
 			return -1;
@@ -280,13 +281,13 @@ diff_run_case(const struct diff_case *c, const char *tmpdir,
 		return 1;
 	}
 	snprintf(def, sizeof(def), "%s/hosts.allow", dir);
-	allow_path = c->allow_path ? diff_subst(c->allow_path,
-					 strlen(c->allow_path), dir, NULL)
-				   : diff_strdup(def);
+	allow_path = c->allow_path
+	    ? diff_subst(c->allow_path, strlen(c->allow_path), dir, NULL)
+	    : diff_strdup(def);
 	snprintf(def, sizeof(def), "%s/hosts.deny", dir);
-	deny_path = c->deny_path ? diff_subst(c->deny_path,
-				       strlen(c->deny_path), dir, NULL)
-				 : diff_strdup(def);
+	deny_path = c->deny_path
+	    ? diff_subst(c->deny_path, strlen(c->deny_path), dir, NULL)
+	    : diff_strdup(def);
 
 	if (diff_oracle(c, dir, allow_path, deny_path, &lw, &pid) != 0)
 		failed = 1;
@@ -297,7 +298,8 @@ diff_run_case(const struct diff_case *c, const char *tmpdir,
 		    (lw.line > 0 && strcmp(lw.file, wd.file) != 0))
 			bad = 1;
 		for (i = 0; i < c->nexpand; i++) {
-			if ((lw.expanded[i] == NULL) != (wd.expanded[i] == NULL))
+			if ((lw.expanded[i] == NULL) !=
+			    (wd.expanded[i] == NULL))
 				bad = 1;
 			else if (lw.expanded[i] != NULL &&
 			    same_but_mapped(lw.expanded[i], wd.expanded[i]))
@@ -330,8 +332,9 @@ diff_run_case(const struct diff_case *c, const char *tmpdir,
 		print_outcome(stdout, "libwrap:", &lw, c, dir);
 		print_outcome(stdout, "wrapd:", &wd, c, dir);
 	} else if (known && st->verbose) {
-		fprintf(stdout, "\n# KNOWN DIFFERENCE (mapped address text) at "
-				"%s\n",
+		fprintf(stdout,
+		    "\n# KNOWN DIFFERENCE (mapped address text) at "
+		    "%s\n",
 		    c->where);
 		print_outcome(stdout, "libwrap:", &lw, c, dir);
 		print_outcome(stdout, "wrapd:", &wd, c, dir);

@@ -104,9 +104,8 @@ answer(struct acl_request *req, int need)
 }
 
 int
-diff_wrapd(const struct diff_case *c, const char *dir,
-    const char *allow_path, const char *deny_path, long pid,
-    struct diff_outcome *o)
+diff_wrapd(const struct diff_case *c, const char *dir, const char *allow_path,
+    const char *deny_path, long pid, struct diff_outcome *o)
 {
 	struct acl_load_opts lo;
 	struct acl_ruleset *rs;
@@ -146,8 +145,8 @@ diff_wrapd(const struct diff_case *c, const char *dir,
 		return -1;
 	}
 	o->verdict = dec.verdict == ACL_GRANT ? DIFF_GRANT
-	    : dec.verdict == ACL_TWIST	      ? DIFF_TWIST
-					      : DIFF_DENY;
+	    : dec.verdict == ACL_TWIST        ? DIFF_TWIST
+	                                      : DIFF_DENY;
 	if (dec.rule != NULL) {
 		snprintf(o->file, sizeof(o->file), "%s", dec.rule->file);
 		o->line = last_physical_line(dec.rule->file, dec.rule->line);

@@ -21,6 +21,12 @@ Run with Debian's python3 (/usr/bin/python3); standard library only.
                                 one connection moving N random bytes each
                                 way; M is simul | client-first | backend-first;
                                 each side reports byte counts and sha256
+  flood    --listen H:P --log F --ready F
+                                one connection: write until all buffers are
+                                full, log how many bytes the peer's kernel
+                                acknowledged, then reset the connection
+  drain    --src A --to H:P --wait-file F
+                                connect, wait for F, read all: bytes=N end=W
   dns      --listen A --log F --ready F --release F
                                 UDP DNS server that holds every query until
                                 the file F exists, then answers NXDOMAIN
@@ -79,6 +85,8 @@ def listen_sock(spec, backlog=128):
             pass
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.bind(path)
+        # Any user may connect: wrapd may have dropped its privileges.
+        os.chmod(path, 0o666)
     else:
         host, port = split_hostport(spec)
         s = socket.socket(family_of(host), socket.SOCK_STREAM)
@@ -315,6 +323,7 @@ def cmd_load(a):
 # ---------------------------------------------------------------- big transfer
 
 CHUNK = 1 << 20
+POOL = (32 << 20) + 12345
 
 
 def big_side(s, size, policy, report):
@@ -325,13 +334,17 @@ def big_side(s, size, policy, report):
     def reader():
         h = hashlib.sha256()
         n = 0
+        # One reused buffer: a fresh 1 MiB bytes object per recv() would
+        # cost an mmap and page faults each time.
+        buf = bytearray(CHUNK)
+        mv = memoryview(buf)
         try:
             while True:
-                d = s.recv(CHUNK)
-                if not d:
+                k = s.recv_into(buf)
+                if not k:
                     break
-                h.update(d)
-                n += len(d)
+                h.update(mv[:k])
+                n += k
         except OSError as e:
             res["error"] = "recv: %s" % e
         res["recv"] = n
@@ -342,12 +355,19 @@ def big_side(s, size, policy, report):
     t.start()
     if policy == "after":
         peer_eof.wait()
-    rnd = random.Random(os.urandom(16))
+    # The payload: slices of a 32 MiB random pool at offsets that step by a
+    # prime, so no two chunks in a row are alike and a lost, repeated or
+    # reordered chunk changes the hash; generating fresh random bytes for
+    # each chunk would make Python the bottleneck.
+    pool = memoryview(os.urandom(POOL))
     h = hashlib.sha256()
     left = size
+    i = 0
     try:
         while left > 0:
-            d = rnd.randbytes(min(CHUNK, left))
+            off = (i * 1000003) % (POOL - CHUNK)
+            d = pool[off:off + min(CHUNK, left)]
+            i += 1
             h.update(d)
             s.sendall(d)
             left -= len(d)
@@ -384,6 +404,82 @@ def cmd_big_server(a):
 def cmd_big_client(a):
     s = connect(a.src, a.to, DEADLINE * 5)
     big_side(s, a.size, POLICY[a.mode][0], a.report)
+    return 0
+
+
+# ---------------------------------------------------------------- flood / reset
+
+SIOCOUTQ = 0x5411      # TIOCOUTQ: bytes not yet acknowledged by the peer
+SIOCOUTQNSD = 0x894B   # bytes not yet sent
+
+
+def ioctl_int(sock, req):
+    import fcntl
+    buf = fcntl.ioctl(sock.fileno(), req, b"\0\0\0\0")
+    return struct.unpack("i", buf)[0]
+
+
+def cmd_flood(a):
+    """Accept one connection, write until every buffer on the way is full
+    (the reader does not read), wait until nothing is in flight, note how
+    many bytes the peer's kernel acknowledged, then close with a reset."""
+    s = listen_sock(a.listen)
+    log = Log(a.log)
+    touch(a.ready)
+    c, addr = s.accept()
+    s.close()
+    log.write("accept %s" % peer_text(addr))
+    c.setblocking(False)
+    block = os.urandom(65536)
+    written = 0
+    stalls = 0
+    end = time.monotonic() + DEADLINE
+    # Fill: keep writing until the send buffer stays full for a while.
+    while stalls < 20 and time.monotonic() < end:
+        try:
+            written += c.send(block)
+            stalls = 0
+        except BlockingIOError:
+            stalls += 1
+            select.select([], [c], [], 0.05)
+    # Quiesce: everything sent has been acknowledged (nothing in flight).
+    while time.monotonic() < end:
+        if ioctl_int(c, SIOCOUTQ) == ioctl_int(c, SIOCOUTQNSD):
+            break
+        time.sleep(0.01)
+    acked = written - ioctl_int(c, SIOCOUTQ)
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    c.close()
+    log.write("reset written=%d acked=%d" % (written, acked))
+    return 0
+
+
+def cmd_drain(a):
+    """Connect, wait for a file, then read everything: bytes=N end=WHY."""
+    try:
+        s = connect(a.src, a.to, a.timeout)
+    except OSError as e:
+        print("bytes=0 end=%s" % outcome_of_exc(e))
+        return 0
+    touch(a.ready)
+    end = time.monotonic() + a.timeout
+    while not os.path.exists(a.wait_file):
+        if time.monotonic() > end:
+            print("bytes=0 end=timeout-waiting")
+            return 0
+        time.sleep(0.05)
+    n = 0
+    why = "closed"
+    buf = bytearray(1 << 20)
+    try:
+        while True:
+            k = s.recv_into(buf)
+            if not k:
+                break
+            n += k
+    except OSError as e:
+        why = outcome_of_exc(e)
+    print("bytes=%d end=%s" % (n, why))
     return 0
 
 
@@ -573,6 +669,18 @@ def main():
     b.add_argument("--report", required=True)
     b.add_argument("--ready")
 
+    f = sub.add_parser("flood")
+    f.add_argument("--listen", required=True)
+    f.add_argument("--log", required=True)
+    f.add_argument("--ready")
+
+    r = sub.add_parser("drain")
+    r.add_argument("--src", default=None)
+    r.add_argument("--to", required=True)
+    r.add_argument("--timeout", type=float, default=DEADLINE)
+    r.add_argument("--wait-file", required=True)
+    r.add_argument("--ready")
+
     d = sub.add_parser("dns")
     d.add_argument("--listen", required=True)
     d.add_argument("--log", required=True)
@@ -593,6 +701,7 @@ def main():
         "freeport": cmd_freeport, "echo": cmd_echo, "client": cmd_client,
         "banner": cmd_banner, "load": cmd_load, "big-server": cmd_big_server,
         "big-client": cmd_big_client, "dns": cmd_dns, "logcheck": cmd_logcheck,
+        "flood": cmd_flood, "drain": cmd_drain,
     }[a.cmd]
     return f(a) or 0
 

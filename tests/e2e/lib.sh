@@ -61,10 +61,27 @@ e2e_kill() {
 	return 0
 }
 
+# Sanitizer reports from any wrapd this test ran (per-connection ones under
+# inetd or systemd-socket-activate included) fail the test.
+e2e_sanitizer_check() {
+	local f
+	for f in "$W"/*.err "$W"/*.log "$W"/*.out; do
+		[ -f "$f" ] || continue
+		if grep -Eq 'ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:' "$f"; then
+			e2e_log "FAIL: sanitizer report in ${f#"$W"/}"
+			return 1
+		fi
+	done
+	return 0
+}
+
 e2e_cleanup() {
 	local rc=$? i ns
 	trap - EXIT INT TERM
 	[ "$E2E_FAILED" = 1 ] && rc=1
+	if [ "$rc" = 0 ] && ! e2e_sanitizer_check; then
+		rc=1
+	fi
 	if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
 		e2e_dump
 	fi
@@ -97,6 +114,13 @@ e2e_fail() {
 	e2e_log "FAIL: $*"
 	E2E_FAILED=1
 	exit 1
+}
+
+# e2e_softfail MSG - record a failure but go on with the independent parts
+# of the test; the test still exits 1.
+e2e_softfail() {
+	e2e_log "FAIL: $*"
+	E2E_FAILED=1
 }
 
 e2e_skip() {
@@ -206,6 +230,15 @@ e2e_wait_exit() {
 	E2E_EXIT=$?
 }
 
+# e2e_stop_wrapd PID - SIGTERM, then wrapd must exit 0 (no crash, and no
+# leak report in sanitizer builds).
+e2e_stop_wrapd() {
+	kill -TERM "$1" 2>/dev/null || e2e_fail "wrapd $1 is gone before SIGTERM"
+	e2e_wait_exit "$1"
+	[ "$E2E_EXIT" = 0 ] || e2e_fail "wrapd $1 exited $E2E_EXIT on SIGTERM, want 0"
+	e2e_log "ok: wrapd exited 0 on SIGTERM"
+}
+
 # e2e_echo_backend NAME LISTEN [NETNS] [--vanish] - start the echo backend
 # (LISTEN: HOST:PORT or unix:PATH), log in $W/NAME.log; waits until ready.
 e2e_echo_backend() {
@@ -278,3 +311,49 @@ e2e_require_root_netns() {
 
 e2e_require_cmd "$PY" ss pgrep
 [ -x "$WRAPD" ] || e2e_fail "wrapd binary $WRAPD not found"
+
+# e2e_match_agrees LOG DAEMON CLIENT [NETNS] [MATCH-OPTIONS...] - the oracle
+# and the proxy agree: `wrapd match --json` predicts a verdict and a rule
+# file:line for DAEMON and CLIENT, and LOG has a connection line from
+# CLIENT with exactly that verdict and rule.
+e2e_match_agrees() {
+	local log=$1 daemon=$2 client=$3 ns=${4:-} pre=() out v r
+	shift 4 2>/dev/null || shift $#
+	[ -n "$ns" ] && pre=(ip netns exec "$ns")
+	out=$("${pre[@]+"${pre[@]}"}" "$WRAPD" match "$@" --json "$daemon" "$client") ||
+		e2e_fail "wrapd match $daemon $client failed: $out"
+	read -r v r < <("$PY" -c '
+import json, sys
+d = json.loads(sys.argv[1])
+print(d["verdict"], "%s:%s" % (d["file"], d["line"]))' "$out") ||
+		e2e_fail "wrapd match output: $out"
+	"$PY" "$HELPER" logcheck --wait 10 "$log" client="$client" verdict="$v" rule="$r" >&2 ||
+		e2e_fail "proxy and 'wrapd match' disagree for $client: match says $v $r"
+	e2e_log "ok: wrapd match agrees for $client: $v $r"
+}
+
+# e2e_libwrap_agrees LOG DAEMON CLIENT ALLOW DENY [AS] - Debian's libwrap
+# (tcpdmatch, with ALLOW and DENY bind-mounted over /etc/hosts.allow and
+# /etc/hosts.deny in a private mount namespace) decides CLIENT (or AS, e.g.
+# the v4-mapped form) the way the proxy did for CLIENT in LOG.  Needs root
+# and tcpdmatch (package tcpd); says so and returns when they are missing.
+e2e_libwrap_agrees() {
+	local log=$1 daemon=$2 client=$3 allow=$4 deny=$5 as=${6:-$3} out v
+	if [ "$(id -u)" != 0 ] || ! command -v tcpdmatch >/dev/null ||
+	    [ ! -f /etc/hosts.allow ] || [ ! -f /etc/hosts.deny ]; then
+		e2e_log "note: libwrap cross-check skipped (needs root and tcpdmatch)"
+		return 0
+	fi
+	out=$(unshare -m sh -c 'mount --bind "$1" /etc/hosts.allow &&
+		mount --bind "$2" /etc/hosts.deny && exec tcpdmatch "$3" "$4"' \
+		sh "$allow" "$deny" "$daemon" "$as" 2>&1) ||
+		e2e_fail "tcpdmatch $daemon $as failed: $out"
+	case $out in
+	*"access:   granted"*) v=grant ;;
+	*"access:   denied"*) v=deny ;;
+	*) e2e_fail "tcpdmatch $daemon $as: no verdict in: $out" ;;
+	esac
+	"$PY" "$HELPER" logcheck --wait 10 "$log" client="$client" verdict="$v" >&2 ||
+		e2e_fail "proxy and libwrap disagree for $client: libwrap says $v"
+	e2e_log "ok: libwrap agrees for $as: $v"
+}

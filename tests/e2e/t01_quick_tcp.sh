@@ -18,7 +18,7 @@ EOF
 
 e2e_echo_backend backend "127.0.0.1:$B"
 e2e_bg wrapd "$WRAPD" --listen "127.0.0.1:$P" --listen "[::1]:$P" \
-	--backend "127.0.0.1:$B" --daemon e2e \
+	--backend "127.0.0.1:$B" --daemon e2e --no-syslog \
 	--allow "$W/hosts.allow" --deny "$W/hosts.deny"
 WPID=$E2E_LAST_PID
 e2e_wait_listen "$P" "" "$WPID"
@@ -52,3 +52,11 @@ n=$(grep -c '^accept ' "$W/backend.log")
 n=$(e2e_backend_count denied "$W/backend.log")
 [ "$n" = 0 ] || e2e_fail "denied client's data reached the backend"
 e2e_log "ok: backend accepted exactly the 3 allowed connections"
+
+# The oracles predict what the proxy did: wrapd match, and libwrap itself.
+for c in 127.0.0.2 127.0.0.3 ::1; do
+	e2e_match_agrees "$W/wrapd.err" e2e "$c" "" --allow "$W/hosts.allow" --deny "$W/hosts.deny"
+	e2e_libwrap_agrees "$W/wrapd.err" e2e "$c" "$W/hosts.allow" "$W/hosts.deny"
+done
+
+e2e_stop_wrapd "$WPID"

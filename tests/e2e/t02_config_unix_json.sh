@@ -3,7 +3,8 @@
 # TCP), rules per daemon name, per-connection log lines in JSON.
 #   alpha (daemon in.alpha) -> unix:$W/alpha.sock   allowed from 127.0.0.2
 #   beta  (daemon beta)     -> 127.0.0.1:B         allowed from 127.0.0.3
-# Each client is denied by the other service.
+# Each client is denied by the other service.  As root, wrapd is also told
+# to run as user nobody after binding, and must.
 . "$(dirname "$0")/lib.sh"
 
 e2e_port PA
@@ -17,8 +18,11 @@ e2e_write "$W/hosts.deny" <<EOF
 # deny the rest
 ALL: ALL
 EOF
+USERLINE=""
+[ "$(id -u)" = 0 ] && USERLINE="user: nobody"
 e2e_write "$W/wrapd.yaml" <<EOF
 rules: { allow: $W/hosts.allow, deny: $W/hosts.deny }
+$USERLINE
 log: { syslog: false, stderr: true, format: json }
 services:
   - name: alpha
@@ -94,3 +98,12 @@ e2e_log "ok: JSON lines have service, client, name, user, verdict, rule, in, out
 grep -q 'data unix ok-alpha-from-2' "$W/alpha.log" || e2e_fail "alpha backend did not get the data"
 grep -q 'x-' "$W/alpha.log" "$W/beta.log" && e2e_fail "denied data reached a backend"
 e2e_log "ok: each backend saw only its allowed client"
+
+# Checked after serving: wrapd drops privileges some time after binding.
+if [ -n "$USERLINE" ]; then
+	uids=$(awk '/^Uid:/ {print $2, $3, $4, $5}' "/proc/$WPID/status")
+	[ "$uids" = "65534 65534 65534 65534" ] ||
+		e2e_fail "user: nobody - wrapd runs with uids '$uids'"
+	e2e_log "ok: wrapd runs as nobody (uids $uids)"
+fi
+e2e_stop_wrapd "$WPID"

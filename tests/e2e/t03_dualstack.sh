@@ -19,7 +19,7 @@ EOF
 
 e2e_echo_backend backend "127.0.0.1:$B" "$NS"
 e2e_bg wrapd ip netns exec "$NS" "$WRAPD" --listen "[::]:$P" \
-	--backend "127.0.0.1:$B" --daemon dual \
+	--backend "127.0.0.1:$B" --daemon dual --no-syslog \
 	--allow "$W/hosts.allow" --deny "$W/hosts.deny"
 WPID=$E2E_LAST_PID
 e2e_wait_listen "$P" "$NS" "$WPID"
@@ -39,7 +39,12 @@ e2e_expect "127.0.0.2 again" \
 e2e_logcheck "$W/wrapd.err" --count 2 client=127.0.0.2 verdict=grant 'rule$=hosts.allow:1'
 e2e_logcheck "$W/wrapd.err" --count 1 client=127.0.0.3 verdict=deny 'rule$=hosts.deny:1'
 e2e_logcheck "$W/wrapd.err" --count 1 client=::1 verdict=deny 'rule$=hosts.deny:1'
+# Debian's libwrap, asked about the v4-mapped form, agrees (it normalises).
+e2e_libwrap_agrees "$W/wrapd.err" dual 127.0.0.2 "$W/hosts.allow" "$W/hosts.deny" ::ffff:127.0.0.2
+e2e_libwrap_agrees "$W/wrapd.err" dual 127.0.0.3 "$W/hosts.allow" "$W/hosts.deny" ::ffff:127.0.0.3
 [ "$(grep -c '^accept ' "$W/backend.log")" = 2 ] ||
 	e2e_fail "backend accepted $(grep -c '^accept ' "$W/backend.log") connections, want 2"
 grep -q denied "$W/backend.log" && e2e_fail "denied data reached the backend"
 e2e_log "ok: backend saw only the 2 allowed connections"
+
+e2e_stop_wrapd "$WPID"

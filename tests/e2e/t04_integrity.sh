@@ -17,7 +17,7 @@ e2e_write "$W/hosts.deny" <<EOF
 big: ALL
 EOF
 e2e_bg wrapd "$WRAPD" --listen "127.0.0.1:$P" --backend "127.0.0.1:$B" \
-	--daemon big --allow "$W/hosts.allow" --deny "$W/hosts.deny"
+	--daemon big --no-syslog --allow "$W/hosts.allow" --deny "$W/hosts.deny"
 WPID=$E2E_LAST_PID
 e2e_wait_listen "$P" "" "$WPID"
 e2e_log "payload: $E2E_BIG bytes each way"
@@ -59,3 +59,5 @@ done
 
 # One log line per transfer, allowed, with the byte count in it.
 e2e_logcheck "$W/wrapd.err" --count 3 client=127.0.0.2 verdict=grant "_line~=$E2E_BIG\\b"
+
+e2e_stop_wrapd "$WPID"

@@ -12,6 +12,8 @@
 #   127.0.0.7  no name needed      allow  127.0.0.7           (hosts.allow:1)
 #   127.0.0.6  not in hosts: its reverse query goes to a DNS server (ours)
 #              that holds it until the test says so
+#   127.0.0.9  the same, on a second service whose lookup deadline is 1s:
+#              wrapd decides with the name unknown while the query is held
 #
 # While 127.0.0.6's look-up is held, 127.0.0.7 and the names from the hosts
 # file must be served: ordering by events, no clocks.
@@ -36,6 +38,7 @@ printf 'nameserver 127.0.0.53\noptions timeout:30 attempts:1\n' \
 	>"/etc/netns/$NS/resolv.conf"
 
 P=8005
+P2=8006
 B=9005
 e2e_write "$W/hosts.allow" <<EOF
 names: 127.0.0.7
@@ -54,6 +57,11 @@ services:
     listen: ["127.0.0.1:$P"]
     backend: "127.0.0.1:$B"
     timeouts: { connect: 5s, idle: 60s, lookup: 40s }
+  - name: names-deadline
+    daemon: names
+    listen: ["127.0.0.1:$P2"]
+    backend: "127.0.0.1:$B"
+    timeouts: { connect: 5s, idle: 60s, lookup: 1s }
 EOF
 
 e2e_bg dns ip netns exec "$NS" "$PY" "$HELPER" dns --listen 127.0.0.53 \
@@ -63,6 +71,7 @@ e2e_echo_backend backend "127.0.0.1:$B" "$NS"
 e2e_bg wrapd ip netns exec "$NS" "$WRAPD" --config "$W/wrapd.yaml"
 WPID=$E2E_LAST_PID
 e2e_wait_listen "$P" "$NS" "$WPID"
+e2e_wait_listen "$P2" "$NS" "$WPID"
 
 # The slow client: its name is not in the hosts file.
 ip netns exec "$NS" "$PY" "$HELPER" client --src 127.0.0.6 --to "127.0.0.1:$P" --send slow-six \
@@ -84,6 +93,16 @@ r=$(cl 127.0.0.3 bad-three)
 case $r in closed | reset) e2e_log "ok: 127.0.0.3 b.bad.test -> $r" ;;
 *) e2e_fail "127.0.0.3 b.bad.test: got '$r', want closed or reset" ;; esac
 
+# The lookup deadline: 127.0.0.9's query is never answered while it waits;
+# wrapd decides at its 1s deadline with the name unknown.
+r=$(e2e_client "$NS" -- --src 127.0.0.9 --to "127.0.0.1:$P2" --send deadline-nine)
+case $r in closed | reset) e2e_log "ok: 127.0.0.9 decided at the lookup deadline -> $r" ;;
+*) e2e_fail "127.0.0.9 (lookup deadline): got '$r', want closed or reset" ;; esac
+grep -q '^query 9\.0\.0\.127\.in-addr\.arpa' "$W/dns.log" || e2e_fail "no DNS query for 127.0.0.9"
+grep -q '^answered' "$W/dns.log" && e2e_fail "DNS answered early"
+e2e_logcheck "$W/wrapd.err" --count 1 service=names-deadline client=127.0.0.9 name=unknown \
+	verdict=deny 'rule$=hosts.deny:2'
+
 # The slow one is still waiting: it could not have finished before its
 # query is answered.
 kill -0 "$SLOW" 2>/dev/null || e2e_fail "slow client finished while its look-up was held: $(cat "$W/slow.result")"
@@ -99,11 +118,11 @@ case $r in closed | reset) e2e_log "ok: 127.0.0.6 (name unknown) -> $r" ;;
 
 L="$W/wrapd.err"
 e2e_logcheck "$L" --count 1 client=127.0.0.7 verdict=grant 'rule$=hosts.allow:1'
-e2e_logcheck "$L" --count 1 client=127.0.0.2 verdict=grant 'rule$=hosts.allow:2' '_line~a\.good\.test'
-e2e_logcheck "$L" --count 1 client=127.0.0.8 verdict=grant 'rule$=hosts.allow:3' '_line~c\.other\.test'
-e2e_logcheck "$L" --count 1 client=127.0.0.4 verdict=deny 'rule$=hosts.deny:1'
-e2e_logcheck "$L" --count 1 client=127.0.0.3 verdict=deny 'rule$=hosts.deny:2'
-e2e_logcheck "$L" --count 1 client=127.0.0.6 verdict=deny 'rule$=hosts.deny:2'
+e2e_logcheck "$L" --count 1 client=127.0.0.2 verdict=grant 'rule$=hosts.allow:2' name=a.good.test
+e2e_logcheck "$L" --count 1 client=127.0.0.8 verdict=grant 'rule$=hosts.allow:3' name=c.other.test
+e2e_logcheck "$L" --count 1 client=127.0.0.4 name=paranoid verdict=deny 'rule$=hosts.deny:1'
+e2e_logcheck "$L" --count 1 client=127.0.0.3 name=b.bad.test verdict=deny 'rule$=hosts.deny:2'
+e2e_logcheck "$L" --count 1 client=127.0.0.6 name=unknown verdict=deny 'rule$=hosts.deny:2'
 # The slow line comes after the fast ones: wrapd served them meanwhile.
 "$PY" - "$L" <<'EOF' || e2e_fail "log order: 127.0.0.6 should be last"
 import re, sys
@@ -114,3 +133,11 @@ EOF
 [ "$(grep -c '^accept ' "$W/backend.log")" = 3 ] || e2e_fail "backend: want 3 accepts"
 grep -Eq 'liar|bad-three|slow-six' "$W/backend.log" && e2e_fail "denied data reached the backend"
 e2e_log "ok: backend saw only the 3 allowed connections"
+
+# The oracle, run in the same namespace (same hosts file, same held-then-
+# NXDOMAIN DNS), predicts every verdict the proxy logged.
+for c in 127.0.0.7 127.0.0.2 127.0.0.8 127.0.0.4 127.0.0.3 127.0.0.6 127.0.0.9; do
+	e2e_match_agrees "$L" names "$c" "$NS" --allow "$W/hosts.allow" --deny "$W/hosts.deny"
+done
+
+e2e_stop_wrapd "$WPID"

@@ -31,7 +31,7 @@ veth: ALL
 EOF
 e2e_echo_backend backend "127.0.0.1:$B" "$S"
 e2e_bg wrapd ip netns exec "$S" "$WRAPD" --listen "10.99.1.1:$P" \
-	--listen "[fd99::1]:$P" --backend "127.0.0.1:$B" --daemon veth \
+	--listen "[fd99::1]:$P" --backend "127.0.0.1:$B" --daemon veth --no-syslog \
 	--allow "$W/hosts.allow" --deny "$W/hosts.deny"
 WPID=$E2E_LAST_PID
 e2e_wait_listen "$P" "$S" "$WPID"
@@ -52,3 +52,5 @@ e2e_logcheck "$W/wrapd.err" --count 1 client=10.99.1.3 verdict=deny 'rule$=hosts
 [ "$(grep -c '^accept ' "$W/backend.log")" = 3 ] || e2e_fail "backend: want 3 accepts"
 grep -q denied "$W/backend.log" && e2e_fail "denied data reached the backend"
 e2e_log "ok: backend saw only the allowed connections"
+
+e2e_stop_wrapd "$WPID"

@@ -40,7 +40,7 @@ e2e_bg oidentd ip netns exec "$NS" oidentd -i -S -C "$W/oidentd.conf" \
 e2e_wait_listen 113 "$NS" "$E2E_LAST_PID"
 e2e_echo_backend backend "127.0.0.1:$B" "$NS"
 e2e_bg wrapd ip netns exec "$NS" "$WRAPD" --listen "127.0.0.1:$P" \
-	--backend "127.0.0.1:$B" --daemon ident \
+	--backend "127.0.0.1:$B" --daemon ident --no-syslog \
 	--allow "$W/hosts.allow" --deny "$W/hosts.deny"
 WPID=$E2E_LAST_PID
 e2e_wait_listen "$P" "$NS" "$WPID"
@@ -64,3 +64,5 @@ e2e_logcheck "$W/wrapd.err" --count 1 client=127.0.0.2 user=daemon verdict=deny 
 [ "$(grep -c '^accept ' "$W/backend.log")" = 2 ] || e2e_fail "backend: want 2 accepts"
 grep -q as-daemon "$W/backend.log" && e2e_fail "denied data reached the backend"
 e2e_log "ok: backend saw only nobody's connections"
+
+e2e_stop_wrapd "$WPID"

@@ -42,7 +42,7 @@ cl() { e2e_client -- --src "$1" --to "127.0.0.1:$2" --send "$3"; }
 # --- a) LISTEN_FDS, quick mode
 e2e_port PA
 e2e_bg sa-listen systemd-socket-activate "${SE[@]+"${SE[@]}"}" -l "127.0.0.1:$PA" \
-	"$WRAPD" --listen systemd --backend "127.0.0.1:$B" --daemon sa "${RULES[@]}"
+	"$WRAPD" --listen systemd --backend "127.0.0.1:$B" --daemon sa --no-syslog "${RULES[@]}"
 SPID=$E2E_LAST_PID
 e2e_wait_listen "$PA" "" "$SPID"
 e2e_expect "a) first connection (activates wrapd)" "$(cl 127.0.0.2 "$PA" a-allowed-1)" echo
@@ -97,11 +97,11 @@ for mode in inetd accept; do
 	if [ $mode = inetd ]; then
 		e2e_bg "sa-$mode" systemd-socket-activate "${SE[@]+"${SE[@]}"}" --inetd -a \
 			-l "127.0.0.1:$PC" "$WRAPD" --listen stdin \
-			--backend "127.0.0.1:$B" --daemon sa "${RULES[@]}"
+			--backend "127.0.0.1:$B" --daemon sa --no-syslog "${RULES[@]}"
 	else
 		e2e_bg "sa-$mode" systemd-socket-activate "${SE[@]+"${SE[@]}"}" -a \
 			-l "127.0.0.1:$PC" "$WRAPD" --listen systemd \
-			--backend "127.0.0.1:$B" --daemon sa "${RULES[@]}"
+			--backend "127.0.0.1:$B" --daemon sa --no-syslog "${RULES[@]}"
 	fi
 	SPID=$E2E_LAST_PID
 	e2e_wait_listen "$PC" "" "$SPID"

@@ -32,7 +32,7 @@ for m in nowait wait; do
 	chmod 755 "$W/wrapd-$m"
 	: >"$W/$m.log"
 done
-ARGS="--listen stdin --backend 127.0.0.1:$B --daemon inet --allow $W/hosts.allow --deny $W/hosts.deny"
+ARGS="--listen stdin --backend 127.0.0.1:$B --daemon inet --no-syslog --allow $W/hosts.allow --deny $W/hosts.deny"
 e2e_write "$W/inetd.conf" <<EOF
 127.0.0.1:$P1 stream tcp nowait root $W/wrapd-nowait wrapd $ARGS
 127.0.0.1:$P2 stream tcp wait root $W/wrapd-wait wrapd $ARGS

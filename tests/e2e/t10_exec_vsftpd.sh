@@ -81,3 +81,5 @@ grep -q 'hello from' "$W/denied.out" && e2e_fail "denied curl got the file"
 
 e2e_logcheck "$W/wrapd.err" --count 5 client=127.0.0.2 verdict=grant 'rule$=hosts.allow:1'
 e2e_logcheck "$W/wrapd.err" --count 2 client=127.0.0.3 verdict=deny 'rule$=hosts.deny:1'
+
+e2e_stop_wrapd "$WPID"

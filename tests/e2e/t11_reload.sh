@@ -127,3 +127,5 @@ e2e_wait_exit "$LPID"
 e2e_expect "long connection across the reloads" "$(cat "$W/long.out")" echo
 grep -q 'data .* long-first' "$W/backend.log" || e2e_fail "long connection's data missing at the backend"
 e2e_logcheck "$W/wrapd.err" --min "$ok" client=127.0.0.2 verdict=grant 'rule$=hosts.allow:1'
+
+e2e_stop_wrapd "$WPID"

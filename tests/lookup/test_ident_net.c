@@ -184,8 +184,8 @@ fake_alloc(uv_handle_t *h, size_t sz, uv_buf_t *buf)
 	struct fake *f = h->data;
 
 	(void)sz;
-	*buf = uv_buf_init(f->query + f->qlen,
-	    (unsigned)(sizeof(f->query) - 1 - f->qlen));
+	*buf = uv_buf_init(
+	    f->query + f->qlen, (unsigned)(sizeof(f->query) - 1 - f->qlen));
 }
 
 static void
@@ -209,8 +209,8 @@ fake_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		return;
 	}
 	/* Exactly "<client port> , <local port>\r\n" and nothing else. */
-	assert_int_equal(sscanf(f->query, "%u , %u%7s", &cport, &sport, tail),
-	    2);
+	assert_int_equal(
+	    sscanf(f->query, "%u , %u%7s", &cport, &sport, tail), 2);
 	{
 		char want[64];
 
@@ -233,14 +233,14 @@ fake_accept(uv_stream_t *srv, int status)
 	f->closes++;
 	f->have_conn = true;
 	assert_int_equal(uv_accept(srv, (uv_stream_t *)&f->conn), 0);
-	assert_int_equal(uv_tcp_getpeername(&f->conn,
-	    (struct sockaddr *)&f->peer, &len), 0);
+	assert_int_equal(
+	    uv_tcp_getpeername(&f->conn, (struct sockaddr *)&f->peer, &len), 0);
 	if (f->mode == FAKE_RESET) {
 		uv_tcp_close_reset(&f->conn, fake_closed);
 		return;
 	}
-	assert_int_equal(uv_read_start((uv_stream_t *)&f->conn, fake_alloc,
-	    fake_read), 0);
+	assert_int_equal(
+	    uv_read_start((uv_stream_t *)&f->conn, fake_alloc, fake_read), 0);
 }
 
 /* Listen on 127.0.0.3:0; returns the port. */
@@ -260,12 +260,12 @@ fake_start(struct fake *f, uv_loop_t *loop, enum fake_mode mode)
 	f->drip.data = f;
 	f->closes = 2;
 	assert_int_equal(uv_ip4_addr("127.0.0.3", 0, &sin), 0);
-	assert_int_equal(uv_tcp_bind(&f->listener, (struct sockaddr *)&sin, 0),
-	    0);
-	assert_int_equal(uv_listen((uv_stream_t *)&f->listener, 8,
-	    fake_accept), 0);
-	assert_int_equal(uv_tcp_getsockname(&f->listener,
-	    (struct sockaddr *)&ss, &len), 0);
+	assert_int_equal(
+	    uv_tcp_bind(&f->listener, (struct sockaddr *)&sin, 0), 0);
+	assert_int_equal(
+	    uv_listen((uv_stream_t *)&f->listener, 8, fake_accept), 0);
+	assert_int_equal(
+	    uv_tcp_getsockname(&f->listener, (struct sockaddr *)&ss, &len), 0);
 	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
@@ -301,31 +301,29 @@ pair_open(struct pair *p)
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	inet_pton(AF_INET, "127.0.0.2", &sin.sin_addr);
-	assert_int_equal(bind(p->lfd, (struct sockaddr *)&sin, sizeof(sin)),
-	    0);
+	assert_int_equal(bind(p->lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
 	assert_int_equal(listen(p->lfd, 1), 0);
 	len = sizeof(sin);
-	assert_int_equal(getsockname(p->lfd, (struct sockaddr *)&sin, &len),
-	    0);
+	assert_int_equal(getsockname(p->lfd, (struct sockaddr *)&sin, &len), 0);
 	{
 		struct sockaddr_in src;
 
 		memset(&src, 0, sizeof(src));
 		src.sin_family = AF_INET;
 		inet_pton(AF_INET, "127.0.0.3", &src.sin_addr);
-		assert_int_equal(bind(p->cfd, (struct sockaddr *)&src,
-		    sizeof(src)), 0);
+		assert_int_equal(
+		    bind(p->cfd, (struct sockaddr *)&src, sizeof(src)), 0);
 	}
-	assert_int_equal(connect(p->cfd, (struct sockaddr *)&sin, sizeof(sin)),
-	    0);
+	assert_int_equal(
+	    connect(p->cfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
 	p->afd = accept(p->lfd, NULL, NULL);
 	assert_true(p->afd >= 0);
 	len = sizeof(p->local);
-	assert_int_equal(getsockname(p->afd, (struct sockaddr *)&p->local,
-	    &len), 0);
+	assert_int_equal(
+	    getsockname(p->afd, (struct sockaddr *)&p->local, &len), 0);
 	len = sizeof(p->client);
-	assert_int_equal(getpeername(p->afd, (struct sockaddr *)&p->client,
-	    &len), 0);
+	assert_int_equal(
+	    getpeername(p->afd, (struct sockaddr *)&p->client, &len), 0);
 }
 
 static void
@@ -350,9 +348,9 @@ run_case(enum fake_mode mode, uint64_t timeout_ms, struct result *r)
 	pair_open(&p);
 	port = fake_start(&f, &loop, mode);
 	memset(r, 0, sizeof(*r));
-	assert_non_null(lookup_ident_start_port(&loop,
-	    (struct sockaddr *)&p.local, (struct sockaddr *)&p.client, port,
-	    timeout_ms, on_ident, r));
+	assert_non_null(
+	    lookup_ident_start_port(&loop, (struct sockaddr *)&p.local,
+	        (struct sockaddr *)&p.client, port, timeout_ms, on_ident, r));
 	while (r->calls == 0)
 		uv_run(&loop, UV_RUN_ONCE);
 	/* The query came from the address the client connected to. */
@@ -505,10 +503,10 @@ test_bad_addresses(void **state)
 	assert_int_equal(r.calls, 1);
 	assert_string_equal(r.user, ACL_UNKNOWN);
 	/* Not IP. */
-	assert_non_null(lookup_ident_start(&loop, &un, &un, 1000, on_ident,
-	    &r));
-	assert_non_null(lookup_ident_start(&loop, NULL, NULL, 1000, on_ident,
-	    &r));
+	assert_non_null(
+	    lookup_ident_start(&loop, &un, &un, 1000, on_ident, &r));
+	assert_non_null(
+	    lookup_ident_start(&loop, NULL, NULL, 1000, on_ident, &r));
 	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
 	assert_int_equal(r.calls, 3);
 	assert_string_equal(r.user, ACL_UNKNOWN);
@@ -598,7 +596,9 @@ test_cancel(void **state)
 static void
 test_many(void **state)
 {
-	enum { N = 50 };
+	enum {
+		N = 50
+	};
 	uv_loop_t loop;
 	struct pair p;
 	struct result r[N];
@@ -607,13 +607,17 @@ test_many(void **state)
 	int hold, i;
 
 	(void)state;
-	/* Listening, never accepting: connects succeed, no reply ever. */
+	/*
+	 * Listening, never accepting, backlog 1: the first connects succeed
+	 * and never get a reply, the rest never complete their handshake
+	 * (Linux drops the SYN), so the deadline hits both stages.
+	 */
 	hold = socket(AF_INET, SOCK_STREAM, 0);
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	inet_pton(AF_INET, "127.0.0.3", &sin.sin_addr);
 	assert_int_equal(bind(hold, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	assert_int_equal(listen(hold, N), 0);
+	assert_int_equal(listen(hold, 1), 0);
 	assert_int_equal(getsockname(hold, (struct sockaddr *)&sin, &len), 0);
 	assert_int_equal(uv_loop_init(&loop), 0);
 	pair_open(&p);
@@ -636,18 +640,18 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_good),
-		cmocka_unit_test(test_drip),
-		cmocka_unit_test(test_trailing),
-		cmocka_unit_test(test_long_user),
-		cmocka_unit_test(test_nul),
-		cmocka_unit_test(test_unknown),
-		cmocka_unit_test(test_silent_deadline),
-		cmocka_unit_test(test_refused),
-		cmocka_unit_test(test_bad_addresses),
-		cmocka_unit_test(test_mapped),
-		cmocka_unit_test(test_cancel),
-		cmocka_unit_test(test_many),
+	    cmocka_unit_test(test_good),
+	    cmocka_unit_test(test_drip),
+	    cmocka_unit_test(test_trailing),
+	    cmocka_unit_test(test_long_user),
+	    cmocka_unit_test(test_nul),
+	    cmocka_unit_test(test_unknown),
+	    cmocka_unit_test(test_silent_deadline),
+	    cmocka_unit_test(test_refused),
+	    cmocka_unit_test(test_bad_addresses),
+	    cmocka_unit_test(test_mapped),
+	    cmocka_unit_test(test_cancel),
+	    cmocka_unit_test(test_many),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

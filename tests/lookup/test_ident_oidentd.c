@@ -75,8 +75,8 @@ sa_make(struct sockaddr_storage *ss, const char *addr, unsigned port)
 static socklen_t
 sa_len(const struct sockaddr_storage *ss)
 {
-	return ss->ss_family == AF_INET ? sizeof(struct sockaddr_in) :
-	    sizeof(struct sockaddr_in6);
+	return ss->ss_family == AF_INET ? sizeof(struct sockaddr_in)
+	                                : sizeof(struct sockaddr_in6);
 }
 
 /*
@@ -95,8 +95,8 @@ conn_open(struct conn *c, const char *laddr, const char *caddr, uid_t uid)
 	c->lfd = socket(ls.ss_family, SOCK_STREAM, 0);
 	assert_true(c->lfd >= 0);
 	if (ls.ss_family == AF_INET6)
-		setsockopt(c->lfd, IPPROTO_IPV6, IPV6_V6ONLY, &off,
-		    sizeof(off));
+		setsockopt(
+		    c->lfd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
 	assert_int_equal(bind(c->lfd, (struct sockaddr *)&ls, sa_len(&ls)), 0);
 	assert_int_equal(listen(c->lfd, 4), 0);
 	len = sizeof(ls);
@@ -116,8 +116,9 @@ conn_open(struct conn *c, const char *laddr, const char *caddr, uid_t uid)
 		close(ready[0]);
 		close(c->hold[1]);
 		/* Drop privileges first: the socket's owner is what counts. */
-		if (uid != 0 && (setgroups(0, NULL) != 0 ||
-		    setgid((gid_t)uid) != 0 || setuid(uid) != 0))
+		if (uid != 0 &&
+		    (setgroups(0, NULL) != 0 || setgid((gid_t)uid) != 0 ||
+		        setuid(uid) != 0))
 			_exit(2);
 		sa_make(&src, caddr, 0);
 		fd = socket(src.ss_family, SOCK_STREAM, 0);
@@ -139,11 +140,11 @@ conn_open(struct conn *c, const char *laddr, const char *caddr, uid_t uid)
 	c->afd = accept(c->lfd, NULL, NULL);
 	assert_true(c->afd >= 0);
 	len = sizeof(c->local);
-	assert_int_equal(getsockname(c->afd, (struct sockaddr *)&c->local,
-	    &len), 0);
+	assert_int_equal(
+	    getsockname(c->afd, (struct sockaddr *)&c->local, &len), 0);
 	len = sizeof(c->client);
-	assert_int_equal(getpeername(c->afd, (struct sockaddr *)&c->client,
-	    &len), 0);
+	assert_int_equal(
+	    getpeername(c->afd, (struct sockaddr *)&c->client, &len), 0);
 }
 
 static void
@@ -166,8 +167,9 @@ ask(const struct sockaddr_storage *local, const struct sockaddr_storage *client,
 
 	assert_int_equal(uv_loop_init(&loop), 0);
 	memset(r, 0, sizeof(*r));
-	assert_non_null(lookup_ident_start(&loop, (const struct sockaddr *)local,
-	    (const struct sockaddr *)client, 10000, on_ident, r));
+	assert_non_null(
+	    lookup_ident_start(&loop, (const struct sockaddr *)local,
+	        (const struct sockaddr *)client, 10000, on_ident, r));
 	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
 	assert_int_equal(r->calls, 1);
 	assert_int_equal(uv_loop_close(&loop), 0);
@@ -232,13 +234,14 @@ test_no_such_connection(void **state)
 	conn_open(&c, "127.0.0.2", "127.0.0.1", 65534);
 	/* Server port off by one. */
 	other = c.local;
-	((struct sockaddr_in *)&other)->sin_port =
-	    htons((uint16_t)(ntohs(((struct sockaddr_in *)&c.local)->sin_port) + 1));
+	((struct sockaddr_in *)&other)->sin_port = htons(
+	    (uint16_t)(ntohs(((struct sockaddr_in *)&c.local)->sin_port) + 1));
 	ask(&other, &c.client, &r);
 	assert_string_equal(r.user, ACL_UNKNOWN);
 	/* Right ports, but asked from 127.0.0.3. */
 	other = c.local;
-	inet_pton(AF_INET, "127.0.0.3", &((struct sockaddr_in *)&other)->sin_addr);
+	inet_pton(
+	    AF_INET, "127.0.0.3", &((struct sockaddr_in *)&other)->sin_addr);
 	ask(&other, &c.client, &r);
 	assert_string_equal(r.user, ACL_UNKNOWN);
 	/* And the real question still works. */
@@ -265,11 +268,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_ipv4),
-		cmocka_unit_test(test_ipv6),
-		cmocka_unit_test(test_mapped),
-		cmocka_unit_test(test_no_such_connection),
-		cmocka_unit_test(test_no_server),
+	    cmocka_unit_test(test_ipv4),
+	    cmocka_unit_test(test_ipv6),
+	    cmocka_unit_test(test_mapped),
+	    cmocka_unit_test(test_no_such_connection),
+	    cmocka_unit_test(test_no_server),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

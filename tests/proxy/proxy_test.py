@@ -47,7 +47,7 @@ def wait_for(pred, what, deadline=DEADLINE):
 def free_port():
     rnd = random.SystemRandom()
     for _ in range(500):
-        port = rnd.randint(33000, 42000)
+        port = rnd.randint(10000, 19999)  # below the ephemeral range
         ok = True
         for fam, host in ((socket.AF_INET, "0.0.0.0"), (socket.AF_INET6, "::")):
             s = socket.socket(fam, socket.SOCK_STREAM)
@@ -167,7 +167,7 @@ class Wrapd:
         wait_for(ok, "wrapd listening on %s:%d" % (host, port))
         # That probe was a connection too: wait for its line so tests can
         # count lines exactly.
-        self.wait_log(r"conn=\d+ ", 1)
+        self.wait_log(r'conn=\d+ |"conn":', 1)
 
     def signal(self, sig):
         self.p.send_signal(sig)
@@ -413,9 +413,12 @@ def test_payload(t):
     def be_handler(c):
         # Send and receive at once, so both directions are busy together.
         def send():
-            for chunk in stream(size, b"down"):
-                c.sendall(chunk)
-            c.shutdown(socket.SHUT_WR)
+            try:
+                for chunk in stream(size, b"down"):
+                    c.sendall(chunk)
+                c.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass  # wait_listen's probe connection hangs up at once
         th = threading.Thread(target=send)
         th.start()
         h = hashlib.sha256()
@@ -487,7 +490,7 @@ def test_backend_vanishes(t):
     s = connect(port)
     s.sendall(b"x")
     check(outcome(s) in ("closed", "reset"), "client not closed")
-    w.wait_log(r"reason=backend-read-error|reason=backend-write-error")
+    w.wait_log(r"reason=backend-(read-error|write-error|reset)")
 
 
 def yaml_conf(t, services, extra=""):
@@ -844,6 +847,174 @@ def test_workers_spread(t):
         check(s.recv(5) == b"%05d" % i, "conn %d" % i)
         s.close()
     w.wait_log(r"reason=eof", 200)
+
+
+def test_names(t):
+    """A host-name rule makes wrapd look the client's name up (async)."""
+    port = free_port()
+    be = Backend(echo_handler)
+    w = Wrapd(t, ["--listen", "127.0.0.1:%d" % port, "--backend", be.addr,
+                  "--no-syslog"] + t.rules("ALL: localhost\n", "ALL: ALL\n"))
+    w.wait_listen(port)
+    s = connect(port)
+    s.sendall(b"n")
+    check(s.recv(1) == b"n", "localhost (by name) not allowed")
+    s.close()
+    w.wait_log(r"name=localhost .*verdict=grant .*hosts.allow:1")
+
+
+class Identd:
+    """A fake RFC 1413 server on ADDR:113; reply(query) -> bytes or None
+    (None: accept and say nothing, to test the deadline)."""
+
+    def __init__(self, addr, reply):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((addr, 113))
+        self.sock.listen(16)
+        self.queries = []
+        self.held = []
+        self.reply = reply
+        threading.Thread(target=self._loop, daemon=True).start()
+
+    def _loop(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            c.settimeout(DEADLINE)
+            q = b""
+            try:
+                while b"\n" not in q:
+                    d = c.recv(100)
+                    if not d:
+                        break
+                    q += d
+            except OSError:
+                pass
+            self.queries.append(q)
+            r = self.reply(q)
+            if r is None:
+                self.held.append(c)
+                continue
+            try:
+                c.sendall(r)
+            except OSError:
+                pass
+            c.close()
+
+
+def ident_addr():
+    # A loopback address of our own, so port 113 on it is free.
+    for _ in range(50):
+        a = "127.%d.%d.%d" % (random.randint(100, 250), random.randint(0, 255),
+                              random.randint(2, 250))
+        s = socket.socket()
+        try:
+            s.bind((a, 113))
+            return a
+        except OSError:
+            continue
+        finally:
+            s.close()
+    raise Fail("no free loopback address for an ident server")
+
+
+def test_ident(t):
+    if os.getuid() != 0:
+        return SKIP  # port 113
+    port = free_port()
+    addr = ident_addr()
+
+    def reply(q):
+        cport, sport = [int(x) for x in q.decode().strip().split(",")]
+        return b"%d , %d : USERID : UNIX : alice\r\n" % (cport, sport)
+
+    idd = Identd(addr, reply)
+    be = Backend(echo_handler)
+    w = Wrapd(t, ["--listen", "127.0.0.1:%d" % port, "--backend", be.addr,
+                  "--no-syslog"] +
+              t.rules("ALL: alice@%s\n" % addr, "ALL: ALL\n"))
+    w.wait_listen(port)
+    s = connect(port, src=addr)
+    s.sendall(b"i")
+    check(s.recv(1) == b"i", "alice not allowed by ident rule")
+    # The query names the client's port and wrapd's public port.
+    check(idd.queries[-1].replace(b" ", b"") ==
+          b"%d,%d\r\n" % (s.getsockname()[1], port), repr(idd.queries))
+    s.close()
+    w.wait_log(r"user=alice verdict=grant")
+
+
+def test_ident_deadline(t):
+    """A silent ident server: one deadline, then user unknown -> deny."""
+    if os.getuid() != 0:
+        return SKIP
+    port = free_port()
+    addr = ident_addr()
+    idd = Identd(addr, lambda q: None)
+    be = Backend(echo_handler)
+    w = Wrapd(t, ["--listen", "127.0.0.1:%d" % port, "--backend", be.addr,
+                  "--no-syslog", "--lookup-timeout", "300ms"] +
+              t.rules("ALL: alice@%s\nALL: 127.0.0.1\n" % addr, "ALL: ALL\n"))
+    w.wait_listen(port)
+    # Meanwhile other clients are served without waiting.
+    s = connect(port, src=addr)
+    o = connect(port)
+    o.sendall(b"o")
+    check(o.recv(1) == b"o", "other client stalled behind an ident lookup")
+    o.close()
+    check(outcome(s) in ("closed", "reset"), "silent identd: not denied")
+    w.wait_log(r"user=unknown verdict=deny")
+    check(len(idd.queries) == 1, "queries: %r" % idd.queries)
+
+
+def test_proxy_protocol(t):
+    for ver in ("v1", "v2"):
+        port = free_port()
+        got = {}
+
+        def h(c):
+            need = 1 if ver == "v1" else 16
+            buf = b""
+            while len(buf) < need or (ver == "v1" and b"\r\n" not in buf):
+                buf += c.recv(200)
+            if ver == "v2" and len(buf) >= 16:
+                n = struct.unpack("!H", buf[14:16])[0]
+                while len(buf) < 16 + n:
+                    buf += c.recv(200)
+            if ver == "v1":
+                i = buf.index(b"\r\n") + 2
+            else:
+                i = 16 + struct.unpack("!H", buf[14:16])[0]
+            got["hdr"], rest = buf[:i], buf[i:]
+            if rest:
+                c.sendall(rest)
+            echo_handler(c)
+
+        be = Backend(h)
+        w = Wrapd(t, ["--listen", "127.0.0.1:%d" % port, "--backend", be.addr,
+                      "--no-syslog", "--proxy-protocol", ver] +
+                  t.rules("ALL: ALL\n", ""))
+        w.wait_listen(port)
+        s = connect(port, src="127.0.0.9")
+        cport = s.getsockname()[1]
+        s.sendall(b"pp")
+        check(s.recv(2) == b"pp", "no echo after PROXY header")
+        s.close()
+        hdr = got["hdr"]
+        if ver == "v1":
+            want = b"PROXY TCP4 127.0.0.9 127.0.0.1 %d %d\r\n" % (cport, port)
+            check(hdr == want, "v1 header %r, want %r" % (hdr, want))
+        else:
+            want = (b"\r\n\r\n\x00\r\nQUIT\n\x21\x11\x00\x0c" +
+                    socket.inet_aton("127.0.0.9") + socket.inet_aton("127.0.0.1") +
+                    struct.pack("!HH", cport, port))
+            check(hdr == want, "v2 header %r, want %r" % (hdr, want))
+        w.signal(signal.SIGTERM)
+        w.wait_exit()
+        be.close()
 
 
 TESTS = {k[5:]: v for k, v in globals().items() if k.startswith("test_")}

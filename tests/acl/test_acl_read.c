@@ -1,0 +1,334 @@
+/*
+ * test_acl_read.c - reading tables as libwrap's xgets()/table_match() do:
+ * continuations, comments, blank lines, the 2046-character limit, a
+ * missing final newline, NUL bytes, lines without a colon, and what a
+ * broken or unopenable table does to the decision (semantics A3-A5, B).
+ */
+#include <errno.h>
+#include <sys/stat.h>
+
+#include "acl_test.h"
+
+struct read_case {
+	const char *name;
+	const char *allow;
+	size_t alen; /* 0: strlen */
+	const char *deny;
+	size_t dlen;
+	struct t_req req;
+	const char *expect;
+};
+
+static const struct read_case read_cases[] = {
+	{"plain deny", "", 0, "sshd: 10.0.0.1\n", 0, {"sshd", "10.0.0.1"},
+	    "deny:deny:1"},
+	{"no match grants", "", 0, "sshd: 10.0.0.2\n", 0, {"sshd", "10.0.0.1"},
+	    "grant:none:0"},
+	{"allow first", "sshd: 10.0.0.1\n", 0, "ALL: ALL\n", 0,
+	    {"sshd", "10.0.0.1"}, "grant:allow:1"},
+	{"continuation joins", "", 0, "ss\\\nhd: 10.0.0.1\n", 0,
+	    {"sshd", "10.0.0.1"}, "deny:deny:1"},
+	{"continuation keeps leading blanks", "", 0, "sshd:\\\n 10.0.0.1\n",
+	    0, {"sshd", "10.0.0.1"}, "deny:deny:1"},
+	{"backslash CR LF is no continuation", "", 0,
+	    "ss\\\r\nhd: 10.0.0.1\n", 0, {"sshd", "10.0.0.1"}, "grant:none:0"},
+	{"backslash blank LF is no continuation", "", 0,
+	    "ss\\ \nhd: 10.0.0.1\n", 0, {"hd", "10.0.0.1"}, "deny:deny:2"},
+	{"comment swallows continued line", "", 0,
+	    "# comment \\\nsshd: 10.0.0.1\n", 0, {"sshd", "10.0.0.1"},
+	    "grant:none:0"},
+	{"hash after blanks is a daemon", "", 0, "  # sshd: 10.0.0.1\n", 0,
+	    {"sshd", "10.0.0.1"}, "deny:deny:1"},
+	{"hash daemon itself", "", 0, "  # sshd: 10.0.0.1\n", 0,
+	    {"#", "10.0.0.1"}, "deny:deny:1"},
+	{"blank lines skipped", "", 0, "\n \t\r\n\nsshd: 10.0.0.1\n", 0,
+	    {"sshd", "10.0.0.1"}, "deny:deny:4"},
+	{"no colon skipped, scan goes on", "", 0,
+	    "sshd 10.0.0.1\nsshd: 10.0.0.1\n", 0, {"sshd", "10.0.0.1"},
+	    "deny:deny:2"},
+	{"missing final newline denies in deny", "", 0,
+	    "sshd: 10.0.0.9\nfoo: bar", 0, {"sshd", "10.0.0.1"},
+	    "deny:deny:2:error"},
+	{"earlier match wins over broken line", "", 0,
+	    "sshd: 10.0.0.1\nfoo: bar", 0, {"sshd", "10.0.0.1"},
+	    "deny:deny:1"},
+	{"missing newline ends allow silently", "sshd: 10.0.0.9\nsshd: ALL", 0,
+	    "", 0, {"sshd", "10.0.0.1"}, "grant:none:0"},
+	{"broken allow falls through to deny", "x: y", 0, "ALL: ALL\n", 0,
+	    {"sshd", "10.0.0.1"}, "deny:deny:1"},
+	{"file ending in backslash newline", "", 0, "foo: bar\nx\\\n", 0,
+	    {"sshd", "10.0.0.1"}, "deny:deny:2:error"},
+	{"lone backslash newline at end is nothing", "", 0, "foo: bar\n\\\n", 0,
+	    {"sshd", "10.0.0.1"}, "grant:none:0"},
+	{"colon in brackets does not split", "", 0,
+	    "sshd: [::1] 10.0.0.1\n", 0, {"sshd", "10.0.0.1"}, "deny:deny:1"},
+	{"unbracketed colon splits", "", 0, "sshd: 10.0.0.1:allow\n", 0,
+	    {"sshd", "10.0.0.1"}, "grant:deny:1"},
+	{"separators", "", 0, "a,,b\tc\r,sshd: x\t,\r10.0.0.1\n", 0,
+	    {"sshd", "10.0.0.1"}, "deny:deny:1"},
+	{"empty daemon list never matches", "", 0, " : ALL\n", 0,
+	    {"sshd", "10.0.0.1"}, "grant:none:0"},
+	{"empty client list never matches", "", 0, "ALL: ,\n", 0,
+	    {"sshd", "10.0.0.1"}, "grant:none:0"},
+};
+
+static void
+test_read_cases(void **state)
+{
+	size_t i;
+	int fails = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof(read_cases) / sizeof(read_cases[0]); i++) {
+		const struct read_case *c = &read_cases[i];
+		struct acl_ruleset *rs;
+		const char *got;
+
+		rs = t_load_n(c->allow, c->alen ? c->alen : strlen(c->allow),
+		    c->deny, c->dlen ? c->dlen : strlen(c->deny), false, NULL);
+		got = t_eval(rs, &c->req);
+		if (strcmp(got, c->expect) != 0) {
+			fprintf(stderr, "case \"%s\": got %s, want %s\n", c->name,
+			    got, c->expect);
+			fails++;
+		}
+		acl_ruleset_unref(rs);
+	}
+	assert_int_equal(fails, 0);
+}
+
+/* A NUL drops the rest of its physical line, newline included. */
+static void
+test_nul_joins_lines(void **state)
+{
+	static const char deny[] = "ss\0junk\nhd: 10.0.0.1\n";
+	struct acl_ruleset *rs;
+
+	(void)state;
+	rs = t_load_n("", 0, deny, sizeof(deny) - 1, false, NULL);
+	assert_string_equal(t_eval(rs, &(struct t_req){"sshd", "10.0.0.1"}),
+	    "deny:deny:1");
+	assert_string_equal(t_eval(rs, &(struct t_req){"hd", "10.0.0.1"}),
+	    "grant:none:0");
+	acl_ruleset_unref(rs);
+}
+
+/* Build "foo: 10.0.0.1 xxx...\n" with a logical length of exactly n. */
+static char *
+long_line(size_t n, size_t cont_at)
+{
+	char *s = malloc(n + 8);
+	size_t i, o = 0;
+	const char *head = "foo: 10.0.0.1 ";
+
+	for (i = 0; head[i] != '\0' && o < n; i++)
+		s[o++] = head[i];
+	while (o < n) {
+		if (cont_at > 0 && o == cont_at) {
+			s[o++] = '\\';
+			s[o++] = '\n';
+			cont_at = 0;
+			n += 2;
+			continue;
+		}
+		s[o++] = 'x';
+	}
+	s[o++] = '\n';
+	s[o] = '\0';
+	return s;
+}
+
+/* 2046 characters plus newline fit; 2047 make the deny table deny. */
+static void
+test_length_limit(void **state)
+{
+	size_t n;
+
+	(void)state;
+	for (n = 2044; n <= 2049; n++) {
+		char *line = long_line(n, 0);
+		char *line2 = long_line(n, 1000);
+		struct acl_ruleset *rs = t_load("", line);
+		struct acl_ruleset *rs2 = t_load("", line2);
+		const char *want = n <= 2046 ? "grant:none:0" :
+		    "deny:deny:1:error";
+
+		assert_string_equal(t_eval(rs, &(struct t_req){"sshd",
+		    "10.0.0.1"}), want);
+		assert_string_equal(t_eval(rs2, &(struct t_req){"sshd",
+		    "10.0.0.1"}), want);
+		acl_ruleset_unref(rs);
+		acl_ruleset_unref(rs2);
+		free(line);
+		free(line2);
+	}
+}
+
+/*
+ * Each physical line must fit what is left of the buffer when it is
+ * read: 2033 x's after the 13-character head plus "\\\n" do not fit even
+ * though the joined line would be short.
+ */
+static void
+test_physical_line_fit(void **state)
+{
+	char *s = malloc(4200);
+	size_t n, o;
+	struct acl_ruleset *rs;
+
+	(void)state;
+	for (n = 2030; n <= 2034; n++) {
+		o = (size_t)sprintf(s, "foo: 10.0.0.1");
+		memset(s + o, 'x', n);
+		o += n;
+		memcpy(s + o, "\\\n\n", 4);
+		rs = t_load("", s);
+		/* head 13 + n + "\\\n" must be <= 2047 bytes */
+		assert_string_equal(t_eval(rs, &(struct t_req){"sshd",
+		    "10.0.0.1"}), 13 + n + 2 <= 2047 ? "grant:none:0" :
+		    "deny:deny:1:error");
+		acl_ruleset_unref(rs);
+	}
+	free(s);
+}
+
+/* The over-long line ends the table: later lines are never rules. */
+static void
+test_error_ends_table(void **state)
+{
+	char *line = long_line(3000, 0);
+	char *text = malloc(strlen(line) + 64);
+	struct acl_ruleset *rs;
+	struct acl_diags dg = {0};
+
+	(void)state;
+	sprintf(text, "sshd: 10.0.0.2\n%ssshd: 10.0.0.1\n", line);
+	rs = t_load_n(text, strlen(text), "", 0, false, &dg);
+	assert_int_equal(acl_ruleset_rule_count(rs, ACL_TABLE_ALLOW), 1);
+	assert_string_equal(t_eval(rs, &(struct t_req){"sshd", "10.0.0.2"}),
+	    "grant:allow:1");
+	assert_string_equal(t_eval(rs, &(struct t_req){"sshd", "10.0.0.1"}),
+	    "grant:none:0");
+	assert_true(t_has_diag(&dg, 2, 0, "line too long"));
+	acl_ruleset_unref(rs);
+	acl_diags_free(&dg);
+	/* In the deny table the same line denies whatever reaches it. */
+	dg = (struct acl_diags){0};
+	rs = t_load_n("", 0, text, strlen(text), true, &dg);
+	assert_int_equal(acl_ruleset_rule_count(rs, ACL_TABLE_DENY), 1);
+	assert_string_equal(t_eval(rs, &(struct t_req){"ftpd", "10.0.0.7"}),
+	    "deny:deny:2:error");
+	acl_ruleset_unref(rs);
+	acl_diags_free(&dg);
+	free(line);
+	free(text);
+}
+
+static void
+test_rule_lines_and_text(void **state)
+{
+	struct acl_ruleset *rs = t_load("# c\n\nsshd: \\\n  ALL : allow\n"
+	    "ftpd: ALL\n", "");
+	const struct acl_rule *r;
+
+	(void)state;
+	assert_int_equal(acl_ruleset_rule_count(rs, ACL_TABLE_ALLOW), 2);
+	r = acl_ruleset_rule(rs, ACL_TABLE_ALLOW, 0);
+	assert_int_equal(r->line, 3);
+	assert_string_equal(r->text, "sshd:   ALL : allow");
+	assert_string_equal(r->file, "hosts.allow");
+	r = acl_ruleset_rule(rs, ACL_TABLE_ALLOW, 1);
+	assert_int_equal(r->line, 5);
+	assert_null(acl_ruleset_rule(rs, ACL_TABLE_ALLOW, 2));
+	assert_string_equal(acl_ruleset_path(rs, ACL_TABLE_DENY), "hosts.deny");
+	acl_ruleset_unref(rs);
+}
+
+/* Tables on disk: missing, directory, unopenable. */
+static void
+test_files(void **state)
+{
+	char dir[] = "/tmp/wrapd-acl-dirXXXXXX";
+	char path[256], link[256], loop[256], notdir[256];
+	const char *deny;
+	struct acl_load_opts lo = {0};
+	struct acl_diags dg = {0};
+	struct acl_ruleset *rs;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	deny = t_tmpfile(0, "sshd: 10.0.0.1\n", 15);
+
+	/* Missing allow table: empty. */
+	snprintf(path, sizeof path, "%s/missing", dir);
+	lo.allow_path = path;
+	lo.deny_path = deny;
+	rs = acl_ruleset_load(&lo, &dg);
+	assert_int_equal(acl_diags_errors(&dg), 0);
+	assert_string_equal(t_eval(rs, &(struct t_req){"sshd", "10.0.0.1"}),
+	    "deny:deny:1");
+	assert_string_equal(acl_ruleset_path(rs, ACL_TABLE_DENY), deny);
+	acl_ruleset_unref(rs);
+
+	/* A dangling symlink is missing too. */
+	snprintf(link, sizeof link, "%s/dangling", dir);
+	assert_int_equal(symlink(path, link), 0);
+	lo.deny_path = link;
+	rs = acl_ruleset_load(&lo, &dg);
+	assert_int_equal(acl_diags_errors(&dg), 0);
+	assert_string_equal(t_eval(rs, &(struct t_req){"sshd", "10.0.0.1"}),
+	    "grant:none:0");
+	acl_ruleset_unref(rs);
+
+	/* A directory reads as empty. */
+	lo.deny_path = dir;
+	rs = acl_ruleset_load(&lo, &dg);
+	assert_int_equal(acl_diags_errors(&dg), 0);
+	assert_string_equal(t_eval(rs, &(struct t_req){"sshd", "10.0.0.1"}),
+	    "grant:none:0");
+	acl_ruleset_unref(rs);
+
+	/* ENOTDIR: a table error; in the deny table every request denies. */
+	snprintf(notdir, sizeof notdir, "%s/x", deny);
+	lo.deny_path = notdir;
+	rs = acl_ruleset_load(&lo, &dg);
+	assert_int_equal(acl_diags_errors(&dg), 1);
+	assert_string_equal(t_eval(rs, &(struct t_req){"ftpd", "1.2.3.4"}),
+	    "deny:deny:0:error");
+	acl_ruleset_unref(rs);
+
+	/* ELOOP in the allow table: no match, the deny table decides. */
+	snprintf(loop, sizeof loop, "%s/loop", dir);
+	assert_int_equal(symlink(loop, loop), 0);
+	lo.allow_path = loop;
+	lo.deny_path = deny;
+	rs = acl_ruleset_load(&lo, &dg);
+	assert_int_equal(acl_diags_errors(&dg), 2);
+	assert_string_equal(t_eval(rs, &(struct t_req){"sshd", "10.0.0.1"}),
+	    "deny:deny:1");
+	assert_string_equal(t_eval(rs, &(struct t_req){"ftpd", "10.0.0.1"}),
+	    "grant:none:0");
+	acl_ruleset_unref(rs);
+
+	acl_diags_free(&dg);
+	unlink(loop);
+	unlink(link);
+	unlink(deny);
+	rmdir(dir);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_read_cases),
+		cmocka_unit_test(test_nul_joins_lines),
+		cmocka_unit_test(test_length_limit),
+		cmocka_unit_test(test_physical_line_fit),
+		cmocka_unit_test(test_error_ends_table),
+		cmocka_unit_test(test_rule_lines_and_text),
+		cmocka_unit_test(test_files),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Rule options at run time, through the wrapd binary with real sockets and
+# real /bin/sh commands: spawn (+ setenv), banners, severity, twist,
+# aclexec in both tables (a failing one in hosts.allow rescans hosts.deny;
+# in hosts.deny it grants), and on_deny.reply.
+#   run: bash tests/actions/t_options.sh WRAPD SRCDIR
+. "${2:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
+ACT="$SRCDIR/tests/actions/act.py"
+
+talk() { "$PY" "$ACT" talk "$@"; }
+
+e2e_port B
+e2e_port P1
+e2e_port P2
+e2e_port P3
+e2e_port P4
+e2e_port P5
+mkdir -p "$W/banners"
+printf 'Welcome %%d from %%a\n' >"$W/banners/optd"
+printf 'Hello %%d\n' >"$W/banners/twistd"
+
+e2e_write "$W/hosts.allow" <<EOF
+optd: 127.0.0.1: setenv GREETING hi-%d : spawn echo "spawn %d %a \$GREETING" >> $W/spawn.log : banners $W/banners : severity local0.notice
+twistd: 127.0.0.1: banners $W/banners : twist /bin/echo "twisted %d for %a"
+axd: 127.0.0.2: aclexec test -e $W/ax-ok
+EOF
+e2e_write "$W/hosts.deny" <<EOF
+smtpd: ALL
+axd: ALL: spawn echo "deny-rule %a" >> $W/ax.log
+axd2: ALL: aclexec false
+EOF
+e2e_write "$W/wrapd.yaml" <<EOF
+rules: { allow: $W/hosts.allow, deny: $W/hosts.deny }
+log: { syslog: false, stderr: true }
+actions: { max_running: 8, per_source: 100/min }
+services:
+  - { name: opt, daemon: optd, listen: ["127.0.0.1:$P1"], backend: "127.0.0.1:$B" }
+  - { name: tw, daemon: twistd, listen: ["127.0.0.1:$P2"], backend: "127.0.0.1:$B" }
+  - name: smtp
+    daemon: smtpd
+    listen: ["127.0.0.1:$P3"]
+    backend: "127.0.0.1:$B"
+    on_deny: { reply: "421 4.7.0 Access denied\r\n" }
+  - { name: ax, daemon: axd, listen: ["127.0.0.1:$P4"], backend: "127.0.0.1:$B" }
+  - { name: ax2, daemon: axd2, listen: ["127.0.0.1:$P5"], backend: "127.0.0.1:$B" }
+EOF
+
+e2e_echo_backend echo "127.0.0.1:$B"
+e2e_bg wrapd "$WRAPD" --config "$W/wrapd.yaml"
+WPID=$E2E_LAST_PID
+for p in $P1 $P2 $P3 $P4 $P5; do e2e_wait_listen "$p" "" "$WPID"; done
+
+# banners, then the relayed echo; spawn ran with setenv's variable.
+e2e_expect "banner + echo" \
+	"$(talk --to "127.0.0.1:$P1" --send ping --shut)" \
+	"b'Welcome optd from 127.0.0.1\\r\\nping\\n'"
+e2e_wait_grep '^spawn optd 127\.0\.0\.1 hi-optd$' "$W/spawn.log"
+# severity local0.notice: the connection's line is a notice, not info.
+e2e_wait_grep 'notice: conn=[0-9]+ service=opt .*verdict=grant' "$W/wrapd.err"
+
+# twist: banner first, then the command owns the socket.
+e2e_expect "twist" "$(talk --to "127.0.0.1:$P2")" \
+	"b'Hello twistd\\r\\ntwisted twistd for 127.0.0.1\\n'"
+e2e_logcheck "$W/wrapd.err" service=tw verdict=twist
+
+# on_deny.reply, then close.
+e2e_expect "reply on deny" "$(talk --to "127.0.0.1:$P3")" \
+	"b'421 4.7.0 Access denied\\r\\n'"
+
+# aclexec fails in hosts.allow: the rule did not match; hosts.deny decides
+# (and its spawn runs).
+# (closed, or reset: the client's unread bytes make close() send RST)
+got=$(talk --src 127.0.0.2 --to "127.0.0.1:$P4" --send x --shut)
+case $got in "b''" | "b'<reset>'") e2e_log "ok: aclexec false -> $got" ;;
+*) e2e_fail "aclexec false -> deny table: got $got" ;; esac
+e2e_wait_grep '^deny-rule 127\.0\.0\.2$' "$W/ax.log"
+e2e_logcheck "$W/wrapd.err" service=ax verdict=deny 'rule$=hosts.deny:2'
+touch "$W/ax-ok"
+e2e_expect "aclexec true -> allow" \
+	"$(talk --src 127.0.0.2 --to "127.0.0.1:$P4" --send y --shut)" "b'y\\n'"
+# A failing aclexec in hosts.deny grants.
+e2e_expect "aclexec false in deny table -> grant" \
+	"$(talk --to "127.0.0.1:$P5" --send z --shut)" "b'z\\n'"
+grep -q 'actions skipped' "$W/wrapd.err" && e2e_fail "unexpected skip"
+exit 0

@@ -1,0 +1,527 @@
+#!/usr/bin/env python3
+"""Tests of `wrapd check` and `wrapd match`, run on the built binary.
+
+usage: test_cli.py WRAPD check|match|tcpdmatch
+
+check:     exact diagnostics (file:line:col: severity: message) for each
+           problem class in fixtures/, exit codes 0/1/2.
+match:     text and JSON output, --expand sanitisation of hostile names,
+           usage errors (exit 2), exit 0 whatever the verdict.
+tcpdmatch: wrapd match against Debian's real `tcpdmatch -d` in a temp dir.
+
+Every expectation is either derived independently (the sanitising rule of
+hosts_access(5), Python's json parser) or written from the semantics notes;
+nothing is read back from wrapd itself.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FIX = os.path.join(HERE, "fixtures")
+WRAPD = None
+FAILS = []
+COUNT = 0
+NOFILE = "/nonexistent/wrapd-cli-test"
+
+
+def check(cond, what, detail=""):
+    global COUNT
+    COUNT += 1
+    if not cond:
+        FAILS.append(what)
+        print("FAIL: %s\n%s" % (what, detail), flush=True)
+
+
+def run(args, cwd=None):
+    p = subprocess.run([WRAPD] + args, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, cwd=cwd, timeout=60)
+    return p.returncode, p.stdout, p.stderr
+
+
+def text(b):
+    return b.decode("utf-8", "replace")
+
+
+# ---------------------------------------------------------------- check
+
+CHECK_CASES = [
+    # (allow fixture, deny fixture, exit, exact stdout lines)
+    ("clean.allow", "clean.deny", 0, []),
+    ("nocolon.allow", None, 0,
+     ['nocolon.allow:1:0: warning: missing ":" separator: line ignored']),
+    ("badopt.allow", None, 1, [
+        'badopt.allow:1:12: error: bad option name: "nosuchoption" '
+        '(a match of this rule denies)',
+        'badopt.allow:2:15: error: bad umask value: "999" '
+        '(a match of this rule denies)',
+        'badopt.allow:3:12: error: option "allow" must be at end '
+        '(a match of this rule denies)']),
+    (None, "noeol.deny", 1, [
+        'noeol.deny:2:0: error: missing newline at end of file: every '
+        'request that reaches this line is denied']),
+    (None, "toolong.deny", 1, [
+        'toolong.deny:1:0: error: line too long (over 2046 characters): '
+        'every request that reaches this line is denied',
+        # tcpdchk goes on with the rest of the physical line, as libwrap's
+        # reader would hand it over.
+        'toolong.deny:1:0: warning: missing ":" separator: line ignored']),
+    ("v6.allow", None, 1, [
+        'v6.allow:1:7: warning: unbracketed IPv6 address "2001:db8::1" is '
+        'cut at its first colon: write [addr] or [net]/len',
+        'v6.allow:1:12: error: bad option name: "db8" '
+        '(a match of this rule denies)']),
+    ("netmask.allow", None, 0, [
+        'netmask.allow:1:7: warning: bad net/mask "10.0.0.0/255.255.0.255.0":'
+        ' never matches (mask 255.255.255.255, /0 or length over 32; use the '
+        'bare address)',
+        'netmask.allow:2:7: warning: net/mask "10.0.0.1/24" has host bits '
+        'set: never matches',
+        'netmask.allow:3:7: warning: bad net/mask "10.0.0.0/33": never '
+        'matches (mask 255.255.255.255, /0 or length over 32; use the bare '
+        'address)',
+        'netmask.allow:4:7: warning: bad IPv6 prefix length in '
+        '"[2001:db8::]/129": never matches']),
+    ("lists.allow", None, 0, [
+        'lists.allow:1:6: warning: empty client list: the rule never matches',
+        'lists.allow:2:1: warning: empty daemon list: the rule never matches',
+        'lists.allow:3:11: warning: client list ends in EXCEPT',
+        'lists.allow:4:7: warning: client list starts with EXCEPT: it never '
+        'matches']),
+    ("file.allow", None, 0, [
+        'file.allow:1:7: warning: /nonexistent/wrapd-list does not exist: '
+        'never matches']),
+    ("daemon.allow", None, 0, [
+        'daemon.allow:1:1: warning: daemon pattern "@grp" starts with "@": '
+        'netgroups are not supported here, matched literally',
+        'daemon.allow:2:1: warning: daemon pattern ".sshd" starts with a dot',
+        'daemon.allow:3:1: warning: daemon pattern "sshd." ends in a dot',
+        'daemon.allow:4:1: warning: daemon pattern "/x" starts with "/": '
+        'files are not supported here, matched literally',
+        'daemon.allow:5:6: warning: user pattern "alice." ends in a dot']),
+    ("misc.allow", None, 0, [
+        'misc.allow:1:7: warning: "FAIL": FAIL is obsolete, it is matched as '
+        'a host name',
+        'misc.allow:2:7: warning: numeric pattern ".10.0.0" starts with a dot',
+        'misc.allow:3:7: warning: host name "foo.example.com." ends in a dot: '
+        'it is matched as a prefix']),
+    (None, "shadow.deny", 0, [
+        'shadow.deny:2:1: warning: rule never decides anything: line 1 '
+        'matches every request it matches']),
+]
+
+
+def test_check():
+    for allow, deny, want_rc, want in CHECK_CASES:
+        args = ["check", "--allow", allow or NOFILE, "--deny", deny or NOFILE]
+        rc, out, err = run(args, cwd=FIX)
+        got = text(out).splitlines()
+        name = "check %s %s" % (allow, deny)
+        check(rc == want_rc, name + ": exit %d, want %d" % (rc, want_rc),
+              text(out) + text(err))
+        check(got == want, name + ": diagnostics",
+              "got:\n  %s\nwant:\n  %s" % ("\n  ".join(got),
+                                           "\n  ".join(want)))
+    # An unopenable table (ENOTDIR) is an error with the file's name.
+    rc, out, _ = run(["check", "--allow", "clean.allow/x", "--deny",
+                      "clean.deny"], cwd=FIX)
+    lines = text(out).splitlines()
+    check(rc == 1 and len(lines) == 1 and
+          lines[0].startswith("clean.allow/x:0:0: error: cannot open "
+                              "clean.allow/x: Not a directory"),
+          "check: unopenable table", text(out))
+    # Every line of every diagnostic has the file:line:col: severity: form.
+    for allow, deny, _, _ in CHECK_CASES:
+        rc, out, _ = run(["check", "--allow", allow or NOFILE, "--deny",
+                          deny or NOFILE], cwd=FIX)
+        for ln in text(out).splitlines():
+            parts = ln.split(":", 4)
+            ok = (len(parts) == 5 and parts[1].isdigit() and
+                  parts[2].isdigit() and
+                  parts[3] in (" error", " warning"))
+            check(ok, "check: diagnostic format: " + ln)
+    # Usage errors.
+    for args in (["check", "--bogus"], ["check", "extra"],
+                 ["check", "--allow"], ["check", "--dns", "x", "y"]):
+        rc, out, err = run(args, cwd=FIX)
+        check(rc == 2, "check usage error %r: exit %d" % (args, rc))
+        check(out == b"", "check usage error %r: stdout empty" % (args,))
+    rc, out, _ = run(["check", "--help"])
+    check(rc == 0 and b"usage: wrapd check" in out, "check --help")
+    # --dns: a name under .invalid never resolves (RFC 6761); localhost
+    # always does (/etc/hosts) and must not be reported.
+    with tempfile.TemporaryDirectory() as d:
+        p = os.path.join(d, "a")
+        with open(p, "w") as f:
+            f.write("sshd: nosuchhost.invalid localhost\n"
+                    "ALL@nosuchhost.invalid: ALL\n")
+        rc, out, _ = run(["check", "--dns", "--allow", p, "--deny", NOFILE])
+        lines = text(out).splitlines()
+        check(rc == 0, "check --dns: warnings only, exit 0", text(out))
+        bad = [l for l in lines if "nosuchhost.invalid" in l and
+               "does not resolve" in l]
+        check(len(bad) == 2, "check --dns: both places reported", text(out))
+        check(any(l.startswith(p + ":1:7: warning:") for l in bad),
+              "check --dns: location of the client-list name", text(out))
+        check(any(l.startswith(p + ":2:5: warning:") for l in bad),
+              "check --dns: location of the daemon@host name", text(out))
+        check(not any("localhost" in l for l in lines),
+              "check --dns: resolvable name not reported", text(out))
+        rc, out, _ = run(["check", "--allow", p, "--deny", NOFILE])
+        check(rc == 0 and out == b"", "check without --dns: no look-ups")
+
+
+# ---------------------------------------------------------------- match
+
+# hosts_access(5): every byte of an expansion that is not one of these
+# becomes "_".
+SAFE = set(b"0123456789abcdefghijklmnopqrstuvwxyz"
+           b"ABCDEFGHIJKLMNOPQRSTUVWXYZ!@%-_=+:,./")
+
+
+def libwrap_clean(raw: bytes) -> str:
+    raw = raw[:127]  # request strings are kept to STRING_LENGTH - 1
+    return "".join(chr(b) if b in SAFE else "_" for b in raw)
+
+
+def match(d, args, allow="", deny=""):
+    a = os.path.join(d, "hosts.allow")
+    n = os.path.join(d, "hosts.deny")
+    with open(a, "w") as f:
+        f.write(allow)
+    with open(n, "w") as f:
+        f.write(deny)
+    return run(["match", "--allow", a, "--deny", n] + args)
+
+
+def match_json(d, args, allow="", deny=""):
+    rc, out, err = match(d, ["--json"] + args, allow, deny)
+    lines = out.splitlines()
+    obj = None
+    try:
+        obj = json.loads(out)
+    except ValueError as e:
+        check(False, "match --json output parses: %s" % e, text(out))
+    check(len(lines) == 1, "match --json is one line", text(out))
+    check(rc == 0, "match --json exit 0", text(err))
+    return obj or {}
+
+
+def last_line(out):
+    lines = text(out).splitlines()
+    return lines[-1] if lines else ""
+
+
+def test_match():
+    with tempfile.TemporaryDirectory() as d:
+        path_a = os.path.join(d, "hosts.allow")
+        path_d = os.path.join(d, "hosts.deny")
+        # Text output: granted by the allow table, file:line shown.
+        rc, out, _ = match(d, ["sshd", "10.0.0.1"],
+                           allow="# c\nsshd: 10.0.0.1\n", deny="ALL: ALL\n")
+        t = text(out)
+        check(rc == 0 and last_line(out) == "access:   granted",
+              "match: allow table grants", t)
+        check("%s:2" % path_a in t, "match: names file:line", t)
+        check(sum(l.startswith("access:") for l in t.splitlines()) == 1,
+              "match: exactly one access line", t)
+        # Denied, still exit 0.
+        rc, out, _ = match(d, ["sshd", "10.0.0.2"],
+                           allow="sshd: 10.0.0.1\n", deny="ALL: ALL\n")
+        check(rc == 0 and last_line(out) == "access:   denied",
+              "match: deny table denies, exit 0", text(out))
+        check("%s:1" % path_d in text(out), "match: deny file:line",
+              text(out))
+        # No rule: granted, and says so.
+        rc, out, _ = match(d, ["sshd", "10.0.0.2"], allow="", deny="")
+        check(last_line(out) == "access:   granted" and
+              "no rule matched" in text(out), "match: no rule matched",
+              text(out))
+        # twist -> delegated / "twist".
+        rc, out, _ = match(d, ["sshd", "10.0.0.1"],
+                           allow="sshd: ALL: twist echo hi %a\n")
+        check(last_line(out) == "access:   delegated", "match: twist",
+              text(out))
+        check("echo hi 10.0.0.1" in text(out), "match: twist expanded",
+              text(out))
+        o = match_json(d, ["sshd", "10.0.0.1"],
+                       allow="sshd: ALL: spawn echo %d: twist echo %a\n")
+        check(o.get("verdict") == "twist" and o.get("line") == 1 and
+              o.get("file") == path_a and o.get("table") == "allow",
+              "match --json: twist, file, line", json.dumps(o))
+        opts = o.get("options", [])
+        check([x.get("name") for x in opts] == ["spawn", "twist"] and
+              opts[0].get("value") == "echo %d" and
+              opts[0].get("expanded") == "echo sshd" and
+              opts[1].get("expanded") == "echo 10.0.0.1",
+              "match --json: options with expansions", json.dumps(opts))
+        # No match: line null.
+        o = match_json(d, ["sshd", "10.0.0.9"], allow="sshd: 10.0.0.1\n")
+        check(o.get("verdict") == "grant" and o.get("line") is None and
+              o.get("file") is None and o.get("options") == [],
+              "match --json: no rule -> null line", json.dumps(o))
+        # Option error: denied, and why.
+        rc, out, _ = match(d, ["sshd", "10.0.0.1"],
+                           allow="sshd: ALL: nosuchoption\n")
+        check(last_line(out) == "access:   denied" and
+              "nosuchoption" in text(out), "match: option error denies",
+              text(out))
+        o = match_json(d, ["sshd", "10.0.0.1"],
+                       allow="sshd: ALL: umask 999\n")
+        check(o.get("verdict") == "deny" and o.get("option_error"),
+              "match --json: option_error", json.dumps(o))
+        # Table error (missing final newline) in hosts.deny denies.
+        o = match_json(d, ["sshd", "10.0.0.1"], deny="in.ftpd: 10.9.9.9")
+        check(o.get("verdict") == "deny" and o.get("table_error") is True,
+              "match --json: table_error", json.dumps(o))
+        # aclexec: dry run, said so.
+        rc, out, _ = match(d, ["sshd", "10.0.0.1"],
+                           deny="sshd: ALL: aclexec /bin/false %a\n")
+        t = text(out)
+        check("aclexec not run" in t and last_line(out) ==
+              "access:   denied", "match: aclexec is a dry run", t)
+        # The commands are never run.
+        marker = os.path.join(d, "ran")
+        rc, out, _ = match(d, ["sshd", "10.0.0.1"],
+                           allow="sshd: ALL: spawn touch %s: aclexec touch "
+                           "%s\n" % (marker, marker),
+                           deny="x: ALL: twist touch %s\n" % marker)
+        check(not os.path.exists(marker), "match: spawn/aclexec not run")
+        # setenv and banners.
+        bdir = os.path.join(d, "banners")
+        os.mkdir(bdir)
+        with open(os.path.join(bdir, "sshd"), "w") as f:
+            f.write("hello %a\n")
+        o = match_json(d, ["sshd", "10.0.0.1"],
+                       allow="sshd: ALL: setenv X %%d: banners %s\n" % bdir)
+        opts = o.get("options", [])
+        check(len(opts) == 2 and opts[0].get("expanded") == "X sshd" and
+              opts[1].get("name") == "banners" and
+              "hello 10.0.0.1" in (opts[1].get("expanded") or ""),
+              "match --json: setenv and banners", json.dumps(opts))
+        # IPv4-mapped client is IPv4 for every pattern.
+        o = match_json(d, ["sshd", "::ffff:10.0.0.1"],
+                       deny="sshd: 10.0.0.0/255.0.0.0\n")
+        check(o.get("verdict") == "deny" and o.get("line") == 1,
+              "match: ::ffff: client", json.dumps(o))
+        # IPv6 client.
+        o = match_json(d, ["sshd", "2001:db8::1"],
+                       deny="sshd: [2001:db8::]/32\n")
+        check(o.get("verdict") == "deny", "match: IPv6 prefix",
+              json.dumps(o))
+        # unknown daemon and unknown client address.
+        o = match_json(d, ["unknown", "unknown"],
+                       deny="UNKNOWN: UNKNOWN\n")
+        check(o.get("verdict") == "deny" and o.get("line") == 1,
+              "match: unknown daemon and client", json.dumps(o))
+        # --name, KNOWN / PARANOID / unknown.
+        for name, pat, verdict in (("foo.example.com", "KNOWN", "deny"),
+                                   ("paranoid", "KNOWN", "grant"),
+                                   ("paranoid", "PARANOID", "deny"),
+                                   ("unknown", "UNKNOWN", "deny"),
+                                   ("host1", "LOCAL", "deny"),
+                                   ("foo.example.com", ".example.com",
+                                    "deny")):
+            o = match_json(d, ["--name", name, "sshd", "10.0.0.1"],
+                           deny="sshd: %s\n" % pat)
+            check(o.get("verdict") == verdict and o.get("name") == name,
+                  "match --name %s vs %s" % (name, pat), json.dumps(o))
+            check(o.get("lookups") == 0, "match --name: no DNS look-up",
+                  json.dumps(o))
+        # --user and user@host.
+        o = match_json(d, ["--user", "alice", "sshd", "10.0.0.1"],
+                       deny="sshd: alice@10.0.0.1\n")
+        check(o.get("verdict") == "deny" and o.get("user") == "alice",
+              "match --user", json.dumps(o))
+        o = match_json(d, ["sshd", "10.0.0.1"],
+                       deny="sshd: alice@10.0.0.1\n")
+        check(o.get("verdict") == "grant" and o.get("user") == "unknown",
+              "match: no --user -> user unknown", json.dumps(o))
+        # --server / --server-name / --server-port.
+        o = match_json(d, ["--server", "10.0.0.254", "--server-port", "22",
+                           "sshd", "10.0.0.1"], deny="22: ALL\n")
+        check(o.get("verdict") == "deny", "match --server-port",
+              json.dumps(o))
+        o = match_json(d, ["--server", "10.0.0.254", "--server-port", "2222",
+                           "sshd", "10.0.0.1"], deny="22: ALL\n")
+        check(o.get("verdict") == "grant", "match --server-port other",
+              json.dumps(o))
+        o = match_json(d, ["--server", "10.0.0.254", "--server-name",
+                           "srv.example.com", "sshd", "10.0.0.1"],
+                       deny="sshd@srv.example.com: ALL\n")
+        check(o.get("verdict") == "deny", "match --server-name",
+              json.dumps(o))
+        # --client-port is %r.
+        o = match_json(d, ["--client-port", "40000", "--expand", "%r",
+                           "sshd", "10.0.0.1"])
+        check(o.get("expanded") == "40000", "match --client-port %r",
+              json.dumps(o))
+        # Lazy look-up: a rule that needs no name makes no look-up.
+        o = match_json(d, ["sshd", "127.0.0.1"], deny="sshd: 127.0.0.1\n")
+        check(o.get("lookups") == 0 and o.get("name") is None,
+              "match: no look-up unless a rule needs it", json.dumps(o))
+        # ... and one that does makes exactly one (127.0.0.1 resolves
+        # through /etc/hosts, no network).
+        o = match_json(d, ["sshd", "127.0.0.1"], deny="sshd: KNOWN\n")
+        check(o.get("lookups") == 1 and isinstance(o.get("name"), str),
+              "match: look-up when a rule needs the name", json.dumps(o))
+
+        # --expand: sanitised exactly as libwrap does.
+        hostile = [b"a;rm -rf /", b"x\ny\rz", b"$(id)`id`|&<>'\"",
+                   "\u00e9t\u00e9".encode(), b"n" * 8192,
+                   b"ok.example.com", b"!@%-_=+:,./"]
+        match(d, ["sshd", "10.0.0.1"])  # empty tables: no rule, granted
+        for raw in hostile:
+            want = libwrap_clean(raw)
+            p = subprocess.run([WRAPD, "match", "--allow", path_a,
+                                "--deny", path_d, "--json", "--name",
+                                raw, "--expand", "[%n|%h|%c]", "sshd",
+                                "10.0.0.1"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=60)
+            try:
+                o = json.loads(p.stdout)
+            except ValueError:
+                o = {}
+            check(p.returncode == 0 and
+                  o.get("expanded") == "[%s|%s|%s]" % (want, want, want),
+                  "match --expand sanitises %r" % raw[:20],
+                  "got %r want %r" % (o.get("expanded"), want))
+            p = subprocess.run([WRAPD, "match", "--allow", path_a,
+                                "--deny", path_d, "--name", raw, "--expand",
+                                "%n", "sshd", "10.0.0.1"],
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=60)
+            lines = p.stdout.split(b"\n")
+            exp = [l for l in lines if l.startswith(b"expanded: ")]
+            check(len(exp) == 1 and exp[0] == b"expanded: " +
+                  want.encode(), "match text --expand %r" % raw[:20],
+                  repr(exp))
+            check(p.stdout.endswith(b"access:   granted\n"),
+                  "match text output ends in the access line",
+                  repr(raw[:20]))
+        # Invalid UTF-8 and control bytes still give valid JSON.
+        p = subprocess.run([WRAPD, "match", "--json", "--allow", path_a,
+                            "--deny", path_d, "--name", b"\xff\xfe\x01\"\\",
+                            "sshd", "10.0.0.1"], stdout=subprocess.PIPE,
+                           timeout=60)
+        try:
+            o = json.loads(p.stdout.decode("utf-8"))
+            ok = isinstance(o.get("name"), str)
+        except ValueError:
+            ok = False
+        check(ok, "match --json: hostile bytes escaped", repr(p.stdout))
+
+        # Usage errors: exit 2, nothing on stdout.
+        usage = [[], ["sshd"], ["sshd", "10.0.0.1", "extra"],
+                 ["sshd", "10.0.0.300"], ["sshd", "not-an-address"],
+                 ["--server-port", "70000", "sshd", "10.0.0.1"],
+                 ["--server-port", "abc", "sshd", "10.0.0.1"],
+                 ["--client-port", "-1", "sshd", "10.0.0.1"],
+                 ["--server", "bogus", "sshd", "10.0.0.1"],
+                 ["--frobnicate", "sshd", "10.0.0.1"],
+                 ["--name"]]
+        for args in usage:
+            rc, out, err = run(["match"] + args)
+            check(rc == 2 and out == b"",
+                  "match usage error %r: exit %d" % (args, rc), text(err))
+        rc, out, _ = run(["match", "--help"])
+        check(rc == 0 and b"usage: wrapd match" in out, "match --help")
+        # "--" ends the options: a daemon name may start with a dash.
+        o = match_json(d, ["--", "-odd", "10.0.0.1"], deny="-odd: ALL\n")
+        check(o.get("verdict") == "deny" and o.get("daemon") == "-odd",
+              "match -- DAEMON", json.dumps(o))
+
+
+# ------------------------------------------------------------ tcpdmatch
+
+TCPD_CASES = [
+    # (allow, deny, tcpdmatch args, wrapd match args)
+    ("sshd: 10.0.0.1\n", "ALL: ALL\n", ["sshd", "10.0.0.1"],
+     ["sshd", "10.0.0.1"]),
+    ("sshd: 10.0.0.1\n", "ALL: ALL\n", ["sshd", "10.0.0.2"],
+     ["sshd", "10.0.0.2"]),
+    ("", "ALL EXCEPT in.ftpd: 10.0.0.0/255.0.0.0\n", ["in.ftpd", "10.0.0.2"],
+     ["in.ftpd", "10.0.0.2"]),
+    ("sshd: ALL: twist echo hi\n", "", ["sshd", "10.0.0.1"],
+     ["sshd", "10.0.0.1"]),
+    ("sshd: ALL: nosuchoption\n", "", ["sshd", "10.0.0.1"],
+     ["sshd", "10.0.0.1"]),
+    ("sshd: alice@10.0.0.1\n", "ALL: ALL\n", ["sshd", "alice@10.0.0.1"],
+     ["--user", "alice", "sshd", "10.0.0.1"]),
+    ("sshd: alice@10.0.0.1\n", "ALL: ALL\n", ["sshd", "bob@10.0.0.1"],
+     ["--user", "bob", "sshd", "10.0.0.1"]),
+    ("sshd@10.0.0.254: ALL\n", "ALL: ALL\n", ["sshd@10.0.0.254", "10.0.0.1"],
+     ["--server", "10.0.0.254", "sshd", "10.0.0.1"]),
+    ("", "sshd: [2001:db8::]/32\n", ["sshd", "2001:db8::5"],
+     ["sshd", "2001:db8::5"]),
+    ("", "sshd: 10.0.0.0/8\n", ["sshd", "::ffff:10.0.0.1"],
+     ["sshd", "::ffff:10.0.0.1"]),
+    ("", "sshd: 10.0.0.1\n", ["sshd", "10.0.0.1"], ["sshd", "10.0.0.1"]),
+    ("", "sshd: KNOWN\n", ["sshd", "10.0.0.1"],
+     ["--name", "unknown", "sshd", "10.0.0.1"]),
+    ("", "sshd: UNKNOWN\n", ["sshd", "10.0.0.1"],
+     ["--name", "unknown", "sshd", "10.0.0.1"]),
+    ("", "sshd: 10.0.0.1", ["sshd", "10.0.0.2"], ["sshd", "10.0.0.2"]),
+    ("sshd: 10.0.0.9\nsshd: 10.0.0.2", "", ["sshd", "10.0.0.2"],
+     ["sshd", "10.0.0.2"]),
+    ("sshd: ALL: spawn echo %a: DENY\n", "", ["sshd", "10.0.0.1"],
+     ["sshd", "10.0.0.1"]),
+]
+
+
+def test_tcpdmatch():
+    tcpdmatch = shutil.which("tcpdmatch") or (
+        "/usr/sbin/tcpdmatch" if os.path.exists("/usr/sbin/tcpdmatch")
+        else None)
+    if tcpdmatch is None:
+        print("SKIP: tcpdmatch not installed (Debian package tcpd)")
+        return 77
+    for allow, deny, targs, wargs in TCPD_CASES:
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, "hosts.allow"), "w") as f:
+                f.write(allow)
+            with open(os.path.join(d, "hosts.deny"), "w") as f:
+                f.write(deny)
+            p = subprocess.run([tcpdmatch, "-d"] + targs, cwd=d,
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, timeout=60)
+            theirs = [l for l in text(p.stdout).splitlines()
+                      if l.startswith("access:")]
+            rc, out, _ = run(["match", "--allow", "hosts.allow", "--deny",
+                              "hosts.deny"] + wargs, cwd=d)
+            ours = [l for l in text(out).splitlines()
+                    if l.startswith("access:")]
+            check(len(theirs) == 1 and ours == theirs,
+                  "tcpdmatch %r / %r: %r vs wrapd %r" %
+                  (allow + deny, targs, theirs, ours), text(p.stderr))
+    return 0
+
+
+def main():
+    global WRAPD
+    if len(sys.argv) != 3:
+        print(__doc__)
+        return 2
+    WRAPD = os.path.abspath(sys.argv[1])
+    what = sys.argv[2]
+    rc = 0
+    if what == "check":
+        test_check()
+    elif what == "match":
+        test_match()
+    elif what == "tcpdmatch":
+        rc = test_tcpdmatch()
+    else:
+        print(__doc__)
+        return 2
+    print("%d checks, %d failed" % (COUNT, len(FAILS)))
+    if FAILS:
+        return 1
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,408 @@
+/*
+ * test_lookup_names.c - the asynchronous double-reverse look-up against a
+ * test-controlled resolver, with real libwrap as the oracle.
+ *
+ * Run by run_lookup_names.sh inside a private network namespace whose
+ * /etc/hosts and /etc/resolv.conf are the test's (ip netns exec bind-mounts the
+ * files of /etc/netns/<ns>), and where fake_dns.py answers on 127.0.0.1:53.  For
+ * every address the test asserts the expected name, and that libwrap's own
+ * eval_hostname() on a real connection from that address agrees.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <tcpd.h>
+#include <uv.h>
+
+#include "acl.h"
+#include "lookup.h"
+
+/* libwrap wants these defined by the program. */
+int allow_severity = 6;
+int deny_severity = 4;
+
+#define LONG_NAME                                                              \
+	"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa."        \
+	"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb."        \
+	"cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc.long."   \
+	"test"
+
+struct name_case {
+	const char *addr;
+	const char *want;
+	uint64_t timeout_ms;
+};
+
+static const struct name_case cases[] = {
+    /* From the hosts file. */
+    {"127.0.0.2", "good.test", 5000},
+    {"::ffff:127.0.0.2", "good.test", 5000},     /* looked up as IPv4 */
+    {"127.0.0.5", ACL_PARANOID, 5000},           /* forward: canon.test */
+    {"127.0.0.4", ACL_PARANOID, 5000},           /* reverse name is numeric */
+    {"127.0.0.7", "MiXeD.Test", 5000},           /* kept as the PTR says */
+    {"127.0.0.11", "we$ird;`name`|.test", 5000}, /* bytes pass through */
+    {"127.0.0.1", "localhost", 5000}, {"fd00::2", "six.test", 5000},
+    /* From the fake DNS server. */
+    {"127.0.0.3", ACL_PARANOID, 5000}, /* liar: A says 127.0.0.9 */
+    /*
+	 * A 192-byte name: cut to 127 bytes as libwrap cuts it, and the cut
+	 * name does not confirm.
+	 */
+    {"127.0.0.12", ACL_PARANOID, 5000},
+    {"127.0.0.13", ACL_UNKNOWN, 5000},    /* not a host name: glibc drops it */
+    {"127.0.0.14", ACL_UNKNOWN, 5000},    /* NXDOMAIN */
+    {"127.0.0.15", ACL_PARANOID, 5000},   /* forward NXDOMAIN */
+    {"127.0.0.16", "dnsgood.test", 5000}, /* one of two A records */
+    {"127.0.0.18", ACL_PARANOID, 5000},   /* canonical name differs */
+    {"127.0.0.19", "UPPER.Test", 5000},   /* case-insensitive compare */
+    /* Deadlines: the fake server never answers these. */
+    {"127.0.0.21", ACL_UNKNOWN, 300},  /* reverse not done in time */
+    {"127.0.0.20", ACL_PARANOID, 300}, /* forward not done in time */
+};
+
+static void
+sa_parse(struct sockaddr_storage *ss, const char *addr, unsigned port)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (strchr(addr, ':') != NULL) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		assert_int_equal(inet_pton(AF_INET6, addr, &s6->sin6_addr), 1);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		assert_int_equal(inet_pton(AF_INET, addr, &s4->sin_addr), 1);
+	}
+}
+
+static socklen_t
+sa_len(const struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET ? sizeof(struct sockaddr_in)
+	                                : sizeof(struct sockaddr_in6);
+}
+
+struct result {
+	int calls;
+	char name[ACL_STRING_MAX];
+	int order; /* when it answered, among all answers in the loop */
+};
+
+static int answer_count;
+
+static void
+on_name(void *arg, const char *name)
+{
+	struct result *r = arg;
+
+	r->calls++;
+	r->order = ++answer_count;
+	assert_non_null(name);
+	assert_true(strlen(name) < ACL_STRING_MAX);
+	snprintf(r->name, sizeof(r->name), "%s", name);
+}
+
+static void
+on_never(void *arg, const char *name)
+{
+	(void)arg;
+	fail_msg("cancelled look-up called back with \"%s\"", name);
+}
+
+static void
+ours(const struct sockaddr *sa, uint64_t timeout_ms, struct result *r)
+{
+	uv_loop_t loop;
+
+	assert_int_equal(uv_loop_init(&loop), 0);
+	memset(r, 0, sizeof(*r));
+	assert_non_null(lookup_name_start(&loop, sa, timeout_ms, on_name, r));
+	/* Runs until the threadpool work is done too, so ASan sees it freed. */
+	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(r->calls, 1);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+/*
+ * libwrap's answer for a real TCP connection from `addr`: a listener on
+ * the wildcard address of the family (dual-stack for "::ffff:" clients, so
+ * the peer shows up IPv4-mapped, as it would for the proxy), and the
+ * accepted socket's peer address for our own look-up too.
+ */
+static void
+oracle(
+    const char *addr, struct sockaddr_storage *peer, char *name, size_t namesz)
+{
+	struct sockaddr_storage ls, cs;
+	struct request_info req;
+	socklen_t len;
+	int lfd, cfd, afd, off = 0;
+	bool mapped = strncmp(addr, "::ffff:", 7) == 0;
+
+	sa_parse(&ls, mapped || strchr(addr, ':') ? "::" : "0.0.0.0", 0);
+	sa_parse(&cs, mapped ? addr + 7 : addr, 0);
+	lfd = socket(ls.ss_family, SOCK_STREAM, 0);
+	cfd = socket(cs.ss_family, SOCK_STREAM, 0);
+	assert_true(lfd >= 0 && cfd >= 0);
+	if (ls.ss_family == AF_INET6)
+		setsockopt(lfd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off));
+	assert_int_equal(bind(lfd, (struct sockaddr *)&ls, sa_len(&ls)), 0);
+	assert_int_equal(listen(lfd, 1), 0);
+	len = sizeof(ls);
+	assert_int_equal(getsockname(lfd, (struct sockaddr *)&ls, &len), 0);
+	assert_int_equal(bind(cfd, (struct sockaddr *)&cs, sa_len(&cs)), 0);
+	/* Connect to the same address: it is local in the namespace. */
+	{
+		struct sockaddr_storage to = cs;
+
+		((struct sockaddr_in *)&to)->sin_port =
+		    ((struct sockaddr_in *)&ls)->sin_port;
+		assert_int_equal(
+		    connect(cfd, (struct sockaddr *)&to, sa_len(&to)), 0);
+	}
+	afd = accept(lfd, NULL, NULL);
+	assert_true(afd >= 0);
+	len = sizeof(*peer);
+	assert_int_equal(getpeername(afd, (struct sockaddr *)peer, &len), 0);
+
+	request_init(&req, RQ_DAEMON, "wrapd-test", RQ_FILE, afd, 0);
+	fromhost(&req);
+	snprintf(name, namesz, "%s", eval_hostname(req.client));
+	close(afd);
+	close(cfd);
+	close(lfd);
+}
+
+static void
+test_cases(void **state)
+{
+	size_t i;
+	int bad = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct name_case *c = &cases[i];
+		struct sockaddr_storage peer;
+		struct result r;
+		char wrap[256];
+
+		oracle(c->addr, &peer, wrap, sizeof(wrap));
+		if (strncmp(c->addr, "::ffff:", 7) == 0)
+			assert_int_equal(peer.ss_family, AF_INET6);
+		ours((struct sockaddr *)&peer, c->timeout_ms, &r);
+		printf("%-18s wrapd %-22s libwrap %s\n", c->addr, r.name, wrap);
+		if (strcmp(r.name, c->want) != 0) {
+			printf("  FAIL: want %s\n", c->want);
+			bad++;
+		}
+		if (strcmp(r.name, wrap) != 0) {
+			printf("  FAIL: libwrap disagrees\n");
+			bad++;
+		}
+	}
+	assert_int_equal(bad, 0);
+}
+
+/* Not an IP address: unknown, answered from the loop, not from start. */
+static void
+test_not_ip(void **state)
+{
+	uv_loop_t loop;
+	struct result r;
+	struct sockaddr un = {.sa_family = AF_UNIX};
+
+	(void)state;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	memset(&r, 0, sizeof(r));
+	assert_non_null(lookup_name_start(&loop, &un, 1000, on_name, &r));
+	assert_non_null(lookup_name_start(&loop, NULL, 1000, on_name, &r));
+	assert_int_equal(r.calls, 0);
+	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(r.calls, 2);
+	assert_string_equal(r.name, ACL_UNKNOWN);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+/*
+ * Cancel at once, while the reverse look-up runs, and while the forward
+ * look-up runs (the slow ones keep a threadpool thread busy well past the
+ * cancel); the callback must never run and ASan must find nothing.
+ */
+static void
+test_cancel(void **state)
+{
+	static const char *addrs[] = {
+	    "127.0.0.2", "127.0.0.21", "127.0.0.20", "127.0.0.3"};
+	uv_loop_t loop;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	for (i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+		struct sockaddr_storage ss;
+		struct lookup_name *l;
+
+		sa_parse(&ss, addrs[i], 0);
+		l = lookup_name_start(
+		    &loop, (struct sockaddr *)&ss, 5000, on_never, NULL);
+		assert_non_null(l);
+		lookup_name_cancel(l);
+	}
+	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+/* Cancel from inside another look-up's callback, mid-forward. */
+struct cancel_pair {
+	struct lookup_name *victim;
+	struct result r;
+};
+
+static void
+on_cancel_other(void *arg, const char *name)
+{
+	struct cancel_pair *p = arg;
+
+	on_name(&p->r, name);
+	lookup_name_cancel(p->victim);
+}
+
+static void
+test_cancel_in_callback(void **state)
+{
+	uv_loop_t loop;
+	struct sockaddr_storage fast, slow;
+	struct cancel_pair p;
+
+	(void)state;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	memset(&p, 0, sizeof(p));
+	sa_parse(&fast, "127.0.0.2", 0);
+	sa_parse(&slow, "127.0.0.20", 0);
+	p.victim = lookup_name_start(
+	    &loop, (struct sockaddr *)&slow, 5000, on_never, NULL);
+	assert_non_null(lookup_name_start(
+	    &loop, (struct sockaddr *)&fast, 5000, on_cancel_other, &p));
+	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(p.r.calls, 1);
+	assert_string_equal(p.r.name, "good.test");
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+/*
+ * Look-ups stuck on a resolver that never answers must not hold up a good
+ * one started after them: with the pool lookup_init_threadpool() asks for,
+ * the good one answers first.  (With libuv's default of 4 threads it would
+ * wait for the stuck ones to time out in the resolver: run with
+ * UV_THREADPOOL_SIZE=4 to see this test fail.)
+ */
+static void
+test_pool_head_of_line(void **state)
+{
+	enum {
+		N = 24
+	};
+	uv_loop_t loop;
+	struct result slow[N], good;
+	struct sockaddr_storage ss;
+	int i;
+
+	(void)state;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	answer_count = 0;
+	sa_parse(&ss, "127.0.0.21", 0);
+	memset(slow, 0, sizeof(slow));
+	for (i = 0; i < N; i++)
+		assert_non_null(lookup_name_start(
+		    &loop, (struct sockaddr *)&ss, 5000, on_name, &slow[i]));
+	sa_parse(&ss, "127.0.0.2", 0);
+	memset(&good, 0, sizeof(good));
+	assert_non_null(lookup_name_start(
+	    &loop, (struct sockaddr *)&ss, 5000, on_name, &good));
+	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	for (i = 0; i < N; i++) {
+		assert_int_equal(slow[i].calls, 1);
+		assert_string_equal(slow[i].name, ACL_UNKNOWN);
+	}
+	assert_int_equal(good.calls, 1);
+	assert_string_equal(good.name, "good.test");
+	assert_int_equal(good.order, 1);
+	assert_int_equal(uv_loop_close(&loop), 0);
+}
+
+/*
+ * More stuck look-ups than threads, with a short deadline: each answers
+ * exactly once, "unknown"; those still queued at the deadline are taken off
+ * the queue (uv_cancel), those running finish later and are freed then.
+ */
+static void
+test_pool_overflow(void **state)
+{
+	enum {
+		N = LOOKUP_THREADPOOL_SIZE + 16
+	};
+	uv_loop_t loop;
+	struct result *fwd, *rev;
+	struct sockaddr_storage ss;
+	int i;
+
+	(void)state;
+	assert_non_null(fwd = calloc(N, sizeof(*fwd)));
+	assert_non_null(rev = calloc(N, sizeof(*rev)));
+	assert_int_equal(uv_loop_init(&loop), 0);
+	sa_parse(&ss, "127.0.0.21", 0); /* reverse stuck */
+	for (i = 0; i < N; i++)
+		assert_non_null(lookup_name_start(
+		    &loop, (struct sockaddr *)&ss, 300, on_name, &rev[i]));
+	sa_parse(&ss, "127.0.0.20", 0); /* reverse fine, forward stuck */
+	for (i = 0; i < N; i++)
+		assert_non_null(lookup_name_start(
+		    &loop, (struct sockaddr *)&ss, 300, on_name, &fwd[i]));
+	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	for (i = 0; i < N; i++) {
+		assert_int_equal(rev[i].calls, 1);
+		assert_string_equal(rev[i].name, ACL_UNKNOWN);
+		/*
+		 * Queued behind the stuck ones, its reverse look-up may not
+		 * have run by the deadline either: then "unknown" is right.
+		 */
+		assert_int_equal(fwd[i].calls, 1);
+		if (strcmp(fwd[i].name, ACL_PARANOID) != 0)
+			assert_string_equal(fwd[i].name, ACL_UNKNOWN);
+	}
+	assert_int_equal(uv_loop_close(&loop), 0);
+	free(fwd);
+	free(rev);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_cases),
+	    cmocka_unit_test(test_not_ip),
+	    cmocka_unit_test(test_cancel),
+	    cmocka_unit_test(test_cancel_in_callback),
+	    cmocka_unit_test(test_pool_head_of_line),
+	    cmocka_unit_test(test_pool_overflow),
+	};
+
+	/* As the proxy's main does, before anything touches the pool. */
+	printf("threadpool size %u\n", lookup_init_threadpool(0));
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
