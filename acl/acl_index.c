@@ -197,6 +197,8 @@ acl__index_lookup(const struct acl_index *idx, const struct acl_addr *addr,
 				out[found].ids = idx->ids +
 				    pl->buckets[h].start;
 				out[found].n = pl->buckets[h].count;
+				out[found].fam = pl->fam;
+				out[found].plen = pl->plen;
 				found++;
 				break;
 			}

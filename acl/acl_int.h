@@ -19,7 +19,7 @@
 /* Nesting limit for /file patterns that name other /files. */
 #define ACL_FILE_DEPTH_MAX 16
 /* Tables and /files larger than this are refused (a runaway file). */
-#define ACL_FILE_MAX (256u * 1024 * 1024)
+#define ACL_FILE_MAX (64u * 1024 * 1024)
 /* The default ident time-out and nice value of Debian's build. */
 #define ACL_RFC931_TIMEOUT 10
 #define ACL_NICE_DEFAULT   10
@@ -160,6 +160,7 @@ int acl__index_build(struct acl_arena *a, struct acl_index *idx,
 struct acl_irange {
 	const uint32_t *ids;
 	uint32_t n;
+	uint8_t fam, plen; /* the key that matched */
 };
 
 /*

@@ -124,6 +124,22 @@ acl_v6_mask(uint8_t *a, unsigned plen)
 	}
 }
 
+/* An arena copy that is never NULL: on failure the load is marked failed. */
+static char *
+acl_dup(struct acl_loader *ld, const char *s)
+{
+	char *p = acl__strdup(ld->ar, s);
+
+	if (p == NULL) {
+		static char empty[1];
+
+		ld->oom = 1;
+		empty[0] = '\0';
+		return empty;
+	}
+	return p;
+}
+
 /* ---------------------------------------------------------------------
  * Host patterns.
  */
@@ -218,8 +234,8 @@ acl_hostpat_compile(struct acl_loader *ld, struct acl_hostpat *hp, char *text,
 	const char *orig;
 
 	memset(hp, 0, sizeof(*hp));
-	orig = acl__strdup(ld->ar, text);
-	hp->text = orig != NULL ? orig : "";
+	orig = acl_dup(ld, text);
+	hp->text = orig;
 	if (text[0] == '@') {
 		hp->kind = ACL_HP_NETGROUP;
 		hp->group = text + 1;
@@ -525,11 +541,7 @@ acl_file_compile(struct acl_loader *ld, const char *path,
 	f->next = ld->files;
 	ld->files = f;
 	if (acl__read_path(path, &buf, &len, &err) != 0) {
-		if (err == EINVAL)
-			acl__diag(ld->diags, w->file, w->line, w->col,
-			    ACL_SEV_WARNING, "%s is not a regular file: never "
-			    "matches", path);
-		else if (err != ENOENT)
+		if (err != ENOENT)
 			acl__diag(ld->diags, w->file, w->line, w->col,
 			    ACL_SEV_WARNING, "cannot open %s: %s: never matches",
 			    path, strerror(err));
@@ -620,38 +632,36 @@ acl_item_compile(struct acl_linectx *lc, struct acl_item *it, char *tok,
 	acl_where_at(lc, tok, &w);
 	it->line = w.line;
 	it->col = w.col;
-	it->text = acl__strdup(ld->ar, tok);
-	if (it->text == NULL)
-		it->text = "";
+	it->text = acl_dup(ld, tok);
 	host = acl_split_at(tok + 1, '@');
 	if (host != NULL)
 		acl_where_at(lc, host, &hw);
 	if (server) {
-		name = acl__strdup(ld->ar, tok);
+		name = acl_dup(ld, tok);
 		it->has_name = true;
-		it->port = name != NULL ? acl_port_of(name) : -1;
-		acl__strpat_init(&it->name, name != NULL ? name : "");
+		it->port = acl_port_of(name);
+		acl__strpat_init(&it->name, name);
 		if (it->port < 0)
 			acl_name_lint(ld, "daemon", it->name.text, &w);
 		if (host != NULL) {
 			it->has_host = true;
-			acl_hostpat_compile(ld, &it->host,
-			    acl__strdup(ld->ar, host), &hw);
+			acl_hostpat_compile(ld, &it->host, acl_dup(ld, host),
+			    &hw);
 		}
 		it->eager = !it->has_host || acl__hostpat_eager(&it->host);
 		return;
 	}
 	it->has_host = true;
 	if (host == NULL) {
-		acl_hostpat_compile(ld, &it->host, acl__strdup(ld->ar, tok), &w);
+		acl_hostpat_compile(ld, &it->host, acl_dup(ld, tok), &w);
 		it->eager = acl__hostpat_eager(&it->host);
 		return;
 	}
-	name = acl__strdup(ld->ar, tok);
+	name = acl_dup(ld, tok);
 	it->has_name = true;
-	acl__strpat_init(&it->name, name != NULL ? name : "");
+	acl__strpat_init(&it->name, name);
 	acl_name_lint(ld, "user", it->name.text, &w);
-	acl_hostpat_compile(ld, &it->host, acl__strdup(ld->ar, host), &hw);
+	acl_hostpat_compile(ld, &it->host, acl_dup(ld, host), &hw);
 	it->eager = false;
 }
 
@@ -1120,24 +1130,29 @@ acl_opts_compile(struct acl_linectx *lc, struct acl_irule *r, char *text)
  * Tables.
  */
 
-/* Lint: an IPv6 address written without brackets is cut at a colon. */
+/*
+ * Lint: an IPv6 address written without brackets is cut at a colon.  Each
+ * maximal run of hex digits, colons and dots that holds a colon and parses
+ * as IPv6 is reported once (linear in the line length).
+ */
 static void
 acl_lint_v6(struct acl_linectx *lc, const char *line)
 {
-	const char *p = line;
+	static const char v6chars[] = "0123456789abcdefABCDEF:.";
+	const char *s = line, *e;
 	struct acl_where w;
 	uint8_t b[16];
 
-	while ((p = strchr(p, ':')) != NULL) {
-		const char *s = p, *e = p;
-		static const char v6chars[] = "0123456789abcdefABCDEF:.";
-
-		while (s > line && strchr(v6chars, s[-1]) != NULL)
-			s--;
-		while (*e != '\0' && strchr(v6chars, *e) != NULL)
-			e++;
-		if (e - s >= 2 && acl__parse_v6(s, (size_t)(e - s), b) == 0 &&
-		    (s == line || s[-1] != '[')) {
+	while (*s != '\0') {
+		if (strchr(v6chars, *s) == NULL) {
+			s++;
+			continue;
+		}
+		for (e = s; *e != '\0' && strchr(v6chars, *e) != NULL; e++)
+			;
+		if (memchr(s, ':', (size_t)(e - s)) != NULL && e - s >= 2 &&
+		    (s == line || s[-1] != '[') &&
+		    acl__parse_v6(s, (size_t)(e - s), b) == 0) {
 			char tmp[64];
 
 			snprintf(tmp, sizeof tmp, "%.*s", (int)(e - s), s);
@@ -1145,10 +1160,8 @@ acl_lint_v6(struct acl_linectx *lc, const char *line)
 			acl_lint(lc->ld, &w, "unbracketed IPv6 address \"%s\" is "
 			    "cut at its first colon: write [addr] or "
 			    "[net]/len", tmp);
-			p = e;
-			continue;
 		}
-		p++;
+		s = e;
 	}
 }
 
@@ -1232,8 +1245,7 @@ acl__load_table(struct acl_ruleset *rs, struct acl_loader *ld, int t,
 			tab->term_line = 0;
 			acl__diag(ld->diags, tab->path, 0, 0, ACL_SEV_ERROR,
 			    "cannot open %s: %s (treated as a table error: %s)",
-			    name, open_errno == EINVAL ? "not a regular file" :
-			    strerror(open_errno), t == 0 ?
+			    name, strerror(open_errno), t == 0 ?
 			    "the allow table never matches" :
 			    "the deny table denies every request");
 		}
@@ -1416,7 +1428,58 @@ acl_rule_can_shadow(const struct acl_irule *r)
 	    r->clients.segs[0].n > 0;
 }
 
-#define ACL_SHADOW_SCAN 4096
+#define ACL_SHADOW_SCAN 256
+#define ACL_SHADOW_IDS  64
+
+/*
+ * The earliest rule before r that covers r's single address item, found
+ * through the table's index: an indexed rule without EXCEPT or aclexec
+ * whose key contains r's key, and whose daemon list covers r's.
+ */
+static const struct acl_irule *
+acl_shadow_by_index(const struct acl_tab *tab, size_t i)
+{
+	const struct acl_irule *r = &tab->rules[i], *best = NULL;
+	const struct acl_item *it;
+	struct acl_ikeys k = {0};
+	struct acl_irange rg[200];
+	struct acl_addr a;
+	size_t nr, j, m;
+	int err = 0;
+
+	if (r->clients.nseg < 1 || r->clients.segs[0].n != 1)
+		return NULL;
+	it = &r->clients.segs[0].items[0];
+	if (it->has_name || it->host.kind == ACL_HP_FILE ||
+	    !acl__hostpat_keys(&it->host, &k, 0, &err) || k.n != 1) {
+		free(k.v);
+		return NULL;
+	}
+	memset(&a, 0, sizeof(a));
+	a.family = k.v[0].fam == 6 ? AF_INET6 : AF_INET;
+	memcpy(a.bytes, k.v[0].addr, 16);
+	nr = acl__index_lookup(&tab->idx, &a, rg, 200);
+	for (j = 0; j < nr; j++) {
+		if (rg[j].plen > k.v[0].plen)
+			continue;
+		/* net/mask never matches 255.255.255.255; its text does. */
+		if (k.v[0].fam == 5 && rg[j].fam == 4 && a.bytes[0] == 255)
+			continue;
+		for (m = 0; m < rg[j].n && m < ACL_SHADOW_IDS; m++) {
+			const struct acl_irule *e = &tab->rules[rg[j].ids[m]];
+
+			if (rg[j].ids[m] >= i || (best != NULL && e >= best))
+				break;
+			if (acl_rule_can_shadow(e) &&
+			    acl_list_covers(&e->daemons, &r->daemons, true)) {
+				best = e;
+				break;
+			}
+		}
+	}
+	free(k.v);
+	return best;
+}
 
 void
 acl__lint_shadow(struct acl_ruleset *rs, struct acl_loader *ld,
@@ -1432,13 +1495,20 @@ acl__lint_shadow(struct acl_ruleset *rs, struct acl_loader *ld,
 		return;
 	for (i = 0; i < tab->nrules; i++) {
 		const struct acl_irule *r = &tab->rules[i];
-		const struct acl_irule *by = NULL;
+		const struct acl_irule *by = NULL, *e;
+		bool single;
 
 		/* Catch-all earlier rules. */
 		for (j = 0; j < nwide && by == NULL; j++) {
-			const struct acl_irule *e = &tab->rules[wide[j]];
-
+			e = &tab->rules[wide[j]];
 			if (acl_list_covers(&e->daemons, &r->daemons, true))
+				by = e;
+		}
+		single = r->indexed && r->clients.nseg >= 1 &&
+		    r->clients.segs[0].n == 1;
+		if (by == NULL && single) {
+			e = acl_shadow_by_index(tab, i);
+			if (e != NULL)
 				by = e;
 		}
 		/*
@@ -1446,9 +1516,8 @@ acl__lint_shadow(struct acl_ruleset *rs, struct acl_loader *ld,
 		 * stays fast on huge tables (it may miss distant shadows).
 		 */
 		for (j = i > ACL_SHADOW_SCAN ? i - ACL_SHADOW_SCAN : 0;
-		    j < i && by == NULL; j++) {
-			const struct acl_irule *e = &tab->rules[j];
-
+		    j < i && by == NULL && !single; j++) {
+			e = &tab->rules[j];
 			if (acl_rule_can_shadow(e) &&
 			    acl_list_covers(&e->clients, &r->clients, false) &&
 			    acl_list_covers(&e->daemons, &r->daemons, true))

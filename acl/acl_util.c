@@ -287,9 +287,10 @@ acl__strpat_match(const struct acl_strpat *sp, const char *s)
 
 /*
  * Read a whole file.  Returns 0 with *buf (malloc'd, may be NULL when
- * empty), or -1 with *err: the open error, or EINVAL for something that is
- * not a regular file (a FIFO or a device could block or never end), or
- * EFBIG past ACL_FILE_MAX.  A directory reads as empty, as with fopen().
+ * empty), or -1 with *err: the open error, or EFBIG past ACL_FILE_MAX (a
+ * device such as /dev/zero never ends).  Opened non-blocking, so a FIFO
+ * without data reads as empty instead of hanging the load.  A directory
+ * reads as empty, as with fopen().
  */
 int
 acl__read_path(const char *path, char **buf, size_t *len, int *err)
@@ -316,11 +317,6 @@ acl__read_path(const char *path, char **buf, size_t *len, int *err)
 	if (S_ISDIR(st.st_mode)) {
 		close(fd);
 		return 0;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		close(fd);
-		*err = EINVAL;
-		return -1;
 	}
 	if ((b = malloc(cap)) == NULL) {
 		close(fd);

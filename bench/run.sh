@@ -382,8 +382,11 @@ idle_test() {
 	put "$p" "${key}_pd" "$(awk -v a="$pd1" -v b="$pd0" -v n="$alive" 'BEGIN { printf "%.2f", (a - b) / n }')"
 	put "$p" "${key}_base" "$pss0"
 	put "$p" "${key}_nproc" "$nproc1"
-	[ "$alive" != "$n" ] &&
-		note "$p" "$key" "only $alive of $n held ($(kv "$line" failed) failed: $(kv "$line" first_error))"
+	if [ "$alive" != "$n" ]; then
+		local hint
+		hint=$(peer_log_hint)
+		note "$p" "$key" "only $alive of $n held ($(kv "$line" failed) failed: $(kv "$line" first_error))${hint:+; the proxy logged: $hint}"
+	fi
 }
 
 bench_peer() {
@@ -394,7 +397,7 @@ bench_peer() {
 		return
 	fi
 	case $p in wrapd-w[0-9]*) WRAPD_EXTRA="--workers ${p#wrapd-w}" ;; *) WRAPD_EXTRA="" ;; esac
-	say "-- $p ($(peer_version "$p"))"
+	say "-- $p ($(peer_version "$p")) [t+$((SECONDS))s]"
 	bulk_tests "$p"
 	rr_test "$p"
 	if [ "$p" != direct ]; then
@@ -424,7 +427,7 @@ done
 # ---- where the time goes: a profile of wrapd under load --------------------
 PROFILE_TOOL=""
 if [ "$do_profile" = 1 ] && [ -x "$WRAPD" ] && [[ " $peers " == *" wrapd "* ]]; then
-	say "== profiling wrapd"
+	say "== profiling wrapd [t+$((SECONDS))s]"
 	profile_wrapd
 fi
 

@@ -74,6 +74,13 @@ action_configure(const struct conf_actions *ca)
 
 	pthread_mutex_lock(&g_mu);
 	if (g_limit == NULL) {
+		/*
+		 * First call, at startup: whatever our parent left open
+		 * without O_CLOEXEC (a shell's saved fds, a supervisor's
+		 * pipe) must not reach the commands and daemons we start.
+		 */
+		if (action_proc_seal_fds() < 0)
+			log_warn("actions: cannot list /proc/self/fd");
 		g_limit = action_limit_new(ca->max_running,
 		    ca->per_source_count, ca->per_source_secs, 0);
 		if (g_limit == NULL)
@@ -83,8 +90,8 @@ action_configure(const struct conf_actions *ca)
 		    ca->per_source_count, ca->per_source_secs);
 	}
 	snprintf(g_sendmail, sizeof(g_sendmail), "%s",
-	    ca->sendmail && *ca->sendmail ? ca->sendmail :
-	    ACTION_SENDMAIL_DEFAULT);
+	    ca->sendmail && *ca->sendmail ? ca->sendmail
+	                                  : ACTION_SENDMAIL_DEFAULT);
 	pthread_mutex_unlock(&g_mu);
 	return rc;
 }
@@ -103,10 +110,12 @@ ctx_on_timer(uv_timer_t *t)
 	struct action_ctx *ctx = t->data;
 	struct action_limit_skips sk;
 
-	if (action_limit_take_skips_due(limit_get(), uv_now(ctx->loop),
-	    ACTION_SKIPS_LOG_MS, &sk))
-		log_msg(LOG_NOTICE, "actions skipped: %llu over max_running, "
-		    "%llu over per_source", (unsigned long long)sk.over_running,
+	if (action_limit_take_skips_due(
+	        limit_get(), uv_now(ctx->loop), ACTION_SKIPS_LOG_MS, &sk))
+		log_msg(LOG_NOTICE,
+		    "actions skipped: %llu over max_running, "
+		    "%llu over per_source",
+		    (unsigned long long)sk.over_running,
 		    (unsigned long long)sk.over_rate);
 }
 
@@ -155,8 +164,10 @@ limits_take(struct action_ctx *ctx, const struct acl_request *req,
 	if (l == NULL)
 		return -1;
 	if (*admit == ADMIT_UNKNOWN)
-		*admit = action_limit_admit(l, &req->client.addr,
-		    uv_now(ctx->loop)) ? ADMIT_OK : ADMIT_REFUSED;
+		*admit =
+		    action_limit_admit(l, &req->client.addr, uv_now(ctx->loop))
+		    ? ADMIT_OK
+		    : ADMIT_REFUSED;
 	if (*admit != ADMIT_OK)
 		return -1;
 	return action_limit_take(l) ? 0 : -1;
@@ -256,8 +267,8 @@ struct action_run {
 };
 
 static void
-run_log(const struct action_run *r, int prio, const char *what,
-    const char *detail)
+run_log(
+    const struct action_run *r, int prio, const char *what, const char *detail)
 {
 	log_msg(prio, "conn=%016llx actions: %s rule=%s:%u %s",
 	    (unsigned long long)r->ac.id, what,
@@ -269,14 +280,14 @@ run_log(const struct action_run *r, int prio, const char *what,
 static bool
 run_expand(struct action_run *r, const struct acl_option *o)
 {
-	int rc = acl_expand(o->value ? o->value : "", r->ac.req, r->buf,
-	    ACL_EXPAND_MAX);
+	int rc = acl_expand(
+	    o->value ? o->value : "", r->ac.req, r->buf, ACL_EXPAND_MAX);
 
 	if (rc == ACL_DONE)
 		return true;
 	run_log(r, LOG_WARNING, acl_opt_name(o->kind),
-	    rc == -1 ? "expansion too long: skipped" :
-	    "a fact the expansion needs was not looked up: skipped");
+	    rc == -1 ? "expansion too long: skipped"
+	             : "a fact the expansion needs was not looked up: skipped");
 	return false;
 }
 
@@ -338,7 +349,8 @@ run_command(struct action_run *r, const struct acl_option *o, int stdio_fd,
 	env_free(env);
 	if (err != 0) {
 		action_limit_put(po.limit);
-		run_log(r, LOG_WARNING, acl_opt_name(o->kind), uv_strerror(err));
+		run_log(
+		    r, LOG_WARNING, acl_opt_name(o->kind), uv_strerror(err));
 		return -2;
 	}
 	return 0;
@@ -378,8 +390,9 @@ run_banner(struct action_run *r, const struct acl_option *o)
 	rc = action_banner_render(data, len, r->ac.req, &out, &outlen);
 	free(data);
 	if (rc != ACL_DONE) {
-		run_log(r, LOG_WARNING, "banners", rc == -1 ? "out of memory" :
-		    "a fact the banner needs was not looked up");
+		run_log(r, LOG_WARNING, "banners",
+		    rc == -1 ? "out of memory"
+		             : "a fact the banner needs was not looked up");
 		return;
 	}
 	if (action_client_write(r->ac.fd, out, outlen) < outlen)
@@ -463,7 +476,7 @@ run_sockopt(struct action_run *r, const struct acl_option *o)
 
 	if (o->kind == ACL_OPT_KEEPALIVE) {
 		if (setsockopt(r->ac.fd, SOL_SOCKET, SO_KEEPALIVE, &on,
-		    sizeof(on)) != 0)
+		        sizeof(on)) != 0)
 			run_log(r, LOG_WARNING, "keepalive", strerror(errno));
 		return;
 	}
@@ -546,8 +559,9 @@ run_step(struct action_run *r)
 			}
 			rc = run_command(r, o, -1, run_on_aclexec, &r->wait);
 			if (rc != 0) {
-				run_abort(r, rc == -1 ? "aclexec skipped" :
-				    "aclexec not run");
+				run_abort(r,
+				    rc == -1 ? "aclexec skipped"
+				             : "aclexec not run");
 				break;
 			}
 			return; /* run_on_aclexec goes on */
@@ -579,8 +593,9 @@ run_step(struct action_run *r)
 		case ACL_OPT_USER:
 		case ACL_OPT_GROUP:
 			if (!run_user(r, o))
-				run_abort(r, o->kind == ACL_OPT_USER ?
-				    "unknown user" : "unknown group");
+				run_abort(r,
+				    o->kind == ACL_OPT_USER ? "unknown user"
+				                            : "unknown group");
 			break;
 		case ACL_OPT_KEEPALIVE:
 		case ACL_OPT_LINGER:
@@ -610,8 +625,8 @@ action_result_free(struct action_result *res)
 }
 
 unsigned
-action_rule_needs(const struct acl_rule *r, const char *daemon,
-    uint64_t *ident_timeout_ms)
+action_rule_needs(
+    const struct acl_rule *r, const char *daemon, uint64_t *ident_timeout_ms)
 {
 	unsigned needs = r->opt_needs;
 	char path[PATH_MAX], *data;
@@ -629,7 +644,7 @@ action_rule_needs(const struct acl_rule *r, const char *daemon,
 		} else if (o->kind == ACL_OPT_BANNERS && o->value != NULL &&
 		    daemon != NULL && strchr(daemon, '/') == NULL) {
 			if ((size_t)snprintf(path, sizeof(path), "%s/%s",
-			    o->value, daemon) >= sizeof(path))
+			        o->value, daemon) >= sizeof(path))
 				continue;
 			fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 			if (fd < 0)
@@ -638,7 +653,7 @@ action_rule_needs(const struct acl_rule *r, const char *daemon,
 				len = 0;
 				while (len < ACTION_BANNER_MAX &&
 				    (n = read(fd, data + len,
-				    ACTION_BANNER_MAX - len)) > 0)
+				         ACTION_BANNER_MAX - len)) > 0)
 					len += (size_t)n;
 				needs |= action_banner_needs(data, len);
 				free(data);
@@ -734,7 +749,7 @@ struct deny_job {
 	bool finger_slot;
 	enum admit_state admit;
 	uint64_t id;
-	char *recipient; /* NULL: no mail */
+	char *recipient;        /* NULL: no mail */
 	struct acl_request req; /* strings below */
 	char daemon[ACL_STRING_MAX], service[ACL_STRING_MAX];
 	char client_name[ACL_STRING_MAX], user[ACL_STRING_MAX];
@@ -793,8 +808,7 @@ job_mail(struct deny_job *j, const char *finger, const char *finger_err)
 		return;
 	}
 	sendmail_path(sendmail, sizeof(sendmail));
-	err = action_mail_send(&j->ctx->procs, limit_get(), sendmail, msg,
-	    len);
+	err = action_mail_send(&j->ctx->procs, limit_get(), sendmail, msg, len);
 	if (err != 0) {
 		action_limit_put(limit_get());
 		log_warnx("conn=%016llx actions: mail: %s: %s",
@@ -889,7 +903,8 @@ action_on_deny(const struct action_conn *ac, const struct acl_decision *d)
 		if (action_client_write(ac->fd, od->reply, od->reply_len) <
 		    od->reply_len)
 			log_warnx("conn=%016llx actions: reply cut: client "
-			    "socket full", (unsigned long long)ac->id);
+			          "socket full",
+			    (unsigned long long)ac->id);
 		client_drain(ac->fd);
 	}
 	if (!od->finger && od->mail == NULL)
@@ -904,11 +919,11 @@ action_on_deny(const struct action_conn *ac, const struct acl_decision *d)
 	copy_str(j->service, sizeof(j->service), ac->service);
 	copy_str(j->client_name, sizeof(j->client_name), req->client.name);
 	copy_str(j->user, sizeof(j->user), req->user);
-	acl_addr_format(&req->client.addr, j->client_addr,
-	    sizeof(j->client_addr));
+	acl_addr_format(
+	    &req->client.addr, j->client_addr, sizeof(j->client_addr));
 	if (req->server.addr.family != AF_UNSPEC)
-		acl_addr_format(&req->server.addr, j->server_addr,
-		    sizeof(j->server_addr));
+		acl_addr_format(
+		    &req->server.addr, j->server_addr, sizeof(j->server_addr));
 	acl_request_init(&j->req);
 	j->req.client.addr = req->client.addr;
 	j->req.client.port = req->client.port;
@@ -945,8 +960,8 @@ action_on_deny(const struct action_conn *ac, const struct acl_decision *d)
 	sockaddr_of(&req->server, &lo);
 	j->finger = action_finger_start(ac->loop, (struct sockaddr *)&cl,
 	    lo.ss_family != AF_UNSPEC ? (struct sockaddr *)&lo : NULL,
-	    ACTION_FINGER_PORT, "", ACTION_FINGER_TIMEOUT_MS,
-	    ACTION_FINGER_MAX, job_on_finger, j);
+	    ACTION_FINGER_PORT, "", ACTION_FINGER_TIMEOUT_MS, ACTION_FINGER_MAX,
+	    job_on_finger, j);
 	if (j->finger == NULL) {
 		action_limit_put(limit_get());
 		j->finger_slot = false;

@@ -38,13 +38,15 @@
 /* Deadline of spawn and aclexec commands: the process group is killed. */
 #define ACTION_CMD_TIMEOUT_MS 60000
 /* Banner files are read up to this size. */
-#define ACTION_BANNER_MAX (64 * 1024)
+#define ACTION_BANNER_MAX     (64 * 1024)
 /* How often skipped actions are summarised in the log, at most. */
-#define ACTION_SKIPS_LOG_MS 1000
+#define ACTION_SKIPS_LOG_MS   1000
 
 /*
  * Process-wide limits and sendmail path from conf (startup and every
- * reload; any thread).  Returns 0, -1 on ENOMEM.
+ * reload; any thread).  The first call also marks every inherited fd above
+ * 2 close-on-exec (action_proc_seal_fds), so no command or exec'd daemon
+ * inherits what wrapd's own parent leaked to it.  Returns 0, -1 on ENOMEM.
  */
 int action_configure(const struct conf_actions *ca);
 
@@ -58,18 +60,18 @@ void action_worker_close(uv_loop_t *loop);
 /* What the actions need to know about the connection (borrowed). */
 struct action_conn {
 	uv_loop_t *loop;
-	uint64_t id;                    /* for log lines */
-	int fd;                         /* the client socket */
-	const struct acl_request *req;  /* facts; daemon, addresses, ports */
-	const char *service;            /* service name */
+	uint64_t id;                   /* for log lines */
+	int fd;                        /* the client socket */
+	const struct acl_request *req; /* facts; daemon, addresses, ports */
+	const char *service;           /* service name */
 	const struct conf_on_deny *on_deny; /* NULL: none */
 };
 
 struct action_result {
 	enum acl_verdict verdict; /* final for this rule, unless rescan */
-	bool rescan;   /* aclexec failed in hosts.allow: scan hosts.deny */
-	bool twisted;  /* the socket was handed to a twist command */
-	int severity;  /* syslog priority for this connection's line; -1 */
+	bool rescan;        /* aclexec failed in hosts.allow: scan hosts.deny */
+	bool twisted;       /* the socket was handed to a twist command */
+	int severity;       /* syslog priority for this connection's line; -1 */
 	const char *reason; /* why the verdict changed here (static), or NULL */
 	/*
 	 * For a daemon wrapd execs for this connection: the environment with
@@ -92,8 +94,8 @@ void action_result_free(struct action_result *res);
  * *ident_timeout_ms; left unchanged when the rule does not say), and the
  * expansions inside the banner file for daemon.
  */
-unsigned action_rule_needs(const struct acl_rule *r, const char *daemon,
-    uint64_t *ident_timeout_ms);
+unsigned action_rule_needs(
+    const struct acl_rule *r, const char *daemon, uint64_t *ident_timeout_ms);
 
 struct action_run;
 typedef void (*action_rule_cb)(void *arg, struct action_result *res);
@@ -106,9 +108,9 @@ typedef void (*action_rule_cb)(void *arg, struct action_result *res);
  * action_run_cancel().  The request is copied, but the strings it points
  * to (facts, daemon) must stay valid until then.
  */
-int action_rule_run(const struct action_conn *ac,
-    const struct acl_decision *d, struct action_result *res,
-    action_rule_cb cb, void *arg, struct action_run **run);
+int action_rule_run(const struct action_conn *ac, const struct acl_decision *d,
+    struct action_result *res, action_rule_cb cb, void *arg,
+    struct action_run **run);
 /* The connection is closing: no callback.  The command runs on. */
 void action_run_cancel(struct action_run *run);
 
@@ -119,8 +121,7 @@ void action_run_cancel(struct action_run *run);
  * so closing does not turn into a reset that loses the reply.  Call just
  * before closing.
  */
-void action_on_deny(const struct action_conn *ac,
-    const struct acl_decision *d);
+void action_on_deny(const struct action_conn *ac, const struct acl_decision *d);
 
 /*
  * Write bytes to the client socket without blocking: what the socket

@@ -84,8 +84,8 @@ rule_has_aclexec(const struct acl_rule *r)
 
 /* The final verdict of this rule: apply it. */
 static void
-conn_apply(struct conn *c, const struct acl_decision *d,
-    struct action_result *res)
+conn_apply(
+    struct conn *c, const struct acl_decision *d, struct action_result *res)
 {
 	struct acl_request req;
 	struct action_conn ac;
@@ -157,8 +157,9 @@ action_conn_decided(struct conn *c)
 	memset(&d, 0, sizeof(d));
 	d.verdict = (enum acl_verdict)c->verdict;
 	d.rule = c->rule;
-	d.table = rule_has_aclexec(c->rule) ?
-	    rule_table(c->snap->rules, c->rule) : ACL_TABLE_NONE;
+	d.table = rule_has_aclexec(c->rule)
+	    ? rule_table(c->snap->rules, c->rule)
+	    : ACL_TABLE_NONE;
 	if (c->rule == NULL && c->err_file != NULL) {
 		d.table_error = true;
 		d.error_file = c->err_file;
@@ -187,8 +188,8 @@ static void
 rescan_name_cb(void *arg, const char *name)
 {
 	struct conn *c = arg;
-	char **slot = c->lookup == CONN_LOOKUP_CLIENT_NAME ? &c->client_name :
-	    &c->server_name;
+	char **slot = c->lookup == CONN_LOOKUP_CLIENT_NAME ? &c->client_name
+	                                                   : &c->server_name;
 
 	free(*slot);
 	*slot = strndup(name, ACL_STRING_MAX - 1);
@@ -237,8 +238,9 @@ rescan_fetch(struct conn *c, enum conn_lookup what)
 {
 	uint64_t now = uv_now(&c->w->loop), left;
 	struct sockaddr_storage a, l;
-	char **slot = what == CONN_LOOKUP_CLIENT_NAME ? &c->client_name :
-	    what == CONN_LOOKUP_SERVER_NAME ? &c->server_name : &c->user;
+	char **slot = what == CONN_LOOKUP_CLIENT_NAME ? &c->client_name
+	    : what == CONN_LOOKUP_SERVER_NAME         ? &c->server_name
+	                                              : &c->user;
 
 	if (now < c->deadline_ms) {
 		left = c->deadline_ms - now;
@@ -247,17 +249,18 @@ rescan_fetch(struct conn *c, enum conn_lookup what)
 			if (ca_sockaddr(&c->client, &a) != 0 &&
 			    ca_sockaddr(&c->server, &l) != 0 &&
 			    (c->lk.ident = lookup_ident_start(&c->w->loop,
-			    (struct sockaddr *)&l, (struct sockaddr *)&a, left,
-			    rescan_ident_cb, c)) != NULL)
+			         (struct sockaddr *)&l, (struct sockaddr *)&a,
+			         left, rescan_ident_cb, c)) != NULL)
 				return 1;
 		} else {
-			const struct conn_addr *ca = what ==
-			    CONN_LOOKUP_CLIENT_NAME ? &c->client : &c->server;
+			const struct conn_addr *ca =
+			    what == CONN_LOOKUP_CLIENT_NAME ? &c->client
+			                                    : &c->server;
 
 			if (ca_sockaddr(ca, &a) != 0 &&
 			    (c->lk.name = lookup_name_start(&c->w->loop,
-			    (struct sockaddr *)&a, left, rescan_name_cb,
-			    c)) != NULL)
+			         (struct sockaddr *)&a, left, rescan_name_cb,
+			         c)) != NULL)
 				return 1;
 		}
 	}
@@ -279,9 +282,10 @@ conn_rescan(struct conn *c)
 	for (;;) {
 		conn_req(c, &req);
 		st = acl_eval(c->snap->rules, &req, ACL_TABLE_DENY, &d);
-		need = st == ACL_NEED_CLIENT_NAME ? CONN_LOOKUP_CLIENT_NAME :
-		    st == ACL_NEED_SERVER_NAME ? CONN_LOOKUP_SERVER_NAME :
-		    st == ACL_NEED_USER ? CONN_LOOKUP_USER : CONN_LOOKUP_NONE;
+		need = st == ACL_NEED_CLIENT_NAME ? CONN_LOOKUP_CLIENT_NAME
+		    : st == ACL_NEED_SERVER_NAME  ? CONN_LOOKUP_SERVER_NAME
+		    : st == ACL_NEED_USER         ? CONN_LOOKUP_USER
+		                                  : CONN_LOOKUP_NONE;
 		if (need == CONN_LOOKUP_NONE && d.rule != NULL) {
 			needs = action_rule_needs(d.rule, req.daemon, NULL);
 			if ((needs & ACL_NEEDS_CLIENT_NAME) &&

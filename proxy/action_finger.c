@@ -57,8 +57,8 @@ finger_finish(struct action_finger *f, const char *err)
 	f->cb = NULL;
 	if (cb != NULL) {
 		if (f->len > 0 || err == NULL) {
-			clean = action_finger_clean(f->buf ? f->buf : "",
-			    f->len, NULL);
+			clean = action_finger_clean(
+			    f->buf ? f->buf : "", f->len, NULL);
 			if (clean != NULL)
 				cb(f->arg, clean, NULL);
 			else
@@ -108,8 +108,8 @@ finger_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	if (n == UV_EOF)
 		finger_finish(f, NULL);
 	else if (n < 0)
-		finger_finish(f, n == UV_ENOBUFS ? "out of memory" :
-		    uv_strerror((int)n));
+		finger_finish(
+		    f, n == UV_ENOBUFS ? "out of memory" : uv_strerror((int)n));
 }
 
 static void
@@ -136,9 +136,9 @@ finger_on_connect(uv_connect_t *req, int status)
 	}
 	b = uv_buf_init(f->query, (unsigned)strlen(f->query));
 	if ((err = uv_write(&f->wreq, (uv_stream_t *)&f->tcp, &b, 1,
-	    finger_on_write)) != 0 ||
-	    (err = uv_read_start((uv_stream_t *)&f->tcp, finger_alloc,
-	    finger_on_read)) != 0)
+	         finger_on_write)) != 0 ||
+	    (err = uv_read_start(
+	         (uv_stream_t *)&f->tcp, finger_alloc, finger_on_read)) != 0)
 		finger_finish(f, uv_strerror(err));
 }
 
@@ -158,7 +158,8 @@ action_finger_start(uv_loop_t *loop, const struct sockaddr *client,
 		((struct sockaddr_in *)&dst)->sin_port = htons((uint16_t)port);
 	} else if (client->sa_family == AF_INET6) {
 		memcpy(&dst, client, sizeof(struct sockaddr_in6));
-		((struct sockaddr_in6 *)&dst)->sin6_port = htons((uint16_t)port);
+		((struct sockaddr_in6 *)&dst)->sin6_port =
+		    htons((uint16_t)port);
 	} else {
 		return NULL;
 	}
@@ -191,8 +192,8 @@ action_finger_start(uv_loop_t *loop, const struct sockaddr *client,
 		/* Best effort: a failed bind only means the kernel picks. */
 		(void)uv_tcp_bind(&f->tcp, (struct sockaddr *)&src, 0);
 	}
-	err = uv_tcp_connect(&f->creq, &f->tcp, (struct sockaddr *)&dst,
-	    finger_on_connect);
+	err = uv_tcp_connect(
+	    &f->creq, &f->tcp, (struct sockaddr *)&dst, finger_on_connect);
 	if (err != 0) {
 		f->cb = NULL;
 		f->done = true;

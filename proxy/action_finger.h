@@ -12,9 +12,9 @@
 #include <sys/socket.h>
 #include <uv.h>
 
-#define ACTION_FINGER_PORT 79
-#define ACTION_FINGER_MAX (64 * 1024)      /* bytes read at most */
-#define ACTION_FINGER_TIMEOUT_MS 10000     /* connect + answer */
+#define ACTION_FINGER_PORT       79
+#define ACTION_FINGER_MAX        (64 * 1024) /* bytes read at most */
+#define ACTION_FINGER_TIMEOUT_MS 10000       /* connect + answer */
 
 struct action_finger;
 
@@ -24,8 +24,7 @@ struct action_finger;
  * there is none ("connection refused", "timed out").  Valid only during the
  * callback.
  */
-typedef void (*action_finger_cb)(void *arg, const char *text,
-    const char *err);
+typedef void (*action_finger_cb)(void *arg, const char *text, const char *err);
 
 /*
  * Query client (its port is replaced by port) with "query\r\n" (an empty
@@ -35,9 +34,9 @@ typedef void (*action_finger_cb)(void *arg, const char *text,
  * cancelled.  NULL on ENOMEM or an unsupported address family.
  */
 struct action_finger *action_finger_start(uv_loop_t *loop,
-    const struct sockaddr *client, const struct sockaddr *local,
-    unsigned port, const char *query, uint64_t timeout_ms, size_t max,
-    action_finger_cb cb, void *arg);
+    const struct sockaddr *client, const struct sockaddr *local, unsigned port,
+    const char *query, uint64_t timeout_ms, size_t max, action_finger_cb cb,
+    void *arg);
 /* No callback; everything is freed once the handles are closed. */
 void action_finger_cancel(struct action_finger *f);
 

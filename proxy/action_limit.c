@@ -43,7 +43,7 @@ struct action_limit {
 	uint64_t burst_us;    /* how far ahead tat may run: capacity - 1 */
 	pthread_mutex_t mu;   /* guards the table */
 	struct limit_slot *slots;
-	size_t nsets;         /* power of two */
+	size_t nsets; /* power of two */
 	uint64_t seed[2];
 };
 
@@ -70,8 +70,7 @@ limit_hash(const struct action_limit *l, const uint8_t key[17])
 }
 
 static void
-limit_set_rate(struct action_limit *l, unsigned rate_count,
-    unsigned rate_secs)
+limit_set_rate(struct action_limit *l, unsigned rate_count, unsigned rate_secs)
 {
 	l->rate_on = rate_count > 0 && rate_secs > 0;
 	if (!l->rate_on)
@@ -83,8 +82,8 @@ limit_set_rate(struct action_limit *l, unsigned rate_count,
 }
 
 struct action_limit *
-action_limit_new(unsigned max_running, unsigned rate_count,
-    unsigned rate_secs, size_t table_slots)
+action_limit_new(unsigned max_running, unsigned rate_count, unsigned rate_secs,
+    size_t table_slots)
 {
 	struct action_limit *l;
 	size_t sets;
@@ -112,7 +111,8 @@ action_limit_new(unsigned max_running, unsigned rate_count,
 		if (getrandom(l->seed, sizeof(l->seed), GRND_NONBLOCK) !=
 		    (ssize_t)sizeof(l->seed)) {
 			/* No entropy yet (early boot): still vary per process. */
-			l->seed[0] = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)l;
+			l->seed[0] =
+			    (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)l;
 			l->seed[1] = limit_mix(l->seed[0]);
 		}
 	}
@@ -142,8 +142,8 @@ limit_key(const struct acl_addr *a, uint8_t key[17])
 }
 
 bool
-action_limit_admit(struct action_limit *l, const struct acl_addr *src,
-    uint64_t now_ms)
+action_limit_admit(
+    struct action_limit *l, const struct acl_addr *src, uint64_t now_ms)
 {
 	uint8_t key[17];
 	struct limit_slot *set, *s = NULL, *victim;
@@ -213,8 +213,7 @@ action_limit_running(const struct action_limit *l)
 }
 
 void
-action_limit_take_skips(struct action_limit *l,
-    struct action_limit_skips *out)
+action_limit_take_skips(struct action_limit *l, struct action_limit_skips *out)
 {
 	out->over_running = atomic_exchange(&l->skip_running, 0);
 	out->over_rate = atomic_exchange(&l->skip_rate, 0);
@@ -249,16 +248,18 @@ action_limit_configure(struct action_limit *l, unsigned max_running,
 	limit_set_rate(l, rate_count, rate_secs);
 	if (l->rate_on && l->slots == NULL) {
 		l->nsets = ACTION_LIMIT_TABLE_DEFAULT / ACTION_LIMIT_WAYS;
-		l->slots = calloc(l->nsets * ACTION_LIMIT_WAYS,
-		    sizeof(*l->slots));
+		l->slots =
+		    calloc(l->nsets * ACTION_LIMIT_WAYS, sizeof(*l->slots));
 		if (l->slots != NULL &&
 		    getrandom(l->seed, sizeof(l->seed), GRND_NONBLOCK) !=
-		    (ssize_t)sizeof(l->seed)) {
-			l->seed[0] = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)l;
+		        (ssize_t)sizeof(l->seed)) {
+			l->seed[0] =
+			    (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)l;
 			l->seed[1] = limit_mix(l->seed[0]);
 		}
-	} else if (l->slots != NULL && (old_on != l->rate_on ||
-	    old_interval != l->interval_us || old_burst != l->burst_us)) {
+	} else if (l->slots != NULL &&
+	    (old_on != l->rate_on || old_interval != l->interval_us ||
+	        old_burst != l->burst_us)) {
 		memset(l->slots, 0,
 		    l->nsets * ACTION_LIMIT_WAYS * sizeof(*l->slots));
 	}

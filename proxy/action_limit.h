@@ -30,8 +30,8 @@ struct action_limit;
  * per-source limit).  table_slots: size of the per-source table (rounded up
  * to a power of two; 0 = ACTION_LIMIT_TABLE_DEFAULT).  NULL on ENOMEM.
  */
-struct action_limit *action_limit_new(unsigned max_running,
-    unsigned rate_count, unsigned rate_secs, size_t table_slots);
+struct action_limit *action_limit_new(unsigned max_running, unsigned rate_count,
+    unsigned rate_secs, size_t table_slots);
 void action_limit_free(struct action_limit *l);
 
 /*
@@ -40,8 +40,8 @@ void action_limit_free(struct action_limit *l);
  * host usually owns a whole /64).  false: over the rate; the skip is
  * counted.
  */
-bool action_limit_admit(struct action_limit *l, const struct acl_addr *src,
-    uint64_t now_ms);
+bool action_limit_admit(
+    struct action_limit *l, const struct acl_addr *src, uint64_t now_ms);
 
 /* Take one running slot; false (and counted) when max_running are busy. */
 bool action_limit_take(struct action_limit *l);
@@ -54,8 +54,8 @@ struct action_limit_skips {
 	uint64_t over_running;
 	uint64_t over_rate;
 };
-void action_limit_take_skips(struct action_limit *l,
-    struct action_limit_skips *out);
+void action_limit_take_skips(
+    struct action_limit *l, struct action_limit_skips *out);
 /*
  * Same, but only when interval_ms have passed since the last time any
  * thread took them (so several workers log one summary line between them).

@@ -21,8 +21,8 @@ action_mail_send(struct action_procs *procs, struct action_limit *limit,
 	struct action_proc_opts o;
 	char *argv[4];
 
-	argv[0] = (char *)(sendmail && *sendmail ? sendmail :
-	    ACTION_SENDMAIL_DEFAULT);
+	argv[0] = (char *)(sendmail && *sendmail ? sendmail
+	                                         : ACTION_SENDMAIL_DEFAULT);
 	argv[1] = (char *)"-t";
 	argv[2] = (char *)"-oi";
 	argv[3] = NULL;

@@ -13,7 +13,7 @@
 #include "action_proc.h"
 
 #define ACTION_SENDMAIL_DEFAULT "/usr/sbin/sendmail"
-#define ACTION_MAIL_TIMEOUT_MS 60000
+#define ACTION_MAIL_TIMEOUT_MS  60000
 
 /*
  * Start sendmail with msg on its stdin.  The caller has taken a slot of

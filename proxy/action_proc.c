@@ -20,16 +20,16 @@
 
 #include "action_proc.h"
 
-#define NICE_PATH "/usr/bin/nice"
+#define NICE_PATH      "/usr/bin/nice"
 /* How often a lingering process group is looked at. */
 #define LINGER_POLL_MS 100
 /* After SIGKILL at the deadline, how long to wait for the group to go. */
-#define KILL_GRACE_MS 2000
+#define KILL_GRACE_MS  2000
 
 enum proc_state {
-	PROC_RUNNING,  /* the command itself runs */
-	PROC_LINGER,   /* it exited; members of its group still run */
-	PROC_CLOSING,  /* handles closing; freed in the last close callback */
+	PROC_RUNNING, /* the command itself runs */
+	PROC_LINGER,  /* it exited; members of its group still run */
+	PROC_CLOSING, /* handles closing; freed in the last close callback */
 };
 
 struct action_proc {
@@ -207,8 +207,8 @@ proc_shell_argv(const struct action_proc_opts *o, char **argv, size_t max,
 		len = strlen(o->cmd) + 32;
 		if ((*script = malloc(len)) == NULL)
 			return UV_ENOMEM;
-		snprintf(*script, len, "umask %04o\n%s", (unsigned)o->umask & 0777,
-		    o->cmd);
+		snprintf(*script, len, "umask %04o\n%s",
+		    (unsigned)o->umask & 0777, o->cmd);
 		argv[n++] = *script;
 	} else {
 		argv[n++] = (char *)o->cmd;
@@ -236,8 +236,8 @@ action_proc_start(struct action_procs *set, const struct action_proc_opts *o,
 
 	memset(&po, 0, sizeof(po));
 	if (o->cmd != NULL) {
-		err = proc_shell_argv(o, argv, 8, nicebuf, sizeof(nicebuf),
-		    &script);
+		err = proc_shell_argv(
+		    o, argv, 8, nicebuf, sizeof(nicebuf), &script);
 		if (err != 0) {
 			free(p);
 			return err;
@@ -308,7 +308,7 @@ action_proc_start(struct action_procs *set, const struct action_proc_opts *o,
 			memcpy(p->data, o->stdin_data, o->stdin_len);
 			b = uv_buf_init(p->data, (unsigned)o->stdin_len);
 			if (uv_write(&p->wreq, (uv_stream_t *)&p->in, &b, 1,
-			    proc_on_written) != 0)
+			        proc_on_written) != 0)
 				proc_close_handle((uv_handle_t *)&p->in);
 		} else {
 			proc_close_handle((uv_handle_t *)&p->in);

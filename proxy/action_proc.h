@@ -43,8 +43,8 @@ struct action_proc_opts {
 	/* NULL-terminated NAME=VALUE list replacing the environment; NULL:
 	 * inherit ours. */
 	char *const *env;
-	int umask;  /* -1: inherit; else set (shell commands only) */
-	int nice;   /* 0: inherit; else run under nice -n (shell commands) */
+	int umask; /* -1: inherit; else set (shell commands only) */
+	int nice;  /* 0: inherit; else run under nice -n (shell commands) */
 	bool set_uid, set_gid;
 	uid_t uid;
 	gid_t gid;

@@ -82,7 +82,7 @@ tbuf_finish(struct tbuf *b, size_t *outlen)
 char *
 action_finger_clean(const char *in, size_t len, size_t *outlen)
 {
-	struct tbuf b = { 0 };
+	struct tbuf b = {0};
 	size_t col = 0, i;
 	unsigned char c;
 	char esc[8];
@@ -144,18 +144,19 @@ mail_field(struct tbuf *b, const char *label, const char *value)
 char *
 action_mail_compose(const struct action_report *r, size_t *outlen)
 {
-	struct tbuf b = { 0 };
+	struct tbuf b = {0};
 	char to[256], svc[128], who[160], addr[64], date[64], port[16];
 	struct tm tm;
 
 	action_field_clean(to, sizeof(to), r->recipient);
-	action_field_clean(svc, sizeof(svc),
-	    r->service ? r->service : r->daemon);
+	action_field_clean(
+	    svc, sizeof(svc), r->service ? r->service : r->daemon);
 	action_field_clean(addr, sizeof(addr), r->client_addr);
 	/* The name goes in the Subject only when it says more than the address. */
-	if (r->client_name != NULL && strcmp(r->client_name, ACL_UNKNOWN) != 0 &&
+	if (r->client_name != NULL &&
+	    strcmp(r->client_name, ACL_UNKNOWN) != 0 &&
 	    (r->client_addr == NULL ||
-	    strcmp(r->client_name, r->client_addr) != 0))
+	        strcmp(r->client_name, r->client_addr) != 0))
 		action_field_clean(who, sizeof(who), r->client_name);
 	else
 		who[0] = '\0';
@@ -172,11 +173,12 @@ action_mail_compose(const struct action_report *r, size_t *outlen)
 		    r->verdict ? r->verdict : "denied", addr);
 	if (date[0] != '\0')
 		tbuf_printf(&b, "Date: %s\n", date);
-	tbuf_str(&b, "Auto-Submitted: auto-generated\n"
-		     "MIME-Version: 1.0\n"
-		     "Content-Type: text/plain; charset=us-ascii\n"
-		     "Content-Transfer-Encoding: 7bit\n"
-		     "\n");
+	tbuf_str(&b,
+	    "Auto-Submitted: auto-generated\n"
+	    "MIME-Version: 1.0\n"
+	    "Content-Type: text/plain; charset=us-ascii\n"
+	    "Content-Transfer-Encoding: 7bit\n"
+	    "\n");
 
 	tbuf_printf(&b, "wrapd %s a connection.\n\n",
 	    r->verdict ? r->verdict : "denied");
@@ -202,8 +204,8 @@ action_mail_compose(const struct action_report *r, size_t *outlen)
 	if (r->rule_file != NULL) {
 		char rule[600];
 
-		snprintf(rule, sizeof(rule), "%s:%u", r->rule_file,
-		    r->rule_line);
+		snprintf(
+		    rule, sizeof(rule), "%s:%u", r->rule_file, r->rule_line);
 		mail_field(&b, "Rule:", rule);
 	} else {
 		mail_field(&b, "Rule:", "(no rule matched)");
@@ -229,12 +231,12 @@ action_mail_compose(const struct action_report *r, size_t *outlen)
  * fgets-sized chunks.  For each chunk, call fn with its text (cut at an
  * embedded NUL) and whether it ended with a newline.
  */
-typedef int (*banner_line_fn)(void *arg, const char *line, size_t n,
-    int newline);
+typedef int (*banner_line_fn)(
+    void *arg, const char *line, size_t n, int newline);
 
 static int
-banner_walk(const char *data, size_t len, size_t *nuls, banner_line_fn fn,
-    void *arg)
+banner_walk(
+    const char *data, size_t len, size_t *nuls, banner_line_fn fn, void *arg)
 {
 	size_t i = 0, start, n, text;
 	int rc;
@@ -292,7 +294,7 @@ int
 action_banner_render(const char *data, size_t len,
     const struct acl_request *req, char **out, size_t *outlen)
 {
-	struct banner_render br = { .req = req };
+	struct banner_render br = {.req = req};
 	size_t nuls, i;
 	int rc;
 
@@ -338,7 +340,7 @@ banner_needs_line(void *arg, const char *line, size_t n, int newline)
 unsigned
 action_banner_needs(const char *data, size_t len)
 {
-	struct banner_needs bn = { 0, NULL };
+	struct banner_needs bn = {0, NULL};
 	size_t nuls;
 
 	if ((bn.line = malloc(BANNER_CHUNK + 1)) == NULL)

@@ -44,11 +44,11 @@ struct action_report {
 	const char *user;        /* ident user */
 	const char *server_addr;
 	int server_port;
-	const char *rule_file;   /* deciding rule, NULL when none */
+	const char *rule_file; /* deciding rule, NULL when none */
 	unsigned rule_line;
-	const char *reason;      /* free text, e.g. "on_deny" */
+	const char *reason; /* free text, e.g. "on_deny" */
 	time_t when;
-	const char *finger;      /* cleaned finger output, or NULL */
+	const char *finger;       /* cleaned finger output, or NULL */
 	const char *finger_error; /* why there is none, or NULL */
 };
 

@@ -87,7 +87,7 @@ size_t
 cli_resolve_count(const char *name, const char **err)
 {
 	struct addrinfo hints, *res = NULL, *ai, *bj;
-	size_t n = 0;
+	size_t n4 = 0, n6 = 0;
 	int rc;
 
 	*err = NULL;
@@ -99,16 +99,23 @@ cli_resolve_count(const char *name, const char **err)
 		*err = gai_strerror(rc);
 		return 0;
 	}
-	/* Count distinct addresses: getaddrinfo may repeat one per protocol. */
+	/*
+	 * Count distinct addresses per family: one IPv4 plus one IPv6 address
+	 * is an ordinary dual-stack host, not an ambiguous name.
+	 */
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		for (bj = res; bj != ai; bj = bj->ai_next)
 			if (bj->ai_addrlen == ai->ai_addrlen &&
 			    memcmp(bj->ai_addr, ai->ai_addr, ai->ai_addrlen) ==
 			        0)
 				break;
-		if (bj == ai)
-			n++;
+		if (bj != ai)
+			continue;
+		if (ai->ai_family == AF_INET)
+			n4++;
+		else
+			n6++;
 	}
 	freeaddrinfo(res);
-	return n;
+	return n4 > n6 ? n4 : n6;
 }

@@ -22,8 +22,9 @@ const char *cli_resolve_name(
 
 /*
  * Forward look-up of a host name (both families), for tcpdchk-style
- * warnings.  Returns the number of distinct addresses found (0: does not
- * resolve); *err gets the getaddrinfo() error text when there are none.
+ * warnings.  Returns the largest number of distinct addresses found in one
+ * family (0: does not resolve); *err gets the getaddrinfo() error text when
+ * there are none.
  */
 size_t cli_resolve_count(const char *name, const char **err);
 

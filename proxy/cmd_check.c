@@ -118,8 +118,8 @@ check_dns_cb(
 		    d->errs[i] ? ")" : "");
 	} else if (d->counts[i] > 1) {
 		snprintf(msg, sizeof(msg),
-		    "host name \"%s\" resolves to %zu addresses", name,
-		    d->counts[i]);
+		    "host name \"%s\" resolves to %zu addresses of one family",
+		    name, d->counts[i]);
 	} else {
 		return;
 	}

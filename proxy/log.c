@@ -2,6 +2,7 @@
  * log.c - stderr and syslog sinks.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -94,6 +95,20 @@ log_prio_name(int prio)
 	}
 }
 
+/* getpid() is a system call, and there is a line per connection. */
+static long
+log_pid(void)
+{
+	static _Atomic long pid;
+	long p = atomic_load_explicit(&pid, memory_order_relaxed);
+
+	if (p == 0) {
+		p = (long)getpid();
+		atomic_store_explicit(&pid, p, memory_order_relaxed);
+	}
+	return p;
+}
+
 void
 log_vmsg(int prio, const char *fmt, va_list ap)
 {
@@ -111,7 +126,7 @@ log_vmsg(int prio, const char *fmt, va_list ap)
 	if (!log_cfg.to_stderr)
 		return;
 	/* One write per line: threads must not interleave partial lines. */
-	hdr = snprintf(line, sizeof(line), "wrapd[%ld]: %s: ", (long)getpid(),
+	hdr = snprintf(line, sizeof(line), "wrapd[%ld]: %s: ", log_pid(),
 	    log_prio_name(prio));
 	if (hdr < 0 || (size_t)hdr >= sizeof(line))
 		return;

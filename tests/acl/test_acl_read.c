@@ -310,6 +310,15 @@ test_files(void **state)
 	    "grant:none:0");
 	acl_ruleset_unref(rs);
 
+	/* /dev/null is an empty table; /dev/zero never ends: refused. */
+	lo.allow_path = "/dev/null";
+	lo.deny_path = "/dev/zero";
+	rs = acl_ruleset_load(&lo, &dg);
+	assert_true(t_has_diag(&dg, 0, 0, "/dev/zero"));
+	assert_string_equal(t_eval(rs, &(struct t_req){"sshd", "10.0.0.1"}),
+	    "deny:deny:0:error");
+	acl_ruleset_unref(rs);
+
 	acl_diags_free(&dg);
 	unlink(loop);
 	unlink(link);

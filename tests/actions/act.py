@@ -58,6 +58,27 @@ def read_all(s, limit=65536):
     return buf
 
 
+def cmd_hold(a):
+    """Connect, see our line echoed, touch --ready, keep the connection
+    until --release exists (bounded by --timeout), then close."""
+    s = connect(a.to, a.src, a.timeout)
+    want = (a.send + "\n").encode()
+    s.sendall(want)
+    got = b""
+    while len(got) < len(want):
+        d = s.recv(4096)
+        if not d:
+            break
+        got += d
+    print(repr(got), flush=True)
+    open(a.ready, "w").close()
+    end = time.monotonic() + a.timeout
+    while not os.path.exists(a.release) and time.monotonic() < end:
+        time.sleep(0.05)
+    s.close()
+    return 0
+
+
 def cmd_talk(a):
     try:
         s = connect(a.to, a.src, a.timeout)
@@ -184,6 +205,13 @@ def main():
     t.add_argument("--send")
     t.add_argument("--shut", action="store_true")
     t.add_argument("--timeout", type=float, default=20)
+    h = sub.add_parser("hold")
+    h.add_argument("--to", required=True)
+    h.add_argument("--src")
+    h.add_argument("--send", default="hold")
+    h.add_argument("--ready", required=True)
+    h.add_argument("--release", required=True)
+    h.add_argument("--timeout", type=float, default=30)
     i = sub.add_parser("identd")
     i.add_argument("--listen", required=True)
     i.add_argument("--user")
@@ -203,7 +231,7 @@ def main():
     fl.add_argument("--out", required=True)
     fl.add_argument("--timeout", type=float, default=30)
     a = p.parse_args()
-    return {"talk": cmd_talk, "identd": cmd_identd, "fingerd": cmd_fingerd,
+    return {"talk": cmd_talk, "hold": cmd_hold, "identd": cmd_identd, "fingerd": cmd_fingerd,
             "flood": cmd_flood}[a.cmd](a) or 0
 
 

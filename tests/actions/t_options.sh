@@ -15,6 +15,8 @@ e2e_port P2
 e2e_port P3
 e2e_port P4
 e2e_port P5
+e2e_port P6
+e2e_port P7
 mkdir -p "$W/banners"
 printf 'Welcome %%d from %%a\n' >"$W/banners/optd"
 printf 'Hello %%d\n' >"$W/banners/twistd"
@@ -23,6 +25,8 @@ e2e_write "$W/hosts.allow" <<EOF
 optd: 127.0.0.1: setenv GREETING hi-%d : spawn echo "spawn %d %a \$GREETING" >> $W/spawn.log : banners $W/banners : severity local0.notice
 twistd: 127.0.0.1: banners $W/banners : twist /bin/echo "twisted %d for %a"
 axd: 127.0.0.2: aclexec test -e $W/ax-ok
+kad: 127.0.0.1: keepalive : linger 5
+fdd: 127.0.0.1: spawn /usr/bin/python3 -c "import os; l = sorted(os.listdir('/proc/self/fd'), key=int); open('$W/fds.out', 'w').write(' '.join(l)); open('$W/fds.links', 'w').write(' '.join(os.readlink('/proc/self/fd/' + f) for f in l if f != '3'))"
 EOF
 e2e_write "$W/hosts.deny" <<EOF
 smtpd: ALL
@@ -43,12 +47,14 @@ services:
     on_deny: { reply: "421 4.7.0 Access denied\r\n" }
   - { name: ax, daemon: axd, listen: ["127.0.0.1:$P4"], backend: "127.0.0.1:$B" }
   - { name: ax2, daemon: axd2, listen: ["127.0.0.1:$P5"], backend: "127.0.0.1:$B" }
+  - { name: ka, daemon: kad, listen: ["127.0.0.1:$P6"], backend: "127.0.0.1:$B" }
+  - { name: fd, daemon: fdd, listen: ["127.0.0.1:$P7"], backend: "127.0.0.1:$B" }
 EOF
 
 e2e_echo_backend echo "127.0.0.1:$B"
 e2e_bg wrapd "$WRAPD" --config "$W/wrapd.yaml"
 WPID=$E2E_LAST_PID
-for p in $P1 $P2 $P3 $P4 $P5; do e2e_wait_listen "$p" "" "$WPID"; done
+for p in $P1 $P2 $P3 $P4 $P5 $P6 $P7; do e2e_wait_listen "$p" "" "$WPID"; done
 
 # banners, then the relayed echo; spawn ran with setenv's variable.
 e2e_expect "banner + echo" \
@@ -81,5 +87,23 @@ e2e_expect "aclexec true -> allow" \
 # A failing aclexec in hosts.deny grants.
 e2e_expect "aclexec false in deny table -> grant" \
 	"$(talk --to "127.0.0.1:$P5" --send z --shut)" "b'z\\n'"
-grep -q 'actions skipped' "$W/wrapd.err" && e2e_fail "unexpected skip"
+
+# keepalive: wrapd's end of the client connection runs a keepalive timer.
+"$PY" "$ACT" hold --to "127.0.0.1:$P6" --ready "$W/held" --release "$W/release" \
+	>"$W/hold.out" &
+HPID=$!
+E2E_PIDS+=("$HPID")
+e2e_wait_file "$W/held" "$HPID"
+ss -tnoH state established "( sport = :$P6 )" >"$W/ss.out"
+# While that client (and its backend connection) is open, a spawned
+# command sees fds 0-2 only (3 is its own listdir): no listening socket,
+# no other client's connection.
+talk --to "127.0.0.1:$P7" --send fd --shut >/dev/null
+e2e_wait_file "$W/fds.out"
+touch "$W/release"
+e2e_expect "fds of a spawned command" "$(cat "$W/fds.out")" "0 1 2 3"
+grep -q 'timer:(keepalive' "$W/ss.out" || e2e_fail "no keepalive: $(cat "$W/ss.out")"
+e2e_log "ok: keepalive on the client socket"
+grep -qE 'actions skipped|actions: (keepalive|linger)' "$W/wrapd.err" &&
+	e2e_fail "unexpected action warning"
 exit 0

@@ -91,10 +91,10 @@ test_rate_v6_prefix(void **state)
 {
 	struct action_limit *l = action_limit_new(100, 2, 60, 0);
 	struct acl_addr a1 = addr("2001:db8:1:2::1"),
-			a2 = addr("2001:db8:1:2:ffff::9"),
-			other = addr("2001:db8:1:3::1"),
-			m = addr("::ffff:198.51.100.1"),
-			v4 = addr("198.51.100.1");
+	                a2 = addr("2001:db8:1:2:ffff::9"),
+	                other = addr("2001:db8:1:3::1"),
+	                m = addr("::ffff:198.51.100.1"),
+	                v4 = addr("198.51.100.1");
 
 	(void)state;
 	assert_true(action_limit_admit(l, &a1, 5000));
@@ -178,13 +178,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_running_cap),
-		cmocka_unit_test(test_zero_running),
-		cmocka_unit_test(test_rate_burst_then_refill),
-		cmocka_unit_test(test_rate_v6_prefix),
-		cmocka_unit_test(test_rate_table_bounded),
-		cmocka_unit_test(test_skips_due_once),
-		cmocka_unit_test(test_configure),
+	    cmocka_unit_test(test_running_cap),
+	    cmocka_unit_test(test_zero_running),
+	    cmocka_unit_test(test_rate_burst_then_refill),
+	    cmocka_unit_test(test_rate_v6_prefix),
+	    cmocka_unit_test(test_rate_table_bounded),
+	    cmocka_unit_test(test_skips_due_once),
+	    cmocka_unit_test(test_configure),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -55,8 +55,8 @@ run_until(bool *flag, bool (*cond)(void))
 	uv_timer_init(&loop, &guard);
 	guard.data = &expired;
 	uv_timer_start(&guard, on_guard, 30000, 0);
-	while (!expired && !(flag != NULL && *flag) &&
-	    !(cond != NULL && cond()))
+	while (
+	    !expired && !(flag != NULL && *flag) && !(cond != NULL && cond()))
 		uv_run(&loop, UV_RUN_ONCE);
 	uv_close((uv_handle_t *)&guard, NULL);
 	uv_run(&loop, UV_RUN_NOWAIT);
@@ -130,14 +130,14 @@ static void
 test_spawn_status_and_output(void **state)
 {
 	struct action_proc_opts o;
-	struct done d = { 0 };
+	struct done d = {0};
 	char cmd[256];
 
 	(void)state;
 	snprintf(cmd, sizeof(cmd), "echo spawned > %s/out; exit 3", dir);
 	opts_init(&o, cmd);
-	assert_int_equal(action_proc_start(&procs, &o, on_exit_cb, &d, NULL),
-	    0);
+	assert_int_equal(
+	    action_proc_start(&procs, &o, on_exit_cb, &d, NULL), 0);
 	run_until(&d.called, NULL);
 	assert_int_equal(d.status, 3);
 	assert_string_equal(slurp("out"), "spawned\n");
@@ -151,7 +151,7 @@ static void
 test_spawn_sees_no_other_fds(void **state)
 {
 	struct action_proc_opts o;
-	struct done d = { 0 };
+	struct done d = {0};
 	struct sockaddr_in sin;
 	uv_tcp_t listener;
 	char buf[256];
@@ -162,8 +162,7 @@ test_spawn_sees_no_other_fds(void **state)
 	(void)state;
 	uv_tcp_init(&loop, &listener);
 	uv_ip4_addr("127.0.0.1", 0, &sin);
-	assert_int_equal(uv_tcp_bind(&listener, (struct sockaddr *)&sin, 0),
-	    0);
+	assert_int_equal(uv_tcp_bind(&listener, (struct sockaddr *)&sin, 0), 0);
 	assert_int_equal(uv_listen((uv_stream_t *)&listener, 8, NULL), 0);
 	s = socket(AF_INET, SOCK_STREAM, 0);
 	assert_true(s > 2);
@@ -171,12 +170,12 @@ test_spawn_sees_no_other_fds(void **state)
 	assert_true(action_proc_seal_fds() >= 3);
 
 	/* Output through a socket on 0-2: no redirection fds in the shell. */
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
-	    sv), 0);
+	assert_int_equal(
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
 	opts_init(&o, "ls -v /proc/$$/fd");
 	o.stdio_fd = sv[1];
-	assert_int_equal(action_proc_start(&procs, &o, on_exit_cb, &d, NULL),
-	    0);
+	assert_int_equal(
+	    action_proc_start(&procs, &o, on_exit_cb, &d, NULL), 0);
 	close(sv[1]);
 	while (got < sizeof(buf) - 1 &&
 	    (n = read(sv[0], buf + got, sizeof(buf) - 1 - got)) > 0)
@@ -198,19 +197,19 @@ static void
 test_twist_on_socket(void **state)
 {
 	struct action_proc_opts o;
-	struct done d = { 0 };
+	struct done d = {0};
 	char buf[256];
 	size_t got = 0;
 	ssize_t n;
 	int sv[2];
 
 	(void)state;
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0,
-	    sv), 0);
+	assert_int_equal(
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
 	opts_init(&o, "echo hello; read x; echo \"got $x\"; echo err >&2");
 	o.stdio_fd = sv[1];
-	assert_int_equal(action_proc_start(&procs, &o, on_exit_cb, &d, NULL),
-	    0);
+	assert_int_equal(
+	    action_proc_start(&procs, &o, on_exit_cb, &d, NULL), 0);
 	close(sv[1]); /* the child holds its own copies */
 	assert_int_equal(write(sv[0], "abc\n", 4), 4);
 	while (got < sizeof(buf) - 1 &&
@@ -228,9 +227,9 @@ test_stdin_data(void **state)
 {
 	static const char msg[] = "To: root\n\nline one\n.\nline three\n";
 	struct action_proc_opts o;
-	struct done d = { 0 };
+	struct done d = {0};
 	char cmd[128];
-	char *argv[] = { (char *)"sh", (char *)"-c", cmd, NULL };
+	char *argv[] = {(char *)"sh", (char *)"-c", cmd, NULL};
 
 	(void)state;
 	snprintf(cmd, sizeof(cmd), "cat > %s/mail", dir);
@@ -238,8 +237,8 @@ test_stdin_data(void **state)
 	o.argv = argv;
 	o.stdin_data = msg;
 	o.stdin_len = sizeof(msg) - 1;
-	assert_int_equal(action_proc_start(&procs, &o, on_exit_cb, &d, NULL),
-	    0);
+	assert_int_equal(
+	    action_proc_start(&procs, &o, on_exit_cb, &d, NULL), 0);
 	run_until(&d.called, NULL);
 	assert_int_equal(d.status, 0);
 	assert_string_equal(slurp("mail"), msg);
@@ -258,7 +257,7 @@ static void
 test_deadline_kills_group(void **state)
 {
 	struct action_proc_opts o;
-	struct done d = { 0 };
+	struct done d = {0};
 	char cmd[256];
 	pid_t pgid;
 
@@ -286,7 +285,7 @@ static void
 test_background_job_holds_slot(void **state)
 {
 	struct action_proc_opts o;
-	struct done d = { 0 };
+	struct done d = {0};
 	char cmd[256];
 
 	(void)state;
@@ -297,8 +296,8 @@ test_background_job_holds_slot(void **state)
 	opts_init(&o, cmd);
 	o.timeout_ms = 20000;
 	o.limit = lim;
-	assert_int_equal(action_proc_start(&procs, &o, on_exit_cb, &d, NULL),
-	    0);
+	assert_int_equal(
+	    action_proc_start(&procs, &o, on_exit_cb, &d, NULL), 0);
 	run_until(&d.called, NULL);
 	assert_int_equal(d.status, 0);
 	/* The shell is gone; its background job is not, and still counts. */
@@ -314,7 +313,7 @@ static void
 test_umask_nice_uid(void **state)
 {
 	struct action_proc_opts o;
-	struct done d = { 0 };
+	struct done d = {0};
 	char cmd[256];
 
 	(void)state;
@@ -327,8 +326,8 @@ test_umask_nice_uid(void **state)
 		o.uid = 65534;
 		o.gid = 65534;
 	}
-	assert_int_equal(action_proc_start(&procs, &o, on_exit_cb, &d, NULL),
-	    0);
+	assert_int_equal(
+	    action_proc_start(&procs, &o, on_exit_cb, &d, NULL), 0);
 	run_until(&d.called, NULL);
 	assert_int_equal(d.status, 0);
 	if (geteuid() == 0)
@@ -341,13 +340,13 @@ static void
 test_spawn_failure_reported(void **state)
 {
 	struct action_proc_opts o;
-	char *argv[] = { (char *)"/nonexistent/sendmail", NULL };
+	char *argv[] = {(char *)"/nonexistent/sendmail", NULL};
 
 	(void)state;
 	opts_init(&o, NULL);
 	o.argv = argv;
-	assert_int_equal(action_proc_start(&procs, &o, on_exit_cb, NULL, NULL),
-	    UV_ENOENT);
+	assert_int_equal(
+	    action_proc_start(&procs, &o, on_exit_cb, NULL, NULL), UV_ENOENT);
 	uv_run(&loop, UV_RUN_NOWAIT);
 }
 
@@ -355,22 +354,21 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_spawn_status_and_output,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_spawn_sees_no_other_fds,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_twist_on_socket, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_stdin_data, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_deadline_kills_group,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_background_job_holds_slot,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(test_umask_nice_uid, setup,
-		    teardown),
-		cmocka_unit_test_setup_teardown(test_spawn_failure_reported,
-		    setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_spawn_status_and_output, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_spawn_sees_no_other_fds, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_twist_on_socket, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stdin_data, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_deadline_kills_group, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_background_job_holds_slot, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_umask_nice_uid, setup, teardown),
+	    cmocka_unit_test_setup_teardown(
+	        test_spawn_failure_reported, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

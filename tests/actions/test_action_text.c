@@ -34,8 +34,7 @@ test_finger_clean_escapes(void **state)
 	size_t i;
 
 	(void)state;
-	assert_string_equal(s,
-	    "a\\033[2Jb\\007c\\000d\\177e\\303\\251");
+	assert_string_equal(s, "a\\033[2Jb\\007c\\000d\\177e\\303\\251");
 	for (i = 0; s[i] != '\0'; i++)
 		assert_true((s[i] >= 0x20 && s[i] < 0x7f) || s[i] == '\n' ||
 		    s[i] == '\t');
@@ -127,7 +126,8 @@ test_mail_compose_hostile(void **state)
 	assert_int_equal(header_count(msg, "To: root\n"), 1);
 	assert_int_equal(header_count(msg, "Subject:"), 1);
 	assert_int_equal(header_count(msg, "Bcc:"), 0);
-	assert_non_null(strstr(msg, "Subject: wrapd: smtp denied "
+	assert_non_null(strstr(msg,
+	    "Subject: wrapd: smtp denied "
 	    "evil.example??Bcc: victim@example.net????hi [10.0.0.2]\n"));
 	body = strstr(msg, "\n\n");
 	assert_non_null(body);
@@ -187,15 +187,20 @@ test_banner_render(void **state)
 
 	(void)state;
 	req_init(&req, "bad name;$(x)");
-	assert_int_equal(action_banner_render(file, sizeof(file) - 1, &req,
-	    &out, &len), ACL_DONE);
+	assert_int_equal(
+	    action_banner_render(file, sizeof(file) - 1, &req, &out, &len),
+	    ACL_DONE);
 	/* Two NULs as they are, then CR LF lines; the last has no newline. */
-	assert_int_equal(len, 2 + strlen("Hello 192.0.2.9\r\nfrom in.ftpd\r\n"
-	    "bad_name___x_; rm -rf /\r\nend"));
+	assert_int_equal(len,
+	    2 +
+	        strlen("Hello 192.0.2.9\r\nfrom in.ftpd\r\n"
+	               "bad_name___x_; rm -rf /\r\nend"));
 	assert_int_equal(out[0], '\0');
 	assert_int_equal(out[1], '\0');
-	assert_memory_equal(out + 2, "Hello 192.0.2.9\r\nfrom in.ftpd\r\n"
-	    "bad_name___x_; rm -rf /\r\nend", len - 2);
+	assert_memory_equal(out + 2,
+	    "Hello 192.0.2.9\r\nfrom in.ftpd\r\n"
+	    "bad_name___x_; rm -rf /\r\nend",
+	    len - 2);
 	free(out);
 }
 
@@ -213,12 +218,14 @@ test_banner_needs_lookup(void **state)
 	assert_true(needs & ACL_NEEDS_USER);
 	assert_true(needs & ACL_NEEDS_CLIENT_NAME);
 	req_init(&req, NULL);
-	assert_int_not_equal(action_banner_render(file, sizeof(file) - 1, &req,
-	    &out, &len), ACL_DONE);
+	assert_int_not_equal(
+	    action_banner_render(file, sizeof(file) - 1, &req, &out, &len),
+	    ACL_DONE);
 	req.client.name = "host.example";
 	req.user = "alice";
-	assert_int_equal(action_banner_render(file, sizeof(file) - 1, &req,
-	    &out, &len), ACL_DONE);
+	assert_int_equal(
+	    action_banner_render(file, sizeof(file) - 1, &req, &out, &len),
+	    ACL_DONE);
 	assert_string_equal(out, "user alice at host.example\r\n");
 	free(out);
 }
@@ -236,8 +243,8 @@ test_banner_long_line(void **state)
 	memset(file, 'b', n);
 	file[n] = '\n';
 	req_init(&req, "h");
-	assert_int_equal(action_banner_render(file, n + 1, &req, &out, &len),
-	    ACL_DONE);
+	assert_int_equal(
+	    action_banner_render(file, n + 1, &req, &out, &len), ACL_DONE);
 	assert_int_equal(len, n + 2);
 	assert_memory_equal(out + n, "\r\n", 2);
 	free(out);
@@ -248,15 +255,15 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_finger_clean_passes_text),
-		cmocka_unit_test(test_finger_clean_escapes),
-		cmocka_unit_test(test_finger_clean_breaks_lines),
-		cmocka_unit_test(test_field_clean),
-		cmocka_unit_test(test_mail_compose_hostile),
-		cmocka_unit_test(test_mail_compose_finger_error),
-		cmocka_unit_test(test_banner_render),
-		cmocka_unit_test(test_banner_needs_lookup),
-		cmocka_unit_test(test_banner_long_line),
+	    cmocka_unit_test(test_finger_clean_passes_text),
+	    cmocka_unit_test(test_finger_clean_escapes),
+	    cmocka_unit_test(test_finger_clean_breaks_lines),
+	    cmocka_unit_test(test_field_clean),
+	    cmocka_unit_test(test_mail_compose_hostile),
+	    cmocka_unit_test(test_mail_compose_finger_error),
+	    cmocka_unit_test(test_banner_render),
+	    cmocka_unit_test(test_banner_needs_lookup),
+	    cmocka_unit_test(test_banner_long_line),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

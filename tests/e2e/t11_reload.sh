@@ -2,7 +2,8 @@
 # Scenario 11: reload while traffic flows.
 # A load of short echo connections from 127.0.0.2 (always allowed) runs
 # while the rules are rewritten and SIGHUP is sent several times, once with
-# a broken config that must keep the old set.  127.0.0.4's verdict flips
+# a broken config and once with a rules file with an error: both must keep
+# the old set.  127.0.0.4's verdict flips
 # with the rules.  A long connection opened before the first reload keeps
 # working after the last.  No allowed connection may fail.
 . "$(dirname "$0")/lib.sh"
@@ -109,6 +110,21 @@ kill -0 "$WPID" 2>/dev/null || e2e_fail "wrapd died on a broken config"
 good_config
 hup
 until_verdict echo "reload after fixing the config"
+
+# A rules file with an error (an unknown option): the old set stays too,
+# although the new file would deny 127.0.0.4.
+e2e_write "$W/hosts.allow" <<EOF
+rel: 127.0.0.2
+# 127.0.0.4 is gone from this version
+rel: 127.0.0.9: no_such_option
+EOF
+hup
+e2e_wait_grep 'hosts\.allow:3:[0-9]+' "$W/wrapd.err"
+e2e_log "ok: bad rules reported: $(grep -E 'hosts\.allow:3:[0-9]+' "$W/wrapd.err" | head -1)"
+e2e_expect "127.0.0.4 after a reload with bad rules (old set kept)" "$(probe)" echo
+kill -0 "$WPID" 2>/dev/null || e2e_fail "wrapd died on bad rules"
+rules_allow4
+hup
 
 touch "$W/load.stop"
 e2e_wait_exit "$LOADPID"

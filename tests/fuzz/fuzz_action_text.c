@@ -52,7 +52,8 @@ check_mail(const char *in, size_t len)
 	r.finger_error = field;
 	r.client_port = r.server_port = -1;
 	if ((msg = action_mail_compose(&r, NULL)) != NULL) {
-		for (p = msg; *p != '\0' && *p != '\n'; p = strchr(p, '\n') + 1) {
+		for (p = msg; *p != '\0' && *p != '\n';
+		     p = strchr(p, '\n') + 1) {
 			headers++;
 			if (strchr(p, '\n') == NULL)
 				abort(); /* headers always end in a newline */
