@@ -24,8 +24,8 @@ acl_addr_set_v4(struct acl_addr *a, const uint8_t *b4)
 static void
 acl_addr_set_v6(struct acl_addr *a, const uint8_t *b16)
 {
-	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff,
-	    0xff};
+	static const uint8_t mapped[12] = {
+	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
 	if (memcmp(b16, mapped, 12) == 0) {
 		acl_addr_set_v4(a, b16 + 12);
@@ -120,8 +120,7 @@ acl_addr_format(const struct acl_addr *a, char *buf, size_t bufsz)
 int
 acl__inet_aton4(const char *s, uint32_t *out)
 {
-	static const uint32_t max[4] = {0xffffffffu, 0xffffffu, 0xffffu,
-	    0xffu};
+	static const uint32_t max[4] = {0xffffffffu, 0xffffffu, 0xffffu, 0xffu};
 	uint8_t parts[3];
 	unsigned np = 0;
 	const char *cp = s;
@@ -209,8 +208,7 @@ acl__parse_v6(const char *s, size_t n, uint8_t out[16])
  * the count and *addr the octets placed from the top (host order).
  */
 bool
-acl__is_canonical_quad(const char *s, size_t n, unsigned *parts,
-    uint32_t *addr)
+acl__is_canonical_quad(const char *s, size_t n, unsigned *parts, uint32_t *addr)
 {
 	unsigned np = 0, val = 0, digits = 0;
 	uint32_t r = 0;

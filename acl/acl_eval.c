@@ -24,11 +24,11 @@ enum acl_m {
 
 struct acl_side {
 	const struct acl_endpoint *ep;
-	char addr[64];     /* numeric text, or "unknown"; made when needed */
+	char addr[64]; /* numeric text, or "unknown"; made when needed */
 	bool addr_ready;
-	const char *name;  /* NULL: not looked up yet */
+	const char *name; /* NULL: not looked up yet */
 	char namebuf[ACL_STRING_MAX];
-	enum acl_m need;   /* what to ask for when name is NULL */
+	enum acl_m need; /* what to ask for when name is NULL */
 };
 
 struct acl_evalctx {
@@ -58,8 +58,8 @@ acl_trunc(char *buf, const char *s)
 }
 
 static void
-acl_side_init(struct acl_side *sd, const struct acl_endpoint *ep,
-    enum acl_m need)
+acl_side_init(
+    struct acl_side *sd, const struct acl_endpoint *ep, enum acl_m need)
 {
 	sd->ep = ep;
 	sd->need = need;
@@ -91,8 +91,8 @@ acl_ctx_init(struct acl_evalctx *c, const struct acl_ruleset *rs,
 	c->req = req;
 	acl_side_init(&c->client, &req->client, ACL_M_NEED_CLIENT);
 	acl_side_init(&c->server, &req->server, ACL_M_NEED_SERVER);
-	c->daemon = acl_trunc(c->daemonbuf, req->daemon != NULL ? req->daemon :
-	    ACL_UNKNOWN);
+	c->daemon = acl_trunc(
+	    c->daemonbuf, req->daemon != NULL ? req->daemon : ACL_UNKNOWN);
 	c->user = req->user != NULL ? acl_trunc(c->userbuf, req->user) : NULL;
 }
 
@@ -103,12 +103,12 @@ acl_name_known(const char *n)
 	    strcasecmp(n, ACL_PARANOID) != 0;
 }
 
-static enum acl_m acl_set_match(struct acl_evalctx *c,
-    const struct acl_hostset *set, struct acl_side *sd);
+static enum acl_m acl_set_match(
+    struct acl_evalctx *c, const struct acl_hostset *set, struct acl_side *sd);
 
 static enum acl_m
-acl_host_match(struct acl_evalctx *c, const struct acl_hostpat *hp,
-    struct acl_side *sd)
+acl_host_match(
+    struct acl_evalctx *c, const struct acl_hostpat *hp, struct acl_side *sd)
 {
 	const struct acl_addr *a = &sd->ep->addr;
 	uint32_t v;
@@ -120,20 +120,23 @@ acl_host_match(struct acl_evalctx *c, const struct acl_hostpat *hp,
 	case ACL_HP_NETGROUP:
 		if (sd->name == NULL)
 			return sd->need;
-		return innetgr(hp->group, sd->name, NULL, c->rs->nis_domain) ?
-		    ACL_M_YES : ACL_M_NO;
+		return innetgr(hp->group, sd->name, NULL, c->rs->nis_domain)
+		    ? ACL_M_YES
+		    : ACL_M_NO;
 	case ACL_HP_FILE:
 		return acl_set_match(c, hp->set, sd);
 	case ACL_HP_KNOWN:
 		if (sd->name == NULL)
 			return sd->need;
-		return a->family != AF_UNSPEC && acl_name_known(sd->name) ?
-		    ACL_M_YES : ACL_M_NO;
+		return a->family != AF_UNSPEC && acl_name_known(sd->name)
+		    ? ACL_M_YES
+		    : ACL_M_NO;
 	case ACL_HP_LOCAL:
 		if (sd->name == NULL)
 			return sd->need;
-		return strchr(sd->name, '.') == NULL &&
-		    acl_name_known(sd->name) ? ACL_M_YES : ACL_M_NO;
+		return strchr(sd->name, '.') == NULL && acl_name_known(sd->name)
+		    ? ACL_M_YES
+		    : ACL_M_NO;
 	case ACL_HP_NET4:
 		if (a->family != AF_INET)
 			return ACL_M_NO;
@@ -157,8 +160,9 @@ acl_host_match(struct acl_evalctx *c, const struct acl_hostpat *hp,
 	case ACL_HP_STRING:
 		if (hp->sp.kind == ACL_SP_V6) {
 			return a->family == AF_INET6 &&
-			    memcmp(a->bytes, hp->sp.v6, 16) == 0 ?
-			    ACL_M_YES : ACL_M_NO;
+			        memcmp(a->bytes, hp->sp.v6, 16) == 0
+			    ? ACL_M_YES
+			    : ACL_M_NO;
 		}
 		if (acl__strpat_match(&hp->sp, acl_side_addr(sd)))
 			return ACL_M_YES;
@@ -166,15 +170,15 @@ acl_host_match(struct acl_evalctx *c, const struct acl_hostpat *hp,
 			return ACL_M_NO;
 		if (sd->name == NULL)
 			return sd->need;
-		return acl__strpat_match(&hp->sp, sd->name) ? ACL_M_YES :
-		    ACL_M_NO;
+		return acl__strpat_match(&hp->sp, sd->name) ? ACL_M_YES
+		                                            : ACL_M_NO;
 	}
 	return ACL_M_NO;
 }
 
 static enum acl_m
-acl_set_match(struct acl_evalctx *c, const struct acl_hostset *set,
-    struct acl_side *sd)
+acl_set_match(
+    struct acl_evalctx *c, const struct acl_hostset *set, struct acl_side *sd)
 {
 	struct acl_irange r[1];
 	enum acl_m m;
@@ -189,8 +193,7 @@ acl_set_match(struct acl_evalctx *c, const struct acl_hostset *set,
 }
 
 static enum acl_m
-acl_item_match(struct acl_evalctx *c, const struct acl_item *it,
-    bool server)
+acl_item_match(struct acl_evalctx *c, const struct acl_item *it, bool server)
 {
 	const struct acl_endpoint *sv = &c->req->server;
 	enum acl_m m;
@@ -219,8 +222,7 @@ acl_item_match(struct acl_evalctx *c, const struct acl_item *it,
  * forward, the first segment that does not match decides by its parity.
  */
 static enum acl_m
-acl_list_match(struct acl_evalctx *c, const struct acl_list *l,
-    bool server)
+acl_list_match(struct acl_evalctx *c, const struct acl_list *l, bool server)
 {
 	unsigned s, i;
 
@@ -280,8 +282,8 @@ acl_tab_scan(struct acl_evalctx *c, const struct acl_tab *tab,
 	size_t nr, i;
 	uint32_t last = UINT32_MAX;
 
-	nr = acl__index_lookup(&tab->idx, &c->req->client.addr, rg,
-	    ACL_MAX_RANGES);
+	nr = acl__index_lookup(
+	    &tab->idx, &c->req->client.addr, rg, ACL_MAX_RANGES);
 	rg[nr].ids = tab->always;
 	rg[nr].n = (uint32_t)tab->nalways;
 	nr++;
@@ -391,8 +393,8 @@ acl__eval_linear(const struct acl_ruleset *rs, const struct acl_request *req,
 
 			if (m == ACL_M_YES) {
 				out->rule = &tab->rules[i].pub;
-				out->table = t == 0 ? ACL_TABLE_ALLOW :
-				    ACL_TABLE_DENY;
+				out->table =
+				    t == 0 ? ACL_TABLE_ALLOW : ACL_TABLE_DENY;
 				out->verdict = acl_rule_verdict(out->rule, t);
 				return ACL_DONE;
 			}

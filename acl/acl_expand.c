@@ -19,8 +19,8 @@ static bool
 acl_ok_char(unsigned char c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	    (c >= 'A' && c <= 'Z') || (c != '\0' && strchr("!@%-_=+:,./",
-	    c) != NULL);
+	    (c >= 'A' && c <= 'Z') ||
+	    (c != '\0' && strchr("!@%-_=+:,./", c) != NULL);
 }
 
 unsigned
@@ -56,8 +56,8 @@ static void
 acl_xside_init(struct acl_xside *x, const struct acl_endpoint *ep)
 {
 	acl_addr_format(&ep->addr, x->addr, sizeof x->addr);
-	x->can_lookup = ep->addr.family == AF_INET ||
-	    ep->addr.family == AF_INET6;
+	x->can_lookup =
+	    ep->addr.family == AF_INET || ep->addr.family == AF_INET6;
 	if (ep->name != NULL) {
 		snprintf(x->namebuf, sizeof x->namebuf, "%s", ep->name);
 		x->name = x->namebuf;
@@ -77,8 +77,8 @@ acl_hostinfo(const struct acl_xside *x)
 }
 
 int
-acl_expand(const char *tmpl, const struct acl_request *req, char *out,
-    size_t outsz)
+acl_expand(
+    const char *tmpl, const struct acl_request *req, char *out, size_t outsz)
 {
 	struct acl_xside cl, sv;
 	char daemon[ACL_STRING_MAX], user[ACL_STRING_MAX];
@@ -119,7 +119,8 @@ acl_expand(const char *tmpl, const struct acl_request *req, char *out,
 				break;
 			case 'c':
 				/* user@ only when the user is already known */
-				if (u != NULL && strcasecmp(u, ACL_UNKNOWN) != 0) {
+				if (u != NULL &&
+				    strcasecmp(u, ACL_UNKNOWN) != 0) {
 					snprintf(tmp, sizeof tmp, "%s@%s", u,
 					    acl_hostinfo(&cl));
 					val = tmp;
@@ -152,21 +153,21 @@ acl_expand(const char *tmpl, const struct acl_request *req, char *out,
 				break;
 			case 'r':
 				snprintf(tmp, sizeof tmp, "%d",
-				    req->client.port >= 0 ? req->client.port :
-				    0);
+				    req->client.port >= 0 ? req->client.port
+				                          : 0);
 				val = tmp;
 				break;
 			case 'R':
 				snprintf(tmp, sizeof tmp, "%d",
-				    req->server.port >= 0 ? req->server.port :
-				    0);
+				    req->server.port >= 0 ? req->server.port
+				                          : 0);
 				val = tmp;
 				break;
 			case 's':
-				if (strcasecmp(acl_hostinfo(&sv),
-				    ACL_UNKNOWN) != 0) {
-					snprintf(tmp, sizeof tmp, "%s@%s", daemon,
-					    acl_hostinfo(&sv));
+				if (strcasecmp(
+				        acl_hostinfo(&sv), ACL_UNKNOWN) != 0) {
+					snprintf(tmp, sizeof tmp, "%s@%s",
+					    daemon, acl_hostinfo(&sv));
 					val = tmp;
 				} else {
 					val = daemon;
@@ -191,7 +192,7 @@ acl_expand(const char *tmpl, const struct acl_request *req, char *out,
 			goto copy;
 		}
 		vlen = strlen(val);
-copy:
+	copy:
 		if (n + vlen > limit) {
 			errno = E2BIG;
 			return -1;

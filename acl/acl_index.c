@@ -20,8 +20,8 @@
 #include "acl_int.h"
 
 int
-acl__ikeys_add(struct acl_ikeys *k, int fam, unsigned plen,
-    const uint8_t *addr, uint32_t id)
+acl__ikeys_add(struct acl_ikeys *k, int fam, unsigned plen, const uint8_t *addr,
+    uint32_t id)
 {
 	struct acl_ikey *e;
 	size_t alen = fam == 6 ? 16 : 4;
@@ -87,8 +87,8 @@ acl_ihash(const uint8_t *a)
 }
 
 int
-acl__index_build(struct acl_arena *ar, struct acl_index *idx,
-    struct acl_ikeys *keys)
+acl__index_build(
+    struct acl_arena *ar, struct acl_index *idx, struct acl_ikeys *keys)
 {
 	size_t i, j, n = 0, ngroups = 0, g;
 
@@ -121,9 +121,11 @@ acl__index_build(struct acl_arena *ar, struct acl_index *idx,
 		uint32_t nb = 4;
 
 		for (j = i; j < n && keys->v[j].fam == keys->v[i].fam &&
-		    keys->v[j].plen == keys->v[i].plen; j++)
-			if (j == i || memcmp(keys->v[j].addr,
-			    keys->v[j - 1].addr, 16) != 0)
+		     keys->v[j].plen == keys->v[i].plen;
+		     j++)
+			if (j == i ||
+			    memcmp(keys->v[j].addr, keys->v[j - 1].addr, 16) !=
+			        0)
 				distinct++;
 		while (nb < 2 * distinct)
 			nb *= 2;
@@ -138,8 +140,8 @@ acl__index_build(struct acl_arena *ar, struct acl_index *idx,
 			uint64_t h;
 			struct acl_ibucket *b;
 
-			while (e < j && memcmp(keys->v[e].addr, keys->v[k].addr,
-			    16) == 0)
+			while (e < j &&
+			    memcmp(keys->v[e].addr, keys->v[k].addr, 16) == 0)
 				e++;
 			h = acl_ihash(keys->v[k].addr) & (nb - 1);
 			while (pl->buckets[h].used)
@@ -194,8 +196,8 @@ acl__index_lookup(const struct acl_index *idx, const struct acl_addr *addr,
 		h = acl_ihash(key) & (pl->nbuckets - 1);
 		while (pl->buckets[h].used) {
 			if (memcmp(pl->buckets[h].addr, key, 16) == 0) {
-				out[found].ids = idx->ids +
-				    pl->buckets[h].start;
+				out[found].ids =
+				    idx->ids + pl->buckets[h].start;
 				out[found].n = pl->buckets[h].count;
 				out[found].fam = pl->fam;
 				out[found].plen = pl->plen;
@@ -220,14 +222,14 @@ acl__build_index(struct acl_ruleset *rs, struct acl_tab *tab)
 	size_t i, nal = 0;
 	int err = 0;
 
-	tab->always = acl__alloc(&rs->arena,
-	    (tab->nrules ? tab->nrules : 1) * sizeof(*tab->always));
+	tab->always = acl__alloc(
+	    &rs->arena, (tab->nrules ? tab->nrules : 1) * sizeof(*tab->always));
 	if (tab->always == NULL)
 		return -1;
 	for (i = 0; i < tab->nrules && err == 0; i++) {
 		struct acl_irule *r = &tab->rules[i];
-		const struct acl_seg *head = r->clients.nseg > 0 ?
-		    &r->clients.segs[0] : NULL;
+		const struct acl_seg *head =
+		    r->clients.nseg > 0 ? &r->clients.segs[0] : NULL;
 		bool ok = head != NULL;
 		unsigned k;
 
@@ -243,8 +245,8 @@ acl__build_index(struct acl_ruleset *rs, struct acl_tab *tab)
 		}
 		r->indexed = true;
 		for (k = 0; k < head->n; k++)
-			acl__hostpat_keys(&head->items[k].host, &keys,
-			    (uint32_t)i, &err);
+			acl__hostpat_keys(
+			    &head->items[k].host, &keys, (uint32_t)i, &err);
 	}
 	tab->nalways = nal;
 	if (err == 0)

@@ -15,11 +15,11 @@
 #include "acl.h"
 
 /* libwrap's logical line buffer (hosts_access.c BUFLEN). */
-#define ACL_LINE_BUF 2048
+#define ACL_LINE_BUF       2048
 /* Nesting limit for /file patterns that name other /files. */
 #define ACL_FILE_DEPTH_MAX 16
 /* Tables and /files larger than this are refused (a runaway file). */
-#define ACL_FILE_MAX (64u * 1024 * 1024)
+#define ACL_FILE_MAX       (64u * 1024 * 1024)
 /* The default ident time-out and nice value of Debian's build. */
 #define ACL_RFC931_TIMEOUT 10
 #define ACL_NICE_DEFAULT   10
@@ -84,9 +84,9 @@ enum acl_hp_kind {
 	ACL_HP_FILE,     /* /path, compiled at load */
 	ACL_HP_KNOWN,
 	ACL_HP_LOCAL,
-	ACL_HP_NET4,     /* n.n.n.n/m.m.m.m or /len */
-	ACL_HP_NET6,     /* [v6]/len */
-	ACL_HP_STRING,   /* string pattern against address, maybe name */
+	ACL_HP_NET4,   /* n.n.n.n/m.m.m.m or /len */
+	ACL_HP_NET6,   /* [v6]/len */
+	ACL_HP_STRING, /* string pattern against address, maybe name */
 };
 
 struct acl_hostset;
@@ -119,7 +119,7 @@ bool acl__hostpat_eager(const struct acl_hostpat *hp);
  * Address index: (family, prefix length, masked address) -> ids.
  */
 struct acl_ikey {
-	uint8_t fam;  /* 4 or 6 */
+	uint8_t fam; /* 4 or 6 */
 	uint8_t plen;
 	uint8_t addr[16]; /* masked, network order */
 	uint32_t id;
@@ -153,8 +153,8 @@ struct acl_ikeys {
 int acl__ikeys_add(struct acl_ikeys *k, int fam, unsigned plen,
     const uint8_t *addr, uint32_t id);
 /* Build idx from keys (consumed and freed); returns -1 when out of memory. */
-int acl__index_build(struct acl_arena *a, struct acl_index *idx,
-    struct acl_ikeys *keys);
+int acl__index_build(
+    struct acl_arena *a, struct acl_index *idx, struct acl_ikeys *keys);
 
 /* A posting list: ids ascending. */
 struct acl_irange {
@@ -179,8 +179,8 @@ bool acl__hostpat_keys(const struct acl_hostpat *hp, struct acl_ikeys *keys,
  */
 struct acl_hostset {
 	const char *path;
-	bool all_indexable; /* every word is an indexable address pattern */
-	bool eager;         /* no word needs a look-up */
+	bool all_indexable;   /* every word is an indexable address pattern */
+	bool eager;           /* no word needs a look-up */
 	struct acl_index idx; /* indexable words */
 	/* The other words, eager ones first, then the rest in file order. */
 	struct acl_hostpat *items;
@@ -248,8 +248,8 @@ struct acl_ruleset {
 int acl__inet_aton4(const char *s, uint32_t *out);
 int acl__dot_quad(const char *s, uint32_t *out);
 int acl__parse_v6(const char *s, size_t n, uint8_t out[16]);
-bool acl__is_canonical_quad(const char *s, size_t n, unsigned *parts,
-    uint32_t *addr);
+bool acl__is_canonical_quad(
+    const char *s, size_t n, unsigned *parts, uint32_t *addr);
 
 /* Evaluation of a host pattern, for acl_eval and lint. */
 struct acl_evalctx;
@@ -258,14 +258,14 @@ struct acl_evalctx;
 struct acl_loader;
 int acl__load_table(struct acl_ruleset *rs, struct acl_loader *ld, int t,
     const char *name, const char *text, size_t len, int open_errno);
-struct acl_loader *acl__loader_new(struct acl_ruleset *rs, bool lint,
-    struct acl_diags *diags);
+struct acl_loader *acl__loader_new(
+    struct acl_ruleset *rs, bool lint, struct acl_diags *diags);
 void acl__loader_free(struct acl_loader *ld);
 int acl__build_index(struct acl_ruleset *rs, struct acl_tab *tab);
 /* The linear reference scan (no index), for tests and the bench. */
 enum acl_status acl__eval_linear(const struct acl_ruleset *rs,
     const struct acl_request *req, struct acl_decision *out);
-void acl__lint_shadow(struct acl_ruleset *rs, struct acl_loader *ld,
-    struct acl_tab *tab);
+void acl__lint_shadow(
+    struct acl_ruleset *rs, struct acl_loader *ld, struct acl_tab *tab);
 
 #endif /* WRAPD_ACL_INT_H */

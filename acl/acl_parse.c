@@ -143,8 +143,8 @@ acl_dup(struct acl_loader *ld, const char *s)
 /* ---------------------------------------------------------------------
  * Host patterns.
  */
-static const struct acl_hostset *acl_file_compile(struct acl_loader *ld,
-    const char *path, const struct acl_where *w);
+static const struct acl_hostset *acl_file_compile(
+    struct acl_loader *ld, const char *path, const struct acl_where *w);
 
 static void
 acl_lint(struct acl_loader *ld, const struct acl_where *w, const char *fmt,
@@ -181,8 +181,8 @@ acl_net_compile(struct acl_loader *ld, struct acl_hostpat *hp, char *net,
 		/* [v6net]/len: len 0..128 via atoi. */
 		if (n < 2 || net[n - 1] != ']' ||
 		    acl__parse_v6(net + 1, n - 2, hp->net6) != 0) {
-			acl_lint(ld, w, "bad IPv6 net/len \"%s\": never matches",
-			    text);
+			acl_lint(ld, w,
+			    "bad IPv6 net/len \"%s\": never matches", text);
 			return;
 		}
 		len = acl_atoi(mask);
@@ -205,16 +205,20 @@ acl_net_compile(struct acl_loader *ld, struct acl_hostpat *hp, char *net,
 		/* Debian's CIDR patch: /len, atoi, 1..32. */
 		len = acl_atoi(mask);
 		if (len < 1 || len > 32) {
-			acl_lint(ld, w, "bad net/mask \"%s\": never matches "
+			acl_lint(ld, w,
+			    "bad net/mask \"%s\": never matches "
 			    "(mask 255.255.255.255, /0 or length over 32; "
-			    "use the bare address)", text);
+			    "use the bare address)",
+			    text);
 			return;
 		}
 		m = len == 32 ? 0xffffffffu : ~(0xffffffffu >> len);
 	}
 	if ((a & ~m) != 0) {
-		acl_lint(ld, w, "net/mask \"%s\" has host bits set: never "
-		    "matches", text);
+		acl_lint(ld, w,
+		    "net/mask \"%s\" has host bits set: never "
+		    "matches",
+		    text);
 		return;
 	}
 	hp->net4 = a;
@@ -272,13 +276,18 @@ acl_hostpat_compile(struct acl_loader *ld, struct acl_hostpat *hp, char *text,
 	if (!ld->lint)
 		return;
 	if (strcasecmp(text, "FAIL") == 0)
-		acl_lint(ld, w, "\"%s\": FAIL is obsolete, it is matched as a "
-		    "host name", text);
+		acl_lint(ld, w,
+		    "\"%s\": FAIL is obsolete, it is matched as a "
+		    "host name",
+		    text);
 	if (!hp->name_too && text[0] == '.')
-		acl_lint(ld, w, "numeric pattern \"%s\" starts with a dot", text);
+		acl_lint(
+		    ld, w, "numeric pattern \"%s\" starts with a dot", text);
 	else if (hp->name_too && hp->sp.kind == ACL_SP_PREFIX)
-		acl_lint(ld, w, "host name \"%s\" ends in a dot: it is matched as "
-		    "a prefix", text);
+		acl_lint(ld, w,
+		    "host name \"%s\" ends in a dot: it is matched as "
+		    "a prefix",
+		    text);
 	if (hp->sp.kind == ACL_SP_EXACT && strchr(text, '[') != NULL)
 		acl_lint(ld, w, "bad bracketed IPv6 address \"%s\"", text);
 }
@@ -301,8 +310,8 @@ acl__hostpat_eager(const struct acl_hostpat *hp)
 }
 
 bool
-acl__hostpat_keys(const struct acl_hostpat *hp, struct acl_ikeys *keys,
-    uint32_t id, int *err)
+acl__hostpat_keys(
+    const struct acl_hostpat *hp, struct acl_ikeys *keys, uint32_t id, int *err)
 {
 	uint8_t b[16];
 	unsigned plen, parts;
@@ -326,27 +335,28 @@ acl__hostpat_keys(const struct acl_hostpat *hp, struct acl_ikeys *keys,
 		}
 		return true;
 	case ACL_HP_NET6:
-		if (keys != NULL && acl__ikeys_add(keys, 6, hp->plen6, hp->net6,
-		    id) != 0)
+		if (keys != NULL &&
+		    acl__ikeys_add(keys, 6, hp->plen6, hp->net6, id) != 0)
 			*err = -1;
 		return true;
 	case ACL_HP_STRING:
 		if (hp->name_too)
 			return false;
 		if (hp->sp.kind == ACL_SP_V6) {
-			if (keys != NULL && acl__ikeys_add(keys, 6, 128,
-			    hp->sp.v6, id) != 0)
+			if (keys != NULL &&
+			    acl__ikeys_add(keys, 6, 128, hp->sp.v6, id) != 0)
 				*err = -1;
 			return true;
 		}
 		if (hp->sp.kind == ACL_SP_EXACT &&
-		    acl__is_canonical_quad(hp->sp.text, hp->sp.len, &parts, &a)) {
+		    acl__is_canonical_quad(
+		        hp->sp.text, hp->sp.len, &parts, &a)) {
 			if (parts != 4)
 				return true; /* "10.1" never equals an address */
 			plen = 32;
 		} else if (hp->sp.kind == ACL_SP_PREFIX &&
-		    acl__is_canonical_quad(hp->sp.text, hp->sp.len - 1, &parts,
-		    &a)) {
+		    acl__is_canonical_quad(
+		        hp->sp.text, hp->sp.len - 1, &parts, &a)) {
 			if (parts == 4)
 				return true; /* "1.2.3.4." is longer than any */
 			plen = 8 * parts;
@@ -420,8 +430,8 @@ acl_hpvec_finish(struct acl_loader *ld, struct acl_hpvec *hv)
 }
 
 static const struct acl_hostset *
-acl_file_build(struct acl_loader *ld, const char *path, const char *buf,
-    size_t len)
+acl_file_build(
+    struct acl_loader *ld, const char *path, const char *buf, size_t len)
 {
 	struct acl_hostset *set;
 	struct acl_hpvec ix = {0}, eager = {0}, lazy = {0};
@@ -500,8 +510,8 @@ acl_file_build(struct acl_loader *ld, const char *path, const char *buf,
 }
 
 static const struct acl_hostset *
-acl_file_compile(struct acl_loader *ld, const char *path,
-    const struct acl_where *w)
+acl_file_compile(
+    struct acl_loader *ld, const char *path, const struct acl_where *w)
 {
 	struct acl_fcache *f;
 	const struct acl_hostset *set;
@@ -514,8 +524,10 @@ acl_file_compile(struct acl_loader *ld, const char *path,
 			continue;
 		if (f->busy) {
 			acl__diag(ld->diags, w->file, w->line, w->col,
-			    ACL_SEV_WARNING, "%s: /file pattern refers to "
-			    "itself (a loop): never matches here", path);
+			    ACL_SEV_WARNING,
+			    "%s: /file pattern refers to "
+			    "itself (a loop): never matches here",
+			    path);
 			return NULL;
 		}
 		return f->set;
@@ -543,8 +555,9 @@ acl_file_compile(struct acl_loader *ld, const char *path,
 	if (acl__read_path(path, &buf, &len, &err) != 0) {
 		if (err != ENOENT)
 			acl__diag(ld->diags, w->file, w->line, w->col,
-			    ACL_SEV_WARNING, "cannot open %s: %s: never matches",
-			    path, strerror(err));
+			    ACL_SEV_WARNING,
+			    "cannot open %s: %s: never matches", path,
+			    strerror(err));
 		else if (ld->lint)
 			acl__diag(ld->diags, w->file, w->line, w->col,
 			    ACL_SEV_WARNING, "%s does not exist: never matches",
@@ -575,8 +588,8 @@ static void
 acl_where_at(const struct acl_linectx *lc, const char *p, struct acl_where *w)
 {
 	w->file = lc->src->name;
-	acl__lline_pos(lc->src, lc->ll, (size_t)(p - lc->base), &w->line,
-	    &w->col);
+	acl__lline_pos(
+	    lc->src, lc->ll, (size_t)(p - lc->base), &w->line, &w->col);
 }
 
 static void
@@ -591,11 +604,12 @@ acl_name_lint(struct acl_loader *ld, const char *what, const char *pat,
 	if (pat[0] == '@' || pat[0] == '/' || pat[0] == '.' ||
 	    pat[n - 1] == '.') {
 		snprintf(fmt, sizeof fmt, "%s pattern \"%%s\" %s", what,
-		    pat[0] == '@' ? "starts with \"@\": netgroups are "
-		    "not supported here, matched literally" :
-		    pat[0] == '/' ? "starts with \"/\": files are not "
-		    "supported here, matched literally" :
-		    pat[0] == '.' ? "starts with a dot" : "ends in a dot");
+		    pat[0] == '@'       ? "starts with \"@\": netgroups are "
+		                          "not supported here, matched literally"
+		        : pat[0] == '/' ? "starts with \"/\": files are not "
+		                          "supported here, matched literally"
+		        : pat[0] == '.' ? "starts with a dot"
+		                        : "ends in a dot");
 		acl_lint(ld, w, fmt, pat);
 	}
 	if (strcasecmp(pat, "FAIL") == 0)
@@ -620,8 +634,8 @@ acl_port_of(const char *s)
 }
 
 static void
-acl_item_compile(struct acl_linectx *lc, struct acl_item *it, char *tok,
-    bool server)
+acl_item_compile(
+    struct acl_linectx *lc, struct acl_item *it, char *tok, bool server)
 {
 	struct acl_loader *ld = lc->ld;
 	struct acl_where w, hw;
@@ -645,8 +659,8 @@ acl_item_compile(struct acl_linectx *lc, struct acl_item *it, char *tok,
 			acl_name_lint(ld, "daemon", it->name.text, &w);
 		if (host != NULL) {
 			it->has_host = true;
-			acl_hostpat_compile(ld, &it->host, acl_dup(ld, host),
-			    &hw);
+			acl_hostpat_compile(
+			    ld, &it->host, acl_dup(ld, host), &hw);
 		}
 		it->eager = !it->has_host || acl__hostpat_eager(&it->host);
 		return;
@@ -690,17 +704,19 @@ acl_list_compile(struct acl_linectx *lc, struct acl_list *out, char *list,
 	}
 	segstart[0] = 0;
 	for (tok = strtok_r(list, acl_sep, &save); tok != NULL;
-	    tok = strtok_r(NULL, acl_sep, &save)) {
+	     tok = strtok_r(NULL, acl_sep, &save)) {
 		last = tok;
 		if (strcasecmp(tok, "EXCEPT") == 0) {
 			if (ld->lint && n == 0 && nseg == 1) {
 				acl_where_at(lc, tok, &w);
-				acl_lint(ld, &w, "%s list starts with EXCEPT: it "
-				    "never matches", what);
+				acl_lint(ld, &w,
+				    "%s list starts with EXCEPT: it "
+				    "never matches",
+				    what);
 			}
 			if (nseg == segcap) {
-				unsigned *ns = realloc(segstart,
-				    2 * segcap * sizeof(*ns));
+				unsigned *ns =
+				    realloc(segstart, 2 * segcap * sizeof(*ns));
 
 				if (ns == NULL) {
 					ld->oom = 1;
@@ -726,8 +742,8 @@ acl_list_compile(struct acl_linectx *lc, struct acl_list *out, char *list,
 	if (ld->lint) {
 		if (last == NULL) {
 			acl_where_at(lc, field, &w);
-			acl_lint(ld, &w, "empty %s list: the rule never matches",
-			    what);
+			acl_lint(ld, &w,
+			    "empty %s list: the rule never matches", what);
 		} else if (strcasecmp(last, "EXCEPT") == 0) {
 			acl_where_at(lc, last, &w);
 			acl_lint(ld, &w, "%s list ends in EXCEPT", what);
@@ -781,21 +797,21 @@ static const struct {
 	enum acl_opt_kind kind;
 	int flags;
 } acl_opt_table[] = {
-	{"user", ACL_OPT_USER, OPT_NEED_ARG},
-	{"group", ACL_OPT_GROUP, OPT_NEED_ARG},
-	{"umask", ACL_OPT_UMASK, OPT_NEED_ARG},
-	{"linger", ACL_OPT_LINGER, OPT_NEED_ARG},
-	{"keepalive", ACL_OPT_KEEPALIVE, 0},
-	{"spawn", ACL_OPT_SPAWN, OPT_NEED_ARG | OPT_EXPAND},
-	{"twist", ACL_OPT_TWIST, OPT_NEED_ARG | OPT_EXPAND | OPT_USE_LAST},
-	{"rfc931", ACL_OPT_RFC931, OPT_OPT_ARG},
-	{"setenv", ACL_OPT_SETENV, OPT_NEED_ARG | OPT_EXPAND},
-	{"nice", ACL_OPT_NICE, OPT_OPT_ARG},
-	{"severity", ACL_OPT_SEVERITY, OPT_NEED_ARG},
-	{"allow", ACL_OPT_ALLOW, OPT_USE_LAST},
-	{"deny", ACL_OPT_DENY, OPT_USE_LAST},
-	{"banners", ACL_OPT_BANNERS, OPT_NEED_ARG},
-	{"aclexec", ACL_OPT_ACLEXEC, OPT_NEED_ARG | OPT_EXPAND},
+    {"user", ACL_OPT_USER, OPT_NEED_ARG},
+    {"group", ACL_OPT_GROUP, OPT_NEED_ARG},
+    {"umask", ACL_OPT_UMASK, OPT_NEED_ARG},
+    {"linger", ACL_OPT_LINGER, OPT_NEED_ARG},
+    {"keepalive", ACL_OPT_KEEPALIVE, 0},
+    {"spawn", ACL_OPT_SPAWN, OPT_NEED_ARG | OPT_EXPAND},
+    {"twist", ACL_OPT_TWIST, OPT_NEED_ARG | OPT_EXPAND | OPT_USE_LAST},
+    {"rfc931", ACL_OPT_RFC931, OPT_OPT_ARG},
+    {"setenv", ACL_OPT_SETENV, OPT_NEED_ARG | OPT_EXPAND},
+    {"nice", ACL_OPT_NICE, OPT_OPT_ARG},
+    {"severity", ACL_OPT_SEVERITY, OPT_NEED_ARG},
+    {"allow", ACL_OPT_ALLOW, OPT_USE_LAST},
+    {"deny", ACL_OPT_DENY, OPT_USE_LAST},
+    {"banners", ACL_OPT_BANNERS, OPT_NEED_ARG},
+    {"aclexec", ACL_OPT_ACLEXEC, OPT_NEED_ARG | OPT_EXPAND},
 };
 
 const char *
@@ -812,25 +828,43 @@ acl_opt_name(enum acl_opt_kind k)
 static const struct {
 	const char *name;
 	int value;
-} acl_fac[] = {
-	{"kern", LOG_KERN}, {"user", LOG_USER}, {"mail", LOG_MAIL},
-	{"daemon", LOG_DAEMON}, {"auth", LOG_AUTH}, {"lpr", LOG_LPR},
-	{"news", LOG_NEWS}, {"uucp", LOG_UUCP}, {"cron", LOG_CRON},
-	{"local0", LOG_LOCAL0}, {"local1", LOG_LOCAL1},
-	{"local2", LOG_LOCAL2}, {"local3", LOG_LOCAL3},
-	{"local4", LOG_LOCAL4}, {"local5", LOG_LOCAL5},
-	{"local6", LOG_LOCAL6}, {"local7", LOG_LOCAL7},
-}, acl_sev[] = {
-	{"emerg", LOG_EMERG}, {"alert", LOG_ALERT}, {"crit", LOG_CRIT},
-	{"err", LOG_ERR}, {"warning", LOG_WARNING}, {"notice", LOG_NOTICE},
-	{"info", LOG_INFO}, {"debug", LOG_DEBUG},
+} acl_fac[] =
+    {
+        {"kern", LOG_KERN},
+        {"user", LOG_USER},
+        {"mail", LOG_MAIL},
+        {"daemon", LOG_DAEMON},
+        {"auth", LOG_AUTH},
+        {"lpr", LOG_LPR},
+        {"news", LOG_NEWS},
+        {"uucp", LOG_UUCP},
+        {"cron", LOG_CRON},
+        {"local0", LOG_LOCAL0},
+        {"local1", LOG_LOCAL1},
+        {"local2", LOG_LOCAL2},
+        {"local3", LOG_LOCAL3},
+        {"local4", LOG_LOCAL4},
+        {"local5", LOG_LOCAL5},
+        {"local6", LOG_LOCAL6},
+        {"local7", LOG_LOCAL7},
+},
+  acl_sev[] = {
+      {"emerg", LOG_EMERG},
+      {"alert", LOG_ALERT},
+      {"crit", LOG_CRIT},
+      {"err", LOG_ERR},
+      {"warning", LOG_WARNING},
+      {"notice", LOG_NOTICE},
+      {"info", LOG_INFO},
+      {"debug", LOG_DEBUG},
 };
 
 static int
 acl_sev_map(bool fac, const char *name, int *out)
 {
-	size_t i, n = fac ? sizeof(acl_fac) / sizeof(acl_fac[0]) :
-	    sizeof(acl_sev) / sizeof(acl_sev[0]);
+	size_t i,
+	    n = fac ? sizeof(acl_fac) / sizeof(acl_fac[0])
+	            : sizeof(acl_sev) / sizeof(acl_sev[0]);
 
 	for (i = 0; i < n; i++) {
 		const char *nm = fac ? acl_fac[i].name : acl_sev[i].name;
@@ -882,8 +916,8 @@ acl_chop(char *s)
  * Returns NULL, or the error text (arena) on failure.
  */
 static const char *
-acl_opt_check(struct acl_loader *ld, struct acl_option *o, const char *key,
-    char *value)
+acl_opt_check(
+    struct acl_loader *ld, struct acl_option *o, const char *key, char *value)
 {
 	char buf[256];
 	char *end;
@@ -899,8 +933,8 @@ acl_opt_check(struct acl_loader *ld, struct acl_option *o, const char *key,
 		u = strtoul(value, &end, 8);
 		if (end == value || *end != '\0' ||
 		    ((unsigned)u & 0777u) != (unsigned)u) {
-			snprintf(buf, sizeof buf, "bad umask value: \"%s\"",
-			    value);
+			snprintf(
+			    buf, sizeof buf, "bad umask value: \"%s\"", value);
 			return acl__strdup(ld->ar, buf);
 		}
 		o->num = (long)u;
@@ -929,8 +963,8 @@ acl_opt_check(struct acl_loader *ld, struct acl_option *o, const char *key,
 		break;
 	case ACL_OPT_LINGER:
 		if (acl_scan_int(value, &v) != 0 || v < 0) {
-			snprintf(buf, sizeof buf, "bad linger value: \"%s\"",
-			    value);
+			snprintf(
+			    buf, sizeof buf, "bad linger value: \"%s\"", value);
 			return acl__strdup(ld->ar, buf);
 		}
 		o->num = v;
@@ -943,20 +977,26 @@ acl_opt_check(struct acl_loader *ld, struct acl_option *o, const char *key,
 		lvl = acl_split_at(tmp, '.');
 		if (lvl != NULL) {
 			if (acl_sev_map(true, tmp, &f) != 0) {
-				snprintf(buf, sizeof buf, "bad syslog facility "
-				    "or severity: \"%s\"", tmp);
+				snprintf(buf, sizeof buf,
+				    "bad syslog facility "
+				    "or severity: \"%s\"",
+				    tmp);
 				return acl__strdup(ld->ar, buf);
 			}
 			if (acl_sev_map(false, lvl, &s) != 0) {
-				snprintf(buf, sizeof buf, "bad syslog facility "
-				    "or severity: \"%s\"", lvl);
+				snprintf(buf, sizeof buf,
+				    "bad syslog facility "
+				    "or severity: \"%s\"",
+				    lvl);
 				return acl__strdup(ld->ar, buf);
 			}
 			o->severity = f | s;
 		} else {
 			if (acl_sev_map(false, tmp, &s) != 0) {
-				snprintf(buf, sizeof buf, "bad syslog facility "
-				    "or severity: \"%s\"", tmp);
+				snprintf(buf, sizeof buf,
+				    "bad syslog facility "
+				    "or severity: \"%s\"",
+				    tmp);
 				return acl__strdup(ld->ar, buf);
 			}
 			o->severity = s;
@@ -982,8 +1022,8 @@ acl_opt_check(struct acl_loader *ld, struct acl_option *o, const char *key,
 	}
 	case ACL_OPT_GROUP:
 		if (getgrnam(value) == NULL) {
-			snprintf(buf, sizeof buf, "unknown group: \"%s\"",
-			    value);
+			snprintf(
+			    buf, sizeof buf, "unknown group: \"%s\"", value);
 			return acl__strdup(ld->ar, buf);
 		}
 		break;
@@ -1072,12 +1112,13 @@ acl_opts_compile(struct acl_linectx *lc, struct acl_irule *r, char *text)
 			err = "missing option name";
 			break;
 		}
-		for (i = 0; i < sizeof(acl_opt_table) / sizeof(acl_opt_table[0]);
-		    i++)
+		for (i = 0;
+		     i < sizeof(acl_opt_table) / sizeof(acl_opt_table[0]); i++)
 			if (strcasecmp(acl_opt_table[i].name, key) == 0)
 				k = (int)i;
 		if (k < 0) {
-			snprintf(buf, sizeof buf, "bad option name: \"%s\"", key);
+			snprintf(
+			    buf, sizeof buf, "bad option name: \"%s\"", key);
 			err = acl__strdup(ld->ar, buf);
 			break;
 		}
@@ -1087,8 +1128,9 @@ acl_opts_compile(struct acl_linectx *lc, struct acl_irule *r, char *text)
 			err = acl__strdup(ld->ar, buf);
 			break;
 		}
-		if (value != NULL && (acl_opt_table[k].flags &
-		    (OPT_NEED_ARG | OPT_OPT_ARG)) == 0) {
+		if (value != NULL &&
+		    (acl_opt_table[k].flags & (OPT_NEED_ARG | OPT_OPT_ARG)) ==
+		        0) {
 			snprintf(buf, sizeof buf,
 			    "option \"%s\" requires no value", key);
 			err = acl__strdup(ld->ar, buf);
@@ -1102,8 +1144,8 @@ acl_opts_compile(struct acl_linectx *lc, struct acl_irule *r, char *text)
 		}
 		opts[nopts].kind = acl_opt_table[k].kind;
 		opts[nopts].col = w.col;
-		opts[nopts].value = value != NULL ? acl__strdup(ld->ar,
-		    value) : NULL;
+		opts[nopts].value =
+		    value != NULL ? acl__strdup(ld->ar, value) : NULL;
 		err = acl_opt_check(ld, &opts[nopts], key, value);
 		if (err != NULL)
 			break;
@@ -1157,9 +1199,11 @@ acl_lint_v6(struct acl_linectx *lc, const char *line)
 
 			snprintf(tmp, sizeof tmp, "%.*s", (int)(e - s), s);
 			acl_where_at(lc, s, &w);
-			acl_lint(lc->ld, &w, "unbracketed IPv6 address \"%s\" is "
+			acl_lint(lc->ld, &w,
+			    "unbracketed IPv6 address \"%s\" is "
 			    "cut at its first colon: write [addr] or "
-			    "[net]/len", tmp);
+			    "[net]/len",
+			    tmp);
 		}
 		s = e;
 	}
@@ -1245,9 +1289,9 @@ acl__load_table(struct acl_ruleset *rs, struct acl_loader *ld, int t,
 			tab->term_line = 0;
 			acl__diag(ld->diags, tab->path, 0, 0, ACL_SEV_ERROR,
 			    "cannot open %s: %s (treated as a table error: %s)",
-			    name, strerror(open_errno), t == 0 ?
-			    "the allow table never matches" :
-			    "the deny table denies every request");
+			    name, strerror(open_errno),
+			    t == 0 ? "the allow table never matches"
+			           : "the deny table denies every request");
 		}
 		return acl__build_index(rs, tab);
 	}
@@ -1263,16 +1307,21 @@ acl__load_table(struct acl_ruleset *rs, struct acl_loader *ld, int t,
 	while (acl__xgets(&src, ll) == 1 && !ld->oom) {
 		size_t n = strlen(ll->text);
 
-		acl__src_pos(&src, ll->nseg > 0 ? ll->seg[0].foff :
-		    ll->first_off, &line, &col);
+		acl__src_pos(&src,
+		    ll->nseg > 0 ? ll->seg[0].foff : ll->first_off, &line,
+		    &col);
 		if (n == 0 || ll->text[n - 1] != '\n') {
 			acl__diag(ld->diags, tab->path, line, 0, ACL_SEV_ERROR,
-			    "%s: %s", ll->too_long ? "line too long (over 2046 "
-			    "characters)" : "missing newline at end of file",
-			    ended ? "ignored, the table already ended" :
-			    t == 0 ? "this and every later allow rule are "
-			    "ignored" : "every request that reaches this line "
-			    "is denied");
+			    "%s: %s",
+			    ll->too_long ? "line too long (over 2046 "
+			                   "characters)"
+			                 : "missing newline at end of file",
+			    ended ? "ignored, the table already ended"
+			        : t == 0
+			        ? "this and every later allow rule are "
+			          "ignored"
+			        : "every request that reaches this line "
+			          "is denied");
 			if (!ended) {
 				ended = true;
 				tab->term = true;
@@ -1334,8 +1383,9 @@ acl_list_all(const struct acl_list *l, bool server)
 		if (server && !it->has_host && it->port < 0 &&
 		    it->name.kind == ACL_SP_ALL)
 			return true;
-		if (!server && !it->has_name && it->host.kind ==
-		    ACL_HP_STRING && it->host.sp.kind == ACL_SP_ALL)
+		if (!server && !it->has_name &&
+		    it->host.kind == ACL_HP_STRING &&
+		    it->host.sp.kind == ACL_SP_ALL)
 			return true;
 	}
 	return false;
@@ -1397,8 +1447,7 @@ acl_item_covers(const struct acl_item *a, const struct acl_item *b)
 
 /* Every item of b's head is covered by some item of a (a: one segment). */
 static bool
-acl_list_covers(const struct acl_list *a, const struct acl_list *b,
-    bool server)
+acl_list_covers(const struct acl_list *a, const struct acl_list *b, bool server)
 {
 	unsigned i, j;
 
@@ -1412,8 +1461,8 @@ acl_list_covers(const struct acl_list *a, const struct acl_list *b,
 		bool ok = false;
 
 		for (j = 0; j < a->segs[0].n && !ok; j++)
-			ok = acl_item_covers(&a->segs[0].items[j],
-			    &b->segs[0].items[i]);
+			ok = acl_item_covers(
+			    &a->segs[0].items[j], &b->segs[0].items[i]);
 		if (!ok)
 			return false;
 	}
@@ -1482,8 +1531,8 @@ acl_shadow_by_index(const struct acl_tab *tab, size_t i)
 }
 
 void
-acl__lint_shadow(struct acl_ruleset *rs, struct acl_loader *ld,
-    struct acl_tab *tab)
+acl__lint_shadow(
+    struct acl_ruleset *rs, struct acl_loader *ld, struct acl_tab *tab)
 {
 	size_t i, j;
 	uint32_t *wide; /* rules that can shadow and whose client list is ALL */
@@ -1516,7 +1565,7 @@ acl__lint_shadow(struct acl_ruleset *rs, struct acl_loader *ld,
 		 * stays fast on huge tables (it may miss distant shadows).
 		 */
 		for (j = i > ACL_SHADOW_SCAN ? i - ACL_SHADOW_SCAN : 0;
-		    j < i && by == NULL && !single; j++) {
+		     j < i && by == NULL && !single; j++) {
 			e = &tab->rules[j];
 			if (acl_rule_can_shadow(e) &&
 			    acl_list_covers(&e->clients, &r->clients, false) &&
@@ -1525,7 +1574,8 @@ acl__lint_shadow(struct acl_ruleset *rs, struct acl_loader *ld,
 		}
 		if (by != NULL)
 			acl__diag(ld->diags, r->pub.file, r->pub.line, 1,
-			    ACL_SEV_WARNING, "rule never decides anything: "
+			    ACL_SEV_WARNING,
+			    "rule never decides anything: "
 			    "line %u matches every request it matches",
 			    by->pub.line);
 		if (acl_rule_can_shadow(r) && acl_list_all(&r->clients, false))

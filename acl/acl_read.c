@@ -17,8 +17,8 @@
 #include "acl_read.h"
 
 int
-acl__src_init(struct acl_src *src, const char *name, const char *buf,
-    size_t len)
+acl__src_init(
+    struct acl_src *src, const char *name, const char *buf, size_t len)
 {
 	size_t i, n = 1;
 
@@ -49,8 +49,8 @@ acl__src_free(struct acl_src *src)
 
 /* 1-based line and column of a byte offset in the file. */
 void
-acl__src_pos(const struct acl_src *src, size_t off, unsigned *line,
-    unsigned *col)
+acl__src_pos(
+    const struct acl_src *src, size_t off, unsigned *line, unsigned *col)
 {
 	size_t lo = 0, hi = src->nlines;
 

@@ -29,11 +29,11 @@ struct acl_lline {
 	bool too_long; /* stopped because the buffer was full */
 };
 
-int acl__src_init(struct acl_src *src, const char *name, const char *buf,
-    size_t len);
+int acl__src_init(
+    struct acl_src *src, const char *name, const char *buf, size_t len);
 void acl__src_free(struct acl_src *src);
-void acl__src_pos(const struct acl_src *src, size_t off, unsigned *line,
-    unsigned *col);
+void acl__src_pos(
+    const struct acl_src *src, size_t off, unsigned *line, unsigned *col);
 void acl__lline_pos(const struct acl_src *src, const struct acl_lline *ll,
     size_t loff, unsigned *line, unsigned *col);
 /* Returns 1 with a line in ll (maybe without newline), 0 at end of file. */

@@ -48,8 +48,7 @@ acl_ruleset_new(void)
 
 static struct acl_ruleset *
 acl_load_common(const char *names[2], const char *texts[2],
-    const size_t lens[2], const int errs[2], bool lint,
-    struct acl_diags *diags)
+    const size_t lens[2], const int errs[2], bool lint, struct acl_diags *diags)
 {
 	struct acl_ruleset *rs = acl_ruleset_new();
 	struct acl_loader *ld;
@@ -63,8 +62,10 @@ acl_load_common(const char *names[2], const char *texts[2],
 		return NULL;
 	}
 	for (t = 0; t < 2; t++) {
-		if (acl__load_table(rs, ld, t, names[t], texts[t] != NULL ?
-		    texts[t] : "", lens[t], errs[t]) != 0 || rs->arena.failed) {
+		if (acl__load_table(rs, ld, t, names[t],
+		        texts[t] != NULL ? texts[t] : "", lens[t],
+		        errs[t]) != 0 ||
+		    rs->arena.failed) {
 			acl__loader_free(ld);
 			acl_ruleset_unref(rs);
 			return NULL;
@@ -84,20 +85,21 @@ acl_ruleset_load(const struct acl_load_opts *opts, struct acl_diags *diags)
 	struct acl_ruleset *rs;
 	int t;
 
-	names[0] = opts != NULL && opts->allow_path != NULL ?
-	    opts->allow_path : ACL_DEFAULT_ALLOW;
-	names[1] = opts != NULL && opts->deny_path != NULL ?
-	    opts->deny_path : ACL_DEFAULT_DENY;
+	names[0] = opts != NULL && opts->allow_path != NULL ? opts->allow_path
+	                                                    : ACL_DEFAULT_ALLOW;
+	names[1] = opts != NULL && opts->deny_path != NULL ? opts->deny_path
+	                                                   : ACL_DEFAULT_DENY;
 	for (t = 0; t < 2; t++) {
-		if (acl__read_path(names[t], &bufs[t], &lens[t], &errs[t]) != 0 &&
+		if (acl__read_path(names[t], &bufs[t], &lens[t], &errs[t]) !=
+		        0 &&
 		    errs[t] == ENOMEM) {
 			free(bufs[0]);
 			return NULL;
 		}
 		texts[t] = bufs[t];
 	}
-	rs = acl_load_common(names, texts, lens, errs,
-	    opts != NULL && opts->lint, diags);
+	rs = acl_load_common(
+	    names, texts, lens, errs, opts != NULL && opts->lint, diags);
 	free(bufs[0]);
 	free(bufs[1]);
 	return rs;
@@ -186,8 +188,9 @@ acl_is_hostname(const struct acl_hostpat *hp)
 }
 
 static void
-acl_list_names(const struct acl_list *l, void (*cb)(void *, const char *,
-    unsigned, unsigned, const char *), void *arg, const char *file)
+acl_list_names(const struct acl_list *l,
+    void (*cb)(void *, const char *, unsigned, unsigned, const char *),
+    void *arg, const char *file)
 {
 	unsigned s, i;
 
@@ -196,9 +199,12 @@ acl_list_names(const struct acl_list *l, void (*cb)(void *, const char *,
 			const struct acl_item *it = &l->segs[s].items[i];
 
 			if (it->has_host && acl_is_hostname(&it->host))
-				cb(arg, file, it->line, it->col +
-				    (unsigned)(it->host.sp.text == NULL ? 0 :
-				    strlen(it->text) - strlen(it->host.text)),
+				cb(arg, file, it->line,
+				    it->col +
+				        (unsigned)(it->host.sp.text == NULL
+				                ? 0
+				                : strlen(it->text) -
+				                    strlen(it->host.text)),
 				    it->host.sp.text);
 		}
 	}
@@ -207,7 +213,8 @@ acl_list_names(const struct acl_list *l, void (*cb)(void *, const char *,
 void
 acl_ruleset_foreach_hostname(const struct acl_ruleset *rs,
     void (*cb)(void *arg, const char *file, unsigned line, unsigned col,
-    const char *name), void *arg)
+        const char *name),
+    void *arg)
 {
 	int t;
 	size_t i;

@@ -195,9 +195,10 @@ acl__glob_match(const char *pat, size_t plen, const char *s)
 		if (p < plen && pat[p] == '*') {
 			star_p = p++;
 			star_s = i;
-		} else if (p < plen && (pat[p] == '?' ||
-		    acl_lower((unsigned char)pat[p]) ==
-		    acl_lower((unsigned char)s[i]))) {
+		} else if (p < plen &&
+		    (pat[p] == '?' ||
+		        acl_lower((unsigned char)pat[p]) ==
+		            acl_lower((unsigned char)s[i]))) {
 			p++;
 			i++;
 		} else if (star_p != (size_t)-1) {
@@ -265,7 +266,8 @@ acl__strpat_match(const struct acl_strpat *sp, const char *s)
 		return acl__glob_match(sp->text, sp->len, s);
 	case ACL_SP_SUFFIX:
 		n = strlen(s);
-		return n > sp->len && strcasecmp(sp->text, s + n - sp->len) == 0;
+		return n > sp->len &&
+		    strcasecmp(sp->text, s + n - sp->len) == 0;
 	case ACL_SP_ALL:
 		return true;
 	case ACL_SP_KNOWN:

@@ -43,7 +43,8 @@ acl_same_addr(const struct sockaddr *want, const struct sockaddr *got)
 		return false;
 	if (want->sa_family == AF_INET6 && got->sa_family == AF_INET6 &&
 	    a.family == AF_INET6) {
-		const struct sockaddr_in6 *w = (const struct sockaddr_in6 *)want;
+		const struct sockaddr_in6 *w =
+		    (const struct sockaddr_in6 *)want;
 		const struct sockaddr_in6 *g = (const struct sockaddr_in6 *)got;
 
 		return w->sin6_scope_id == g->sin6_scope_id;
@@ -64,7 +65,7 @@ acl_verify_name(const struct sockaddr *addr, const char *rev_name,
 	if (fwd == NULL || addr == NULL)
 		return ACL_PARANOID;
 	if ((fwd->ai_canonname == NULL ||
-	    strcasecmp(fwd->ai_canonname, rev_name) != 0) &&
+	        strcasecmp(fwd->ai_canonname, rev_name) != 0) &&
 	    strcasecmp(rev_name, "localhost") != 0)
 		return ACL_PARANOID;
 	for (ai = fwd; ai != NULL; ai = ai->ai_next)

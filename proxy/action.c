@@ -270,13 +270,25 @@ static void
 run_log(
     const struct action_run *r, int prio, const char *what, const char *detail)
 {
-	log_msg(prio, "conn=%016llx actions: %s rule=%s:%u %s",
+	log_msg(prio, "conn=%llu actions: %s rule=%s:%u %s",
 	    (unsigned long long)r->ac.id, what,
 	    r->d.rule ? r->d.rule->file : "-", r->d.rule ? r->d.rule->line : 0,
 	    detail ? detail : "");
 }
 
-/* Expand an option value into r->buf; false (logged) when it cannot be. */
+static void
+run_abort(struct action_run *r, const char *reason)
+{
+	r->aborted = true;
+	r->res.verdict = ACL_DENY;
+	r->res.reason = reason;
+}
+
+/*
+ * Expand an option value into r->buf.  false (logged) when it cannot be:
+ * libwrap exits on an expansion that does not fit, so the client is not
+ * served; here the connection is denied (fail closed).
+ */
 static bool
 run_expand(struct action_run *r, const struct acl_option *o)
 {
@@ -286,17 +298,10 @@ run_expand(struct action_run *r, const struct acl_option *o)
 	if (rc == ACL_DONE)
 		return true;
 	run_log(r, LOG_WARNING, acl_opt_name(o->kind),
-	    rc == -1 ? "expansion too long: skipped"
-	             : "a fact the expansion needs was not looked up: skipped");
+	    rc == -1 ? "expansion too long: denied"
+	             : "a fact the expansion needs was not looked up: denied");
+	run_abort(r, rc == -1 ? "expansion too long" : "expansion failed");
 	return false;
-}
-
-static void
-run_abort(struct action_run *r, const char *reason)
-{
-	r->aborted = true;
-	r->res.verdict = ACL_DENY;
-	r->res.reason = reason;
 }
 
 static void run_step(struct action_run *r);
@@ -553,10 +558,8 @@ run_step(struct action_run *r)
 				(void)run_command(r, o, -1, NULL, NULL);
 			break;
 		case ACL_OPT_ACLEXEC:
-			if (!run_expand(r, o)) {
-				run_abort(r, "aclexec not run");
+			if (!run_expand(r, o))
 				break;
-			}
 			rc = run_command(r, o, -1, run_on_aclexec, &r->wait);
 			if (rc != 0) {
 				run_abort(r,
@@ -615,6 +618,12 @@ run_step(struct action_run *r)
 		env_free(r->res.env);
 		run_free(r);
 	}
+}
+
+void
+action_env_free(char **env)
+{
+	env_free(env);
 }
 
 void
@@ -811,7 +820,7 @@ job_mail(struct deny_job *j, const char *finger, const char *finger_err)
 	err = action_mail_send(&j->ctx->procs, limit_get(), sendmail, msg, len);
 	if (err != 0) {
 		action_limit_put(limit_get());
-		log_warnx("conn=%016llx actions: mail: %s: %s",
+		log_warnx("conn=%llu actions: mail: %s: %s",
 		    (unsigned long long)j->id, sendmail, uv_strerror(err));
 	}
 	free(msg);
@@ -837,7 +846,7 @@ job_on_finger(void *arg, const char *text, const char *err)
 		lb.len = 0;
 		lb.cap = sizeof(line);
 		line[0] = '\0';
-		log_buf_printf(&lb, "conn=%016llx actions: finger client=%s ",
+		log_buf_printf(&lb, "conn=%llu actions: finger client=%s ",
 		    (unsigned long long)j->id, j->client_addr);
 		if (text != NULL) {
 			log_buf_printf(&lb, "said=");
@@ -902,7 +911,7 @@ action_on_deny(const struct action_conn *ac, const struct acl_decision *d)
 	if (od->reply != NULL && od->reply_len > 0) {
 		if (action_client_write(ac->fd, od->reply, od->reply_len) <
 		    od->reply_len)
-			log_warnx("conn=%016llx actions: reply cut: client "
+			log_warnx("conn=%llu actions: reply cut: client "
 			          "socket full",
 			    (unsigned long long)ac->id);
 		client_drain(ac->fd);

@@ -87,6 +87,8 @@ struct action_result {
 };
 
 void action_result_free(struct action_result *res);
+/* Free an environment array as action_result.env holds it (NULL: no-op). */
+void action_env_free(char **env);
 
 /*
  * Facts the options of r will need before action_rule_run (enum

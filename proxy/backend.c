@@ -22,9 +22,9 @@ backend_failed(struct conn *c, int err)
 
 	log_warnx("conn=%llu service=%s backend %s: %s",
 	    (unsigned long long)c->id, cs->name, cs->backend, strerror(err));
-	conn_close(c, err == ECONNREFUSED || err == ENOENT ?
-		"backend-refused" :
-		"backend-failed");
+	conn_close(c,
+	    err == ECONNREFUSED || err == ENOENT ? "backend-refused"
+	                                         : "backend-failed");
 }
 
 /*
@@ -37,8 +37,8 @@ static size_t
 backend_proxy_header(const struct conn *c, enum conf_proxy_protocol v,
     unsigned char *buf, size_t sz)
 {
-	static const unsigned char sig[12] = { 0x0d, 0x0a, 0x0d, 0x0a, 0x00,
-		0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a };
+	static const unsigned char sig[12] = {0x0d, 0x0a, 0x0d, 0x0a, 0x00,
+	    0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a};
 	const struct conn_addr *cl = &c->client, *sv = &c->server;
 	char a[64], b[64];
 	size_t alen, n;
@@ -66,7 +66,7 @@ backend_proxy_header(const struct conn *c, enum conf_proxy_protocol v,
 	}
 	alen = cl->a.family == AF_INET ? 4 : 16;
 	memcpy(buf, sig, 12);
-	buf[12] = 0x21; /* v2, PROXY */
+	buf[12] = 0x21;                                  /* v2, PROXY */
 	buf[13] = cl->a.family == AF_INET ? 0x11 : 0x21; /* TCP over v4/v6 */
 	n = 2 * alen + 4;
 	buf[14] = (unsigned char)(n >> 8);
@@ -90,8 +90,8 @@ backend_ready(struct conn *c)
 	ssize_t w;
 
 	if (cs->proxy_protocol != CONF_PROXY_PROTOCOL_NONE) {
-		n = backend_proxy_header(c, cs->proxy_protocol, hdr,
-		    sizeof(hdr));
+		n = backend_proxy_header(
+		    c, cs->proxy_protocol, hdr, sizeof(hdr));
 		do
 			w = send(c->fd[1], hdr, n, MSG_NOSIGNAL);
 		while (w < 0 && errno == EINTR);
@@ -131,15 +131,15 @@ backend_connect(struct conn *c)
 	const struct snap_svc *sv = &c->snap->svc[c->svc];
 	int fd, one = 1, rc;
 
-	fd = socket(sv->baddr.ss_family,
-	    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(
+	    sv->baddr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		backend_failed(c, errno);
 		return;
 	}
 	if (sv->baddr.ss_family != AF_UNIX)
-		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
-		    sizeof(one));
+		(void)setsockopt(
+		    fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (uv_poll_init(&c->w->loop, &c->side[1], fd) != 0) {
 		close(fd);
 		backend_failed(c, EBADF);

@@ -379,6 +379,47 @@ match_final(const struct match_result *r)
 	return r->dec.verdict;
 }
 
+/* How an option's expansion is used: a command, NAME=VALUE, banner text. */
+static void
+match_print_expanded(FILE *fp, const struct match_optview *v)
+{
+	const char *p, *nl;
+	size_t n;
+
+	switch (v->opt->kind) {
+	case ACL_OPT_SETENV:
+		/* libwrap: name up to the first blank, value trimmed. */
+		n = strcspn(v->expanded, " \t\r\n");
+		p = v->expanded + n;
+		p += strspn(p, " \t\r\n");
+		fputs("env:      ", fp);
+		fwrite(v->expanded, 1, n, fp);
+		fputc('=', fp);
+		n = strlen(p);
+		while (n > 0 && strchr(" \t\r\n", p[n - 1]) != NULL)
+			n--;
+		for (; n > 0; n--, p++)
+			fprintf(fp, (unsigned char)*p < 0x20 ? "\\x%02x" : "%c",
+			    (unsigned char)*p);
+		fputc('\n', fp);
+		break;
+	case ACL_OPT_BANNERS:
+		for (p = v->expanded; *p != '\0'; p = nl + (*nl != '\0')) {
+			char line[MATCH_BANNER_MAX + 1];
+
+			nl = p + strcspn(p, "\n");
+			n = (size_t)(nl - p);
+			memcpy(line, p, n);
+			line[n] = '\0';
+			match_line(fp, "banner: |", line);
+		}
+		break;
+	default:
+		match_line(fp, "command:", v->expanded);
+		break;
+	}
+}
+
 static void
 match_print_text(
     const struct match_ctx *m, const struct match_result *r, FILE *fp)
@@ -453,9 +494,8 @@ match_print_text(
 			if (v->err != NULL)
 				fprintf(fp, "error:    %s: %s\n",
 				    acl_opt_name(v->opt->kind), v->err);
-			else if (v->expanded != NULL &&
-			    v->opt->kind != ACL_OPT_BANNERS)
-				match_line(fp, "command:", v->expanded);
+			else if (v->expanded != NULL)
+				match_print_expanded(fp, v);
 			if (v->opt->kind == ACL_OPT_ACLEXEC)
 				fputs("note:     aclexec not run (dry run); "
 				      "assuming exit status 0\n",

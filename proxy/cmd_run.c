@@ -43,49 +43,71 @@ struct run_args {
 	int verbose;
 };
 
+/* clang-format off: the help text is laid out as it prints. */
 static void
 run_usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: wrapd [--config FILE] [options]\n"
 	    "       wrapd --listen ADDR:PORT|systemd|stdin [--listen ...]\n"
-	    "             (--backend ADDR:PORT|unix:PATH | -- PROGRAM [ARGS...])\n"
-	    "             [--daemon NAME] [--allow FILE] [--deny FILE] [options]\n"
-	    "       wrapd check ...    lint hosts.allow/hosts.deny (see wrapd check --help)\n"
-	    "       wrapd match ...    predict a decision (see wrapd match --help)\n"
+	    "             (--backend ADDR:PORT|unix:PATH | -- PROGRAM "
+	    "[ARGS...])\n"
+	    "             [--daemon NAME] [--allow FILE] [--deny FILE] "
+	    "[options]\n"
+	    "       wrapd check ...    lint hosts.allow/hosts.deny (see wrapd "
+	    "check --help)\n"
+	    "       wrapd match ...    predict a decision (see wrapd match "
+	    "--help)\n"
 	    "\n"
-	    "Runs in the foreground, deciding every connection with hosts.allow and\n"
-	    "hosts.deny (libwrap semantics) and handing the granted ones to the\n"
-	    "backend: a TCP or UNIX socket, or a program run per connection with the\n"
+	    "Runs in the foreground, deciding every connection with "
+	    "hosts.allow and\n"
+	    "hosts.deny (libwrap semantics) and handing the granted ones to "
+	    "the\n"
+	    "backend: a TCP or UNIX socket, or a program run per connection "
+	    "with the\n"
 	    "socket as its stdin/stdout/stderr (inetd nowait).\n"
 	    "\n"
 	    "Configuration file mode:\n"
-	    "  -c, --config FILE      YAML configuration (default " CONF_DEFAULT_PATH ")\n"
+	    "  -c, --config FILE      YAML configuration "
+	    "(default " CONF_DEFAULT_PATH ")\n"
 	    "\n"
 	    "Quick mode (no file; one service):\n"
-	    "  -l, --listen SPEC      ADDR:PORT, [V6ADDR]:PORT ([::]:PORT is dual-stack),\n"
-	    "                         systemd (LISTEN_FDS) or stdin (inetd); repeatable\n"
-	    "  -b, --backend SPEC     ADDR:PORT or unix:PATH (unix:@NAME: abstract)\n"
-	    "  -- PROGRAM ARGS...     instead of --backend: run PROGRAM (absolute path)\n"
+	    "  -l, --listen SPEC      ADDR:PORT, [V6ADDR]:PORT ([::]:PORT is "
+	    "dual-stack),\n"
+	    "                         systemd (LISTEN_FDS) or stdin (inetd); "
+	    "repeatable\n"
+	    "  -b, --backend SPEC     ADDR:PORT or unix:PATH (unix:@NAME: "
+	    "abstract)\n"
+	    "  -- PROGRAM ARGS...     instead of --backend: run PROGRAM "
+	    "(absolute path)\n"
 	    "                         per connection\n"
-	    "  -d, --daemon NAME      daemon name the rules match (default: the program's\n"
+	    "  -d, --daemon NAME      daemon name the rules match (default: "
+	    "the program's\n"
 	    "                         base name with --, else \"wrapd\")\n"
-	    "      --allow FILE       allow table (default " CONF_DEFAULT_ALLOW ")\n"
-	    "      --deny FILE        deny table (default " CONF_DEFAULT_DENY ")\n"
+	    "      --allow FILE       allow table (default " CONF_DEFAULT_ALLOW
+	    ")\n"
+	    "      --deny FILE        deny table (default " CONF_DEFAULT_DENY
+	    ")\n"
 	    "      --connect-timeout DURATION   backend connect (default 5s)\n"
-	    "      --idle-timeout DURATION      no bytes either way (default 600s; 0 = none)\n"
-	    "      --lookup-timeout DURATION    DNS + ident, per connection (default 5s)\n"
+	    "      --idle-timeout DURATION      no bytes either way (default "
+	    "600s; 0 = none)\n"
+	    "      --lookup-timeout DURATION    DNS + ident, per connection "
+	    "(default 5s)\n"
 	    "      --max-connections N          per service (default 512)\n"
-	    "      --proxy-protocol v1|v2       send a PROXY protocol header to the\n"
+	    "      --proxy-protocol v1|v2       send a PROXY protocol header "
+	    "to the\n"
 	    "                         backend (the real client address)\n"
 	    "\n"
 	    "Both modes:\n"
 	    "  -u, --user USER        drop privileges to USER after binding\n"
-	    "  -w, --workers N        event loops (default: conf, 0 = one per CPU)\n"
-	    "      --drain-timeout DURATION     on SIGTERM, wait this long for\n"
+	    "  -w, --workers N        event loops (default: conf, 0 = one per "
+	    "CPU)\n"
+	    "      --drain-timeout DURATION     on SIGTERM, wait this long "
+	    "for\n"
 	    "                         connections to finish (default 10s)\n"
 	    "      --log-format text|json       per-connection log lines\n"
-	    "      --syslog FACILITY  log to syslog with FACILITY (default daemon)\n"
+	    "      --syslog FACILITY  log to syslog with FACILITY (default "
+	    "daemon)\n"
 	    "      --no-syslog        do not log to syslog\n"
 	    "      --no-stderr        do not log to standard error\n"
 	    "  -v, --verbose          debug logging\n"
@@ -93,9 +115,11 @@ run_usage(FILE *fp)
 	    "  -V, --version          print the version\n"
 	    "\n"
 	    "DURATION: a number with an optional unit: ms, s (default), m, h.\n"
-	    "Signals: SIGHUP reloads the configuration and rules (the old ones stay\n"
+	    "Signals: SIGHUP reloads the configuration and rules (the old ones "
+	    "stay\n"
 	    "if the new ones have errors); SIGTERM/SIGINT drain and exit 0.\n");
 }
+/* clang-format on */
 
 /* "250ms", "5", "5s", "2m", "1h" -> milliseconds. */
 static int
@@ -157,28 +181,28 @@ enum {
 };
 
 static const struct option run_longopts[] = {
-	{ "config", required_argument, NULL, 'c' },
-	{ "listen", required_argument, NULL, 'l' },
-	{ "backend", required_argument, NULL, 'b' },
-	{ "daemon", required_argument, NULL, 'd' },
-	{ "allow", required_argument, NULL, OPT_ALLOW },
-	{ "deny", required_argument, NULL, OPT_DENY },
-	{ "user", required_argument, NULL, 'u' },
-	{ "workers", required_argument, NULL, 'w' },
-	{ "log-format", required_argument, NULL, OPT_LOG_FORMAT },
-	{ "syslog", required_argument, NULL, OPT_SYSLOG },
-	{ "no-syslog", no_argument, NULL, OPT_NO_SYSLOG },
-	{ "no-stderr", no_argument, NULL, OPT_NO_STDERR },
-	{ "drain-timeout", required_argument, NULL, OPT_DRAIN },
-	{ "connect-timeout", required_argument, NULL, OPT_CONNECT },
-	{ "idle-timeout", required_argument, NULL, OPT_IDLE },
-	{ "lookup-timeout", required_argument, NULL, OPT_LOOKUP },
-	{ "max-connections", required_argument, NULL, OPT_MAXCONN },
-	{ "proxy-protocol", required_argument, NULL, OPT_PROXY_PROTOCOL },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+    {"config", required_argument, NULL, 'c'},
+    {"listen", required_argument, NULL, 'l'},
+    {"backend", required_argument, NULL, 'b'},
+    {"daemon", required_argument, NULL, 'd'},
+    {"allow", required_argument, NULL, OPT_ALLOW},
+    {"deny", required_argument, NULL, OPT_DENY},
+    {"user", required_argument, NULL, 'u'},
+    {"workers", required_argument, NULL, 'w'},
+    {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+    {"syslog", required_argument, NULL, OPT_SYSLOG},
+    {"no-syslog", no_argument, NULL, OPT_NO_SYSLOG},
+    {"no-stderr", no_argument, NULL, OPT_NO_STDERR},
+    {"drain-timeout", required_argument, NULL, OPT_DRAIN},
+    {"connect-timeout", required_argument, NULL, OPT_CONNECT},
+    {"idle-timeout", required_argument, NULL, OPT_IDLE},
+    {"lookup-timeout", required_argument, NULL, OPT_LOOKUP},
+    {"max-connections", required_argument, NULL, OPT_MAXCONN},
+    {"proxy-protocol", required_argument, NULL, OPT_PROXY_PROTOCOL},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+    {NULL, 0, NULL, 0},
 };
 
 static int
@@ -209,9 +233,9 @@ run_apply_common(const struct run_args *a, struct wrapd_conf *c)
 	if (a->no_stderr)
 		c->log_stderr = false;
 	if (a->log_format != NULL)
-		c->log_format = strcmp(a->log_format, "json") == 0 ?
-		    CONF_LOG_JSON :
-		    CONF_LOG_TEXT;
+		c->log_format = strcmp(a->log_format, "json") == 0
+		    ? CONF_LOG_JSON
+		    : CONF_LOG_TEXT;
 	if (a->workers >= 0)
 		c->workers = (unsigned)a->workers;
 }
@@ -242,8 +266,10 @@ run_quick_conf(const struct run_args *a, struct conf_errs *errs)
 		c->deny_path = strdup(a->deny);
 	}
 	if ((s = conf_service_add(c, name)) == NULL) {
-		fprintf(stderr, "wrapd: --daemon %s: a name is 1 to 64 of "
-				"A-Z a-z 0-9 . _ -\n", name);
+		fprintf(stderr,
+		    "wrapd: --daemon %s: a name is 1 to 64 of "
+		    "A-Z a-z 0-9 . _ -\n",
+		    name);
 		conf_free(c);
 		return NULL;
 	}
@@ -264,9 +290,9 @@ run_quick_conf(const struct run_args *a, struct conf_errs *errs)
 	if (a->max_conns > 0)
 		s->max_connections = (unsigned)a->max_conns;
 	if (a->proxy_protocol != NULL)
-		s->proxy_protocol = strcmp(a->proxy_protocol, "v1") == 0 ?
-		    CONF_PROXY_PROTOCOL_V1 :
-		    CONF_PROXY_PROTOCOL_V2;
+		s->proxy_protocol = strcmp(a->proxy_protocol, "v1") == 0
+		    ? CONF_PROXY_PROTOCOL_V1
+		    : CONF_PROXY_PROTOCOL_V2;
 	run_apply_common(a, c);
 	if (conf_validate(c, errs) != 0) {
 		conf_free(c);
@@ -288,7 +314,7 @@ static struct wrapd_conf *
 run_make_conf(void *arg, bool reload)
 {
 	const struct run_args *a = arg;
-	struct conf_errs errs = { 0 };
+	struct conf_errs errs = {0};
 	struct wrapd_conf *c;
 	size_t i;
 
@@ -341,7 +367,7 @@ cmd_run(int argc, char **argv)
 		return 1;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "+c:l:b:d:u:w:vhV", run_longopts,
-	    NULL)) != -1) {
+	            NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			a.config = optarg;
@@ -367,7 +393,8 @@ cmd_run(int argc, char **argv)
 		case 'w':
 			if (run_number(optarg, 0, 256, &a.workers) < 0)
 				rc = run_usage_error("--workers %s: not a "
-						     "number 0..256", optarg);
+				                     "number 0..256",
+				    optarg);
 			else
 				break;
 			goto out;
@@ -375,7 +402,8 @@ cmd_run(int argc, char **argv)
 			if (strcmp(optarg, "text") != 0 &&
 			    strcmp(optarg, "json") != 0) {
 				rc = run_usage_error("--log-format %s: text "
-						     "or json", optarg);
+				                     "or json",
+				    optarg);
 				goto out;
 			}
 			a.log_format = optarg;
@@ -383,7 +411,8 @@ cmd_run(int argc, char **argv)
 		case OPT_SYSLOG:
 			if (log_facility_parse(optarg) < 0) {
 				rc = run_usage_error("--syslog %s: not a "
-						     "syslog facility", optarg);
+				                     "syslog facility",
+				    optarg);
 				goto out;
 			}
 			a.syslog_facility = optarg;
@@ -402,7 +431,8 @@ cmd_run(int argc, char **argv)
 
 			if (run_duration(optarg, &ms) < 0) {
 				rc = run_usage_error("%s: not a duration "
-						     "(e.g. 5s, 250ms)", optarg);
+				                     "(e.g. 5s, 250ms)",
+				    optarg);
 				goto out;
 			}
 			if (ch == OPT_DRAIN)
@@ -418,7 +448,7 @@ cmd_run(int argc, char **argv)
 		case OPT_MAXCONN:
 			if (run_number(optarg, 1, 1000000, &a.max_conns) < 0) {
 				rc = run_usage_error("--max-connections %s: "
-						     "not a number 1..1000000",
+				                     "not a number 1..1000000",
 				    optarg);
 				goto out;
 			}
@@ -427,7 +457,8 @@ cmd_run(int argc, char **argv)
 			if (strcmp(optarg, "v1") != 0 &&
 			    strcmp(optarg, "v2") != 0) {
 				rc = run_usage_error("--proxy-protocol %s: v1 "
-						     "or v2", optarg);
+				                     "or v2",
+				    optarg);
 				goto out;
 			}
 			a.proxy_protocol = optarg;
@@ -454,15 +485,18 @@ cmd_run(int argc, char **argv)
 	}
 	quick = a.nlisten > 0 || a.backend != NULL || a.exec_argv != NULL;
 	if (quick && a.config != NULL) {
-		rc = run_usage_error("%s", "--config and --listen/--backend/-- "
-					   "do not mix");
+		rc = run_usage_error("%s",
+		    "--config and --listen/--backend/-- "
+		    "do not mix");
 		goto out;
 	}
-	if (!quick && (a.daemon || a.allow || a.deny || a.has_connect ||
-	    a.has_idle || a.has_lookup || a.max_conns || a.proxy_protocol)) {
-		rc = run_usage_error("%s", "--daemon, --allow, --deny and the "
-					   "timeouts need quick mode "
-					   "(--listen)");
+	if (!quick &&
+	    (a.daemon || a.allow || a.deny || a.has_connect || a.has_idle ||
+	        a.has_lookup || a.max_conns || a.proxy_protocol)) {
+		rc = run_usage_error("%s",
+		    "--daemon, --allow, --deny and the "
+		    "timeouts need quick mode "
+		    "(--listen)");
 		goto out;
 	}
 	if (quick && a.nlisten == 0) {
@@ -470,8 +504,9 @@ cmd_run(int argc, char **argv)
 		goto out;
 	}
 	if (quick && (a.backend != NULL) == (a.exec_argv != NULL)) {
-		rc = run_usage_error("%s", "quick mode needs exactly one of "
-					   "--backend or -- PROGRAM");
+		rc = run_usage_error("%s",
+		    "quick mode needs exactly one of "
+		    "--backend or -- PROGRAM");
 		goto out;
 	}
 	if (!quick && a.config == NULL)
@@ -498,13 +533,13 @@ cmd_run(int argc, char **argv)
 		int type = 0;
 		socklen_t len = sizeof(type);
 
-		if (getsockopt(STDERR_FILENO, SOL_SOCKET, SO_TYPE, &type,
-		    &len) == 0)
+		if (getsockopt(
+		        STDERR_FILENO, SOL_SOCKET, SO_TYPE, &type, &len) == 0)
 			to_stderr = false;
 	}
 	if (log_setup(to_stderr, probe->syslog_facility,
-	    probe->log_format == CONF_LOG_JSON,
-	    a.verbose ? LOG_DEBUG : LOG_INFO) < 0) {
+	        probe->log_format == CONF_LOG_JSON,
+	        a.verbose ? LOG_DEBUG : LOG_INFO) < 0) {
 		fprintf(stderr, "wrapd: unknown syslog facility %s\n",
 		    probe->syslog_facility);
 		conf_free(probe);

@@ -101,6 +101,7 @@ struct conn {
 	struct action_run *arun;
 	bool has_severity;
 	int severity;
+	char **action_env; /* environ plus the rule's setenv, for exec; or NULL */
 };
 
 /*

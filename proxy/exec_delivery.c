@@ -32,9 +32,9 @@ extern char **environ;
 static int
 exec_env_ours(const char *e)
 {
-	static const char *const ours[] = { "REMOTE_ADDR=", "REMOTE_PORT=",
-		"SERVER_ADDR=", "SERVER_PORT=", "REMOTE_HOST=", "REMOTE_IDENT=",
-		"WRAPD_SERVICE=" };
+	static const char *const ours[] = {
+	    "REMOTE_ADDR=", "REMOTE_PORT=", "SERVER_ADDR=", "SERVER_PORT=",
+	    "REMOTE_HOST=", "REMOTE_IDENT=", "WRAPD_SERVICE="};
 	size_t i;
 
 	for (i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
@@ -73,28 +73,28 @@ exec_addr_var(const char *k, const struct conn_addr *ca, int port)
 static char **
 exec_env(const struct conn *c, char **extra, size_t *nextra)
 {
+	/* The rule's setenv options (action_conn.c) apply to the daemon. */
+	char **base = c->action_env != NULL ? c->action_env : environ;
 	size_t n = 0, i, k = 0;
 	char **env;
 
-	while (environ[n] != NULL)
+	while (base[n] != NULL)
 		n++;
 	if ((env = calloc(n + EXEC_EXTRA_ENV + 1, sizeof(char *))) == NULL)
 		return NULL;
 	for (i = 0; i < n; i++)
-		if (!exec_env_ours(environ[i]))
-			env[k++] = environ[i];
+		if (!exec_env_ours(base[i]))
+			env[k++] = base[i];
 	*nextra = 0;
 	extra[(*nextra)++] = exec_addr_var("REMOTE_ADDR", &c->client, 0);
 	extra[(*nextra)++] = exec_addr_var("REMOTE_PORT", &c->client, 1);
 	extra[(*nextra)++] = exec_addr_var("SERVER_ADDR", &c->server, 0);
 	extra[(*nextra)++] = exec_addr_var("SERVER_PORT", &c->server, 1);
-	extra[(*nextra)++] = c->client_name ?
-	    exec_var("REMOTE_HOST", c->client_name) :
-	    NULL;
-	extra[(*nextra)++] = c->user ? exec_var("REMOTE_IDENT", c->user) :
-				       NULL;
-	extra[(*nextra)++] = exec_var("WRAPD_SERVICE",
-	    c->snap->svc[c->svc].conf->name);
+	extra[(*nextra)++] =
+	    c->client_name ? exec_var("REMOTE_HOST", c->client_name) : NULL;
+	extra[(*nextra)++] = c->user ? exec_var("REMOTE_IDENT", c->user) : NULL;
+	extra[(*nextra)++] =
+	    exec_var("WRAPD_SERVICE", c->snap->svc[c->svc].conf->name);
 	for (i = 0; i < *nextra; i++)
 		if (extra[i] != NULL)
 			env[k++] = extra[i];

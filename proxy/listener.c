@@ -59,8 +59,8 @@ listener_sockaddr(const struct conf_listen *l, struct sockaddr_storage *ss,
 	hints.ai_socktype = SOCK_STREAM;
 	snprintf(port, sizeof(port), "%u", (unsigned)l->port);
 	if ((rc = getaddrinfo(host, port, &hints, &res)) != 0) {
-		snprintf(err, errsz, "listen %s: %s", l->text,
-		    gai_strerror(rc));
+		snprintf(
+		    err, errsz, "listen %s: %s", l->text, gai_strerror(rc));
 		return -1;
 	}
 	memcpy(ss, res->ai_addr, res->ai_addrlen);
@@ -70,13 +70,13 @@ listener_sockaddr(const struct conf_listen *l, struct sockaddr_storage *ss,
 }
 
 static int
-listener_socket(const struct sockaddr_storage *ss, socklen_t len,
-    bool reuseport, int *out)
+listener_socket(
+    const struct sockaddr_storage *ss, socklen_t len, bool reuseport, int *out)
 {
 	int fd, one = 1, zero = 0;
 
-	fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
+	fd = socket(
+	    ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0)
@@ -94,26 +94,25 @@ listener_socket(const struct sockaddr_storage *ss, socklen_t len,
 		int v6only = !IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr);
 
 		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY,
-		    v6only ? &one : &zero, sizeof(int)) < 0)
+		        v6only ? &one : &zero, sizeof(int)) < 0)
 			goto fail;
 	}
 	if (bind(fd, (const struct sockaddr *)ss, len) < 0)
 		goto fail;
 	*out = fd;
 	return 0;
-fail:
-	{
-		int saved = errno;
+fail : {
+	int saved = errno;
 
-		close(fd);
-		errno = saved;
-	}
+	close(fd);
+	errno = saved;
+}
 	return -1;
 }
 
 struct lsock *
-listener_open_addr(const struct conf_listen *l, unsigned nfds, char *err,
-    size_t errsz)
+listener_open_addr(
+    const struct conf_listen *l, unsigned nfds, char *err, size_t errsz)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -130,8 +129,7 @@ listener_open_addr(const struct conf_listen *l, unsigned nfds, char *err,
 	 * free; the window until the group is bound is tiny and harmless.
 	 */
 	if (listener_socket(&ss, len, false, &probe) < 0) {
-		snprintf(err, errsz, "listen %s: %s", l->text,
-		    strerror(errno));
+		snprintf(err, errsz, "listen %s: %s", l->text, strerror(errno));
 		return NULL;
 	}
 	close(probe);

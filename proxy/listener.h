@@ -18,7 +18,7 @@
 struct lsock {
 	atomic_uint refs;
 	enum conf_listen_kind kind;
-	char *key; /* identity across reloads: kind + text as written */
+	char *key;  /* identity across reloads: kind + text as written */
 	char *text; /* for logs */
 	/*
 	 * ADDR: one socket per worker (nfds == workers), each bound with
@@ -38,8 +38,8 @@ struct lsock {
  * holds the port).  "::" is bound dual-stack (IPV6_V6ONLY off).  On error
  * returns NULL and fills err.
  */
-struct lsock *listener_open_addr(const struct conf_listen *l, unsigned nfds,
-    char *err, size_t errsz);
+struct lsock *listener_open_addr(
+    const struct conf_listen *l, unsigned nfds, char *err, size_t errsz);
 
 /* Wrap an inherited fd (systemd fd >= 3, or stdin). */
 struct lsock *listener_wrap_fd(enum conf_listen_kind kind, const char *key,

@@ -15,21 +15,32 @@ static struct {
 	bool to_syslog;
 	bool json;
 	int level;
-} log_cfg = { true, false, false, LOG_INFO };
+} log_cfg = {true, false, false, LOG_INFO};
 
 static const struct {
 	const char *name;
 	int value;
 } log_facilities[] = {
-	{ "auth", LOG_AUTH }, { "authpriv", LOG_AUTHPRIV },
-	{ "cron", LOG_CRON }, { "daemon", LOG_DAEMON }, { "ftp", LOG_FTP },
-	{ "kern", LOG_KERN }, { "lpr", LOG_LPR }, { "mail", LOG_MAIL },
-	{ "news", LOG_NEWS }, { "syslog", LOG_SYSLOG }, { "user", LOG_USER },
-	{ "uucp", LOG_UUCP }, { "local0", LOG_LOCAL0 },
-	{ "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 },
-	{ "local3", LOG_LOCAL3 }, { "local4", LOG_LOCAL4 },
-	{ "local5", LOG_LOCAL5 }, { "local6", LOG_LOCAL6 },
-	{ "local7", LOG_LOCAL7 },
+    {"auth", LOG_AUTH},
+    {"authpriv", LOG_AUTHPRIV},
+    {"cron", LOG_CRON},
+    {"daemon", LOG_DAEMON},
+    {"ftp", LOG_FTP},
+    {"kern", LOG_KERN},
+    {"lpr", LOG_LPR},
+    {"mail", LOG_MAIL},
+    {"news", LOG_NEWS},
+    {"syslog", LOG_SYSLOG},
+    {"user", LOG_USER},
+    {"uucp", LOG_UUCP},
+    {"local0", LOG_LOCAL0},
+    {"local1", LOG_LOCAL1},
+    {"local2", LOG_LOCAL2},
+    {"local3", LOG_LOCAL3},
+    {"local4", LOG_LOCAL4},
+    {"local5", LOG_LOCAL5},
+    {"local6", LOG_LOCAL6},
+    {"local7", LOG_LOCAL7},
 };
 
 int
@@ -37,8 +48,7 @@ log_facility_parse(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(log_facilities) / sizeof(log_facilities[0]);
-	    i++)
+	for (i = 0; i < sizeof(log_facilities) / sizeof(log_facilities[0]); i++)
 		if (strcmp(name, log_facilities[i].name) == 0)
 			return log_facilities[i].value;
 	return -1;
@@ -165,13 +175,13 @@ log_warn(const char *fmt, ...)
 	errno = saved;
 }
 
-#define LOG_SIMPLE(name, prio)                  \
-	void name(const char *fmt, ...)         \
-	{                                       \
-		va_list ap;                     \
-		va_start(ap, fmt);              \
-		log_vmsg(prio, fmt, ap);        \
-		va_end(ap);                     \
+#define LOG_SIMPLE(name, prio)                                                 \
+	void name(const char *fmt, ...)                                        \
+	{                                                                      \
+		va_list ap;                                                    \
+		va_start(ap, fmt);                                             \
+		log_vmsg(prio, fmt, ap);                                       \
+		va_end(ap);                                                    \
 	}
 
 LOG_SIMPLE(log_warnx, LOG_WARNING)

@@ -29,8 +29,7 @@ privdrop(const char *user)
 	}
 	if (getuid() == pw->pw_uid && geteuid() == pw->pw_uid)
 		return 0; /* already that user: nothing to drop */
-	if (setgid(pw->pw_gid) < 0 ||
-	    initgroups(pw->pw_name, pw->pw_gid) < 0 ||
+	if (setgid(pw->pw_gid) < 0 || initgroups(pw->pw_name, pw->pw_gid) < 0 ||
 	    setuid(pw->pw_uid) < 0) {
 		log_warn("user %s: cannot switch", user);
 		return -1;

@@ -123,8 +123,8 @@ relay_update(struct conn *c)
 	if (c->state != CONN_RELAYING)
 		return;
 	for (s = 0; s < 2; s++) {
-		const struct conn_dir *out = &c->dir[s];     /* s is source */
-		const struct conn_dir *in = &c->dir[1 - s];  /* s is dest */
+		const struct conn_dir *out = &c->dir[s];    /* s is source */
+		const struct conn_dir *in = &c->dir[1 - s]; /* s is dest */
 
 		want = 0;
 		if (!out->eof && out->pending == 0)
@@ -161,8 +161,8 @@ relay_flush(struct conn *c, int d)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			return 0;
-		conn_close(c, d == 0 ? "backend-write-error" :
-					 "client-write-error");
+		conn_close(
+		    c, d == 0 ? "backend-write-error" : "client-write-error");
 		return -1;
 	}
 	if (dir->prd >= 0) {
@@ -193,7 +193,7 @@ relay_pump(struct conn *c, int d)
 	for (i = 0; i < RELAY_BUDGET && dir->pending == 0 && !dir->eof; i++) {
 		if (dir->prd < 0 &&
 		    (rc = relay_pipe_get(&c->w->pool, &dir->prd, &dir->pwr)) <
-			0) {
+		        0) {
 			errno = -rc;
 			conn_close(c, "no pipe");
 			return -1;
@@ -214,8 +214,8 @@ relay_pump(struct conn *c, int d)
 			continue;
 		if (errno == EAGAIN)
 			break;
-		conn_close(c, d == 0 ? "client-read-error" :
-					 "backend-read-error");
+		conn_close(
+		    c, d == 0 ? "client-read-error" : "backend-read-error");
 		return -1;
 	}
 	/* An idle direction holds no pipe. */
@@ -232,8 +232,7 @@ relay_on_event(struct conn *c, int side, int events)
 	/* Drain first: writing frees pipe space the read can then use. */
 	if ((events & UV_WRITABLE) && relay_flush(c, 1 - side) < 0)
 		return;
-	if ((events & (UV_READABLE | UV_DISCONNECT)) &&
-	    relay_pump(c, side) < 0)
+	if ((events & (UV_READABLE | UV_DISCONNECT)) && relay_pump(c, side) < 0)
 		return;
 	relay_update(c);
 }
@@ -252,14 +251,14 @@ relay_poll_cb(uv_poll_t *h, int status, int events)
 		int err = 0;
 		socklen_t len = sizeof(err);
 
-		(void)getsockopt(conn_fd(c, side), SOL_SOCKET, SO_ERROR, &err,
-		    &len);
+		(void)getsockopt(
+		    conn_fd(c, side), SOL_SOCKET, SO_ERROR, &err, &len);
 		if (err == ECONNRESET || err == EPIPE)
-			conn_close(c, side == 0 ? "client-reset" :
-						    "backend-reset");
+			conn_close(
+			    c, side == 0 ? "client-reset" : "backend-reset");
 		else
-			conn_close(c, side == 0 ? "client-error" :
-						    "backend-error");
+			conn_close(
+			    c, side == 0 ? "client-error" : "backend-error");
 		return;
 	}
 	relay_on_event(c, side, events);

@@ -92,7 +92,7 @@ snapshot_bind_systemd(struct snapshot *s, const struct snapshot_env *env)
 		return 0;
 	if (env->nsd == 0) {
 		log_errx("listen systemd: no sockets were passed "
-			 "(LISTEN_FDS unset or not for this process)");
+		         "(LISTEN_FDS unset or not for this process)");
 		return -1;
 	}
 	for (fd = 0; fd < env->nsd; fd++) {
@@ -103,12 +103,12 @@ snapshot_bind_systemd(struct snapshot *s, const struct snapshot_env *env)
 		else
 			for (k = 0; k < s->nsvc; k++)
 				if (strcmp(s->svc[k].conf->name,
-				    env->sd[fd].name) == 0)
+				        env->sd[fd].name) == 0)
 					svc = k;
 		if (svc == (size_t)-1) {
 			log_warnx("systemd socket fd %d (name %s) matches no "
-				  "service; ignored", env->sd[fd].fd,
-			    env->sd[fd].name);
+			          "service; ignored",
+			    env->sd[fd].fd, env->sd[fd].name);
 			continue;
 		}
 		for (j = 0; j < s->svc[svc].conf->nlisten; j++)
@@ -117,13 +117,12 @@ snapshot_bind_systemd(struct snapshot *s, const struct snapshot_env *env)
 				break;
 		if (j == s->svc[svc].conf->nlisten) {
 			log_warnx("systemd socket fd %d (name %s): service %s "
-				  "does not listen on systemd; ignored",
+			          "does not listen on systemd; ignored",
 			    env->sd[fd].fd, env->sd[fd].name,
 			    s->svc[svc].conf->name);
 			continue;
 		}
-		if (snapshot_add_bind(s, listener_ref(env->sd_ls[fd]), svc) <
-		    0)
+		if (snapshot_add_bind(s, listener_ref(env->sd_ls[fd]), svc) < 0)
 			return -1;
 	}
 	return 0;
@@ -147,8 +146,8 @@ snapshot_bind_listeners(struct snapshot *s, const struct snapshot_env *env)
 				snprintf(key, sizeof(key), "addr %s", l->text);
 				ls = snapshot_find_lsock(env->old, key);
 				if (ls == NULL)
-					ls = listener_open_addr(l,
-					    env->workers, err, sizeof(err));
+					ls = listener_open_addr(
+					    l, env->workers, err, sizeof(err));
 				if (ls == NULL) {
 					if (s->conf->path != NULL && l->line)
 						log_errx("%s:%u:%u: %s",
@@ -216,8 +215,9 @@ snapshot_resolve_backend(struct snap_svc *sv)
 		if (sun->sun_path[0] == '@') {
 			/* Linux abstract socket: the name is not a file. */
 			sun->sun_path[0] = '\0';
-			sv->blen = (socklen_t)(offsetof(struct sockaddr_un,
-			    sun_path) + strlen(cs->backend_host));
+			sv->blen =
+			    (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
+			        strlen(cs->backend_host));
 		}
 		return 0;
 	default:
@@ -251,16 +251,16 @@ snapshot_load_rules(struct snapshot *s, bool strict)
 	nerr = acl_diags_errors(&d);
 	acl_diags_free(&d);
 	if (strict && nerr > 0) {
-		log_errx("rules: %zu error(s); keeping the rules in force",
-		    nerr);
+		log_errx(
+		    "rules: %zu error(s); keeping the rules in force", nerr);
 		return -1;
 	}
 	return 0;
 }
 
 struct snapshot *
-snapshot_build(struct wrapd_conf *conf, const struct snapshot_env *env,
-    bool strict_rules)
+snapshot_build(
+    struct wrapd_conf *conf, const struct snapshot_env *env, bool strict_rules)
 {
 	struct snapshot *s;
 	size_t i;
@@ -274,8 +274,7 @@ snapshot_build(struct wrapd_conf *conf, const struct snapshot_env *env,
 	s->gen = env->gen;
 	s->conf = conf;
 	s->nsvc = conf->nservices;
-	if ((s->svc = calloc(s->nsvc ? s->nsvc : 1, sizeof(*s->svc))) ==
-	    NULL)
+	if ((s->svc = calloc(s->nsvc ? s->nsvc : 1, sizeof(*s->svc))) == NULL)
 		goto fail;
 	for (i = 0; i < s->nsvc; i++) {
 		s->svc[i].conf = &conf->services[i];

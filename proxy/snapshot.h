@@ -63,8 +63,8 @@ struct snapshot_env {
 	unsigned workers;           /* sockets per bound address */
 	struct inherited_fd *sd;    /* systemd sockets */
 	int nsd;
-	struct lsock **sd_ls;       /* one lsock per systemd fd, made once */
-	struct lsock *stdin_ls;     /* fd 0, when a listen is "stdin" */
+	struct lsock **sd_ls;   /* one lsock per systemd fd, made once */
+	struct lsock *stdin_ls; /* fd 0, when a listen is "stdin" */
 	uint64_t gen;
 };
 
@@ -74,8 +74,8 @@ struct snapshot_env {
  * error fails the build when strict_rules is set (reload keeps the old set).
  * Returns NULL on failure, with the reason logged.
  */
-struct snapshot *snapshot_build(struct wrapd_conf *conf,
-    const struct snapshot_env *env, bool strict_rules);
+struct snapshot *snapshot_build(
+    struct wrapd_conf *conf, const struct snapshot_env *env, bool strict_rules);
 
 struct snapshot *snapshot_ref(struct snapshot *s);
 void snapshot_unref(struct snapshot *s);

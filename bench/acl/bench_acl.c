@@ -53,7 +53,8 @@ run(const char *what, struct acl_ruleset *rs, unsigned iters, int linear)
 		if (i % 2)
 			addr_of((i * 7919u) % N, a, sizeof a);
 		else
-			snprintf(a, sizeof a, "9.%u.%u.%u", i % 200, i % 7, i % 11);
+			snprintf(
+			    a, sizeof a, "9.%u.%u.%u", i % 200, i % 7, i % 11);
 		acl_addr_parse(&reqs[i].client.addr, a);
 		reqs[i].client.name = "unknown";
 		reqs[i].user = "unknown";
@@ -106,8 +107,8 @@ main(int argc, char **argv)
 	close(fd);
 	snprintf(rule, sizeof rule, "sshd: 10.0.0.1 : allow\nALL: %s\n", path);
 	t0 = now();
-	rs = acl_ruleset_load_mem("allow", "", 0, "deny", rule, strlen(rule),
-	    false, NULL);
+	rs = acl_ruleset_load_mem(
+	    "allow", "", 0, "deny", rule, strlen(rule), false, NULL);
 	printf("load /file of 100k: %.1f ms\n", (now() - t0) / 1e6);
 	run("ALL: /file (100k), indexed", rs, iters, 0);
 	acl_ruleset_unref(rs);

@@ -51,8 +51,8 @@ static inline struct acl_ruleset *
 t_load_n(const char *allow, size_t alen, const char *deny, size_t dlen,
     bool lint, struct acl_diags *dg)
 {
-	struct acl_ruleset *rs = acl_ruleset_load_mem("hosts.allow", allow,
-	    alen, "hosts.deny", deny, dlen, lint, dg);
+	struct acl_ruleset *rs = acl_ruleset_load_mem(
+	    "hosts.allow", allow, alen, "hosts.deny", deny, dlen, lint, dg);
 
 	assert_non_null(rs);
 	return rs;
@@ -77,8 +77,8 @@ t_verdict_name(enum acl_verdict v)
  * error (line = the error's line).
  */
 static inline const char *
-t_describe(enum acl_status st, const struct acl_decision *d, char *buf,
-    size_t n)
+t_describe(
+    enum acl_status st, const struct acl_decision *d, char *buf, size_t n)
 {
 	switch (st) {
 	case ACL_NEED_CLIENT_NAME:
@@ -91,9 +91,12 @@ t_describe(enum acl_status st, const struct acl_decision *d, char *buf,
 		break;
 	}
 	snprintf(buf, n, "%s:%s:%u%s", t_verdict_name(d->verdict),
-	    d->table == ACL_TABLE_ALLOW ? "allow" :
-	    d->table == ACL_TABLE_DENY ? "deny" : "none",
-	    d->table_error ? d->error_line : d->rule != NULL ? d->rule->line : 0,
+	    d->table == ACL_TABLE_ALLOW      ? "allow"
+	        : d->table == ACL_TABLE_DENY ? "deny"
+	                                     : "none",
+	    d->table_error        ? d->error_line
+	        : d->rule != NULL ? d->rule->line
+	                          : 0,
 	    d->table_error ? ":error" : "");
 	return buf;
 }
@@ -128,8 +131,8 @@ t_tmpfile(int slot, const char *content, size_t len)
 
 /* Whether some diagnostic contains text (and, if line > 0, is there). */
 static inline bool
-t_has_diag(const struct acl_diags *dg, unsigned line, unsigned col,
-    const char *text)
+t_has_diag(
+    const struct acl_diags *dg, unsigned line, unsigned col, const char *text)
 {
 	size_t i;
 

@@ -16,49 +16,48 @@ struct exp_case {
 };
 
 static const struct exp_case exp_cases[] = {
-	{"%a %A", {"d", "10.0.0.1", .saddr = "10.0.0.2"}, 0, "10.0.0.1 10.0.0.2"},
-	{"%a", {"d", NULL}, 0, "unknown"},
-	{"%a", {"d", "::ffff:10.0.0.1"}, 0, "10.0.0.1"},
-	{"%a", {"d", "2001:DB8::1"}, 0, "2001:db8::1"},
-	{"%h", {"d", "10.0.0.1"}, 0, "10.0.0.1"},
-	{"%h", {"d", "10.0.0.1", "a.example.com"}, 0, "a.example.com"},
-	{"%h", {"d", "10.0.0.1", "paranoid"}, 0, "10.0.0.1"},
-	{"%h", {"d", "10.0.0.1", "unknown"}, 0, "10.0.0.1"},
-	{"%H", {"d", "10.0.0.1", .saddr = "10.0.0.2", .sname = "srv"}, 0,
-	    "srv"},
-	{"%n", {"d", "10.0.0.1", "paranoid"}, 0, "paranoid"},
-	{"%n", {"d", "10.0.0.1"}, 0, NULL, ACL_NEED_CLIENT_NAME},
-	{"%n", {"d", NULL}, 0, "unknown"},
-	{"%N", {"d", "10.0.0.1", .saddr = "10.0.0.2"}, 0, NULL,
-	    ACL_NEED_SERVER_NAME},
-	{"%N", {"d", "10.0.0.1"}, 0, "unknown"},
-	{"%u", {"d", "10.0.0.1"}, 0, NULL, ACL_NEED_USER},
-	{"%u", {"d", "10.0.0.1", .user = "joe"}, 0, "joe"},
-	{"%c", {"d", "10.0.0.1"}, 0, "10.0.0.1"},
-	{"%c", {"d", "10.0.0.1", "h.dom", "joe"}, 0, "joe@h.dom"},
-	{"%c", {"d", "10.0.0.1", .user = "unknown"}, 0, "10.0.0.1"},
-	{"%s", {"sshd", "10.0.0.1", .saddr = "10.0.0.2"}, 0, "sshd@10.0.0.2"},
-	{"%s", {"sshd", "10.0.0.1"}, 0, "sshd"},
-	{"%s", {"sshd", "10.0.0.1", .saddr = "10.0.0.2", .sname = "srv"}, 0,
-	    "sshd@srv"},
-	{"%d", {NULL, "10.0.0.1"}, 0, "unknown"},
-	{"%p", {"d", "10.0.0.1"}, 0, "4242"},
-	{"%r:%R", {"d", "10.0.0.1", .sport = 22}, 40000, "40000:22"},
-	{"%r:%R", {"d", "10.0.0.1"}, 0, "0:0"},
-	{"100%%", {"d", "10.0.0.1"}, 0, "100%"},
-	{"a%xb", {"d", "10.0.0.1"}, 0, "ab"},
-	{"a% b", {"d", "10.0.0.1"}, 0, "ab"},
-	{"a%", {"d", "10.0.0.1"}, 0, "a%"},
-	{"%%%", {"d", "10.0.0.1"}, 0, "%%"},
-	{"; rm -rf / `x` $(y) %u", {"d", "10.0.0.1", .user = "a b;c|d&e$f`g"},
-	    0, "; rm -rf / `x` $(y) a_b_c_d_e_f_g"},
-	{"%u", {"d", "10.0.0.1", .user = "\xc3\xa9t\xc3\xa9"}, 0, "__t__"},
-	{"%u", {"d", "10.0.0.1", .user = "'\"()<>*?[]{}~#^\\\t"}, 0,
-	    "_________________"},
-	{"%u", {"d", "10.0.0.1", .user = "ok!@%-_=+:,./Az09"}, 0,
-	    "ok!@%-_=+:,./Az09"},
-	{"%h", {"d", "10.0.0.1", "evil;name"}, 0, "evil_name"},
-	{"%d", {"in.fingerd;x", "10.0.0.1"}, 0, "in.fingerd_x"},
+    {"%a %A", {"d", "10.0.0.1", .saddr = "10.0.0.2"}, 0, "10.0.0.1 10.0.0.2"},
+    {"%a", {"d", NULL}, 0, "unknown"},
+    {"%a", {"d", "::ffff:10.0.0.1"}, 0, "10.0.0.1"},
+    {"%a", {"d", "2001:DB8::1"}, 0, "2001:db8::1"},
+    {"%h", {"d", "10.0.0.1"}, 0, "10.0.0.1"},
+    {"%h", {"d", "10.0.0.1", "a.example.com"}, 0, "a.example.com"},
+    {"%h", {"d", "10.0.0.1", "paranoid"}, 0, "10.0.0.1"},
+    {"%h", {"d", "10.0.0.1", "unknown"}, 0, "10.0.0.1"},
+    {"%H", {"d", "10.0.0.1", .saddr = "10.0.0.2", .sname = "srv"}, 0, "srv"},
+    {"%n", {"d", "10.0.0.1", "paranoid"}, 0, "paranoid"},
+    {"%n", {"d", "10.0.0.1"}, 0, NULL, ACL_NEED_CLIENT_NAME},
+    {"%n", {"d", NULL}, 0, "unknown"},
+    {"%N", {"d", "10.0.0.1", .saddr = "10.0.0.2"}, 0, NULL,
+        ACL_NEED_SERVER_NAME},
+    {"%N", {"d", "10.0.0.1"}, 0, "unknown"},
+    {"%u", {"d", "10.0.0.1"}, 0, NULL, ACL_NEED_USER},
+    {"%u", {"d", "10.0.0.1", .user = "joe"}, 0, "joe"},
+    {"%c", {"d", "10.0.0.1"}, 0, "10.0.0.1"},
+    {"%c", {"d", "10.0.0.1", "h.dom", "joe"}, 0, "joe@h.dom"},
+    {"%c", {"d", "10.0.0.1", .user = "unknown"}, 0, "10.0.0.1"},
+    {"%s", {"sshd", "10.0.0.1", .saddr = "10.0.0.2"}, 0, "sshd@10.0.0.2"},
+    {"%s", {"sshd", "10.0.0.1"}, 0, "sshd"},
+    {"%s", {"sshd", "10.0.0.1", .saddr = "10.0.0.2", .sname = "srv"}, 0,
+        "sshd@srv"},
+    {"%d", {NULL, "10.0.0.1"}, 0, "unknown"},
+    {"%p", {"d", "10.0.0.1"}, 0, "4242"},
+    {"%r:%R", {"d", "10.0.0.1", .sport = 22}, 40000, "40000:22"},
+    {"%r:%R", {"d", "10.0.0.1"}, 0, "0:0"},
+    {"100%%", {"d", "10.0.0.1"}, 0, "100%"},
+    {"a%xb", {"d", "10.0.0.1"}, 0, "ab"},
+    {"a% b", {"d", "10.0.0.1"}, 0, "ab"},
+    {"a%", {"d", "10.0.0.1"}, 0, "a%"},
+    {"%%%", {"d", "10.0.0.1"}, 0, "%%"},
+    {"; rm -rf / `x` $(y) %u", {"d", "10.0.0.1", .user = "a b;c|d&e$f`g"}, 0,
+        "; rm -rf / `x` $(y) a_b_c_d_e_f_g"},
+    {"%u", {"d", "10.0.0.1", .user = "\xc3\xa9t\xc3\xa9"}, 0, "__t__"},
+    {"%u", {"d", "10.0.0.1", .user = "'\"()<>*?[]{}~#^\\\t"}, 0,
+        "_________________"},
+    {"%u", {"d", "10.0.0.1", .user = "ok!@%-_=+:,./Az09"}, 0,
+        "ok!@%-_=+:,./Az09"},
+    {"%h", {"d", "10.0.0.1", "evil;name"}, 0, "evil_name"},
+    {"%d", {"in.fingerd;x", "10.0.0.1"}, 0, "in.fingerd_x"},
 };
 
 static void
@@ -79,8 +78,9 @@ test_exp_cases(void **state)
 			r.client.port = c->cport;
 		memset(out, 0, sizeof out);
 		st = acl_expand(c->tmpl, &r, out, sizeof out);
-		if (c->expect != NULL ? (st != ACL_DONE ||
-		    strcmp(out, c->expect) != 0) : st != c->status) {
+		if (c->expect != NULL
+		        ? (st != ACL_DONE || strcmp(out, c->expect) != 0)
+		        : st != c->status) {
 			fprintf(stderr, "expand \"%s\": status %d \"%s\"\n",
 			    c->tmpl, st, st == ACL_DONE ? out : "");
 			fails++;
@@ -115,8 +115,8 @@ test_exp_limit(void **state)
 	strcpy(tmpl + 8180, "%a");
 	assert_int_equal(acl_expand(tmpl, &r, out, ACL_EXPAND_MAX), ACL_DONE);
 	/* And the caller's buffer bounds it too. */
-	assert_int_equal(acl_expand("1234567", &r, small, sizeof small),
-	    ACL_DONE);
+	assert_int_equal(
+	    acl_expand("1234567", &r, small, sizeof small), ACL_DONE);
 	assert_int_equal(acl_expand("12345678", &r, small, sizeof small), -1);
 	free(tmpl);
 	free(out);
@@ -128,8 +128,8 @@ test_exp_needs(void **state)
 	(void)state;
 	assert_int_equal(acl_expand_needs("echo %a %h %c %H %s %d %p %r"), 0);
 	assert_int_equal(acl_expand_needs("%n"), ACL_NEEDS_CLIENT_NAME);
-	assert_int_equal(acl_expand_needs("%N %u"), ACL_NEEDS_SERVER_NAME |
-	    ACL_NEEDS_USER);
+	assert_int_equal(
+	    acl_expand_needs("%N %u"), ACL_NEEDS_SERVER_NAME | ACL_NEEDS_USER);
 	assert_int_equal(acl_expand_needs("%%n"), 0);
 	assert_int_equal(acl_expand_needs("%"), 0);
 	assert_int_equal(acl_expand_needs(NULL), 0);
@@ -139,9 +139,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_exp_cases),
-		cmocka_unit_test(test_exp_limit),
-		cmocka_unit_test(test_exp_needs),
+	    cmocka_unit_test(test_exp_cases),
+	    cmocka_unit_test(test_exp_limit),
+	    cmocka_unit_test(test_exp_needs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -129,20 +129,20 @@ rand_table(unsigned nrules, const char *file)
 			o += (size_t)snprintf(t + o, cap - o, "ALL:");
 			break;
 		case 1:
-			o += (size_t)snprintf(t + o, cap - o, "%s,%s:",
-			    daemons[pick(3)], daemons[pick(3)]);
+			o += (size_t)snprintf(t + o, cap - o,
+			    "%s,%s:", daemons[pick(3)], daemons[pick(3)]);
 			break;
 		case 2:
-			o += (size_t)snprintf(t + o, cap - o, "%s@10.9.9.%u:",
-			    daemons[pick(3)], pick(2));
+			o += (size_t)snprintf(t + o, cap - o,
+			    "%s@10.9.9.%u:", daemons[pick(3)], pick(2));
 			break;
 		case 3:
-			o += (size_t)snprintf(t + o, cap - o, "ALL EXCEPT %s:",
-			    daemons[pick(3)]);
+			o += (size_t)snprintf(
+			    t + o, cap - o, "ALL EXCEPT %s:", daemons[pick(3)]);
 			break;
 		default:
-			o += (size_t)snprintf(t + o, cap - o, "%s:",
-			    daemons[pick(3)]);
+			o += (size_t)snprintf(
+			    t + o, cap - o, "%s:", daemons[pick(3)]);
 			break;
 		}
 		for (k = 0; k < nitems; k++) {
@@ -166,7 +166,7 @@ static void
 test_index_equivalence(void **state)
 {
 	static const char fdata[] = "10.1.0.0/16 10.2.3.3 10.0.1.\n"
-	    "[2001:db8::2]\n";
+	                            "[2001:db8::2]\n";
 	static const char fdata2[] = "10.2.0.0/16 .example.com\n";
 	const char *file, *file2;
 	unsigned round, q, diffs = 0, indexed = 0;
@@ -199,16 +199,18 @@ test_index_equivalence(void **state)
 			r.daemon = daemons[pick(3)];
 			r.client.name = names[pick(6)];
 			r.user = users[pick(3)];
-			acl_addr_parse(&r.server.addr, pick(2) ? "10.9.9.0" :
-			    "10.9.9.1");
+			acl_addr_parse(
+			    &r.server.addr, pick(2) ? "10.9.9.0" : "10.9.9.1");
 			r.server.name = "unknown";
 			s1 = acl_eval(rs, &r, ACL_TABLE_ALLOW, &d1);
 			s2 = acl__eval_linear(rs, &r, &d2);
 			if (s1 != s2 || s1 != ACL_DONE || d1.rule != d2.rule ||
 			    d1.verdict != d2.verdict || d1.table != d2.table) {
 				if (diffs++ < 5)
-					fprintf(stderr, "diff for %s %s: %u vs %u\n"
-					    "allow:\n%sdeny:\n%s", r.daemon, a,
+					fprintf(stderr,
+					    "diff for %s %s: %u vs %u\n"
+					    "allow:\n%sdeny:\n%s",
+					    r.daemon, a,
 					    d1.rule ? d1.rule->line : 0,
 					    d2.rule ? d2.rule->line : 0, allow,
 					    deny);
@@ -258,15 +260,15 @@ test_big_lines(void **state)
 
 		big_addr(i, a, sizeof a);
 		snprintf(want, sizeof want, "deny:deny:%u", i + 2);
-		assert_string_equal(t_eval(rs, &(struct t_req){"sshd", a}),
-		    want);
+		assert_string_equal(
+		    t_eval(rs, &(struct t_req){"sshd", a}), want);
 	}
-	assert_string_equal(t_eval(rs, &(struct t_req){"sshd", "11.0.0.1"}),
-	    "deny:deny:2");
-	assert_string_equal(t_eval(rs, &(struct t_req){"ftpd", "12.0.1.1"}),
-	    "grant:deny:1");
-	assert_string_equal(t_eval(rs, &(struct t_req){"sshd", "9.9.9.9"}),
-	    "grant:none:0");
+	assert_string_equal(
+	    t_eval(rs, &(struct t_req){"sshd", "11.0.0.1"}), "deny:deny:2");
+	assert_string_equal(
+	    t_eval(rs, &(struct t_req){"ftpd", "12.0.1.1"}), "grant:deny:1");
+	assert_string_equal(
+	    t_eval(rs, &(struct t_req){"sshd", "9.9.9.9"}), "grant:none:0");
 	acl_ruleset_unref(rs);
 	free(deny);
 }
@@ -295,8 +297,10 @@ test_big_file(void **state)
 		}
 	}
 	path = t_tmpfile(6, list, o);
-	snprintf(rules, sizeof rules, "sshd: 9.9.9.9\nALL: %s : deny\n"
-	    "ALL: ALL EXCEPT 8.8.8.8\n", path);
+	snprintf(rules, sizeof rules,
+	    "sshd: 9.9.9.9\nALL: %s : deny\n"
+	    "ALL: ALL EXCEPT 8.8.8.8\n",
+	    path);
 	rs = t_load("", rules);
 	for (i = 0; i < BIG; i += 1009) {
 		big_addr(i, a, sizeof a);
@@ -304,12 +308,12 @@ test_big_file(void **state)
 		assert_string_equal(t_eval(rs, &(struct t_req){"sshd", a}),
 		    i % 3 == 2 ? "deny:deny:3" : "deny:deny:2");
 	}
-	assert_string_equal(t_eval(rs, &(struct t_req){"sshd", "9.9.9.9"}),
-	    "deny:deny:1");
-	assert_string_equal(t_eval(rs, &(struct t_req){"sshd", "7.7.7.7"}),
-	    "deny:deny:3");
-	assert_string_equal(t_eval(rs, &(struct t_req){"sshd", "8.8.8.8"}),
-	    "grant:none:0");
+	assert_string_equal(
+	    t_eval(rs, &(struct t_req){"sshd", "9.9.9.9"}), "deny:deny:1");
+	assert_string_equal(
+	    t_eval(rs, &(struct t_req){"sshd", "7.7.7.7"}), "deny:deny:3");
+	assert_string_equal(
+	    t_eval(rs, &(struct t_req){"sshd", "8.8.8.8"}), "grant:none:0");
 	acl_ruleset_unref(rs);
 	unlink(path);
 	free(list);
@@ -319,9 +323,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_index_equivalence),
-		cmocka_unit_test(test_big_lines),
-		cmocka_unit_test(test_big_file),
+	    cmocka_unit_test(test_index_equivalence),
+	    cmocka_unit_test(test_big_lines),
+	    cmocka_unit_test(test_big_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

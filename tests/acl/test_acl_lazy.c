@@ -18,68 +18,62 @@ struct lazy_case {
 };
 
 static const struct lazy_case lazy_cases[] = {
-	{"ftpd: .example.com", {"sshd", "10.0.0.1"}, {"grant:none:0"}},
-	{"sshd: .example.com", {"sshd", "10.0.0.1"},
-	    {"need-client", "deny:deny:1"}, "a.example.com"},
-	{"sshd: .example.com", {"sshd", "10.0.0.1"},
-	    {"need-client", "grant:none:0"}, "a.example.org"},
-	{"sshd: ALL", {"sshd", "10.0.0.1"}, {"deny:deny:1"}},
-	{"sshd: 10.0.0.1 .example.com", {"sshd", "10.0.0.1"},
-	    {"deny:deny:1"}},
-	/* wrapd tries address items first: no look-up (documented). */
-	{"sshd: .example.com 10.0.0.1", {"sshd", "10.0.0.1"},
-	    {"deny:deny:1"}},
-	{"sshd: .example.com 10.0.0.1", {"sshd", "10.0.0.2"},
-	    {"need-client", "grant:none:0"}, "x.example.org"},
-	{"sshd: joe@10.0.0.0/8", {"sshd", "11.0.0.1"}, {"grant:none:0"}},
-	{"sshd: joe@10.0.0.0/8", {"sshd", "10.0.0.1"},
-	    {"need-user", "deny:deny:1"}, .user = "joe"},
-	{"sshd: joe@10.0.0.0/8", {"sshd", "10.0.0.1"},
-	    {"need-user", "grant:none:0"}, .user = "unknown"},
-	{"sshd: joe@.example.com", {"sshd", "10.0.0.1"},
-	    {"need-client", "need-user", "deny:deny:1"}, "a.example.com",
-	    .user = "joe"},
-	{"sshd: joe@.example.com", {"sshd", "10.0.0.1"},
-	    {"need-client", "grant:none:0"}, "a.example.org"},
-	{"sshd: ALL EXCEPT .evil.com", {"sshd", "10.0.0.1"},
-	    {"need-client", "grant:none:0"}, "x.evil.com"},
-	{"sshd: 10.0.0.0/8 EXCEPT .evil.com", {"sshd", "11.0.0.1"},
-	    {"grant:none:0"}},
-	{"sshd: 10.0.0.0/8 EXCEPT joe@ALL", {"sshd", "11.0.0.1"},
-	    {"grant:none:0"}},
-	{"sshd: 10.0.0.0/8 EXCEPT joe@ALL", {"sshd", "10.0.0.1"},
-	    {"need-user", "deny:deny:1"}, .user = "bob"},
-	{"sshd@.srv.com: ALL", {"sshd", "10.0.0.1", .saddr = "10.0.0.9"},
-	    {"need-server", "deny:deny:1"}, .sname = "a.srv.com"},
-	{"sshd@.srv.com: ALL", {"sshd", "10.0.0.1"}, {"grant:none:0"}},
-	{"ftpd@.srv.com: ALL", {"sshd", "10.0.0.1", .saddr = "10.0.0.9"},
-	    {"grant:none:0"}},
-	{"sshd@.srv.com: .cl.com", {"sshd", "10.0.0.1", .saddr = "10.0.0.9"},
-	    {"need-server", "need-client", "deny:deny:1"}, "a.cl.com",
-	    "a.srv.com"},
-	{"sshd: KNOWN", {"sshd", "10.0.0.1"}, {"need-client", "deny:deny:1"},
-	    "h.dom"},
-	{"sshd: LOCAL", {"sshd", "10.0.0.1"}, {"need-client", "deny:deny:1"},
-	    "h"},
-	{"sshd: @grp", {"sshd", "10.0.0.1"}, {"need-client", "grant:none:0"},
-	    "h"},
-	{"sshd: PARANOID", {"sshd", "10.0.0.1"},
-	    {"need-client", "deny:deny:1"}, "paranoid"},
-	{"sshd: UNKNOWN", {"sshd", "10.0.0.1"},
-	    {"need-client", "deny:deny:1"}, "unknown"},
-	{"sshd: KNOWN", {"sshd", NULL}, {"grant:none:0"}},
-	{"sshd: 10.0.0.*", {"sshd", "10.0.0.1"}, {"deny:deny:1"}},
-	{"sshd: 10.0.0.*", {"sshd", "11.0.0.1"},
-	    {"need-client", "grant:none:0"}, "h"},
-	{"sshd: 10.0.0.", {"sshd", "11.0.0.1"}, {"grant:none:0"}},
-	{"sshd: .1", {"sshd", "11.0.0.2"}, {"grant:none:0"}},
-	{"sshd: [::1]", {"sshd", "10.0.0.1"}, {"grant:none:0"}},
-	{"sshd: [::1]/128", {"sshd", "10.0.0.1"}, {"grant:none:0"}},
-	/* Rule order: the first rule needs the name before rule 2 matches. */
-	{"sshd: .a.com\nsshd: 10.0.0.1", {"sshd", "10.0.0.1"},
-	    {"need-client", "deny:deny:2"}, "b.com"},
-	/* A name already known is used, not asked for. */
-	{"sshd: .a.com", {"sshd", "10.0.0.1", "x.a.com"}, {"deny:deny:1"}},
+    {"ftpd: .example.com", {"sshd", "10.0.0.1"}, {"grant:none:0"}},
+    {"sshd: .example.com", {"sshd", "10.0.0.1"}, {"need-client", "deny:deny:1"},
+        "a.example.com"},
+    {"sshd: .example.com", {"sshd", "10.0.0.1"},
+        {"need-client", "grant:none:0"}, "a.example.org"},
+    {"sshd: ALL", {"sshd", "10.0.0.1"}, {"deny:deny:1"}},
+    {"sshd: 10.0.0.1 .example.com", {"sshd", "10.0.0.1"}, {"deny:deny:1"}},
+    /* wrapd tries address items first: no look-up (documented). */
+    {"sshd: .example.com 10.0.0.1", {"sshd", "10.0.0.1"}, {"deny:deny:1"}},
+    {"sshd: .example.com 10.0.0.1", {"sshd", "10.0.0.2"},
+        {"need-client", "grant:none:0"}, "x.example.org"},
+    {"sshd: joe@10.0.0.0/8", {"sshd", "11.0.0.1"}, {"grant:none:0"}},
+    {"sshd: joe@10.0.0.0/8", {"sshd", "10.0.0.1"}, {"need-user", "deny:deny:1"},
+        .user = "joe"},
+    {"sshd: joe@10.0.0.0/8", {"sshd", "10.0.0.1"},
+        {"need-user", "grant:none:0"}, .user = "unknown"},
+    {"sshd: joe@.example.com", {"sshd", "10.0.0.1"},
+        {"need-client", "need-user", "deny:deny:1"}, "a.example.com",
+        .user = "joe"},
+    {"sshd: joe@.example.com", {"sshd", "10.0.0.1"},
+        {"need-client", "grant:none:0"}, "a.example.org"},
+    {"sshd: ALL EXCEPT .evil.com", {"sshd", "10.0.0.1"},
+        {"need-client", "grant:none:0"}, "x.evil.com"},
+    {"sshd: 10.0.0.0/8 EXCEPT .evil.com", {"sshd", "11.0.0.1"},
+        {"grant:none:0"}},
+    {"sshd: 10.0.0.0/8 EXCEPT joe@ALL", {"sshd", "11.0.0.1"}, {"grant:none:0"}},
+    {"sshd: 10.0.0.0/8 EXCEPT joe@ALL", {"sshd", "10.0.0.1"},
+        {"need-user", "deny:deny:1"}, .user = "bob"},
+    {"sshd@.srv.com: ALL", {"sshd", "10.0.0.1", .saddr = "10.0.0.9"},
+        {"need-server", "deny:deny:1"}, .sname = "a.srv.com"},
+    {"sshd@.srv.com: ALL", {"sshd", "10.0.0.1"}, {"grant:none:0"}},
+    {"ftpd@.srv.com: ALL", {"sshd", "10.0.0.1", .saddr = "10.0.0.9"},
+        {"grant:none:0"}},
+    {"sshd@.srv.com: .cl.com", {"sshd", "10.0.0.1", .saddr = "10.0.0.9"},
+        {"need-server", "need-client", "deny:deny:1"}, "a.cl.com", "a.srv.com"},
+    {"sshd: KNOWN", {"sshd", "10.0.0.1"}, {"need-client", "deny:deny:1"},
+        "h.dom"},
+    {"sshd: LOCAL", {"sshd", "10.0.0.1"}, {"need-client", "deny:deny:1"}, "h"},
+    {"sshd: @grp", {"sshd", "10.0.0.1"}, {"need-client", "grant:none:0"}, "h"},
+    {"sshd: PARANOID", {"sshd", "10.0.0.1"}, {"need-client", "deny:deny:1"},
+        "paranoid"},
+    {"sshd: UNKNOWN", {"sshd", "10.0.0.1"}, {"need-client", "deny:deny:1"},
+        "unknown"},
+    {"sshd: KNOWN", {"sshd", NULL}, {"grant:none:0"}},
+    {"sshd: 10.0.0.*", {"sshd", "10.0.0.1"}, {"deny:deny:1"}},
+    {"sshd: 10.0.0.*", {"sshd", "11.0.0.1"}, {"need-client", "grant:none:0"},
+        "h"},
+    {"sshd: 10.0.0.", {"sshd", "11.0.0.1"}, {"grant:none:0"}},
+    {"sshd: .1", {"sshd", "11.0.0.2"}, {"grant:none:0"}},
+    {"sshd: [::1]", {"sshd", "10.0.0.1"}, {"grant:none:0"}},
+    {"sshd: [::1]/128", {"sshd", "10.0.0.1"}, {"grant:none:0"}},
+    /* Rule order: the first rule needs the name before rule 2 matches. */
+    {"sshd: .a.com\nsshd: 10.0.0.1", {"sshd", "10.0.0.1"},
+        {"need-client", "deny:deny:2"}, "b.com"},
+    /* A name already known is used, not asked for. */
+    {"sshd: .a.com", {"sshd", "10.0.0.1", "x.a.com"}, {"deny:deny:1"}},
 };
 
 static void
@@ -101,19 +95,21 @@ test_lazy_cases(void **state)
 		rs = t_load("", rules);
 		t_request(&r, &c->req);
 		for (k = 0; k < 4 && c->steps[k] != NULL; k++) {
-			enum acl_status st = acl_eval(rs, &r, ACL_TABLE_ALLOW,
-			    &d);
+			enum acl_status st =
+			    acl_eval(rs, &r, ACL_TABLE_ALLOW, &d);
 			const char *got = t_describe(st, &d, buf, sizeof buf);
 
 			if (strcmp(got, c->steps[k]) != 0) {
-				fprintf(stderr, "\"%s\" step %zu: got %s, want "
-				    "%s\n", c->deny, k, got, c->steps[k]);
+				fprintf(stderr,
+				    "\"%s\" step %zu: got %s, want "
+				    "%s\n",
+				    c->deny, k, got, c->steps[k]);
 				fails++;
 				break;
 			}
 			/* The same state must give the same answer again. */
-			assert_int_equal(acl_eval(rs, &r, ACL_TABLE_ALLOW, &d),
-			    st);
+			assert_int_equal(
+			    acl_eval(rs, &r, ACL_TABLE_ALLOW, &d), st);
 			if (st == ACL_NEED_CLIENT_NAME)
 				r.client.name = c->cname;
 			else if (st == ACL_NEED_SERVER_NAME)
@@ -144,11 +140,11 @@ test_lazy_tables(void **state)
 	t_request(&r, &(struct t_req){"sshd", "10.0.0.1"});
 	assert_int_equal(acl_eval(rs, &r, ACL_TABLE_ALLOW, &d), ACL_NEED_USER);
 	/* Starting at the deny table skips the allow table's need. */
-	assert_int_equal(acl_eval(rs, &r, ACL_TABLE_DENY, &d),
-	    ACL_NEED_CLIENT_NAME);
+	assert_int_equal(
+	    acl_eval(rs, &r, ACL_TABLE_DENY, &d), ACL_NEED_CLIENT_NAME);
 	r.user = "bob";
-	assert_int_equal(acl_eval(rs, &r, ACL_TABLE_ALLOW, &d),
-	    ACL_NEED_CLIENT_NAME);
+	assert_int_equal(
+	    acl_eval(rs, &r, ACL_TABLE_ALLOW, &d), ACL_NEED_CLIENT_NAME);
 	r.client.name = "a.x.com";
 	assert_int_equal(acl_eval(rs, &r, ACL_TABLE_ALLOW, &d), ACL_DONE);
 	assert_int_equal(d.verdict, ACL_DENY);
@@ -159,8 +155,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_lazy_cases),
-		cmocka_unit_test(test_lazy_tables),
+	    cmocka_unit_test(test_lazy_cases),
+	    cmocka_unit_test(test_lazy_tables),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -8,52 +8,50 @@
 struct lint_case {
 	const char *text; /* hosts.deny */
 	unsigned line, col;
-	const char *msg;  /* substring expected with lint */
-	bool always;      /* also reported without lint */
+	const char *msg; /* substring expected with lint */
+	bool always;     /* also reported without lint */
 };
 
 static const struct lint_case lint_cases[] = {
-	{"sshd 10.0.0.1\n", 1, 0, "missing \":\"", true},
-	{"sshd: ALL : bogus\n", 1, 13, "bad option name", true},
-	{"sshd: 2001:db8::1\n", 1, 7, "unbracketed IPv6", false},
-	{"sshd: ALL EXCEPT [::1] 10.0.0.1 fe80::1\n", 1, 33,
-	    "unbracketed IPv6", false},
-	{"sshd:\n", 1, 0, "empty client list", false},
-	{" , : ALL\n", 1, 0, "empty daemon list", false},
-	{"sshd: EXCEPT 10.0.0.1\n", 1, 7, "starts with EXCEPT", false},
-	{"sshd: ALL EXCEPT\n", 1, 11, "ends in EXCEPT", false},
-	{"sshd: 10.0.0.1/24\n", 1, 7, "host bits", false},
-	{"sshd: 10.0.0.0/33\n", 1, 7, "bad net/mask", false},
-	{"sshd: 10.0.0.1/255.255.255.255\n", 1, 7, "bad net/mask", false},
-	{"sshd: 10.0.0/8\n", 1, 7, "bad net/mask", false},
-	{"sshd: [::1/128\n", 1, 7, "bad bracketed", false},
-	{"sshd: [::1]x/128\n", 1, 7, "bad IPv6", false},
-	{"sshd: [::1]/200\n", 1, 7, "prefix length", false},
-	{"x, @grp@ALL: ALL\n", 1, 4, "daemon pattern \"@grp\" starts with",
-	    false},
-	{"/bin/sshd: ALL\n", 1, 1, "starts with \"/\"", false},
-	{".d: ALL\n", 1, 1, "starts with a dot", false},
-	{"d.: ALL\n", 1, 1, "ends in a dot", false},
-	{"sshd: @joe@ALL\n", 1, 7, "user pattern", false},
-	{"sshd: .10.0.0.1\n", 1, 7, "numeric pattern", false},
-	{"sshd:\thost.example.com.\n", 1, 7, "ends in a dot", false},
-	{"sshd: FAIL\n", 1, 7, "FAIL is obsolete", false},
-	{"sshd: [junk]\n", 1, 7, "bad bracketed", false},
-	{"sshd: ALL\nsshd: ALL\n", 2, 1, "line 1 matches", false},
-	{"ALL: ALL : deny\nsshd, ftpd: 10.0.0.1 : allow\n", 2, 1,
-	    "line 1 matches", false},
-	{"sshd: 10.0.0.0/8\nsshd: 10.1.2.3 10.2.0.0/16\n", 2, 1,
-	    "line 1 matches", false},
-	{"sshd: 10.0.0.0/8 .x.com\nsshd: .x.com 10.1.\n", 2, 1,
-	    "line 1 matches", false},
-	{"ALL: ALL\nsshd: ALL EXCEPT 10.0.0.1\n", 2, 1, "line 1 matches",
-	    false},
-	{"sshd: 10.0.0.0/24 : deny\nsshd: 10.0.0.5\n", 2, 1,
-	    "line 1 matches", false},
-	{"ftpd: 10.0.0.5\nALL: 10.0.0.\nsshd: [::1]\nsshd: 10.0.0.5\n", 4, 1,
-	    "line 2 matches", false},
-	{"ALL: [2001:db8::]/32\nsshd: [2001:db8::1]\n", 2, 1,
-	    "line 1 matches", false},
+    {"sshd 10.0.0.1\n", 1, 0, "missing \":\"", true},
+    {"sshd: ALL : bogus\n", 1, 13, "bad option name", true},
+    {"sshd: 2001:db8::1\n", 1, 7, "unbracketed IPv6", false},
+    {"sshd: ALL EXCEPT [::1] 10.0.0.1 fe80::1\n", 1, 33, "unbracketed IPv6",
+        false},
+    {"sshd:\n", 1, 0, "empty client list", false},
+    {" , : ALL\n", 1, 0, "empty daemon list", false},
+    {"sshd: EXCEPT 10.0.0.1\n", 1, 7, "starts with EXCEPT", false},
+    {"sshd: ALL EXCEPT\n", 1, 11, "ends in EXCEPT", false},
+    {"sshd: 10.0.0.1/24\n", 1, 7, "host bits", false},
+    {"sshd: 10.0.0.0/33\n", 1, 7, "bad net/mask", false},
+    {"sshd: 10.0.0.1/255.255.255.255\n", 1, 7, "bad net/mask", false},
+    {"sshd: 10.0.0/8\n", 1, 7, "bad net/mask", false},
+    {"sshd: [::1/128\n", 1, 7, "bad bracketed", false},
+    {"sshd: [::1]x/128\n", 1, 7, "bad IPv6", false},
+    {"sshd: [::1]/200\n", 1, 7, "prefix length", false},
+    {"x, @grp@ALL: ALL\n", 1, 4, "daemon pattern \"@grp\" starts with", false},
+    {"/bin/sshd: ALL\n", 1, 1, "starts with \"/\"", false},
+    {".d: ALL\n", 1, 1, "starts with a dot", false},
+    {"d.: ALL\n", 1, 1, "ends in a dot", false},
+    {"sshd: @joe@ALL\n", 1, 7, "user pattern", false},
+    {"sshd: .10.0.0.1\n", 1, 7, "numeric pattern", false},
+    {"sshd:\thost.example.com.\n", 1, 7, "ends in a dot", false},
+    {"sshd: FAIL\n", 1, 7, "FAIL is obsolete", false},
+    {"sshd: [junk]\n", 1, 7, "bad bracketed", false},
+    {"sshd: ALL\nsshd: ALL\n", 2, 1, "line 1 matches", false},
+    {"ALL: ALL : deny\nsshd, ftpd: 10.0.0.1 : allow\n", 2, 1, "line 1 matches",
+        false},
+    {"sshd: 10.0.0.0/8\nsshd: 10.1.2.3 10.2.0.0/16\n", 2, 1, "line 1 matches",
+        false},
+    {"sshd: 10.0.0.0/8 .x.com\nsshd: .x.com 10.1.\n", 2, 1, "line 1 matches",
+        false},
+    {"ALL: ALL\nsshd: ALL EXCEPT 10.0.0.1\n", 2, 1, "line 1 matches", false},
+    {"sshd: 10.0.0.0/24 : deny\nsshd: 10.0.0.5\n", 2, 1, "line 1 matches",
+        false},
+    {"ftpd: 10.0.0.5\nALL: 10.0.0.\nsshd: [::1]\nsshd: 10.0.0.5\n", 4, 1,
+        "line 2 matches", false},
+    {"ALL: [2001:db8::]/32\nsshd: [2001:db8::1]\n", 2, 1, "line 1 matches",
+        false},
 };
 
 static void
@@ -74,8 +72,8 @@ test_lint_cases(void **state)
 		acl_ruleset_unref(rs);
 		if (!t_has_diag(&on, c->line, c->col, c->msg) ||
 		    t_has_diag(&off, 0, 0, c->msg) != c->always) {
-			fprintf(stderr, "lint \"%s\": want %u:%u %s\n",
-			    c->text, c->line, c->col, c->msg);
+			fprintf(stderr, "lint \"%s\": want %u:%u %s\n", c->text,
+			    c->line, c->col, c->msg);
 			t_dump_diags(&on);
 			fails++;
 		}
@@ -90,25 +88,25 @@ static void
 test_not_shadowed(void **state)
 {
 	static const char *const texts[] = {
-		"ALL: ALL EXCEPT 10.0.0.1\nsshd: 10.0.0.2\n",
-		"ALL EXCEPT ftpd: ALL\nsshd: 10.0.0.2\n",
-		"ALL: ALL : aclexec /bin/true\nsshd: 10.0.0.2\n",
-		"sshd: 10.0.0.0/16\nsshd: 10.0.0.0/8\n",
-		"sshd: 10.0.0.1\nftpd: 10.0.0.1\n",
-		"sshd: joe@ALL\nsshd: ALL\n",
-		"sshd@10.0.0.1: ALL\nsshd: ALL\n",
-		"sshd: 10.0.0.0/8\nsshd: 10.0.0.1 .x.com\n",
-		"sshd: 10.0.0.0/8 EXCEPT 10.0.0.7\nsshd: 10.0.0.1\n",
-		"ftpd: 10.0.0.0/8\nsshd: 10.0.0.1\n",
-		"sshd: 10.0.0.0/24\nsshd: 10.0.0.0/16\n",
+	    "ALL: ALL EXCEPT 10.0.0.1\nsshd: 10.0.0.2\n",
+	    "ALL EXCEPT ftpd: ALL\nsshd: 10.0.0.2\n",
+	    "ALL: ALL : aclexec /bin/true\nsshd: 10.0.0.2\n",
+	    "sshd: 10.0.0.0/16\nsshd: 10.0.0.0/8\n",
+	    "sshd: 10.0.0.1\nftpd: 10.0.0.1\n",
+	    "sshd: joe@ALL\nsshd: ALL\n",
+	    "sshd@10.0.0.1: ALL\nsshd: ALL\n",
+	    "sshd: 10.0.0.0/8\nsshd: 10.0.0.1 .x.com\n",
+	    "sshd: 10.0.0.0/8 EXCEPT 10.0.0.7\nsshd: 10.0.0.1\n",
+	    "ftpd: 10.0.0.0/8\nsshd: 10.0.0.1\n",
+	    "sshd: 10.0.0.0/24\nsshd: 10.0.0.0/16\n",
 	};
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
 		struct acl_diags dg = {0};
-		struct acl_ruleset *rs = t_load_n("", 0, texts[i],
-		    strlen(texts[i]), true, &dg);
+		struct acl_ruleset *rs =
+		    t_load_n("", 0, texts[i], strlen(texts[i]), true, &dg);
 
 		if (t_has_diag(&dg, 0, 0, "never decides")) {
 			fprintf(stderr, "wrongly shadowed: %s", texts[i]);
@@ -193,8 +191,8 @@ struct names {
 };
 
 static void
-collect(void *arg, const char *file, unsigned line, unsigned col,
-    const char *name)
+collect(
+    void *arg, const char *file, unsigned line, unsigned col, const char *name)
 {
 	struct names *n = arg;
 	size_t o = strlen(n->buf);
@@ -206,14 +204,17 @@ collect(void *arg, const char *file, unsigned line, unsigned col,
 static void
 test_foreach_hostname(void **state)
 {
-	struct acl_ruleset *rs = t_load("sshd@srv.example.com: a.example.com "
+	struct acl_ruleset *rs = t_load(
+	    "sshd@srv.example.com: a.example.com "
 	    ".dom www. *.x joe@b.example.com 10.0.0.1 [::1] KNOWN unknown "
-	    "@grp\n", "ALL: host\n");
+	    "@grp\n",
+	    "ALL: host\n");
 	struct names n = {{0}};
 
 	(void)state;
 	acl_ruleset_foreach_hostname(rs, collect, &n);
-	assert_string_equal(n.buf, "hosts.allow:1:6:srv.example.com "
+	assert_string_equal(n.buf,
+	    "hosts.allow:1:6:srv.example.com "
 	    "hosts.allow:1:23:a.example.com hosts.allow:1:55:b.example.com "
 	    "hosts.deny:1:6:host ");
 	acl_ruleset_unref(rs);
@@ -223,12 +224,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_lint_cases),
-		cmocka_unit_test(test_not_shadowed),
-		cmocka_unit_test(test_lint_past_errors),
-		cmocka_unit_test(test_columns_continued),
-		cmocka_unit_test(test_lint_big),
-		cmocka_unit_test(test_foreach_hostname),
+	    cmocka_unit_test(test_lint_cases),
+	    cmocka_unit_test(test_not_shadowed),
+	    cmocka_unit_test(test_lint_past_errors),
+	    cmocka_unit_test(test_columns_continued),
+	    cmocka_unit_test(test_lint_big),
+	    cmocka_unit_test(test_foreach_hostname),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,71 +18,71 @@ first_rule(struct acl_ruleset *rs)
 }
 
 struct opt_case {
-	const char *opts;   /* after "sshd: ALL :" */
-	const char *error;  /* substring of opt_error, or NULL */
-	size_t nopts;       /* options before the error */
+	const char *opts;    /* after "sshd: ALL :" */
+	const char *error;   /* substring of opt_error, or NULL */
+	size_t nopts;        /* options before the error */
 	const char *verdict; /* decision when the rule matches (allow table) */
 };
 
 static const struct opt_case opt_cases[] = {
-	{" allow", NULL, 1, "grant:allow:1"},
-	{" deny", NULL, 1, "deny:allow:1"},
-	{" DENY", NULL, 1, "deny:allow:1"},
-	{" twist echo hi", NULL, 1, "twist:allow:1"},
-	{" spawn echo %a", NULL, 1, "grant:allow:1"},
-	{" spawn echo a\\:b : deny", NULL, 2, "deny:allow:1"},
-	{"", "missing option name", 0, "deny:allow:1"},
-	{" spawn x :", "missing option name", 1, "deny:allow:1"},
-	{" spawn x :: allow", "missing option name", 1, "deny:allow:1"},
-	{" bogus", "bad option name", 0, "deny:allow:1"},
-	{" allow : spawn x", "must be at end", 0, "deny:allow:1"},
-	{" deny : allow", "must be at end", 0, "deny:allow:1"},
-	{" twist x : spawn y", "must be at end", 0, "deny:allow:1"},
-	{" spawn", "value required", 0, "deny:allow:1"},
-	{" twist", "value required", 0, "deny:allow:1"},
-	{" aclexec", "value required", 0, "deny:allow:1"},
-	{" setenv", "value required", 0, "deny:allow:1"},
-	{" banners", "value required", 0, "deny:allow:1"},
-	{" allow x", "requires no value", 0, "deny:allow:1"},
-	{" keepalive 1", "requires no value", 0, "deny:allow:1"},
-	{" keepalive : allow", NULL, 2, "grant:allow:1"},
-	{" linger 5", NULL, 1, "grant:allow:1"},
-	{" linger 0", NULL, 1, "grant:allow:1"},
-	{" linger -1", "bad linger value", 0, "deny:allow:1"},
-	{" linger x", "bad linger value", 0, "deny:allow:1"},
-	{" linger 5x", "bad linger value", 0, "deny:allow:1"},
-	{" linger", "value required", 0, "deny:allow:1"},
-	{" rfc931", NULL, 1, "grant:allow:1"},
-	{" rfc931 3", NULL, 1, "grant:allow:1"},
-	{" rfc931 0", "bad rfc931 timeout", 0, "deny:allow:1"},
-	{" rfc931 -3", "bad rfc931 timeout", 0, "deny:allow:1"},
-	{" rfc931 1.5", "bad rfc931 timeout", 0, "deny:allow:1"},
-	{" nice", NULL, 1, "grant:allow:1"},
-	{" nice -5", NULL, 1, "grant:allow:1"},
-	{" nice = 5", NULL, 1, "grant:allow:1"},
-	{" nice five", "bad nice value", 0, "deny:allow:1"},
-	{" umask 022", NULL, 1, "grant:allow:1"},
-	{" umask 0777", NULL, 1, "grant:allow:1"},
-	{" umask 1000", "bad umask", 0, "deny:allow:1"},
-	{" umask 8", "bad umask", 0, "deny:allow:1"},
-	{" umask 0x1", "bad umask", 0, "deny:allow:1"},
-	{" severity auth.info", NULL, 1, "grant:allow:1"},
-	{" severity=LOCAL0.Debug", NULL, 1, "grant:allow:1"},
-	{" severity warning", NULL, 1, "grant:allow:1"},
-	{" severity auth", "bad syslog", 0, "deny:allow:1"},
-	{" severity bogus.info", "bad syslog", 0, "deny:allow:1"},
-	{" severity auth.bogus", "bad syslog", 0, "deny:allow:1"},
-	{" user root", NULL, 1, "grant:allow:1"},
-	{" user root.root", NULL, 1, "grant:allow:1"},
-	{" user nosuchuser-wrapd", "unknown user", 0, "deny:allow:1"},
-	{" user root.nosuchgroup-wrapd", "unknown group", 0, "deny:allow:1"},
-	{" group root", NULL, 1, "grant:allow:1"},
-	{" group nosuchgroup-wrapd", "unknown group", 0, "deny:allow:1"},
-	{" setenv FOO bar baz", NULL, 1, "grant:allow:1"},
-	{" banners /tmp", NULL, 1, "grant:allow:1"},
-	{" aclexec /bin/true : allow", NULL, 2, "grant:allow:1"},
-	{" Spawn echo : ALLOW", NULL, 2, "grant:allow:1"},
-	{" spawn echo : bogus : allow", "bad option name", 1, "deny:allow:1"},
+    {" allow", NULL, 1, "grant:allow:1"},
+    {" deny", NULL, 1, "deny:allow:1"},
+    {" DENY", NULL, 1, "deny:allow:1"},
+    {" twist echo hi", NULL, 1, "twist:allow:1"},
+    {" spawn echo %a", NULL, 1, "grant:allow:1"},
+    {" spawn echo a\\:b : deny", NULL, 2, "deny:allow:1"},
+    {"", "missing option name", 0, "deny:allow:1"},
+    {" spawn x :", "missing option name", 1, "deny:allow:1"},
+    {" spawn x :: allow", "missing option name", 1, "deny:allow:1"},
+    {" bogus", "bad option name", 0, "deny:allow:1"},
+    {" allow : spawn x", "must be at end", 0, "deny:allow:1"},
+    {" deny : allow", "must be at end", 0, "deny:allow:1"},
+    {" twist x : spawn y", "must be at end", 0, "deny:allow:1"},
+    {" spawn", "value required", 0, "deny:allow:1"},
+    {" twist", "value required", 0, "deny:allow:1"},
+    {" aclexec", "value required", 0, "deny:allow:1"},
+    {" setenv", "value required", 0, "deny:allow:1"},
+    {" banners", "value required", 0, "deny:allow:1"},
+    {" allow x", "requires no value", 0, "deny:allow:1"},
+    {" keepalive 1", "requires no value", 0, "deny:allow:1"},
+    {" keepalive : allow", NULL, 2, "grant:allow:1"},
+    {" linger 5", NULL, 1, "grant:allow:1"},
+    {" linger 0", NULL, 1, "grant:allow:1"},
+    {" linger -1", "bad linger value", 0, "deny:allow:1"},
+    {" linger x", "bad linger value", 0, "deny:allow:1"},
+    {" linger 5x", "bad linger value", 0, "deny:allow:1"},
+    {" linger", "value required", 0, "deny:allow:1"},
+    {" rfc931", NULL, 1, "grant:allow:1"},
+    {" rfc931 3", NULL, 1, "grant:allow:1"},
+    {" rfc931 0", "bad rfc931 timeout", 0, "deny:allow:1"},
+    {" rfc931 -3", "bad rfc931 timeout", 0, "deny:allow:1"},
+    {" rfc931 1.5", "bad rfc931 timeout", 0, "deny:allow:1"},
+    {" nice", NULL, 1, "grant:allow:1"},
+    {" nice -5", NULL, 1, "grant:allow:1"},
+    {" nice = 5", NULL, 1, "grant:allow:1"},
+    {" nice five", "bad nice value", 0, "deny:allow:1"},
+    {" umask 022", NULL, 1, "grant:allow:1"},
+    {" umask 0777", NULL, 1, "grant:allow:1"},
+    {" umask 1000", "bad umask", 0, "deny:allow:1"},
+    {" umask 8", "bad umask", 0, "deny:allow:1"},
+    {" umask 0x1", "bad umask", 0, "deny:allow:1"},
+    {" severity auth.info", NULL, 1, "grant:allow:1"},
+    {" severity=LOCAL0.Debug", NULL, 1, "grant:allow:1"},
+    {" severity warning", NULL, 1, "grant:allow:1"},
+    {" severity auth", "bad syslog", 0, "deny:allow:1"},
+    {" severity bogus.info", "bad syslog", 0, "deny:allow:1"},
+    {" severity auth.bogus", "bad syslog", 0, "deny:allow:1"},
+    {" user root", NULL, 1, "grant:allow:1"},
+    {" user root.root", NULL, 1, "grant:allow:1"},
+    {" user nosuchuser-wrapd", "unknown user", 0, "deny:allow:1"},
+    {" user root.nosuchgroup-wrapd", "unknown group", 0, "deny:allow:1"},
+    {" group root", NULL, 1, "grant:allow:1"},
+    {" group nosuchgroup-wrapd", "unknown group", 0, "deny:allow:1"},
+    {" setenv FOO bar baz", NULL, 1, "grant:allow:1"},
+    {" banners /tmp", NULL, 1, "grant:allow:1"},
+    {" aclexec /bin/true : allow", NULL, 2, "grant:allow:1"},
+    {" Spawn echo : ALLOW", NULL, 2, "grant:allow:1"},
+    {" spawn echo : bogus : allow", "bad option name", 1, "deny:allow:1"},
 };
 
 static void
@@ -104,12 +104,14 @@ test_opt_cases(void **state)
 		r = first_rule(rs);
 		got = t_eval(rs, &(struct t_req){"sshd", "1.2.3.4"});
 		if ((c->error == NULL) != (r->opt_error == NULL) ||
-		    (c->error != NULL && strstr(r->opt_error, c->error) ==
-		    NULL) || r->nopts != c->nopts ||
-		    strcmp(got, c->verdict) != 0) {
-			fprintf(stderr, "options \"%s\": error %s, nopts %zu, "
-			    "%s\n", c->opts, r->opt_error ? r->opt_error :
-			    "(none)", r->nopts, got);
+		    (c->error != NULL &&
+		        strstr(r->opt_error, c->error) == NULL) ||
+		    r->nopts != c->nopts || strcmp(got, c->verdict) != 0) {
+			fprintf(stderr,
+			    "options \"%s\": error %s, nopts %zu, "
+			    "%s\n",
+			    c->opts, r->opt_error ? r->opt_error : "(none)",
+			    r->nopts, got);
 			fails++;
 		}
 		acl_ruleset_unref(rs);
@@ -121,9 +123,11 @@ test_opt_cases(void **state)
 static void
 test_opt_values(void **state)
 {
-	struct acl_ruleset *rs = t_load("sshd: ALL : spawn  echo a\\:b  : "
-	    "nice=7 : rfc931 : severity local3.notice : umask 027 : "
-	    "setenv X %n y : linger 3 : twist /bin/echo %u\n", "");
+	struct acl_ruleset *rs =
+	    t_load("sshd: ALL : spawn  echo a\\:b  : "
+	           "nice=7 : rfc931 : severity local3.notice : umask 027 : "
+	           "setenv X %n y : linger 3 : twist /bin/echo %u\n",
+	        "");
 	const struct acl_rule *r = first_rule(rs);
 
 	(void)state;
@@ -156,15 +160,15 @@ test_opt_error_denies(void **state)
 {
 	struct acl_diags dg = {0};
 	const char *allow = "sshd: ALL : spawn x : nice bad\nftpd: ALL\n";
-	struct acl_ruleset *rs = t_load_n(allow, strlen(allow),
-	    "ALL: ALL : allow\n", 17, false, &dg);
+	struct acl_ruleset *rs = t_load_n(
+	    allow, strlen(allow), "ALL: ALL : allow\n", 17, false, &dg);
 	const struct acl_rule *r = first_rule(rs);
 
 	(void)state;
-	assert_string_equal(t_eval(rs, &(struct t_req){"sshd", "1.2.3.4"}),
-	    "deny:allow:1");
-	assert_string_equal(t_eval(rs, &(struct t_req){"ftpd", "1.2.3.4"}),
-	    "grant:allow:2");
+	assert_string_equal(
+	    t_eval(rs, &(struct t_req){"sshd", "1.2.3.4"}), "deny:allow:1");
+	assert_string_equal(
+	    t_eval(rs, &(struct t_req){"ftpd", "1.2.3.4"}), "grant:allow:2");
 	assert_int_equal(r->nopts, 1);
 	assert_int_equal(r->opt_error_col, 23);
 	assert_true(t_has_diag(&dg, 1, 23, "bad nice value"));
@@ -177,16 +181,17 @@ test_opt_error_denies(void **state)
 static void
 test_opt_deny_table(void **state)
 {
-	struct acl_ruleset *rs = t_load("", "sshd: ALL : allow\n"
+	struct acl_ruleset *rs = t_load("",
+	    "sshd: ALL : allow\n"
 	    "ftpd: ALL : spawn echo\nfingerd: ALL : twist echo no\n");
 
 	(void)state;
-	assert_string_equal(t_eval(rs, &(struct t_req){"sshd", "1.2.3.4"}),
-	    "grant:deny:1");
-	assert_string_equal(t_eval(rs, &(struct t_req){"ftpd", "1.2.3.4"}),
-	    "deny:deny:2");
-	assert_string_equal(t_eval(rs, &(struct t_req){"fingerd", "1.2.3.4"}),
-	    "twist:deny:3");
+	assert_string_equal(
+	    t_eval(rs, &(struct t_req){"sshd", "1.2.3.4"}), "grant:deny:1");
+	assert_string_equal(
+	    t_eval(rs, &(struct t_req){"ftpd", "1.2.3.4"}), "deny:deny:2");
+	assert_string_equal(
+	    t_eval(rs, &(struct t_req){"fingerd", "1.2.3.4"}), "twist:deny:3");
 	acl_ruleset_unref(rs);
 }
 
@@ -194,8 +199,8 @@ test_opt_deny_table(void **state)
 static void
 test_start_deny(void **state)
 {
-	struct acl_ruleset *rs = t_load("sshd: ALL : aclexec /bin/false\n",
-	    "sshd: 10.0.0.0/8\n");
+	struct acl_ruleset *rs =
+	    t_load("sshd: ALL : aclexec /bin/false\n", "sshd: 10.0.0.0/8\n");
 	struct acl_request req;
 	struct acl_decision d;
 	char buf[64];
@@ -203,16 +208,16 @@ test_start_deny(void **state)
 	(void)state;
 	t_request(&req, &(struct t_req){"sshd", "10.0.0.1"});
 	assert_int_equal(acl_eval(rs, &req, ACL_TABLE_ALLOW, &d), ACL_DONE);
-	assert_string_equal(t_describe(ACL_DONE, &d, buf, sizeof buf),
-	    "grant:allow:1");
+	assert_string_equal(
+	    t_describe(ACL_DONE, &d, buf, sizeof buf), "grant:allow:1");
 	assert_int_equal(d.rule->opts[0].kind, ACL_OPT_ACLEXEC);
 	assert_int_equal(acl_eval(rs, &req, ACL_TABLE_DENY, &d), ACL_DONE);
-	assert_string_equal(t_describe(ACL_DONE, &d, buf, sizeof buf),
-	    "deny:deny:1");
+	assert_string_equal(
+	    t_describe(ACL_DONE, &d, buf, sizeof buf), "deny:deny:1");
 	t_request(&req, &(struct t_req){"sshd", "11.0.0.1"});
 	assert_int_equal(acl_eval(rs, &req, ACL_TABLE_DENY, &d), ACL_DONE);
-	assert_string_equal(t_describe(ACL_DONE, &d, buf, sizeof buf),
-	    "grant:none:0");
+	assert_string_equal(
+	    t_describe(ACL_DONE, &d, buf, sizeof buf), "grant:none:0");
 	acl_ruleset_unref(rs);
 }
 
@@ -220,11 +225,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_opt_cases),
-		cmocka_unit_test(test_opt_values),
-		cmocka_unit_test(test_opt_error_denies),
-		cmocka_unit_test(test_opt_deny_table),
-		cmocka_unit_test(test_start_deny),
+	    cmocka_unit_test(test_opt_cases),
+	    cmocka_unit_test(test_opt_values),
+	    cmocka_unit_test(test_opt_error_denies),
+	    cmocka_unit_test(test_opt_deny_table),
+	    cmocka_unit_test(test_start_deny),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

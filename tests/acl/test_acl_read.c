@@ -20,56 +20,52 @@ struct read_case {
 };
 
 static const struct read_case read_cases[] = {
-	{"plain deny", "", 0, "sshd: 10.0.0.1\n", 0, {"sshd", "10.0.0.1"},
-	    "deny:deny:1"},
-	{"no match grants", "", 0, "sshd: 10.0.0.2\n", 0, {"sshd", "10.0.0.1"},
-	    "grant:none:0"},
-	{"allow first", "sshd: 10.0.0.1\n", 0, "ALL: ALL\n", 0,
-	    {"sshd", "10.0.0.1"}, "grant:allow:1"},
-	{"continuation joins", "", 0, "ss\\\nhd: 10.0.0.1\n", 0,
-	    {"sshd", "10.0.0.1"}, "deny:deny:1"},
-	{"continuation keeps leading blanks", "", 0, "sshd:\\\n 10.0.0.1\n",
-	    0, {"sshd", "10.0.0.1"}, "deny:deny:1"},
-	{"backslash CR LF is no continuation", "", 0,
-	    "ss\\\r\nhd: 10.0.0.1\n", 0, {"sshd", "10.0.0.1"}, "grant:none:0"},
-	{"backslash blank LF is no continuation", "", 0,
-	    "ss\\ \nhd: 10.0.0.1\n", 0, {"hd", "10.0.0.1"}, "deny:deny:2"},
-	{"comment swallows continued line", "", 0,
-	    "# comment \\\nsshd: 10.0.0.1\n", 0, {"sshd", "10.0.0.1"},
-	    "grant:none:0"},
-	{"hash after blanks is a daemon", "", 0, "  # sshd: 10.0.0.1\n", 0,
-	    {"sshd", "10.0.0.1"}, "deny:deny:1"},
-	{"hash daemon itself", "", 0, "  # sshd: 10.0.0.1\n", 0,
-	    {"#", "10.0.0.1"}, "deny:deny:1"},
-	{"blank lines skipped", "", 0, "\n \t\r\n\nsshd: 10.0.0.1\n", 0,
-	    {"sshd", "10.0.0.1"}, "deny:deny:4"},
-	{"no colon skipped, scan goes on", "", 0,
-	    "sshd 10.0.0.1\nsshd: 10.0.0.1\n", 0, {"sshd", "10.0.0.1"},
-	    "deny:deny:2"},
-	{"missing final newline denies in deny", "", 0,
-	    "sshd: 10.0.0.9\nfoo: bar", 0, {"sshd", "10.0.0.1"},
-	    "deny:deny:2:error"},
-	{"earlier match wins over broken line", "", 0,
-	    "sshd: 10.0.0.1\nfoo: bar", 0, {"sshd", "10.0.0.1"},
-	    "deny:deny:1"},
-	{"missing newline ends allow silently", "sshd: 10.0.0.9\nsshd: ALL", 0,
-	    "", 0, {"sshd", "10.0.0.1"}, "grant:none:0"},
-	{"broken allow falls through to deny", "x: y", 0, "ALL: ALL\n", 0,
-	    {"sshd", "10.0.0.1"}, "deny:deny:1"},
-	{"file ending in backslash newline", "", 0, "foo: bar\nx\\\n", 0,
-	    {"sshd", "10.0.0.1"}, "deny:deny:2:error"},
-	{"lone backslash newline at end is nothing", "", 0, "foo: bar\n\\\n", 0,
-	    {"sshd", "10.0.0.1"}, "grant:none:0"},
-	{"colon in brackets does not split", "", 0,
-	    "sshd: [::1] 10.0.0.1\n", 0, {"sshd", "10.0.0.1"}, "deny:deny:1"},
-	{"unbracketed colon splits", "", 0, "sshd: 10.0.0.1:allow\n", 0,
-	    {"sshd", "10.0.0.1"}, "grant:deny:1"},
-	{"separators", "", 0, "a,,b\tc\r,sshd: x\t,\r10.0.0.1\n", 0,
-	    {"sshd", "10.0.0.1"}, "deny:deny:1"},
-	{"empty daemon list never matches", "", 0, " : ALL\n", 0,
-	    {"sshd", "10.0.0.1"}, "grant:none:0"},
-	{"empty client list never matches", "", 0, "ALL: ,\n", 0,
-	    {"sshd", "10.0.0.1"}, "grant:none:0"},
+    {"plain deny", "", 0, "sshd: 10.0.0.1\n", 0, {"sshd", "10.0.0.1"},
+        "deny:deny:1"},
+    {"no match grants", "", 0, "sshd: 10.0.0.2\n", 0, {"sshd", "10.0.0.1"},
+        "grant:none:0"},
+    {"allow first", "sshd: 10.0.0.1\n", 0, "ALL: ALL\n", 0,
+        {"sshd", "10.0.0.1"}, "grant:allow:1"},
+    {"continuation joins", "", 0, "ss\\\nhd: 10.0.0.1\n", 0,
+        {"sshd", "10.0.0.1"}, "deny:deny:1"},
+    {"continuation keeps leading blanks", "", 0, "sshd:\\\n 10.0.0.1\n", 0,
+        {"sshd", "10.0.0.1"}, "deny:deny:1"},
+    {"backslash CR LF is no continuation", "", 0, "ss\\\r\nhd: 10.0.0.1\n", 0,
+        {"sshd", "10.0.0.1"}, "grant:none:0"},
+    {"backslash blank LF is no continuation", "", 0, "ss\\ \nhd: 10.0.0.1\n", 0,
+        {"hd", "10.0.0.1"}, "deny:deny:2"},
+    {"comment swallows continued line", "", 0, "# comment \\\nsshd: 10.0.0.1\n",
+        0, {"sshd", "10.0.0.1"}, "grant:none:0"},
+    {"hash after blanks is a daemon", "", 0, "  # sshd: 10.0.0.1\n", 0,
+        {"sshd", "10.0.0.1"}, "deny:deny:1"},
+    {"hash daemon itself", "", 0, "  # sshd: 10.0.0.1\n", 0, {"#", "10.0.0.1"},
+        "deny:deny:1"},
+    {"blank lines skipped", "", 0, "\n \t\r\n\nsshd: 10.0.0.1\n", 0,
+        {"sshd", "10.0.0.1"}, "deny:deny:4"},
+    {"no colon skipped, scan goes on", "", 0, "sshd 10.0.0.1\nsshd: 10.0.0.1\n",
+        0, {"sshd", "10.0.0.1"}, "deny:deny:2"},
+    {"missing final newline denies in deny", "", 0, "sshd: 10.0.0.9\nfoo: bar",
+        0, {"sshd", "10.0.0.1"}, "deny:deny:2:error"},
+    {"earlier match wins over broken line", "", 0, "sshd: 10.0.0.1\nfoo: bar",
+        0, {"sshd", "10.0.0.1"}, "deny:deny:1"},
+    {"missing newline ends allow silently", "sshd: 10.0.0.9\nsshd: ALL", 0, "",
+        0, {"sshd", "10.0.0.1"}, "grant:none:0"},
+    {"broken allow falls through to deny", "x: y", 0, "ALL: ALL\n", 0,
+        {"sshd", "10.0.0.1"}, "deny:deny:1"},
+    {"file ending in backslash newline", "", 0, "foo: bar\nx\\\n", 0,
+        {"sshd", "10.0.0.1"}, "deny:deny:2:error"},
+    {"lone backslash newline at end is nothing", "", 0, "foo: bar\n\\\n", 0,
+        {"sshd", "10.0.0.1"}, "grant:none:0"},
+    {"colon in brackets does not split", "", 0, "sshd: [::1] 10.0.0.1\n", 0,
+        {"sshd", "10.0.0.1"}, "deny:deny:1"},
+    {"unbracketed colon splits", "", 0, "sshd: 10.0.0.1:allow\n", 0,
+        {"sshd", "10.0.0.1"}, "grant:deny:1"},
+    {"separators", "", 0, "a,,b\tc\r,sshd: x\t,\r10.0.0.1\n", 0,
+        {"sshd", "10.0.0.1"}, "deny:deny:1"},
+    {"empty daemon list never matches", "", 0, " : ALL\n", 0,
+        {"sshd", "10.0.0.1"}, "grant:none:0"},
+    {"empty client list never matches", "", 0, "ALL: ,\n", 0,
+        {"sshd", "10.0.0.1"}, "grant:none:0"},
 };
 
 static void
@@ -88,8 +84,8 @@ test_read_cases(void **state)
 		    c->deny, c->dlen ? c->dlen : strlen(c->deny), false, NULL);
 		got = t_eval(rs, &c->req);
 		if (strcmp(got, c->expect) != 0) {
-			fprintf(stderr, "case \"%s\": got %s, want %s\n", c->name,
-			    got, c->expect);
+			fprintf(stderr, "case \"%s\": got %s, want %s\n",
+			    c->name, got, c->expect);
 			fails++;
 		}
 		acl_ruleset_unref(rs);
@@ -106,10 +102,10 @@ test_nul_joins_lines(void **state)
 
 	(void)state;
 	rs = t_load_n("", 0, deny, sizeof(deny) - 1, false, NULL);
-	assert_string_equal(t_eval(rs, &(struct t_req){"sshd", "10.0.0.1"}),
-	    "deny:deny:1");
-	assert_string_equal(t_eval(rs, &(struct t_req){"hd", "10.0.0.1"}),
-	    "grant:none:0");
+	assert_string_equal(
+	    t_eval(rs, &(struct t_req){"sshd", "10.0.0.1"}), "deny:deny:1");
+	assert_string_equal(
+	    t_eval(rs, &(struct t_req){"hd", "10.0.0.1"}), "grant:none:0");
 	acl_ruleset_unref(rs);
 }
 
@@ -150,13 +146,13 @@ test_length_limit(void **state)
 		char *line2 = long_line(n, 1000);
 		struct acl_ruleset *rs = t_load("", line);
 		struct acl_ruleset *rs2 = t_load("", line2);
-		const char *want = n <= 2046 ? "grant:none:0" :
-		    "deny:deny:1:error";
+		const char *want =
+		    n <= 2046 ? "grant:none:0" : "deny:deny:1:error";
 
-		assert_string_equal(t_eval(rs, &(struct t_req){"sshd",
-		    "10.0.0.1"}), want);
-		assert_string_equal(t_eval(rs2, &(struct t_req){"sshd",
-		    "10.0.0.1"}), want);
+		assert_string_equal(
+		    t_eval(rs, &(struct t_req){"sshd", "10.0.0.1"}), want);
+		assert_string_equal(
+		    t_eval(rs2, &(struct t_req){"sshd", "10.0.0.1"}), want);
 		acl_ruleset_unref(rs);
 		acl_ruleset_unref(rs2);
 		free(line);
@@ -184,9 +180,9 @@ test_physical_line_fit(void **state)
 		memcpy(s + o, "\\\n\n", 4);
 		rs = t_load("", s);
 		/* head 13 + n + "\\\n" must be <= 2047 bytes */
-		assert_string_equal(t_eval(rs, &(struct t_req){"sshd",
-		    "10.0.0.1"}), 13 + n + 2 <= 2047 ? "grant:none:0" :
-		    "deny:deny:1:error");
+		assert_string_equal(
+		    t_eval(rs, &(struct t_req){"sshd", "10.0.0.1"}),
+		    13 + n + 2 <= 2047 ? "grant:none:0" : "deny:deny:1:error");
 		acl_ruleset_unref(rs);
 	}
 	free(s);
@@ -205,10 +201,10 @@ test_error_ends_table(void **state)
 	sprintf(text, "sshd: 10.0.0.2\n%ssshd: 10.0.0.1\n", line);
 	rs = t_load_n(text, strlen(text), "", 0, false, &dg);
 	assert_int_equal(acl_ruleset_rule_count(rs, ACL_TABLE_ALLOW), 1);
-	assert_string_equal(t_eval(rs, &(struct t_req){"sshd", "10.0.0.2"}),
-	    "grant:allow:1");
-	assert_string_equal(t_eval(rs, &(struct t_req){"sshd", "10.0.0.1"}),
-	    "grant:none:0");
+	assert_string_equal(
+	    t_eval(rs, &(struct t_req){"sshd", "10.0.0.2"}), "grant:allow:1");
+	assert_string_equal(
+	    t_eval(rs, &(struct t_req){"sshd", "10.0.0.1"}), "grant:none:0");
 	assert_true(t_has_diag(&dg, 2, 0, "line too long"));
 	acl_ruleset_unref(rs);
 	acl_diags_free(&dg);
@@ -228,7 +224,8 @@ static void
 test_rule_lines_and_text(void **state)
 {
 	struct acl_ruleset *rs = t_load("# c\n\nsshd: \\\n  ALL : allow\n"
-	    "ftpd: ALL\n", "");
+	                                "ftpd: ALL\n",
+	    "");
 	const struct acl_rule *r;
 
 	(void)state;
@@ -265,8 +262,8 @@ test_files(void **state)
 	lo.deny_path = deny;
 	rs = acl_ruleset_load(&lo, &dg);
 	assert_int_equal(acl_diags_errors(&dg), 0);
-	assert_string_equal(t_eval(rs, &(struct t_req){"sshd", "10.0.0.1"}),
-	    "deny:deny:1");
+	assert_string_equal(
+	    t_eval(rs, &(struct t_req){"sshd", "10.0.0.1"}), "deny:deny:1");
 	assert_string_equal(acl_ruleset_path(rs, ACL_TABLE_DENY), deny);
 	acl_ruleset_unref(rs);
 
@@ -276,16 +273,16 @@ test_files(void **state)
 	lo.deny_path = link;
 	rs = acl_ruleset_load(&lo, &dg);
 	assert_int_equal(acl_diags_errors(&dg), 0);
-	assert_string_equal(t_eval(rs, &(struct t_req){"sshd", "10.0.0.1"}),
-	    "grant:none:0");
+	assert_string_equal(
+	    t_eval(rs, &(struct t_req){"sshd", "10.0.0.1"}), "grant:none:0");
 	acl_ruleset_unref(rs);
 
 	/* A directory reads as empty. */
 	lo.deny_path = dir;
 	rs = acl_ruleset_load(&lo, &dg);
 	assert_int_equal(acl_diags_errors(&dg), 0);
-	assert_string_equal(t_eval(rs, &(struct t_req){"sshd", "10.0.0.1"}),
-	    "grant:none:0");
+	assert_string_equal(
+	    t_eval(rs, &(struct t_req){"sshd", "10.0.0.1"}), "grant:none:0");
 	acl_ruleset_unref(rs);
 
 	/* ENOTDIR: a table error; in the deny table every request denies. */
@@ -304,10 +301,10 @@ test_files(void **state)
 	lo.deny_path = deny;
 	rs = acl_ruleset_load(&lo, &dg);
 	assert_int_equal(acl_diags_errors(&dg), 2);
-	assert_string_equal(t_eval(rs, &(struct t_req){"sshd", "10.0.0.1"}),
-	    "deny:deny:1");
-	assert_string_equal(t_eval(rs, &(struct t_req){"ftpd", "10.0.0.1"}),
-	    "grant:none:0");
+	assert_string_equal(
+	    t_eval(rs, &(struct t_req){"sshd", "10.0.0.1"}), "deny:deny:1");
+	assert_string_equal(
+	    t_eval(rs, &(struct t_req){"ftpd", "10.0.0.1"}), "grant:none:0");
 	acl_ruleset_unref(rs);
 
 	/* /dev/null is an empty table; /dev/zero never ends: refused. */
@@ -330,13 +327,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_read_cases),
-		cmocka_unit_test(test_nul_joins_lines),
-		cmocka_unit_test(test_length_limit),
-		cmocka_unit_test(test_physical_line_fit),
-		cmocka_unit_test(test_error_ends_table),
-		cmocka_unit_test(test_rule_lines_and_text),
-		cmocka_unit_test(test_files),
+	    cmocka_unit_test(test_read_cases),
+	    cmocka_unit_test(test_nul_joins_lines),
+	    cmocka_unit_test(test_length_limit),
+	    cmocka_unit_test(test_physical_line_fit),
+	    cmocka_unit_test(test_error_ends_table),
+	    cmocka_unit_test(test_rule_lines_and_text),
+	    cmocka_unit_test(test_files),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

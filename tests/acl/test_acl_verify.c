@@ -34,7 +34,8 @@ mkfwd(struct fwd *f, const char *canon, const char *a0, const char *a1,
 			ai->ai_family = AF_INET6;
 			ai->ai_addrlen = sizeof(*s6);
 		} else {
-			struct sockaddr_in *s4 = (struct sockaddr_in *)&f->sa[i];
+			struct sockaddr_in *s4 =
+			    (struct sockaddr_in *)&f->sa[i];
 
 			s4->sin_family = AF_INET;
 			inet_pton(AF_INET, addrs[i], &s4->sin_addr);
@@ -83,34 +84,43 @@ test_verify(void **state)
 	/* No reverse name: unknown. */
 	assert_string_equal(acl_verify_name(a, NULL, NULL), ACL_UNKNOWN);
 	/* Numeric-looking names: paranoid, whatever the forward says. */
-	assert_string_equal(acl_verify_name(a, num, mkfwd(&f, num, "10.0.0.1",
-	    NULL, 0)), ACL_PARANOID);
+	assert_string_equal(
+	    acl_verify_name(a, num, mkfwd(&f, num, "10.0.0.1", NULL, 0)),
+	    ACL_PARANOID);
 	assert_string_equal(acl_verify_name(a, num6, NULL), ACL_PARANOID);
 	assert_string_equal(acl_verify_name(a, short_num, NULL), ACL_PARANOID);
 	/* Forward failure. */
 	assert_string_equal(acl_verify_name(a, name, NULL), ACL_PARANOID);
 	/* Good: the name itself is returned. */
-	assert_ptr_equal(acl_verify_name(a, name, mkfwd(&f, "HOST.example.com",
-	    "10.0.0.2", "10.0.0.1", 0)), name);
+	assert_ptr_equal(
+	    acl_verify_name(a, name,
+	        mkfwd(&f, "HOST.example.com", "10.0.0.2", "10.0.0.1", 0)),
+	    name);
 	/* Canonical name differs. */
-	assert_string_equal(acl_verify_name(a, name, mkfwd(&f, "other.com",
-	    "10.0.0.1", NULL, 0)), ACL_PARANOID);
+	assert_string_equal(acl_verify_name(a, name,
+	                        mkfwd(&f, "other.com", "10.0.0.1", NULL, 0)),
+	    ACL_PARANOID);
 	/* ... except for localhost. */
-	assert_ptr_equal(acl_verify_name(a, lname, mkfwd(&f, "ip6-localhost",
-	    "10.0.0.1", NULL, 0)), lname);
+	assert_ptr_equal(acl_verify_name(a, lname,
+	                     mkfwd(&f, "ip6-localhost", "10.0.0.1", NULL, 0)),
+	    lname);
 	/* Address not among the results. */
-	assert_string_equal(acl_verify_name(a, name, mkfwd(&f, name,
-	    "10.0.0.2", "10.0.0.3", 0)), ACL_PARANOID);
+	assert_string_equal(acl_verify_name(a, name,
+	                        mkfwd(&f, name, "10.0.0.2", "10.0.0.3", 0)),
+	    ACL_PARANOID);
 	/* IPv6: the scope id must match too. */
 	a = mkaddr(&ss, "fe80::1", 2);
-	assert_ptr_equal(acl_verify_name(a, name, mkfwd(&f, name, "fe80::1",
-	    NULL, 2)), name);
-	assert_string_equal(acl_verify_name(a, name, mkfwd(&f, name, "fe80::1",
-	    NULL, 3)), ACL_PARANOID);
+	assert_ptr_equal(
+	    acl_verify_name(a, name, mkfwd(&f, name, "fe80::1", NULL, 2)),
+	    name);
+	assert_string_equal(
+	    acl_verify_name(a, name, mkfwd(&f, name, "fe80::1", NULL, 3)),
+	    ACL_PARANOID);
 	/* An IPv4-mapped client is checked against IPv4 results. */
 	a = mkaddr(&ss, "::ffff:10.0.0.1", 0);
-	assert_ptr_equal(acl_verify_name(a, name, mkfwd(&f, name, "10.0.0.1",
-	    NULL, 0)), name);
+	assert_ptr_equal(
+	    acl_verify_name(a, name, mkfwd(&f, name, "10.0.0.1", NULL, 0)),
+	    name);
 }
 
 /* acl_addr helpers. */
@@ -133,13 +143,13 @@ test_addr(void **state)
 	assert_int_equal(a.family, AF_UNSPEC);
 	acl_addr_format(&a, buf, sizeof buf);
 	assert_string_equal(buf, "unknown");
-	assert_int_equal(acl_addr_from_sockaddr(&a, mkaddr(&ss,
-	    "::ffff:10.0.0.1", 0)), 0);
+	assert_int_equal(
+	    acl_addr_from_sockaddr(&a, mkaddr(&ss, "::ffff:10.0.0.1", 0)), 0);
 	assert_int_equal(a.family, AF_INET);
 	assert_int_equal(a.bytes[0], 10);
 	ss.sin6_family = AF_UNIX;
-	assert_int_equal(acl_addr_from_sockaddr(&a,
-	    (const struct sockaddr *)&ss), -1);
+	assert_int_equal(
+	    acl_addr_from_sockaddr(&a, (const struct sockaddr *)&ss), -1);
 	assert_int_equal(a.family, AF_UNSPEC);
 }
 
@@ -171,9 +181,9 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_verify),
-		cmocka_unit_test(test_addr),
-		cmocka_unit_test(test_dot_quad),
+	    cmocka_unit_test(test_verify),
+	    cmocka_unit_test(test_addr),
+	    cmocka_unit_test(test_dot_quad),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -17,6 +17,10 @@ e2e_port P4
 e2e_port P5
 e2e_port P6
 e2e_port P7
+e2e_port P8
+e2e_port P9
+LONGD=daemon-with-a-rather-long-name-that-repeats-well-0123456789
+LONG=$(printf '%%d%.0s' $(seq 200))
 mkdir -p "$W/banners"
 printf 'Welcome %%d from %%a\n' >"$W/banners/optd"
 printf 'Hello %%d\n' >"$W/banners/twistd"
@@ -26,6 +30,8 @@ optd: 127.0.0.1: setenv GREETING hi-%d : spawn echo "spawn %d %a \$GREETING" >> 
 twistd: 127.0.0.1: banners $W/banners : twist /bin/echo "twisted %d for %a"
 axd: 127.0.0.2: aclexec test -e $W/ax-ok
 kad: 127.0.0.1: keepalive : linger 5
+$LONGD: 127.0.0.1: spawn echo $LONG > $W/long.out
+exd: 127.0.0.1: setenv GREETING2 hello-%a
 fdd: 127.0.0.1: spawn /usr/bin/python3 -c "import os; l = sorted(os.listdir('/proc/self/fd'), key=int); open('$W/fds.out', 'w').write(' '.join(l)); open('$W/fds.links', 'w').write(' '.join(os.readlink('/proc/self/fd/' + f) for f in l if f != '3'))"
 EOF
 e2e_write "$W/hosts.deny" <<EOF
@@ -49,12 +55,17 @@ services:
   - { name: ax2, daemon: axd2, listen: ["127.0.0.1:$P5"], backend: "127.0.0.1:$B" }
   - { name: ka, daemon: kad, listen: ["127.0.0.1:$P6"], backend: "127.0.0.1:$B" }
   - { name: fd, daemon: fdd, listen: ["127.0.0.1:$P7"], backend: "127.0.0.1:$B" }
+  - { name: long, daemon: $LONGD, listen: ["127.0.0.1:$P8"], backend: "127.0.0.1:$B" }
+  - name: ex
+    daemon: exd
+    listen: ["127.0.0.1:$P9"]
+    exec: ["/bin/sh", "-c", "echo got-\$GREETING2"]
 EOF
 
 e2e_echo_backend echo "127.0.0.1:$B"
 e2e_bg wrapd "$WRAPD" --config "$W/wrapd.yaml"
 WPID=$E2E_LAST_PID
-for p in $P1 $P2 $P3 $P4 $P5 $P6 $P7; do e2e_wait_listen "$p" "" "$WPID"; done
+for p in $P1 $P2 $P3 $P4 $P5 $P6 $P7 $P8 $P9; do e2e_wait_listen "$p" "" "$WPID"; done
 
 # banners, then the relayed echo; spawn ran with setenv's variable.
 e2e_expect "banner + echo" \
@@ -104,6 +115,16 @@ touch "$W/release"
 e2e_expect "fds of a spawned command" "$(cat "$W/fds.out")" "0 1 2 3"
 grep -q 'timer:(keepalive' "$W/ss.out" || e2e_fail "no keepalive: $(cat "$W/ss.out")"
 e2e_log "ok: keepalive on the client socket"
+# setenv reaches a daemon wrapd execs for the connection.
+e2e_expect "setenv for exec" "$(talk --to "127.0.0.1:$P9")" \
+	"b'got-hello-127.0.0.1\\n'"
+
+# An expansion longer than libwrap's buffer: libwrap exits; wrapd denies.
+got=$(talk --to "127.0.0.1:$P8")
+case $got in "b''" | "b'<reset>'") e2e_log "ok: expansion too long -> $got" ;;
+*) e2e_fail "expansion too long: got $got" ;; esac
+e2e_logcheck "$W/wrapd.err" service=long verdict=deny reason='expansion too long'
+[ -e "$W/long.out" ] && e2e_fail "the over-long command ran"
 grep -qE 'actions skipped|actions: (keepalive|linger)' "$W/wrapd.err" &&
 	e2e_fail "unexpected action warning"
 exit 0

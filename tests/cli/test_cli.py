@@ -334,6 +334,12 @@ def test_match():
               opts[1].get("name") == "banners" and
               "hello 10.0.0.1" in (opts[1].get("expanded") or ""),
               "match --json: setenv and banners", json.dumps(opts))
+        rc, out, _ = match(d, ["sshd", "10.0.0.1"],
+                           allow="sshd: ALL: setenv X  %%d : banners %s\n"
+                           % bdir)
+        t = text(out).splitlines()
+        check("env:      X=sshd" in t and "banner: | hello 10.0.0.1" in t,
+              "match text: setenv and banner lines", text(out))
         # IPv4-mapped client is IPv4 for every pattern.
         o = match_json(d, ["sshd", "::ffff:10.0.0.1"],
                        deny="sshd: 10.0.0.0/255.0.0.0\n")

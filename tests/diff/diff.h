@@ -43,7 +43,8 @@ struct diff_case {
 	int server_port, client_port; /* -1 = not given */
 	char *expand[DIFF_MAX_EXPANDS];
 	size_t nexpand;
-	char *expect; /* "grant" | "deny" | "twist" or NULL */
+	char *expect;   /* "grant" | "deny" | "twist" or NULL */
+	int needs_root; /* skipped unless euid 0 (libwrap's dry run setuid) */
 };
 
 enum diff_verdict {
@@ -78,7 +79,8 @@ int diff_parse_file(const char *path, struct diff_case **out, size_t *n);
 /* diff_run.c: materialise, run both sides, compare, print. */
 struct diff_stats {
 	size_t cases, mismatches, bad_expect, failures;
-	size_t known; /* differences documented as deliberate (see README) */
+	size_t known;   /* differences documented as deliberate (see README) */
+	size_t skipped; /* needs-root cases when not root */
 	size_t by_verdict[4]; /* libwrap's verdicts, to see the mix */
 	size_t matched;       /* cases where libwrap matched a rule */
 	int verbose;

@@ -180,6 +180,9 @@ main(int argc, char **argv)
 	       "disagreements, %zu failures, %zu known differences (mapped "
 	       "address text in expansions; -v shows them)\n",
 	    st.cases, st.mismatches, st.bad_expect, st.failures, st.known);
+	if (st.skipped > 0)
+		printf(
+		    "# %zu needs-root cases skipped (not root)\n", st.skipped);
 	rc = st.mismatches || st.bad_expect || st.failures || st.cases == 0;
 	return rc;
 }

@@ -297,8 +297,32 @@ read_case(FILE *fp, struct diff_case *c, char **allow, char **deny)
 	return 0;
 }
 
+/*
+ * `diff_oracle_helper resolve ADDR...`: print, one per line, the client
+ * host name libwrap itself would find for each address (sock_hostname(),
+ * the real double-reverse look-up), for comparison with wrapd's resolver.
+ */
+static int
+resolve_main(int argc, char **argv)
+{
+	int i;
+
+	for (i = 2; i < argc; i++) {
+		struct request_info r;
+		struct sockaddr_storage ss;
+		char num[NI_MAXHOST];
+
+		if (oracle_sockaddr(argv[i], 0, &ss, num, sizeof(num)) != 0)
+			return 2;
+		request_init(&r, RQ_CLIENT_SIN, (struct sockaddr *)&ss, 0);
+		sock_methods(&r);
+		printf("%s\n", eval_hostname(r.client));
+	}
+	return 0;
+}
+
 int
-main(void)
+main(int argc, char **argv)
 {
 	struct diff_case c;
 	char *allow, *deny, num[32];
@@ -308,6 +332,8 @@ main(void)
 	char buf[4096];
 	ssize_t got;
 
+	if (argc > 1 && strcmp(argv[1], "resolve") == 0)
+		return resolve_main(argc, argv);
 	while (read_case(stdin, &c, &allow, &deny) == 0) {
 		if (pipe(fds) != 0)
 			return 1;

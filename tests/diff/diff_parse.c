@@ -6,7 +6,7 @@
  *   --- deny [esc] [noeol]        hosts.deny text
  *   --- file NAME [esc] [noeol]   an extra file (for /file patterns)
  *   --- setup                     lines: mkdir NAME | symlink NAME TARGET
- *   --- request [esc]             lines: KEY VALUE
+ *   --- request [esc]             lines: KEY VALUE (see cases/README)
  *
  * esc: \\ \r \t \n \xHH and \{N}c (c repeated N times) are decoded.
  * noeol: the block's last newline is dropped.  ${DIR} is the case
@@ -142,6 +142,8 @@ request_line(struct diff_case *c, const char *line, int esc)
 		rc = (c->server_port = parse_port(v.p)) == -2 ? -1 : 0;
 	else if (KEY("client-port"))
 		rc = (c->client_port = parse_port(v.p)) == -2 ? -1 : 0;
+	else if (KEY("needs-root"))
+		c->needs_root = 1;
 	else if (KEY("expand") && c->nexpand < DIFF_MAX_EXPANDS)
 		c->expand[c->nexpand++] = diff_strdup(v.p);
 	else

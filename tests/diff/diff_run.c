@@ -211,6 +211,8 @@ diff_print_case(FILE *fp, const struct diff_case *c)
 	for (i = 0; i < c->nexpand; i++)
 		print_kv(fp, "expand", c->expand[i]);
 	print_kv(fp, "expect", c->expect);
+	if (c->needs_root)
+		fputs("needs-root yes\n", fp);
 }
 
 static void
@@ -272,6 +274,10 @@ diff_run_case(const struct diff_case *c, const char *tmpdir,
 	size_t i;
 	int bad = 0, expect_bad = 0, failed = 0, known = 0;
 
+	if (c->needs_root && geteuid() != 0) {
+		st->skipped++;
+		return 0;
+	}
 	snprintf(dir, sizeof(dir), "%s/c%lu", tmpdir, serial++);
 	if (materialise(c, dir) != 0) {
 		fprintf(stderr, "%s: %s: cannot set up case: %s\n", c->where,

@@ -23,8 +23,8 @@ fuzz_check(int cond)
 }
 
 static void
-fuzz_name_cb(void *arg, const char *file, unsigned line, unsigned col,
-    const char *name)
+fuzz_name_cb(
+    void *arg, const char *file, unsigned line, unsigned col, const char *name)
 {
 	size_t *n = arg;
 
@@ -99,8 +99,8 @@ fuzz_one(const char *a, size_t alen, const char *d, size_t dlen, int lint)
 	struct acl_ruleset *rs;
 	size_t n = 0, i;
 
-	rs = acl_ruleset_load_mem("hosts.allow", a, alen, "hosts.deny", d, dlen,
-	    lint, &dg);
+	rs = acl_ruleset_load_mem(
+	    "hosts.allow", a, alen, "hosts.deny", d, dlen, lint, &dg);
 	if (rs == NULL) {
 		acl_diags_free(&dg);
 		return;

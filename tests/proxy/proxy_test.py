@@ -1017,6 +1017,79 @@ def test_proxy_protocol(t):
         be.close()
 
 
+def test_connect_timeout(t):
+    """A backend whose listen queue is full drops SYNs: connect times out."""
+    port = free_port()
+    full = socket.socket()
+    full.bind(("127.0.0.1", 0))
+    full.listen(0)
+    bport = full.getsockname()[1]
+    # Fill the queue (never accepted); later SYNs are dropped.
+    fillers = []
+    for _ in range(4):
+        f = socket.socket()
+        f.setblocking(False)
+        try:
+            f.connect(("127.0.0.1", bport))
+        except BlockingIOError:
+            pass
+        fillers.append(f)
+    time.sleep(0.2)
+    w = Wrapd(t, ["--listen", "127.0.0.1:%d" % port, "--backend",
+                  "127.0.0.1:%d" % bport, "--no-syslog",
+                  "--connect-timeout", "300ms"] + t.rules("ALL: ALL\n", ""))
+    w.wait_listen(port)
+    s = connect(port)
+    check(outcome(s) in ("closed", "reset"), "client not closed")
+    w.wait_log(r"reason=connect-timeout")
+
+
+def test_out_of_fds(t):
+    """Out of descriptors: wrapd defers accepting, then recovers."""
+    import resource
+    port = free_port()
+    be = Backend(echo_handler)
+    lim = 40
+
+    def low():
+        resource.setrlimit(resource.RLIMIT_NOFILE, (lim, lim))
+    t.rules("ALL: ALL\n", "")
+    cmd = [t.wrapd, "--listen", "127.0.0.1:%d" % port, "--backend", be.addr,
+           "--no-syslog", "--workers", "1",
+           "--allow", os.path.join(t.dir, "hosts.allow"),
+           "--deny", os.path.join(t.dir, "hosts.deny")]
+    log = open(os.path.join(t.dir, "wrapd0.log"), "wb")
+    p = subprocess.Popen(cmd, stdout=log, stderr=log, preexec_fn=low,
+                         stdin=subprocess.DEVNULL)
+    t.procs.append(p)
+    wait_for(lambda: b"ready" in open(os.path.join(t.dir, "wrapd0.log"), "rb").read(),
+             "wrapd ready")
+    socks = []
+    for i in range(lim):
+        s = connect(port)
+        socks.append(s)
+    def text():
+        return open(os.path.join(t.dir, "wrapd0.log"), "rb").read().decode()
+    wait_for(lambda: "deferring connections" in text() or
+             "no pipe" in text() or "backend-failed" in text(),
+             "running out of descriptors:\n" + text())
+    check(p.poll() is None, "wrapd died when out of fds:\n" + text())
+    for s in socks:
+        s.close()
+    # Recovered: a new connection is served once descriptors are free.
+    def served():
+        try:
+            s = connect(port)
+            s.settimeout(5)
+            s.sendall(b"r")
+            ok = s.recv(1) == b"r"
+            s.close()
+            return ok
+        except OSError:
+            return False
+    wait_for(served, "a connection served after the fds came back:\n" + text())
+
+
 TESTS = {k[5:]: v for k, v in globals().items() if k.startswith("test_")}
 
 
