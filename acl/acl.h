@@ -244,8 +244,10 @@ enum acl_status acl_eval(const struct acl_ruleset *rs,
 /*
  * Expand tmpl for req into out (NUL-terminated), sanitising every expanded
  * value as libwrap does before a shell sees it.  Returns ACL_DONE, or the
- * ACL_NEED_* for a fact an expansion needs (%n %N %u %c may), or -1 with
- * errno E2BIG when the result would not fit ACL_EXPAND_MAX / outsz.
+ * ACL_NEED_* for a fact an expansion needs (%n %N %u may; %c, like %h,
+ * shows only what is already known, as libwrap without ALWAYS_RFC931), or
+ * -1 with errno E2BIG when the result would not fit ACL_EXPAND_MAX / outsz
+ * (libwrap's limit: at most 8190 characters).
  */
 int acl_expand(const char *tmpl, const struct acl_request *req, char *out,
     size_t outsz);

@@ -406,7 +406,8 @@ run_banner(struct action_run *r, const struct acl_option *o)
 	free(out);
 }
 
-static void
+/* false: setenv(3) would fail (EINVAL), which denies in libwrap. */
+static bool
 run_setenv(struct action_run *r)
 {
 	char *p = r->buf, *name, *val, *e, **nv;
@@ -426,17 +427,18 @@ run_setenv(struct action_run *r)
 	while (e > val && (e[-1] == ' ' || e[-1] == '\t'))
 		*--e = '\0';
 	if (nl == 0 || memchr(name, '=', nl) != NULL)
-		return;
+		return false;
 	nv = realloc(r->envadd, (r->nenvadd + 1) * sizeof(*nv));
 	if (nv == NULL)
-		return;
+		return false;
 	r->envadd = nv;
 	if ((nv[r->nenvadd] = malloc(nl + strlen(val) + 2)) == NULL)
-		return;
+		return false;
 	memcpy(nv[r->nenvadd], name, nl);
 	nv[r->nenvadd][nl] = '=';
 	strcpy(nv[r->nenvadd] + nl + 1, val);
 	r->nenvadd++;
+	return true;
 }
 
 static bool
@@ -491,6 +493,22 @@ run_sockopt(struct action_run *r, const struct acl_option *o)
 		run_log(r, LOG_WARNING, "linger", strerror(errno));
 }
 
+/*
+ * An allow or deny keyword (always the last option) decides as libwrap's
+ * does: it jumps out with its verdict before a failed aclexec is looked at.
+ */
+static bool
+run_has_keyword(const struct action_run *r)
+{
+	const struct acl_rule *rule = r->d.rule;
+	enum acl_opt_kind k;
+
+	if (rule->nopts == 0 || r->nopts < rule->nopts)
+		return false;
+	k = rule->opts[rule->nopts - 1].kind;
+	return k == ACL_OPT_ALLOW || k == ACL_OPT_DENY;
+}
+
 static void
 run_finish(struct action_run *r)
 {
@@ -500,7 +518,7 @@ run_finish(struct action_run *r)
 	} else if (!r->aborted) {
 		if (r->res.twisted) {
 			r->res.verdict = ACL_TWIST;
-		} else if (r->nomatch) {
+		} else if (r->nomatch && !run_has_keyword(r)) {
 			/* Debian's aclexec: the rule did not match after all. */
 			if (r->d.table == ACL_TABLE_ALLOW) {
 				r->res.rescan = true;
@@ -584,8 +602,8 @@ run_step(struct action_run *r)
 			run_banner(r, o);
 			break;
 		case ACL_OPT_SETENV:
-			if (run_expand(r, o))
-				run_setenv(r);
+			if (run_expand(r, o) && !run_setenv(r))
+				run_abort(r, "setenv failed");
 			break;
 		case ACL_OPT_UMASK:
 			r->res.umask = (int)(o->num & 0777);

@@ -198,6 +198,12 @@ cmd_check(int argc, char **argv)
 	if (want_dns) {
 		acl_ruleset_foreach_hostname(rs, check_dns_cb, &dns);
 		warnings += dns.warnings;
+		if (dns.oom) {
+			fprintf(stderr,
+			    "wrapd check: out of memory during "
+			    "--dns: some names were not checked\n");
+			errors++;
+		}
 		for (i = 0; i < dns.n; i++)
 			free(dns.names[i]);
 		free(dns.names);

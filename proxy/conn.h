@@ -50,8 +50,10 @@ struct conn_addr {
 struct conn_dir {
 	int prd, pwr;     /* pipe while bytes are in flight, else -1 */
 	uint32_t pending; /* bytes in the pipe */
-	bool eof;         /* source said EOF */
+	bool eof;         /* source said EOF (or failed: see gone) */
 	bool shut;        /* EOF passed on: shutdown(SHUT_WR) on destination */
+	bool gone;        /* source failed (reset): deliver what was read, then
+			     close the connection instead of half-closing */
 	uint64_t bytes;   /* delivered to the destination */
 };
 
@@ -95,6 +97,7 @@ struct conn {
 	uint8_t verdict; /* enum acl_verdict */
 	bool decided;
 	const char *reason; /* why it closed */
+	const char *why;    /* first failure seen while relaying (relay.c) */
 	int64_t exit_status;
 	/* Actions (action_conn.c): a rule run waiting for aclexec, and the
 	 * rule's severity option for this connection's log line. */

@@ -141,6 +141,48 @@ relay_update(struct conn *c)
 	}
 }
 
+static const char *
+relay_why(int side, int err, bool writing)
+{
+	if (err == ECONNRESET || err == EPIPE)
+		return side == 0 ? "client-reset" : "backend-reset";
+	if (writing)
+		return side == 0 ? "client-write-error" : "backend-write-error";
+	return side == 0 ? "client-read-error" : "backend-read-error";
+}
+
+static int relay_flush(struct conn *c, int d);
+
+/*
+ * Side s cannot take bytes any more (its peer reset, or a write failed):
+ * what was meant for it is dropped, and nothing more is read for it.  The
+ * other direction -- bytes the kernel already received from s -- still
+ * drains to the far side; the connection closes once that is done.
+ * Returns -1 if the connection was closed.
+ */
+static int
+relay_side_dead(struct conn *c, int s, const char *why)
+{
+	struct conn_dir *to = &c->dir[1 - s]; /* towards s */
+	struct conn_dir *from = &c->dir[s];   /* out of s */
+
+	if (c->why == NULL)
+		c->why = why;
+	if (to->prd >= 0) {
+		close(to->prd);
+		close(to->pwr);
+		to->prd = to->pwr = -1;
+	}
+	to->pending = 0;
+	to->eof = to->shut = true;
+	from->gone = true;
+	if (from->eof && from->pending == 0) {
+		conn_close(c, c->why);
+		return -1;
+	}
+	return 0;
+}
+
 /* Returns 0, or -1 when the connection was closed. */
 static int
 relay_flush(struct conn *c, int d)
@@ -161,23 +203,27 @@ relay_flush(struct conn *c, int d)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			return 0;
-		conn_close(
-		    c, d == 0 ? "backend-write-error" : "client-write-error");
-		return -1;
+		return relay_side_dead(c, 1 - d,
+		    relay_why(1 - d, n < 0 ? errno : EPIPE, true));
 	}
 	if (dir->prd >= 0) {
 		relay_pipe_put(&c->w->pool, dir->prd, dir->pwr);
 		dir->prd = dir->pwr = -1;
 	}
 	c->last_ms = uv_now(&c->w->loop);
+	if (dir->eof && dir->gone) {
+		/* Everything the failed side sent is delivered: done. */
+		conn_close(c, c->why != NULL ? c->why : "eof");
+		return -1;
+	}
 	if (dir->eof && !dir->shut) {
 		/* Half-close: pass the EOF on; the other way keeps flowing. */
 		(void)shutdown(dst, SHUT_WR);
 		dir->shut = true;
-		if (c->dir[1 - d].shut) {
-			conn_close(c, "eof");
-			return -1;
-		}
+	}
+	if (dir->shut && c->dir[1 - d].shut && c->dir[1 - d].pending == 0) {
+		conn_close(c, c->why != NULL ? c->why : "eof");
+		return -1;
 	}
 	return 0;
 }
@@ -195,7 +241,7 @@ relay_pump(struct conn *c, int d)
 		    (rc = relay_pipe_get(&c->w->pool, &dir->prd, &dir->pwr)) <
 		        0) {
 			errno = -rc;
-			conn_close(c, "no pipe");
+			conn_close(c, "no-pipe");
 			return -1;
 		}
 		n = splice(src, NULL, dir->pwr, NULL, RELAY_PIPE_SIZE,
@@ -206,17 +252,21 @@ relay_pump(struct conn *c, int d)
 				return -1;
 			continue;
 		}
-		if (n == 0) {
-			dir->eof = true;
-			return relay_flush(c, d);
-		}
-		if (errno == EINTR)
+		if (n < 0 && errno == EINTR)
 			continue;
-		if (errno == EAGAIN)
+		if (n < 0 && errno == EAGAIN)
 			break;
-		conn_close(
-		    c, d == 0 ? "client-read-error" : "backend-read-error");
-		return -1;
+		if (n < 0) {
+			/*
+			 * A reset: the kernel hands out what it had queued
+			 * before reporting it, so nothing more will come.
+			 */
+			dir->gone = true;
+			if (c->why == NULL)
+				c->why = relay_why(d, errno, false);
+		}
+		dir->eof = true;
+		return relay_flush(c, d);
 	}
 	/* An idle direction holds no pipe. */
 	if (dir->pending == 0 && dir->prd >= 0) {
@@ -230,9 +280,11 @@ void
 relay_on_event(struct conn *c, int side, int events)
 {
 	/* Drain first: writing frees pipe space the read can then use. */
-	if ((events & UV_WRITABLE) && relay_flush(c, 1 - side) < 0)
+	if ((events & UV_WRITABLE) && c->dir[1 - side].pending > 0 &&
+	    relay_flush(c, 1 - side) < 0)
 		return;
-	if ((events & (UV_READABLE | UV_DISCONNECT)) && relay_pump(c, side) < 0)
+	if ((events & (UV_READABLE | UV_DISCONNECT)) &&
+	    relay_pump(c, side) < 0)
 		return;
 	relay_update(c);
 }
@@ -242,26 +294,27 @@ relay_poll_cb(uv_poll_t *h, int status, int events)
 {
 	struct conn *c = h->data;
 	int side = h == &c->side[0] ? 0 : 1;
+	int err = 0;
+	socklen_t len = sizeof(err);
 
-	if (status < 0) {
-		/*
-		 * libuv reports POLLERR as UV_EBADF: the socket has a pending
-		 * error, a reset most of the time.
-		 */
-		int err = 0;
-		socklen_t len = sizeof(err);
-
-		(void)getsockopt(
-		    conn_fd(c, side), SOL_SOCKET, SO_ERROR, &err, &len);
-		if (err == ECONNRESET || err == EPIPE)
-			conn_close(
-			    c, side == 0 ? "client-reset" : "backend-reset");
-		else
-			conn_close(
-			    c, side == 0 ? "client-error" : "backend-error");
+	if (status == 0) {
+		relay_on_event(c, side, events);
 		return;
 	}
-	relay_on_event(c, side, events);
+	/*
+	 * libuv reports POLLERR as UV_EBADF and stops the handle.  The
+	 * socket has a pending error, a reset most of the time; reading the
+	 * error clears it, after which the socket still yields the bytes
+	 * its kernel received before the reset, then EOF.  Those bytes were
+	 * acknowledged to the sender, so they are delivered before closing.
+	 */
+	(void)getsockopt(conn_fd(c, side), SOL_SOCKET, SO_ERROR, &err, &len);
+	c->ev[side] = -1; /* stopped by libuv: restart in relay_update */
+	if (relay_side_dead(c, side, relay_why(side, err, false)) < 0)
+		return;
+	if (relay_pump(c, side) < 0)
+		return;
+	relay_update(c);
 }
 
 void

@@ -32,6 +32,11 @@ trap 'rm -f "$out"' EXIT
 	echo "Each cell runs for a bounded time and iteration count; the two"
 	echo "sides' verdicts are checked to agree."
 	echo
+	echo "The issue's acceptance: the wrapd column stays flat as the rule"
+	echo "count grows, and libwrap ÷ wrapd is at least 1000× at 10k rules."
+	echo "The machine may be shared with other work: compare the columns"
+	echo "of one run, not runs with each other."
+	echo
 	cat "$out"
 } >"$here/RESULTS.md"
 echo "wrote $here/RESULTS.md"

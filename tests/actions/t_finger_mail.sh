@@ -21,8 +21,9 @@ S=$E2E_NS
 e2e_netns
 C=$E2E_NS
 ip -n "$S" link add vs type veth peer name vc netns "$C" || e2e_fail veth
-ip -n "$S" addr add 10.99.0.1/30 dev vs
-ip -n "$C" addr add 10.99.0.2/30 dev vc
+ip -n "$S" addr add 10.99.0.1/24 dev vs
+ip -n "$C" addr add 10.99.0.2/24 dev vc
+ip -n "$C" addr add 10.99.0.3/24 dev vc
 ip -n "$S" link set vs up
 ip -n "$C" link set vc up
 
@@ -43,6 +44,13 @@ e2e_bg identd ip netns exec "$C" "$PY" "$ACT" identd \
 	--listen 10.99.0.2:113 --user-file "$W/ident-user" --ready "$W/identd.ready"
 e2e_wait_file "$W/identd.ready" "$E2E_LAST_PID"
 e2e_wait_listen 79 "$C"
+# A hostile finger server on the client's second address: terminal escape
+# sequences, 8-bit bytes, a lone ".", and far more than 64 KiB.
+"$PY" -c 'import sys; sys.stdout.buffer.write(b"Login: \x1b[2J\x1b]0;owned\x07\xff\r\n.\r\n" + b"z" * 200000)' \
+	>"$W/finger-hostile"
+e2e_bg hfingerd ip netns exec "$C" "$PY" "$ACT" fingerd \
+	--listen 10.99.0.3:79 --reply-file "$W/finger-hostile" --ready "$W/hf.ready"
+e2e_wait_file "$W/hf.ready" "$E2E_LAST_PID"
 
 e2e_write "$W/hosts.allow" </dev/null
 e2e_write "$W/hosts.deny" <<EOF
@@ -107,6 +115,22 @@ tail -n 1 "$W/spawn.log" | grep -qxE 'n=[0-9A-Za-z!@%_=+:,./-]+ u=[0-9A-Za-z!@%_
 	e2e_fail "unsafe spawn line: $(tail -n 1 "$W/spawn.log" | head -c 300)"
 grep -c '^Subject:' "$MTA_INBOX" | grep -qx 2 || e2e_fail "Subject count"
 grep -q '^Bcc:' "$MTA_INBOX" && e2e_fail "a Bcc header got in"
+
+# The hostile finger answer: cleaned, cut, and the lone "." did not end
+# the message early (-oi).
+ip netns exec "$C" "$PY" "$ACT" talk --src 10.99.0.3 --to 10.99.0.1:25 >/dev/null
+for i in $(seq 300); do
+	[ "$(grep -c 'finger @client' "$MTA_INBOX")" = 3 ] && break
+	sleep 0.1
+done
+grep -qxF 'Subject: wrapd: smtp denied 10.99.0.3' "$MTA_INBOX" ||
+	e2e_fail "third Subject: $(grep '^Subject' "$MTA_INBOX" | tail -n 1)"
+grep -qF 'Login: \033[2J\033]0;owned\007\377' "$MTA_INBOX" ||
+	e2e_fail "escapes not shown as \\ooo"
+LC_ALL=C grep -q "$(printf '\033')" "$MTA_INBOX" && e2e_fail "raw ESC in the mail"
+z=$(tr -cd z <"$MTA_INBOX" | wc -c)
+[ "$z" -gt 60000 ] && [ "$z" -le 65536 ] || e2e_fail "finger bytes kept: $z"
+e2e_log "ok: hostile finger answer cleaned and cut ($z of 200000 bytes)"
 
 ls "$CAN"-* 2>/dev/null && e2e_fail "an injected command ran"
 e2e_log "ok: no canary"

@@ -112,14 +112,35 @@ static const char *const g_exp_tokens[] = {"%a", "%A", "%n", "%N", "%h", "%H",
     "%c", "%s", "%d", "%r", "%R", "%u", "%p", "%%", "%x", "% ", "echo ", ";",
     " ", "\xc3\xa9", "$(id)", "x", "%"};
 
+/* Append s, sometimes with its letters' case flipped at random. */
+static void
+add_word(struct rng *r, struct diff_buf *b, const char *s)
+{
+	size_t i;
+
+	if (!chance(r, 10)) {
+		diff_buf_adds(b, s);
+		return;
+	}
+	for (i = 0; s[i] != '\0'; i++) {
+		char ch = s[i];
+
+		if (chance(r, 50) && ch >= 'a' && ch <= 'z')
+			ch = (char)(ch - 'a' + 'A');
+		else if (chance(r, 50) && ch >= 'A' && ch <= 'Z')
+			ch = (char)(ch - 'A' + 'a');
+		diff_buf_addc(b, ch);
+	}
+}
+
 static void
 add_host_item(struct rng *r, struct diff_buf *b)
 {
 	if (chance(r, 12)) {
-		diff_buf_adds(b, PICK(r, g_upats));
+		add_word(r, b, PICK(r, g_upats));
 		diff_buf_addc(b, '@');
 	}
-	diff_buf_adds(b, PICK(r, g_hosts));
+	add_word(r, b, PICK(r, g_hosts));
 }
 
 static void
@@ -134,7 +155,7 @@ add_list(struct rng *r, struct diff_buf *b, int daemon)
 		if (i > 0)
 			diff_buf_adds(b, PICK(r, g_seps));
 		if (daemon)
-			diff_buf_adds(b, PICK(r, g_daemon_items));
+			add_word(r, b, PICK(r, g_daemon_items));
 		else
 			add_host_item(r, b);
 	}
@@ -145,7 +166,7 @@ add_list(struct rng *r, struct diff_buf *b, int daemon)
 			if (i > 0)
 				diff_buf_adds(b, PICK(r, g_seps));
 			if (daemon)
-				diff_buf_adds(b, PICK(r, g_daemon_items));
+				add_word(r, b, PICK(r, g_daemon_items));
 			else
 				add_host_item(r, b);
 		}
@@ -173,11 +194,29 @@ add_options(struct rng *r, struct diff_buf *b)
 			diff_buf_adds(b, chance(r, 80) ? ": " : ":");
 		if (chance(r, 12))
 			o = PICK(r, g_opt_bad);
-		else if (i + 1 == n && chance(r, 40))
-			o = PICK(r, g_opt_last);
+		else if ((i + 1 == n && chance(r, 40)) || chance(r, 4))
+			o = PICK(r, g_opt_last); /* not last: an error */
 		else
 			o = PICK(r, g_opt_mid);
-		diff_buf_adds(b, o);
+		if (chance(r, 10))
+			diff_buf_adds(b,
+			    PICK(r, ((const char *const[]){" ", "\t", "  "})));
+		if (chance(r, 10) && strchr(o, ' ') != NULL) {
+			/* "keyword value" -> "keyword<sep>value" */
+			size_t k = strcspn(o, " ");
+
+			diff_buf_add(b, o, k);
+			diff_buf_adds(b,
+			    PICK(r,
+			        ((const char *const[]){
+			            "=", " = ", "\t", " =", "= "})));
+			diff_buf_adds(b, o + k + 1);
+		} else {
+			add_word(r, b, o);
+		}
+		if (chance(r, 8))
+			diff_buf_adds(b,
+			    PICK(r, ((const char *const[]){" ", "\t", "\r"})));
 	}
 }
 
@@ -238,7 +277,7 @@ add_line(struct rng *r, struct diff_buf *b)
 static void
 add_table(struct rng *r, struct diff_buf *b)
 {
-	size_t n = pick(r, 6), i;
+	size_t n = pick(r, 8), i;
 
 	diff_buf_add(b, "", 0);
 	for (i = 0; i < n; i++)

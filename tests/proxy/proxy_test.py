@@ -1090,6 +1090,66 @@ def test_out_of_fds(t):
     wait_for(served, "a connection served after the fds came back:\n" + text())
 
 
+def test_backend_reset_delivers(t):
+    """Bytes the backend sent (and wrapd's kernel acknowledged) before it
+    reset reach the client, then a clean close, while the client was not
+    even reading."""
+    import fcntl
+    import termios
+    port = free_port()
+    go = threading.Event()
+    sent = {}
+    payload = os.urandom(64 << 20)
+
+    def h(c):
+        # Fill every buffer on the way (wrapd's receive queue included):
+        # write until the send buffer stays full for a while.
+        c.setblocking(False)
+        n = 0
+        stalls = 0
+        end = time.monotonic() + DEADLINE
+        while n < len(payload) and stalls < 20 and time.monotonic() < end:
+            try:
+                n += c.send(payload[n:n + 65536])
+                stalls = 0
+            except BlockingIOError:
+                stalls += 1
+                time.sleep(0.05)
+        # Wait until nothing is in flight: every byte sent is acknowledged
+        # (SIOCOUTQ, all unacknowledged bytes, equals SIOCOUTQNSD, the
+        # unsent ones); the rest stays unsent in our buffer.
+        def q(req):
+            return struct.unpack("i", fcntl.ioctl(c, req, struct.pack("i", 0)))[0]
+        SIOCOUTQNSD = 0x894B
+        while time.monotonic() < end:
+            if q(termios.TIOCOUTQ) == q(SIOCOUTQNSD):
+                break
+            time.sleep(0.01)
+        sent["n"] = n - q(termios.TIOCOUTQ)
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        go.set()
+
+    def handler(c):
+        try:
+            h(c)
+        except OSError:
+            pass  # wait_listen's probe connection hangs up at once
+
+    be = Backend(handler)
+    w = Wrapd(t, ["--listen", "127.0.0.1:%d" % port, "--backend", be.addr,
+                  "--no-syslog"] + t.rules("ALL: ALL\n", ""))
+    w.wait_listen(port)
+    go.clear()
+    s = connect(port)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+    check(go.wait(DEADLINE), "backend never finished sending")
+    data = recv_all(s)
+    n = sent["n"]
+    check(n > 0 and data == payload[:n],
+          "client got %d bytes, backend's kernel had %d acknowledged" % (len(data), n))
+    w.wait_log(r"out=%d .*reason=backend-reset" % n)
+
+
 TESTS = {k[5:]: v for k, v in globals().items() if k.startswith("test_")}
 
 
