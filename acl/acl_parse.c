@@ -1192,7 +1192,8 @@ acl_lint_v6(struct acl_linectx *lc, const char *line)
 		}
 		for (e = s; *e != '\0' && strchr(v6chars, *e) != NULL; e++)
 			;
-		if (memchr(s, ':', (size_t)(e - s)) != NULL && e - s >= 2 &&
+		if (memchr(s, ':', (size_t)(e - s)) != NULL && e - s >= 3 &&
+		    strpbrk(tmpdigits(s, e), "0123456789abcdefABCDEF") != NULL &&
 		    (s == line || s[-1] != '[') &&
 		    acl__parse_v6(s, (size_t)(e - s), b) == 0) {
 			char tmp[64];

@@ -238,7 +238,10 @@ ca_sockaddr(const struct conn_addr *ca, struct sockaddr_storage *ss)
 	return 0;
 }
 
-/* 1: a look-up is running; 0: the fact is settled ("unknown"). */
+/*
+ * 1: a look-up is running; 0: the fact is settled ("unknown"); -1: out of
+ * memory.
+ */
 static int
 rescan_fetch(struct conn *c, enum conn_lookup what)
 {
@@ -273,7 +276,7 @@ rescan_fetch(struct conn *c, enum conn_lookup what)
 	c->lookup = CONN_LOOKUP_NONE;
 	free(*slot);
 	*slot = strdup(ACL_UNKNOWN);
-	return 0;
+	return *slot != NULL ? 0 : -1;
 }
 
 static void
@@ -305,8 +308,15 @@ conn_rescan(struct conn *c)
 		}
 		if (need == CONN_LOOKUP_NONE)
 			break;
-		if (rescan_fetch(c, need))
+		switch (rescan_fetch(c, need)) {
+		case 0:
+			continue;
+		case 1:
 			return;
+		default:
+			conn_close(c, "out-of-memory");
+			return;
+		}
 	}
 	c->verdict = (uint8_t)d.verdict;
 	c->rule = d.rule;
