@@ -912,6 +912,43 @@ acl_chop(char *s)
 }
 
 /*
+ * setenv: libwrap expands the value, trims it, takes the name up to the
+ * first blank and calls setenv(3), which fails (and the match denies) for
+ * an empty name or one holding '='.  Expand the template to its "shape":
+ * request-dependent expansions become one placeholder character (they are
+ * never empty and, sanitised, hold no blank), unknown %-escapes nothing,
+ * "%%" a '%'.  That decides every case except a request value that itself
+ * holds '=' (%u giving "a=b"), which is the caller's run-time check.
+ */
+static bool
+acl_setenv_bad(const char *v)
+{
+	char shape[ACL_LINE_BUF];
+	size_t n = 0;
+	const char *p;
+	char *name, *end;
+
+	for (p = v; *p != '\0' && n + 1 < sizeof shape; p++) {
+		if (*p == '%' && p[1] != '\0') {
+			p++;
+			if (*p == '%')
+				shape[n++] = '%';
+			else if (strchr("aAcdhHnNprRsu", *p) != NULL)
+				shape[n++] = 'x';
+			continue;
+		}
+		shape[n++] = *p;
+	}
+	shape[n] = '\0';
+	name = acl_chop(shape);
+	for (end = name; *end != '\0' && !acl_isspace((unsigned char)*end);
+	     end++)
+		;
+	*end = '\0';
+	return name[0] == '\0' || strchr(name, '=') != NULL;
+}
+
+/*
  * Check one option as process_options() would when the rule matches.
  * Returns NULL, or the error text (arena) on failure.
  */
@@ -1024,6 +1061,16 @@ acl_opt_check(
 		if (getgrnam(value) == NULL) {
 			snprintf(
 			    buf, sizeof buf, "unknown group: \"%s\"", value);
+			return acl__strdup(ld->ar, buf);
+		}
+		break;
+	case ACL_OPT_SETENV:
+		if (acl_setenv_bad(value)) {
+			snprintf(buf, sizeof buf,
+			    "bad setenv name in \"%s\": setenv(3) fails "
+			    "(libwrap "
+			    "reports \"memory allocation failure\")",
+			    value);
 			return acl__strdup(ld->ar, buf);
 		}
 		break;
@@ -1177,6 +1224,15 @@ acl_opts_compile(struct acl_linectx *lc, struct acl_irule *r, char *text)
  * maximal run of hex digits, colons and dots that holds a colon and parses
  * as IPv6 is reported once (linear in the line length).
  */
+static bool
+acl_has_hex(const char *s, const char *e)
+{
+	for (; s < e; s++)
+		if (strchr("0123456789abcdefABCDEF", *s) != NULL)
+			return true;
+	return false;
+}
+
 static void
 acl_lint_v6(struct acl_linectx *lc, const char *line)
 {
@@ -1193,8 +1249,7 @@ acl_lint_v6(struct acl_linectx *lc, const char *line)
 		for (e = s; *e != '\0' && strchr(v6chars, *e) != NULL; e++)
 			;
 		if (memchr(s, ':', (size_t)(e - s)) != NULL && e - s >= 3 &&
-		    strpbrk(tmpdigits(s, e), "0123456789abcdefABCDEF") != NULL &&
-		    (s == line || s[-1] != '[') &&
+		    acl_has_hex(s, e) && (s == line || s[-1] != '[') &&
 		    acl__parse_v6(s, (size_t)(e - s), b) == 0) {
 			char tmp[64];
 

@@ -83,6 +83,28 @@ test_lint_cases(void **state)
 	assert_int_equal(fails, 0);
 }
 
+/* No unbracketed-IPv6 warning for things that only look like one. */
+static void
+test_not_v6(void **state)
+{
+	static const char *const texts[] = {
+	    "sshd: ALL :: allow\n",
+	    "sshd: [2001:db8::1] [::]/0 : spawn echo 12:30\n",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		struct acl_diags dg = {0};
+		struct acl_ruleset *rs =
+		    t_load_n("", 0, texts[i], strlen(texts[i]), true, &dg);
+
+		assert_false(t_has_diag(&dg, 0, 0, "unbracketed"));
+		acl_ruleset_unref(rs);
+		acl_diags_free(&dg);
+	}
+}
+
 /* Rules that must NOT be called shadowed. */
 static void
 test_not_shadowed(void **state)
@@ -226,6 +248,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_lint_cases),
 	    cmocka_unit_test(test_not_shadowed),
+	    cmocka_unit_test(test_not_v6),
 	    cmocka_unit_test(test_lint_past_errors),
 	    cmocka_unit_test(test_columns_continued),
 	    cmocka_unit_test(test_lint_big),

@@ -55,6 +55,7 @@ e2e_wait_file "$W/hf.ready" "$E2E_LAST_PID"
 e2e_write "$W/hosts.allow" </dev/null
 e2e_write "$W/hosts.deny" <<EOF
 smtpd: ALL: spawn echo "n=%n u=%u c=%c" >> $W/spawn.log
+fod: ALL
 EOF
 e2e_write "$W/wrapd.yaml" <<EOF
 rules: { allow: $W/hosts.allow, deny: $W/hosts.deny }
@@ -70,9 +71,15 @@ services:
       reply: "421 4.7.0 Access denied\r\n"
       finger: true
       mail: admin
+  - name: fo
+    daemon: fod
+    listen: ["10.99.0.1:2600"]
+    backend: "127.0.0.1:9"
+    on_deny: { finger: true }
 EOF
 e2e_bg wrapd ip netns exec "$S" "$WRAPD" --config "$W/wrapd.yaml"
 e2e_wait_listen 25 "$S" "$E2E_LAST_PID"
+e2e_wait_listen 2600 "$S" "$E2E_LAST_PID"
 
 sanitize() { "$PY" -c 'import re,sys; print(re.sub(r"[^0-9A-Za-z!@%\-_=+:,./]", "_", sys.argv[1]))' "$1"; }
 
@@ -131,6 +138,10 @@ LC_ALL=C grep -q "$(printf '\033')" "$MTA_INBOX" && e2e_fail "raw ESC in the mai
 z=$(tr -cd z <"$MTA_INBOX" | wc -c)
 [ "$z" -gt 60000 ] && [ "$z" -le 65536 ] || e2e_fail "finger bytes kept: $z"
 e2e_log "ok: hostile finger answer cleaned and cut ($z of 200000 bytes)"
+
+# finger without mail: the answer goes to the log, escaped.
+ip netns exec "$C" "$PY" "$ACT" talk --to 10.99.0.1:2600 >/dev/null
+e2e_wait_grep 'actions: finger client=10\.99\.0\.2 said=".*No one logged on' "$W/wrapd.err"
 
 ls "$CAN"-* 2>/dev/null && e2e_fail "an injected command ran"
 e2e_log "ok: no canary"
