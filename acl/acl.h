@@ -99,6 +99,12 @@ struct acl_request {
 
 /* Initialise with everything unknown (ports -1, names/user NULL). */
 void acl_request_init(struct acl_request *r);
+/*
+ * Copy s into buf (bufsz > 0) as libwrap keeps a request string (daemon,
+ * user, host name): a C string cut to ACL_STRING_MAX - 1 bytes (and to
+ * bufsz - 1).
+ */
+void acl_string_copy(char *buf, size_t bufsz, const char *s);
 
 /* ---------------------------------------------------------------------
  * Options of a rule (hosts_options(5)), parsed when the rules are loaded.

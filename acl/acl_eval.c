@@ -335,6 +335,26 @@ acl_rule_verdict(const struct acl_rule *r, int t)
 	return t == 0 ? ACL_GRANT : ACL_DENY;
 }
 
+/* The decision when rule r of table t (0: allow, 1: deny) matches. */
+static void
+acl_decide_rule(struct acl_decision *out, const struct acl_rule *r, int t)
+{
+	out->rule = r;
+	out->table = t == 0 ? ACL_TABLE_ALLOW : ACL_TABLE_DENY;
+	out->verdict = acl_rule_verdict(r, t);
+}
+
+/* The deny table could not be read to the end: deny, and say where. */
+static void
+acl_decide_deny_error(struct acl_decision *out, const struct acl_tab *tab)
+{
+	out->verdict = ACL_DENY;
+	out->table = ACL_TABLE_DENY;
+	out->table_error = true;
+	out->error_file = tab->path;
+	out->error_line = tab->term_line;
+}
+
 enum acl_status
 acl_eval(const struct acl_ruleset *rs, const struct acl_request *req,
     enum acl_table start, struct acl_decision *out)
@@ -352,9 +372,7 @@ acl_eval(const struct acl_ruleset *rs, const struct acl_request *req,
 		enum acl_m m = acl_tab_scan(&c, tab, &hit);
 
 		if (m == ACL_M_YES) {
-			out->rule = &hit->pub;
-			out->table = t == 0 ? ACL_TABLE_ALLOW : ACL_TABLE_DENY;
-			out->verdict = acl_rule_verdict(&hit->pub, t);
+			acl_decide_rule(out, &hit->pub, t);
 			return ACL_DONE;
 		}
 		if (m != ACL_M_NO) {
@@ -362,12 +380,7 @@ acl_eval(const struct acl_ruleset *rs, const struct acl_request *req,
 			return acl_need_status(m);
 		}
 		if (tab->term && t == 1) {
-			/* The deny table could not be read to the end. */
-			out->verdict = ACL_DENY;
-			out->table = ACL_TABLE_DENY;
-			out->table_error = true;
-			out->error_file = tab->path;
-			out->error_line = tab->term_line;
+			acl_decide_deny_error(out, tab);
 			return ACL_DONE;
 		}
 	}
@@ -392,21 +405,14 @@ acl__eval_linear(const struct acl_ruleset *rs, const struct acl_request *req,
 			enum acl_m m = acl_rule_match(&c, &tab->rules[i]);
 
 			if (m == ACL_M_YES) {
-				out->rule = &tab->rules[i].pub;
-				out->table =
-				    t == 0 ? ACL_TABLE_ALLOW : ACL_TABLE_DENY;
-				out->verdict = acl_rule_verdict(out->rule, t);
+				acl_decide_rule(out, &tab->rules[i].pub, t);
 				return ACL_DONE;
 			}
 			if (m != ACL_M_NO)
 				return acl_need_status(m);
 		}
 		if (tab->term && t == 1) {
-			out->verdict = ACL_DENY;
-			out->table = ACL_TABLE_DENY;
-			out->table_error = true;
-			out->error_file = tab->path;
-			out->error_line = tab->term_line;
+			acl_decide_deny_error(out, tab);
 			return ACL_DONE;
 		}
 	}

@@ -59,7 +59,7 @@ acl_xside_init(struct acl_xside *x, const struct acl_endpoint *ep)
 	x->can_lookup =
 	    ep->addr.family == AF_INET || ep->addr.family == AF_INET6;
 	if (ep->name != NULL) {
-		snprintf(x->namebuf, sizeof x->namebuf, "%s", ep->name);
+		acl_string_copy(x->namebuf, sizeof x->namebuf, ep->name);
 		x->name = x->namebuf;
 	} else {
 		x->name = x->can_lookup ? NULL : ACL_UNKNOWN;
@@ -94,11 +94,11 @@ acl_expand(
 	limit = outsz - 1 < ACL_EXPAND_LIMIT ? outsz - 1 : ACL_EXPAND_LIMIT;
 	acl_xside_init(&cl, &req->client);
 	acl_xside_init(&sv, &req->server);
-	snprintf(daemon, sizeof daemon, "%s",
+	acl_string_copy(daemon, sizeof daemon,
 	    req->daemon != NULL ? req->daemon : ACL_UNKNOWN);
 	u = NULL;
 	if (req->user != NULL) {
-		snprintf(user, sizeof user, "%s", req->user);
+		acl_string_copy(user, sizeof user, req->user);
 		u = user;
 	}
 	for (p = tmpl; *p != '\0';) {

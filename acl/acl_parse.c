@@ -309,6 +309,16 @@ acl__hostpat_eager(const struct acl_hostpat *hp)
 	}
 }
 
+/* An IPv4 address in host order as index key bytes (network order). */
+static void
+acl_v4_bytes(uint8_t b[4], uint32_t a)
+{
+	b[0] = (uint8_t)(a >> 24);
+	b[1] = (uint8_t)(a >> 16);
+	b[2] = (uint8_t)(a >> 8);
+	b[3] = (uint8_t)a;
+}
+
 bool
 acl__hostpat_keys(
     const struct acl_hostpat *hp, struct acl_ikeys *keys, uint32_t id, int *err)
@@ -326,10 +336,7 @@ acl__hostpat_keys(
 			return false;
 		if (keys != NULL) {
 			a = hp->net4;
-			b[0] = (uint8_t)(a >> 24);
-			b[1] = (uint8_t)(a >> 16);
-			b[2] = (uint8_t)(a >> 8);
-			b[3] = (uint8_t)a;
+			acl_v4_bytes(b, a);
 			if (acl__ikeys_add(keys, 4, plen, b, id) != 0)
 				*err = -1;
 		}
@@ -364,10 +371,7 @@ acl__hostpat_keys(
 			return false;
 		}
 		if (keys != NULL) {
-			b[0] = (uint8_t)(a >> 24);
-			b[1] = (uint8_t)(a >> 16);
-			b[2] = (uint8_t)(a >> 8);
-			b[3] = (uint8_t)a;
+			acl_v4_bytes(b, a);
 			/* family 5: IPv4 address text, see acl_index.c */
 			if (acl__ikeys_add(keys, 5, plen, b, id) != 0)
 				*err = -1;
@@ -825,52 +829,55 @@ acl_opt_name(enum acl_opt_kind k)
 	return "?";
 }
 
-static const struct {
+/* libwrap's severity option names (case-insensitive, as it compares). */
+struct acl_sym {
 	const char *name;
 	int value;
-} acl_fac[] =
-    {
-        {"kern", LOG_KERN},
-        {"user", LOG_USER},
-        {"mail", LOG_MAIL},
-        {"daemon", LOG_DAEMON},
-        {"auth", LOG_AUTH},
-        {"lpr", LOG_LPR},
-        {"news", LOG_NEWS},
-        {"uucp", LOG_UUCP},
-        {"cron", LOG_CRON},
-        {"local0", LOG_LOCAL0},
-        {"local1", LOG_LOCAL1},
-        {"local2", LOG_LOCAL2},
-        {"local3", LOG_LOCAL3},
-        {"local4", LOG_LOCAL4},
-        {"local5", LOG_LOCAL5},
-        {"local6", LOG_LOCAL6},
-        {"local7", LOG_LOCAL7},
-},
-  acl_sev[] = {
-      {"emerg", LOG_EMERG},
-      {"alert", LOG_ALERT},
-      {"crit", LOG_CRIT},
-      {"err", LOG_ERR},
-      {"warning", LOG_WARNING},
-      {"notice", LOG_NOTICE},
-      {"info", LOG_INFO},
-      {"debug", LOG_DEBUG},
 };
 
+static const struct acl_sym acl_fac[] = {
+    {"kern", LOG_KERN},
+    {"user", LOG_USER},
+    {"mail", LOG_MAIL},
+    {"daemon", LOG_DAEMON},
+    {"auth", LOG_AUTH},
+    {"lpr", LOG_LPR},
+    {"news", LOG_NEWS},
+    {"uucp", LOG_UUCP},
+    {"cron", LOG_CRON},
+    {"local0", LOG_LOCAL0},
+    {"local1", LOG_LOCAL1},
+    {"local2", LOG_LOCAL2},
+    {"local3", LOG_LOCAL3},
+    {"local4", LOG_LOCAL4},
+    {"local5", LOG_LOCAL5},
+    {"local6", LOG_LOCAL6},
+    {"local7", LOG_LOCAL7},
+};
+
+static const struct acl_sym acl_sev[] = {
+    {"emerg", LOG_EMERG},
+    {"alert", LOG_ALERT},
+    {"crit", LOG_CRIT},
+    {"err", LOG_ERR},
+    {"warning", LOG_WARNING},
+    {"notice", LOG_NOTICE},
+    {"info", LOG_INFO},
+    {"debug", LOG_DEBUG},
+};
+
+/* Look name up in the facility (fac) or the level table. */
 static int
 acl_sev_map(bool fac, const char *name, int *out)
 {
+	const struct acl_sym *t = fac ? acl_fac : acl_sev;
 	size_t i,
 	    n = fac ? sizeof(acl_fac) / sizeof(acl_fac[0])
 	            : sizeof(acl_sev) / sizeof(acl_sev[0]);
 
 	for (i = 0; i < n; i++) {
-		const char *nm = fac ? acl_fac[i].name : acl_sev[i].name;
-
-		if (strcasecmp(nm, name) == 0) {
-			*out = fac ? acl_fac[i].value : acl_sev[i].value;
+		if (strcasecmp(t[i].name, name) == 0) {
+			*out = t[i].value;
 			return 0;
 		}
 	}

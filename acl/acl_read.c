@@ -122,9 +122,23 @@ acl__xgets(struct acl_src *src, struct acl_lline *ll)
 			break;
 		got = strlen(ptr);
 		if (got > 0) {
-			ll->seg[ll->nseg].loff = (size_t)(ptr - start);
-			ll->seg[ll->nseg].foff = foff;
-			ll->nseg++;
+			size_t loff = (size_t)(ptr - start);
+
+			/*
+			 * A chunk that was only backslash-newline adds no text:
+			 * the next chunk starts at the same loff and supersedes
+			 * it for positions, so overwrite it rather than append
+			 * (seg[0] stays: it gives the rule's line).  Then loff
+			 * strictly grows after seg[0], at most 2047 values, and
+			 * seg[] cannot overflow however many such lines come.
+			 */
+			if (ll->nseg > 1 && ll->seg[ll->nseg - 1].loff == loff)
+				ll->nseg--;
+			if (ll->nseg < sizeof(ll->seg) / sizeof(ll->seg[0])) {
+				ll->seg[ll->nseg].loff = loff;
+				ll->seg[ll->nseg].foff = foff;
+				ll->nseg++;
+			}
 		}
 		if (got >= 1 && ptr[got - 1] == '\n') {
 			if (got >= 2 && ptr[got - 2] == '\\')

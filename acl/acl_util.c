@@ -354,3 +354,16 @@ acl__read_path(const char *path, char **buf, size_t *len, int *err)
 	*len = n;
 	return 0;
 }
+
+void
+acl_string_copy(char *buf, size_t bufsz, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n > ACL_STRING_MAX - 1)
+		n = ACL_STRING_MAX - 1;
+	if (n > bufsz - 1)
+		n = bufsz - 1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+}

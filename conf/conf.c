@@ -46,18 +46,30 @@ conf__strdup(const char *s)
 	return s == NULL ? NULL : conf__memdup(s, strlen(s));
 }
 
+/* A formatted string in a new allocation; ap is left unused. */
+static char *conf__vasprintf(const char *fmt, va_list ap)
+    __attribute__((format(printf, 1, 0)));
+
+static char *
+conf__vasprintf(const char *fmt, va_list ap)
+{
+	va_list ap2;
+	va_copy(ap2, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		abort();
+	char *p = conf__xrealloc(NULL, (size_t)n + 1);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	return p;
+}
+
 char *
 conf__asprintf(const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		abort();
-	char *p = conf__xrealloc(NULL, (size_t)n + 1);
-	va_start(ap, fmt);
-	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	char *p = conf__vasprintf(fmt, ap);
 	va_end(ap);
 	return p;
 }
@@ -66,14 +78,7 @@ void
 conf__errv(struct conf_errs *errs, const char *file, unsigned line,
     unsigned col, const char *fmt, va_list ap)
 {
-	va_list ap2;
-	va_copy(ap2, ap);
-	int n = vsnprintf(NULL, 0, fmt, ap2);
-	va_end(ap2);
-	if (n < 0)
-		abort();
-	char *msg = conf__xrealloc(NULL, (size_t)n + 1);
-	vsnprintf(msg, (size_t)n + 1, fmt, ap);
+	char *msg = conf__vasprintf(fmt, ap);
 	if (errs->n == errs->cap) {
 		errs->cap = errs->cap ? errs->cap * 2 : 8;
 		errs->v = conf__xrealloc(errs->v, errs->cap * sizeof *errs->v);

@@ -142,6 +142,11 @@ struct conf_service *conf_service_add(struct wrapd_conf *c, const char *name);
 int conf_parse_listen(const char *text, struct conf_listen *l, char **err);
 /* Parse "ADDR:PORT" / "unix:PATH" into the service's backend fields. */
 int conf_parse_backend(const char *text, struct conf_service *s, char **err);
+/*
+ * A duration as the file writes it ("250ms", "5", "5s", "2m", "1h"; at
+ * most 2^40 ms) in milliseconds: 0, or -1 if it is not one.
+ */
+int conf_parse_duration(const char *s, uint64_t *ms);
 /* conf_parse_listen() and append to s->listen.  0 or -1 with *err. */
 int conf_service_add_listen(struct conf_service *s, const char *text,
     char **err);

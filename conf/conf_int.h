@@ -134,7 +134,6 @@ const char *conf__key_leaf(const char *path);
 
 /* conf_value.c: scalar syntax, shared by the file and quick mode. */
 int conf__parse_uint(const char *s, uint64_t max, uint64_t *out);
-int conf__parse_duration(const char *s, uint64_t *ms);
 int conf__parse_rate(
     const char *s, unsigned *count, unsigned *secs, char **err);
 void conf__fmt_duration(uint64_t ms, char *buf, size_t len);

@@ -353,7 +353,7 @@ conf__set_scalar(struct conf_ctx *cx, const struct conf_key *k,
 	case CONF_T_DURATION:
 		conf__fmt_duration(k->min, lo, sizeof lo);
 		conf__fmt_duration(k->max, hi, sizeof hi);
-		if (conf__parse_duration(s, &n) != 0) {
+		if (conf_parse_duration(s, &n) != 0) {
 			conf__err(cx, v->line, v->col,
 			    "%s: bad duration \"%s\": expected a number with "
 			    "an optional unit ms, s, m or h (such as 5s, "

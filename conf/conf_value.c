@@ -37,7 +37,7 @@ conf__parse_uint(const char *s, uint64_t max, uint64_t *out)
 #define CONF_DURATION_MAX ((uint64_t)1 << 40)
 
 int
-conf__parse_duration(const char *s, uint64_t *ms)
+conf_parse_duration(const char *s, uint64_t *ms)
 {
 	const char *p = s;
 	uint64_t v = 0, mult;
@@ -127,8 +127,8 @@ conf__parse_rate(const char *s, unsigned *count, unsigned *secs, char **err)
 			return 0;
 		}
 	}
-	if (conf__parse_duration(per, &ms) != 0 || ms % 1000 != 0 ||
-	    ms < 1000 || ms > (uint64_t)CONF_RATE_MAX_SECS * 1000) {
+	if (conf_parse_duration(per, &ms) != 0 || ms % 1000 != 0 || ms < 1000 ||
+	    ms > (uint64_t)CONF_RATE_MAX_SECS * 1000) {
 		*err = conf__asprintf(
 		    "bad rate \"%s\": the period must be sec, "
 		    "min, hour or a whole number of seconds from 1s to 24h "

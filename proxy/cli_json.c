@@ -82,3 +82,12 @@ cli_json_key(FILE *fp, const char *key)
 	cli_json_str(fp, key);
 	fputc(':', fp);
 }
+
+void
+cli_json_uint(FILE *fp, int present, unsigned long v)
+{
+	if (present)
+		fprintf(fp, "%lu", v);
+	else
+		fputs("null", fp);
+}

@@ -16,5 +16,7 @@
 void cli_json_str(FILE *fp, const char *s);
 /* Write "key": as an object member (key is trusted ASCII). */
 void cli_json_key(FILE *fp, const char *key);
+/* Write v as a JSON number, or null when !present. */
+void cli_json_uint(FILE *fp, int present, unsigned long v);
 
 #endif /* WRAPD_CLI_JSON_H */

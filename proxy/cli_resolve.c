@@ -3,7 +3,10 @@
  *
  * The proxy must never block its loop on DNS, but a one-shot command may:
  * this is the simple synchronous version of the proxy's resolver.  The
- * decision which name to believe is acl_verify_name(), shared with the proxy.
+ * decision which name to believe is acl_verify_name(), the address
+ * normalisation lookup_addr_unmap() and the name truncation
+ * acl_string_copy(), all shared with the proxy's resolver (lookup.c), so
+ * both give the answer libwrap gives.
  */
 #include <netdb.h>
 #include <netinet/in.h>
@@ -11,73 +14,39 @@
 
 #include "acl.h"
 #include "cli_resolve.h"
-
-/* Turn ::ffff:a.b.c.d into a plain sockaddr_in (libwrap looks it up as v4). */
-static const struct sockaddr *
-cli_resolve_unmap(const struct sockaddr *addr, struct sockaddr_in *v4)
-{
-	const struct sockaddr_in6 *s6;
-
-	if (addr->sa_family != AF_INET6)
-		return addr;
-	s6 = (const struct sockaddr_in6 *)(const void *)addr;
-	if (!IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
-		return addr;
-	memset(v4, 0, sizeof(*v4));
-	v4->sin_family = AF_INET;
-	v4->sin_port = s6->sin6_port;
-	memcpy(&v4->sin_addr, &s6->sin6_addr.s6_addr[12], 4);
-	return (const struct sockaddr *)v4;
-}
-
-static void
-cli_resolve_copy(char *buf, size_t bufsz, const char *s)
-{
-	size_t n;
-
-	if (bufsz == 0)
-		return;
-	n = strlen(s);
-	if (n > ACL_STRING_MAX - 1)
-		n = ACL_STRING_MAX - 1;
-	if (n > bufsz - 1)
-		n = bufsz - 1;
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-}
+#include "lookup.h"
 
 const char *
 cli_resolve_name(const struct sockaddr *addr, char *buf, size_t bufsz)
 {
-	struct sockaddr_in v4;
-	const struct sockaddr *sa;
+	struct sockaddr_storage ss;
+	const struct sockaddr *sa = (const struct sockaddr *)&ss;
 	socklen_t salen;
-	char host[NI_MAXHOST];
+	char host[NI_MAXHOST], name[ACL_STRING_MAX];
 	struct addrinfo hints, *res = NULL;
-	const char *name;
 
-	if (addr == NULL ||
-	    (addr->sa_family != AF_INET && addr->sa_family != AF_INET6)) {
-		cli_resolve_copy(buf, bufsz, ACL_UNKNOWN);
+	if (bufsz == 0)
+		return buf;
+	if (lookup_addr_unmap(&ss, addr) != 0) {
+		acl_string_copy(buf, bufsz, ACL_UNKNOWN);
 		return buf;
 	}
-	sa = cli_resolve_unmap(addr, &v4);
 	salen = sa->sa_family == AF_INET ? sizeof(struct sockaddr_in)
 	                                 : sizeof(struct sockaddr_in6);
 	if (getnameinfo(sa, salen, host, sizeof(host), NULL, 0, NI_NAMEREQD) !=
 	    0) {
-		name = acl_verify_name(sa, NULL, NULL);
-		cli_resolve_copy(buf, bufsz, name);
+		acl_string_copy(buf, bufsz, acl_verify_name(sa, NULL, NULL));
 		return buf;
 	}
+	/* Cut first, then confirm the cut name, as libwrap and lookup.c do. */
+	acl_string_copy(name, sizeof(name), host);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = sa->sa_family;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_CANONNAME;
-	if (getaddrinfo(host, NULL, &hints, &res) != 0)
+	if (getaddrinfo(name, NULL, &hints, &res) != 0)
 		res = NULL;
-	name = acl_verify_name(sa, host, res);
-	cli_resolve_copy(buf, bufsz, name);
+	acl_string_copy(buf, bufsz, acl_verify_name(sa, name, res));
 	if (res != NULL)
 		freeaddrinfo(res);
 	return buf;

@@ -10,9 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h> /* strcasecmp */
 
 #include "acl.h"
 #include "cli_resolve.h"
+#include "cli_text.h"
 #include "commands.h"
 
 static void
@@ -21,81 +23,49 @@ check_usage(FILE *fp)
 	fputs("usage: wrapd check [--allow FILE] [--deny FILE] [--dns]\n", fp);
 }
 
-/* Print s with control characters as \xHH, so one diagnostic = one line. */
-static void
-check_text(FILE *fp, const char *s)
-{
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			fprintf(fp, "\\x%02x", *p);
-		else
-			fputc(*p, fp);
-	}
-}
-
-static void
-check_print(
-    const char *file, unsigned line, unsigned col, int error, const char *msg)
-{
-	check_text(stdout, file != NULL ? file : "");
-	printf(":%u:%u: %s: ", line, col, error ? "error" : "warning");
-	check_text(stdout, msg != NULL ? msg : "");
-	putchar('\n');
-}
-
 /*
  * --dns: warn for every host name pattern that does not resolve, or that
  * resolves to several addresses (tcpdchk does both).  Each distinct name is
  * looked up once; every place it is written gets the warning.
  */
+struct check_dns_name {
+	char *name;
+	size_t count;    /* distinct addresses in one family; 0: none */
+	const char *err; /* getaddrinfo's reason when count is 0 */
+};
+
 struct check_dns {
-	char **names;
-	size_t *counts;
-	const char **errs;
+	struct check_dns_name *v;
 	size_t n, cap;
 	size_t warnings;
 	int oom;
 };
 
-/* Index of name in the cache, looking it up first if new; -1 if no memory. */
-static long
+/* The cache entry for name, looking it up first if new; NULL if no memory. */
+static const struct check_dns_name *
 check_dns_lookup(struct check_dns *d, const char *name)
 {
+	struct check_dns_name *e;
 	size_t i;
-	const char *err;
 
 	for (i = 0; i < d->n; i++)
-		if (strcasecmp(d->names[i], name) == 0)
-			return (long)i;
+		if (strcasecmp(d->v[i].name, name) == 0)
+			return &d->v[i];
 	if (d->n == d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 16;
-		char **nn;
-		size_t *nc;
-		const char **ne;
+		struct check_dns_name *nv = realloc(d->v, cap * sizeof(*nv));
 
-		nn = realloc(d->names, cap * sizeof(*nn));
-		if (nn == NULL)
-			return -1;
-		d->names = nn;
-		nc = realloc(d->counts, cap * sizeof(*nc));
-		if (nc == NULL)
-			return -1;
-		d->counts = nc;
-		ne = realloc(d->errs, cap * sizeof(*ne));
-		if (ne == NULL)
-			return -1;
-		d->errs = ne;
+		if (nv == NULL)
+			return NULL;
+		d->v = nv;
 		d->cap = cap;
 	}
-	d->names[i] = strdup(name);
-	if (d->names[i] == NULL)
-		return -1;
-	d->counts[i] = cli_resolve_count(name, &err);
-	d->errs[i] = err;
+	e = &d->v[d->n];
+	if ((e->name = strdup(name)) == NULL)
+		return NULL;
+	e->count = cli_resolve_count(name, &e->err);
 	d->n++;
-	return (long)i;
+	return e;
 }
 
 static void
@@ -103,27 +73,26 @@ check_dns_cb(
     void *arg, const char *file, unsigned line, unsigned col, const char *name)
 {
 	struct check_dns *d = arg;
+	const struct check_dns_name *e;
 	char msg[512];
-	long i;
 
-	i = check_dns_lookup(d, name);
-	if (i < 0) {
+	if ((e = check_dns_lookup(d, name)) == NULL) {
 		d->oom = 1;
 		return;
 	}
-	if (d->counts[i] == 0) {
+	if (e->count == 0) {
 		snprintf(msg, sizeof(msg),
 		    "host name \"%s\" does not resolve%s%s%s", name,
-		    d->errs[i] ? " (" : "", d->errs[i] ? d->errs[i] : "",
-		    d->errs[i] ? ")" : "");
-	} else if (d->counts[i] > 1) {
+		    e->err ? " (" : "", e->err ? e->err : "",
+		    e->err ? ")" : "");
+	} else if (e->count > 1) {
 		snprintf(msg, sizeof(msg),
 		    "host name \"%s\" resolves to %zu addresses of one family",
-		    name, d->counts[i]);
+		    name, e->count);
 	} else {
 		return;
 	}
-	check_print(file, line, col, 0, msg);
+	cli_diag(stdout, file, line, col, 0, msg);
 	d->warnings++;
 }
 
@@ -191,8 +160,9 @@ cmd_check(int argc, char **argv)
 		return 1;
 	}
 	for (i = 0; i < diags.n; i++)
-		check_print(diags.v[i].file, diags.v[i].line, diags.v[i].col,
-		    diags.v[i].severity == ACL_SEV_ERROR, diags.v[i].msg);
+		cli_diag(stdout, diags.v[i].file, diags.v[i].line,
+		    diags.v[i].col, diags.v[i].severity == ACL_SEV_ERROR,
+		    diags.v[i].msg);
 	errors = acl_diags_errors(&diags);
 	warnings = diags.n - errors;
 	if (want_dns) {
@@ -205,10 +175,8 @@ cmd_check(int argc, char **argv)
 			errors++;
 		}
 		for (i = 0; i < dns.n; i++)
-			free(dns.names[i]);
-		free(dns.names);
-		free(dns.counts);
-		free(dns.errs);
+			free(dns.v[i].name);
+		free(dns.v);
 	}
 	fflush(stdout);
 	fprintf(stderr, "wrapd check: %s, %s: %zu error(s), %zu warning(s)\n",

@@ -23,6 +23,7 @@
 #include "acl.h"
 #include "cli_json.h"
 #include "cli_resolve.h"
+#include "cli_text.h"
 #include "commands.h"
 
 /* Room for one expansion (libwrap's BUFSIZ) plus our NUL. */
@@ -58,18 +59,6 @@ match_usage(FILE *fp)
 	      "[--json] [--]\n"
 	      "                   DAEMON CLIENT_ADDR\n",
 	    fp);
-}
-
-/* Copy with libwrap's truncation of request strings (STRING_LENGTH). */
-static void
-match_copy(char *dst, const char *src)
-{
-	size_t n = strlen(src);
-
-	if (n > ACL_STRING_MAX - 1)
-		n = ACL_STRING_MAX - 1;
-	memcpy(dst, src, n);
-	dst[n] = '\0';
 }
 
 static int
@@ -131,13 +120,13 @@ match_side_name(
 	if (side->resolved)
 		return side->name;
 	if (side->name_opt != NULL) {
-		match_copy(side->name, side->name_opt);
+		acl_string_copy(side->name, sizeof(side->name), side->name_opt);
 	} else if (match_sockaddr(&ep->addr, &ss) == 0) {
 		m->lookups++;
 		cli_resolve_name((const struct sockaddr *)&ss, side->name,
 		    sizeof(side->name));
 	} else {
-		match_copy(side->name, ACL_UNKNOWN);
+		acl_string_copy(side->name, sizeof(side->name), ACL_UNKNOWN);
 	}
 	side->resolved = 1;
 	return side->name;
@@ -159,8 +148,8 @@ match_supply(struct match_ctx *m, int need)
 	case ACL_NEED_USER:
 		/* No ident from a command line: the user is what was given. */
 		m->user_asked = 1;
-		match_copy(
-		    m->user, m->user_opt != NULL ? m->user_opt : ACL_UNKNOWN);
+		acl_string_copy(m->user, sizeof(m->user),
+		    m->user_opt != NULL ? m->user_opt : ACL_UNKNOWN);
 		m->req.user = m->user;
 		return 0;
 	default:
@@ -328,25 +317,11 @@ match_table_name(enum acl_table t)
 	                            : NULL;
 }
 
-/* Print s on one line: control characters shown as \xHH. */
-static void
-match_text(FILE *fp, const char *s)
-{
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if (*p < 0x20 || *p == 0x7f)
-			fprintf(fp, "\\x%02x", *p);
-		else
-			fputc(*p, fp);
-	}
-}
-
 static void
 match_line(FILE *fp, const char *label, const char *s)
 {
 	fprintf(fp, "%-9s ", label);
-	match_text(fp, s);
+	cli_text(fp, s);
 	fputc('\n', fp);
 }
 
@@ -398,9 +373,7 @@ match_print_expanded(FILE *fp, const struct match_optview *v)
 		n = strlen(p);
 		while (n > 0 && strchr(" \t\r\n", p[n - 1]) != NULL)
 			n--;
-		for (; n > 0; n--, p++)
-			fprintf(fp, (unsigned char)*p < 0x20 ? "\\x%02x" : "%c",
-			    (unsigned char)*p);
+		cli_text_n(fp, p, n);
 		fputc('\n', fp);
 		break;
 	case ACL_OPT_BANNERS:
@@ -431,12 +404,12 @@ match_print_text(
 	fprintf(fp, "client:   address  %s\n", r->client_addr);
 	if (m->client.resolved) {
 		fputs("client:   hostname ", fp);
-		match_text(fp, m->client.name);
+		cli_text(fp, m->client.name);
 		fputc('\n', fp);
 	}
 	if (m->req.user != NULL) {
 		fputs("client:   username ", fp);
-		match_text(fp, m->req.user);
+		cli_text(fp, m->req.user);
 		fputc('\n', fp);
 	}
 	if (m->req.client.port >= 0)
@@ -445,13 +418,13 @@ match_print_text(
 		fprintf(fp, "server:   address  %s\n", r->server_addr);
 	if (m->server.resolved) {
 		fputs("server:   hostname ", fp);
-		match_text(fp, m->server.name);
+		cli_text(fp, m->server.name);
 		fputc('\n', fp);
 	}
 	if (m->req.server.port >= 0)
 		fprintf(fp, "server:   port     %d\n", m->req.server.port);
 	fputs("server:   process  ", fp);
-	match_text(fp, m->req.daemon != NULL ? m->req.daemon : ACL_UNKNOWN);
+	cli_text(fp, m->req.daemon != NULL ? m->req.daemon : ACL_UNKNOWN);
 	fputc('\n', fp);
 	if (m->lookups > 0)
 		fprintf(fp, "lookups:  %d DNS look-up(s) made\n", m->lookups);
@@ -461,7 +434,7 @@ match_print_text(
 	} else if (r->dec.table_error) {
 		fprintf(fp, "error:    %s table unusable at ",
 		    match_table_name(r->dec.table));
-		match_text(
+		cli_text(
 		    fp, r->dec.error_file != NULL ? r->dec.error_file : "?");
 		fprintf(fp, ":%u (libwrap stops reading the table there)\n",
 		    r->dec.error_line);
@@ -472,7 +445,7 @@ match_print_text(
 	} else {
 		fprintf(
 		    fp, "matched:  %s table, ", match_table_name(r->dec.table));
-		match_text(fp, rule->file);
+		cli_text(fp, rule->file);
 		fprintf(fp, ":%u\n", rule->line);
 		match_line(fp, "rule:", rule->text);
 		for (i = 0; i < r->nviews; i++) {
@@ -481,12 +454,12 @@ match_print_text(
 			fprintf(fp, "option:   %s", acl_opt_name(v->opt->kind));
 			if (v->opt->value != NULL) {
 				fputc(' ', fp);
-				match_text(fp, v->opt->value);
+				cli_text(fp, v->opt->value);
 			}
 			fputc('\n', fp);
 			if (v->opt->kind == ACL_OPT_BANNERS) {
 				fputs("banner:   ", fp);
-				match_text(fp, v->banner_path);
+				cli_text(fp, v->banner_path);
 				fputs(v->banner_state < 0 ? " (no such file)\n"
 				                          : "\n",
 				    fp);
@@ -507,9 +480,9 @@ match_print_text(
 		if (rule->opt_error != NULL) {
 			snprintf(buf, sizeof(buf), "%u", rule->opt_error_col);
 			fputs("error:    option error at ", fp);
-			match_text(fp, rule->file);
+			cli_text(fp, rule->file);
 			fprintf(fp, ":%u:%s: ", rule->line, buf);
-			match_text(fp, rule->opt_error);
+			cli_text(fp, rule->opt_error);
 			fputs(" (libwrap denies)\n", fp);
 		}
 	}
@@ -534,10 +507,7 @@ match_print_endpoint(
 	cli_json_str(fp, s->resolved ? s->name : NULL);
 	fputc(',', fp);
 	cli_json_key(fp, "port");
-	if (port >= 0)
-		fprintf(fp, "%d", port);
-	else
-		fputs("null", fp);
+	cli_json_uint(fp, port >= 0, port >= 0 ? (unsigned long)port : 0);
 	fputc('}', fp);
 }
 
@@ -560,10 +530,7 @@ match_print_json(
 	cli_json_str(fp, rule != NULL ? rule->file : NULL);
 	fputc(',', fp);
 	cli_json_key(fp, "line");
-	if (rule != NULL)
-		fprintf(fp, "%u", rule->line);
-	else
-		fputs("null", fp);
+	cli_json_uint(fp, rule != NULL, rule != NULL ? rule->line : 0);
 	fputc(',', fp);
 	cli_json_key(fp, "rule");
 	cli_json_str(fp, rule != NULL ? rule->text : NULL);
@@ -596,18 +563,16 @@ match_print_json(
 	    !r->eval_failed && r->dec.table_error ? r->dec.error_file : NULL);
 	fputc(',', fp);
 	cli_json_key(fp, "error_line");
-	if (!r->eval_failed && r->dec.table_error)
-		fprintf(fp, "%u,", r->dec.error_line);
-	else
-		fputs("null,", fp);
+	cli_json_uint(
+	    fp, !r->eval_failed && r->dec.table_error, r->dec.error_line);
+	fputc(',', fp);
 	cli_json_key(fp, "option_error");
 	cli_json_str(fp, rule != NULL ? rule->opt_error : NULL);
 	fputc(',', fp);
 	cli_json_key(fp, "option_error_col");
-	if (rule != NULL && rule->opt_error != NULL)
-		fprintf(fp, "%u,", rule->opt_error_col);
-	else
-		fputs("null,", fp);
+	cli_json_uint(fp, rule != NULL && rule->opt_error != NULL,
+	    rule != NULL ? rule->opt_error_col : 0);
+	fputc(',', fp);
 	cli_json_key(fp, "options");
 	fputc('[', fp);
 	for (i = 0; i < r->nviews; i++) {
@@ -667,15 +632,9 @@ match_print_diags(const struct acl_diags *d)
 {
 	size_t i;
 
-	for (i = 0; i < d->n; i++) {
-		const struct acl_diag *g = &d->v[i];
-
-		fprintf(stderr,
-		    "%s:%u:%u: %s: ", g->file != NULL ? g->file : "", g->line,
-		    g->col, g->severity == ACL_SEV_ERROR ? "error" : "warning");
-		match_text(stderr, g->msg != NULL ? g->msg : "");
-		fputc('\n', stderr);
-	}
+	for (i = 0; i < d->n; i++)
+		cli_diag(stderr, d->v[i].file, d->v[i].line, d->v[i].col,
+		    d->v[i].severity == ACL_SEV_ERROR, d->v[i].msg);
 }
 
 int
@@ -799,7 +758,7 @@ cmd_match(int argc, char **argv)
 		    argv[optind + 1]);
 		return 2;
 	}
-	match_copy(m.daemon, argv[optind]);
+	acl_string_copy(m.daemon, sizeof(m.daemon), argv[optind]);
 	m.req.daemon = m.daemon;
 	m.client.addr_text = argv[optind + 1];
 	/*

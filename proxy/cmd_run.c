@@ -121,36 +121,6 @@ run_usage(FILE *fp)
 }
 /* clang-format on */
 
-/* "250ms", "5", "5s", "2m", "1h" -> milliseconds. */
-static int
-run_duration(const char *s, uint64_t *ms)
-{
-	char *end;
-	unsigned long long v;
-	uint64_t mul = 1000;
-
-	errno = 0;
-	if (*s < '0' || *s > '9')
-		return -1;
-	v = strtoull(s, &end, 10);
-	if (errno != 0)
-		return -1;
-	if (strcmp(end, "ms") == 0)
-		mul = 1;
-	else if (*end == '\0' || strcmp(end, "s") == 0)
-		mul = 1000;
-	else if (strcmp(end, "m") == 0)
-		mul = 60000;
-	else if (strcmp(end, "h") == 0)
-		mul = 3600000;
-	else
-		return -1;
-	if (v > UINT64_MAX / mul / 2)
-		return -1;
-	*ms = (uint64_t)v * mul;
-	return 0;
-}
-
 static int
 run_number(const char *s, long lo, long hi, long *out)
 {
@@ -214,18 +184,31 @@ run_usage_error(const char *fmt, const char *arg)
 	return 2;
 }
 
+/*
+ * Replace *dst with a copy of src.  A failed copy must be an error, not a
+ * NULL that silently means "default" (no --user: no privilege drop).
+ */
+static int
+run_set_str(char **dst, const char *src)
+{
+	char *p = strdup(src);
+
+	if (p == NULL)
+		return -1;
+	free(*dst);
+	*dst = p;
+	return 0;
+}
+
 /* Flags that apply in both modes override the file / the defaults. */
-static void
+static int
 run_apply_common(const struct run_args *a, struct wrapd_conf *c)
 {
-	if (a->user != NULL) {
-		free(c->user);
-		c->user = strdup(a->user);
-	}
-	if (a->syslog_facility != NULL) {
-		free(c->syslog_facility);
-		c->syslog_facility = strdup(a->syslog_facility);
-	}
+	if (a->user != NULL && run_set_str(&c->user, a->user) < 0)
+		return -1;
+	if (a->syslog_facility != NULL &&
+	    run_set_str(&c->syslog_facility, a->syslog_facility) < 0)
+		return -1;
 	if (a->no_syslog) {
 		free(c->syslog_facility);
 		c->syslog_facility = NULL;
@@ -238,6 +221,7 @@ run_apply_common(const struct run_args *a, struct wrapd_conf *c)
 		    : CONF_LOG_TEXT;
 	if (a->workers >= 0)
 		c->workers = (unsigned)a->workers;
+	return 0;
 }
 
 static struct wrapd_conf *
@@ -257,14 +241,9 @@ run_quick_conf(const struct run_args *a, struct conf_errs *errs)
 		name = "wrapd";
 	if ((c = conf_new()) == NULL)
 		goto oom;
-	if (a->allow != NULL) {
-		free(c->allow_path);
-		c->allow_path = strdup(a->allow);
-	}
-	if (a->deny != NULL) {
-		free(c->deny_path);
-		c->deny_path = strdup(a->deny);
-	}
+	if ((a->allow != NULL && run_set_str(&c->allow_path, a->allow) < 0) ||
+	    (a->deny != NULL && run_set_str(&c->deny_path, a->deny) < 0))
+		goto oom_free;
 	if ((s = conf_service_add(c, name)) == NULL) {
 		fprintf(stderr,
 		    "wrapd: --daemon %s: a name is 1 to 64 of "
@@ -293,7 +272,8 @@ run_quick_conf(const struct run_args *a, struct conf_errs *errs)
 		s->proxy_protocol = strcmp(a->proxy_protocol, "v1") == 0
 		    ? CONF_PROXY_PROTOCOL_V1
 		    : CONF_PROXY_PROTOCOL_V2;
-	run_apply_common(a, c);
+	if (run_apply_common(a, c) < 0)
+		goto oom_free;
 	if (conf_validate(c, errs) != 0) {
 		conf_free(c);
 		return NULL;
@@ -304,6 +284,8 @@ bad:
 	free(err);
 	conf_free(c);
 	return NULL;
+oom_free:
+	conf_free(c);
 oom:
 	fprintf(stderr, "wrapd: out of memory\n");
 	return NULL;
@@ -320,8 +302,14 @@ run_make_conf(void *arg, bool reload)
 
 	if (a->config != NULL) {
 		c = conf_load_file(a->config, &errs);
-		if (c != NULL)
-			run_apply_common(a, c);
+		if (c != NULL && run_apply_common(a, c) < 0) {
+			conf_free(c);
+			c = NULL;
+			if (!reload)
+				fprintf(stderr, "wrapd: out of memory\n");
+			else
+				log_errx("out of memory");
+		}
 	} else
 		c = run_quick_conf(a, &errs);
 	if (c == NULL) {
@@ -391,13 +379,13 @@ cmd_run(int argc, char **argv)
 			a.user = optarg;
 			break;
 		case 'w':
-			if (run_number(optarg, 0, 256, &a.workers) < 0)
+			if (run_number(optarg, 0, 256, &a.workers) < 0) {
 				rc = run_usage_error("--workers %s: not a "
 				                     "number 0..256",
 				    optarg);
-			else
-				break;
-			goto out;
+				goto out;
+			}
+			break;
 		case OPT_LOG_FORMAT:
 			if (strcmp(optarg, "text") != 0 &&
 			    strcmp(optarg, "json") != 0) {
@@ -429,7 +417,8 @@ cmd_run(int argc, char **argv)
 		case OPT_LOOKUP: {
 			uint64_t ms;
 
-			if (run_duration(optarg, &ms) < 0) {
+			/* The same syntax as the file's durations. */
+			if (conf_parse_duration(optarg, &ms) < 0) {
 				rc = run_usage_error("%s: not a duration "
 				                     "(e.g. 5s, 250ms)",
 				    optarg);

@@ -274,35 +274,6 @@ ident_connect_cb(uv_connect_t *c, int status)
 		ident_finish(l, ACL_UNKNOWN);
 }
 
-/*
- * Copy sa into ss, turning an IPv4-mapped IPv6 address into plain IPv4, so
- * that a connection accepted on a dual-stack socket is asked about over
- * IPv4 from the matching IPv4 local address.
- */
-static int
-ident_norm_addr(struct sockaddr_storage *ss, const struct sockaddr *sa)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (sa->sa_family == AF_INET) {
-		memcpy(ss, sa, sizeof(struct sockaddr_in));
-		return 0;
-	}
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-
-		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
-			struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-
-			s4->sin_family = AF_INET;
-			s4->sin_port = s6->sin6_port;
-			memcpy(&s4->sin_addr, &s6->sin6_addr.s6_addr[12], 4);
-		} else
-			memcpy(ss, sa, sizeof(*s6));
-		return 0;
-	}
-	return -1;
-}
-
 static unsigned
 ident_get_port(const struct sockaddr_storage *ss)
 {
@@ -327,9 +298,13 @@ ident_connect(struct lookup_ident *l, const struct sockaddr *local,
 {
 	struct sockaddr_storage lss, css;
 
-	if (local == NULL || client == NULL ||
-	    ident_norm_addr(&lss, local) != 0 ||
-	    ident_norm_addr(&css, client) != 0 ||
+	/*
+	 * An IPv4-mapped address becomes plain IPv4, so that a connection
+	 * accepted on a dual-stack socket is asked about over IPv4 from the
+	 * matching IPv4 local address.
+	 */
+	if (lookup_addr_unmap(&lss, local) != 0 ||
+	    lookup_addr_unmap(&css, client) != 0 ||
 	    lss.ss_family != css.ss_family)
 		return -1;
 	l->client_port = ident_get_port(&css);

@@ -216,47 +216,49 @@ log_buf_putc(struct log_buf *b, char c)
 	}
 }
 
-void
-log_buf_kv_str(struct log_buf *b, const char *s)
+/*
+ * s in double quotes, with \" and \\, and every control or non-ASCII byte
+ * as \u00NN (json) or \xNN (key=value).
+ */
+static void
+log_buf_quoted(struct log_buf *b, const char *s, bool json)
 {
 	const unsigned char *u;
-	bool plain = *s != '\0';
 
-	for (u = (const unsigned char *)s; *u != '\0'; u++)
-		if (*u <= ' ' || *u >= 0x7f || *u == '"' || *u == '\\' ||
-		    *u == '=')
-			plain = false;
-	if (plain) {
-		log_buf_printf(b, "%s", s);
-		return;
-	}
 	log_buf_putc(b, '"');
 	for (u = (const unsigned char *)s; *u != '\0'; u++) {
 		if (*u == '"' || *u == '\\') {
 			log_buf_putc(b, '\\');
 			log_buf_putc(b, (char)*u);
-		} else if (*u < ' ' || *u >= 0x7f)
-			log_buf_printf(b, "\\x%02x", *u);
-		else
+		} else if (*u < ' ' || *u >= 0x7f) {
+			if (json)
+				log_buf_printf(b, "\\u%04x", *u);
+			else
+				log_buf_printf(b, "\\x%02x", *u);
+		} else
 			log_buf_putc(b, (char)*u);
 	}
 	log_buf_putc(b, '"');
 }
 
 void
-log_buf_json_str(struct log_buf *b, const char *s)
+log_buf_kv_str(struct log_buf *b, const char *s)
 {
 	const unsigned char *u;
+	bool plain = *s != '\0';
 
-	log_buf_putc(b, '"');
-	for (u = (const unsigned char *)s; *u != '\0'; u++) {
-		if (*u == '"' || *u == '\\') {
-			log_buf_putc(b, '\\');
-			log_buf_putc(b, (char)*u);
-		} else if (*u < ' ' || *u >= 0x7f)
-			log_buf_printf(b, "\\u%04x", *u);
-		else
-			log_buf_putc(b, (char)*u);
-	}
-	log_buf_putc(b, '"');
+	for (u = (const unsigned char *)s; plain && *u != '\0'; u++)
+		if (*u <= ' ' || *u >= 0x7f || *u == '"' || *u == '\\' ||
+		    *u == '=')
+			plain = false;
+	if (plain)
+		log_buf_printf(b, "%s", s);
+	else
+		log_buf_quoted(b, s, false);
+}
+
+void
+log_buf_json_str(struct log_buf *b, const char *s)
+{
+	log_buf_quoted(b, s, true);
 }

@@ -35,7 +35,7 @@ void log_warn(const char *fmt, ...) LOG_ATTR(1, 2);
 void log_warnx(const char *fmt, ...) LOG_ATTR(1, 2);
 void log_info(const char *fmt, ...) LOG_ATTR(1, 2);
 void log_debug(const char *fmt, ...) LOG_ATTR(1, 2);
-/* log_err: LOG_ERR without errno; for startup and reload errors. */
+/* log_errx: LOG_ERR without errno; for startup and reload errors. */
 void log_errx(const char *fmt, ...) LOG_ATTR(1, 2);
 
 /*

@@ -142,13 +142,12 @@ lookup_reverse_cb(
 	}
 	/*
 	 * A name from DNS may hold any byte; it is kept as a C string (cut at
-	 * a NUL) and cut to 127 bytes before the forward check, as libwrap
+	 * a NUL) and cut to 127 bytes *before* the forward check, as libwrap
 	 * does (a long name then normally fails to confirm: "paranoid", the
-	 * same answer libwrap gives; see tests/lookup).  Sanitising for
-	 * shells is acl_expand's job.
+	 * same answer libwrap gives; see tests/lookup).  cli_resolve.c does
+	 * the same.  Sanitising for shells is acl_expand's job.
 	 */
-	strncpy(l->name, host, sizeof(l->name) - 1);
-	l->name[sizeof(l->name) - 1] = '\0';
+	acl_string_copy(l->name, sizeof(l->name), host);
 
 	/* The forward look-up in the same family, as libwrap does it. */
 	memset(&hints, 0, sizeof(hints));
@@ -167,9 +166,8 @@ lookup_reverse_cb(
 	lookup_unref(l);
 }
 
-/* IPv4-mapped IPv6 is looked up as IPv4 (semantics E2). */
-static int
-lookup_norm_addr(struct sockaddr_storage *ss, const struct sockaddr *sa)
+int
+lookup_addr_unmap(struct sockaddr_storage *ss, const struct sockaddr *sa)
 {
 	memset(ss, 0, sizeof(*ss));
 	if (sa == NULL)
@@ -209,7 +207,7 @@ lookup_name_start(uv_loop_t *loop, const struct sockaddr *addr,
 	l->timer.data = l;
 	l->pending = 1;
 	l->ni.data = l;
-	if (lookup_norm_addr(&l->addr, addr) == 0 &&
+	if (lookup_addr_unmap(&l->addr, addr) == 0 &&
 	    uv_getnameinfo(loop, &l->ni, lookup_reverse_cb,
 	        (struct sockaddr *)&l->addr, NI_NAMEREQD) == 0) {
 		l->pending++;

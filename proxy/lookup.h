@@ -71,6 +71,15 @@ struct lookup_ident *lookup_ident_start_port(uv_loop_t *loop,
 unsigned lookup_init_threadpool(unsigned size);
 
 /*
+ * Copy sa into ss, an IPv4-mapped IPv6 address turned into plain IPv4
+ * (libwrap looks it up as IPv4, semantics E2): shared by the look-ups here
+ * and `wrapd match`'s blocking resolver (cli_resolve.c), so that both ask
+ * the same questions.  Returns -1, with ss zeroed, when sa is NULL or
+ * neither IPv4 nor IPv6.
+ */
+int lookup_addr_unmap(struct sockaddr_storage *ss, const struct sockaddr *sa);
+
+/*
  * The RFC 1413 reply parser (pure, fuzzed): reply is what the server sent
  * (not NUL-terminated).  On a well-formed USERID reply for the expected
  * ports, copy the user (first word, truncated to usersz-1) and return 0;

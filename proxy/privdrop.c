@@ -17,10 +17,15 @@ privdrop(const char *user)
 	char *end;
 	unsigned long uid;
 
-	errno = 0;
-	if ((pw = getpwnam(user)) == NULL) {
+	if ((pw = getpwnam(user)) == NULL && *user >= '0' && *user <= '9') {
+		/*
+		 * A numeric uid: digits only (strtoul would take " 0" or "-1"),
+		 * and one that fits uid_t, or "4294967296" would become 0.
+		 */
+		errno = 0;
 		uid = strtoul(user, &end, 10);
-		if (*user != '\0' && *end == '\0')
+		if (errno == 0 && *end == '\0' && (uid_t)uid == uid &&
+		    (uid_t)uid != (uid_t)-1)
 			pw = getpwuid((uid_t)uid);
 	}
 	if (pw == NULL) {

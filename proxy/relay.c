@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -25,6 +26,14 @@
 #define RELAY_BUDGET 8
 /* A read shorter than this is taken to have drained the socket. */
 #define RELAY_SHORT_READ (64 * 1024)
+/*
+ * The stack buffer of an idle direction's first read (relay_copy).  At
+ * most two pages, so what the destination does not take always fits in an
+ * empty pipe: even a user past fs.pipe-user-pages-soft gets two buffers.
+ */
+#ifndef RELAY_COPY_SIZE
+#define RELAY_COPY_SIZE (8 * 1024)
+#endif
 
 void
 relay_pool_init(struct relay_pool *p)
@@ -230,6 +239,81 @@ relay_flush(struct conn *c, int d)
 	return 0;
 }
 
+/*
+ * The first read of an idle direction: recv() into a small buffer on the
+ * stack and send() it on.  Most reads of an idle direction are small (a
+ * request, a reply, the EOF), and for those this is cheaper than splicing
+ * through a pipe (no pipe buffers, no page references), measured in
+ * bench/PROFILE-NOTES.md.  What the destination does not take at once is
+ * parked in a pipe, so the backpressure and the flush path are the
+ * splice path's.  Returns 1 when this event is done with the direction,
+ * 0 when the buffer came back full (more is likely queued: splice it), -1
+ * when the connection was closed.
+ */
+static int
+relay_copy(struct conn *c, int d)
+{
+	struct conn_dir *dir = &c->dir[d];
+	int dst = conn_fd(c, 1 - d), rc;
+	char buf[RELAY_COPY_SIZE];
+	ssize_t n, w;
+	size_t off = 0;
+
+	do
+		n = recv(conn_fd(c, d), buf, sizeof(buf), MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == EAGAIN)
+		return 1;
+	if (n <= 0) {
+		if (n < 0) {
+			/* A reset, after everything queued before it. */
+			dir->gone = true;
+			if (c->why == NULL)
+				c->why = relay_why(d, errno, false);
+		}
+		dir->eof = true;
+		return relay_flush(c, d) < 0 ? -1 : 1;
+	}
+	while (off < (size_t)n) {
+		w = send(dst, buf + off, (size_t)n - off,
+		    MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (w > 0) {
+			off += (size_t)w;
+			continue;
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN)
+			break;
+		/* What was read for the dead side is dropped with it. */
+		return relay_side_dead(c, 1 - d,
+		           relay_why(1 - d, w < 0 ? errno : EPIPE, true)) < 0
+		    ? -1
+		    : 1;
+	}
+	dir->bytes += off;
+	c->last_ms = uv_now(&c->w->loop);
+	if (off < (size_t)n) {
+		/* The rest fits in an empty pipe (RELAY_COPY_SIZE). */
+		if ((rc = relay_pipe_get(&c->w->pool, &dir->prd, &dir->pwr)) <
+		    0) {
+			errno = -rc;
+			conn_close(c, "no-pipe");
+			return -1;
+		}
+		do
+			w = write(dir->pwr, buf + off, (size_t)n - off);
+		while (w < 0 && errno == EINTR);
+		if (w != (ssize_t)((size_t)n - off)) {
+			conn_close(c, "no-pipe");
+			return -1;
+		}
+		dir->pending = (uint32_t)w;
+		return 1;
+	}
+	return n < (ssize_t)sizeof(buf) ? 1 : 0;
+}
+
 static int
 relay_pump(struct conn *c, int d)
 {
@@ -239,6 +323,13 @@ relay_pump(struct conn *c, int d)
 	int i, rc;
 
 	for (i = 0; i < RELAY_BUDGET && dir->pending == 0 && !dir->eof; i++) {
+		if (i == 0 && dir->prd < 0) {
+			if ((rc = relay_copy(c, d)) < 0)
+				return -1;
+			if (rc > 0)
+				break;
+			continue;
+		}
 		if (dir->prd < 0 &&
 		    (rc = relay_pipe_get(&c->w->pool, &dir->prd, &dir->pwr)) <
 		        0) {
@@ -332,5 +423,13 @@ relay_start(struct conn *c)
 {
 	c->ev[0] = c->ev[1] = -1; /* force the first uv_poll_start */
 	c->last_ms = uv_now(&c->w->loop);
+	/*
+	 * Most clients speak first, and their first bytes have usually
+	 * arrived while we decided and connected: move them now rather than
+	 * one loop turn later.  When nothing is there this costs one splice
+	 * that says EAGAIN.
+	 */
+	if (relay_pump(c, 0) < 0)
+		return;
 	relay_update(c);
 }

@@ -20,7 +20,9 @@
  * quarter less CPU than 256 KiB (fewer splice calls and skb operations,
  * measured); it is also the most a busy direction holds in the kernel.
  */
+#ifndef RELAY_PIPE_SIZE /* -D for experiments (bench/PROFILE-NOTES.md) */
 #define RELAY_PIPE_SIZE (1024 * 1024)
+#endif
 /* Empty pipes kept per loop for reuse. */
 #define RELAY_POOL_MAX  32
 

@@ -220,6 +220,50 @@ test_error_ends_table(void **state)
 	free(text);
 }
 
+/*
+ * Lines that are only backslash-newline add nothing to the logical line,
+ * however many there are (libwrap's xgets() loops over them): the rule
+ * after them still parses, counts from the first physical line, and a
+ * diagnostic in it points at its own physical line.  Thousands of them
+ * once overflowed the reader's segment table.
+ */
+static void
+test_many_empty_continuations(void **state)
+{
+	static const size_t counts[] = {1, 100, 2047, 2048, 5000};
+	static const char rule[] = "sshd: 10.0.0.1: nosuchoption\n";
+	size_t k, i;
+
+	(void)state;
+	for (k = 0; k < sizeof(counts) / sizeof(counts[0]); k++) {
+		size_t n = counts[k], len = 2 * n + sizeof(rule) - 1;
+		char *text = malloc(len + 1);
+		struct acl_diags dg = {0};
+		struct acl_ruleset *rs;
+
+		assert_non_null(text);
+		for (i = 0; i < n; i++)
+			memcpy(text + 2 * i, "\\\n", 2);
+		memcpy(text + 2 * n, rule, sizeof(rule));
+		rs = t_load_n("", 0, text, len, true, &dg);
+		assert_int_equal(acl_ruleset_rule_count(rs, ACL_TABLE_DENY), 1);
+		/* A bad option makes a matching rule deny; it is rule 1. */
+		assert_string_equal(
+		    t_eval(rs, &(struct t_req){"sshd", "10.0.0.1"}),
+		    "deny:deny:1");
+		assert_string_equal(
+		    t_eval(rs, &(struct t_req){"sshd", "10.0.0.2"}),
+		    "grant:none:0");
+		if (!t_has_diag(&dg, (unsigned)n + 1, 17, "nosuchoption")) {
+			t_dump_diags(&dg);
+			fail_msg("%zu continuations: diagnostic position", n);
+		}
+		acl_ruleset_unref(rs);
+		acl_diags_free(&dg);
+		free(text);
+	}
+}
+
 static void
 test_rule_lines_and_text(void **state)
 {
@@ -332,6 +376,7 @@ main(void)
 	    cmocka_unit_test(test_length_limit),
 	    cmocka_unit_test(test_physical_line_fit),
 	    cmocka_unit_test(test_error_ends_table),
+	    cmocka_unit_test(test_many_empty_continuations),
 	    cmocka_unit_test(test_rule_lines_and_text),
 	    cmocka_unit_test(test_files),
 	};

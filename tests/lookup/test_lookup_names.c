@@ -26,6 +26,7 @@
 #include <uv.h>
 
 #include "acl.h"
+#include "cli_resolve.h"
 #include "lookup.h"
 
 /* libwrap wants these defined by the program. */
@@ -199,19 +200,26 @@ test_cases(void **state)
 		const struct name_case *c = &cases[i];
 		struct sockaddr_storage peer;
 		struct result r;
-		char wrap[256];
+		char wrap[256], cli[ACL_STRING_MAX];
 
 		oracle(c->addr, &peer, wrap, sizeof(wrap));
 		if (strncmp(c->addr, "::ffff:", 7) == 0)
 			assert_int_equal(peer.ss_family, AF_INET6);
 		ours((struct sockaddr *)&peer, c->timeout_ms, &r);
-		printf("%-18s wrapd %-22s libwrap %s\n", c->addr, r.name, wrap);
+		/* `wrapd match`'s blocking resolver must agree with both. */
+		cli_resolve_name((struct sockaddr *)&peer, cli, sizeof(cli));
+		printf("%-18s wrapd %-22s match %-22s libwrap %s\n", c->addr,
+		    r.name, cli, wrap);
 		if (strcmp(r.name, c->want) != 0) {
 			printf("  FAIL: want %s\n", c->want);
 			bad++;
 		}
 		if (strcmp(r.name, wrap) != 0) {
 			printf("  FAIL: libwrap disagrees\n");
+			bad++;
+		}
+		if (strcmp(cli, wrap) != 0) {
+			printf("  FAIL: libwrap disagrees with cli_resolve\n");
 			bad++;
 		}
 	}
