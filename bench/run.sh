@@ -49,11 +49,11 @@ done
 
 if [ "$quick" = 1 ]; then
 	BULK_BYTES=512M BULK_SECS=1.5 RR_COUNT=3000 CR_SECS=1.5
-	IDLE_COUNTS="500" IDLE_FORK_MAX=200 PROFILE_SECS=2 DNS_SECS=2
+	IDLE_COUNTS="500" IDLE_FORK_MAX=200 IDLE_SECS=15 PROFILE_SECS=2 DNS_SECS=2
 	mode_name="quick"
 else
 	BULK_BYTES=4G BULK_SECS=5 RR_COUNT=20000 CR_SECS=4
-	IDLE_COUNTS="5000 20000" IDLE_FORK_MAX=1500 PROFILE_SECS=5 DNS_SECS=4
+	IDLE_COUNTS="5000 20000" IDLE_FORK_MAX=1500 IDLE_SECS=30 PROFILE_SECS=5 DNS_SECS=4
 	mode_name="full"
 fi
 CR_THREADS=4
@@ -352,12 +352,13 @@ idle_test() {
 		fi ;;
 	esac
 	timeout -k 2 200 "$LOADGEN" idle --connect "127.0.0.1:$PEER_PORT" \
-	    --conns "$n" --threads 8 --seconds 60 --hold 120 --src "$SRC_RANGE" \
+	    --conns "$n" --threads 8 --seconds "$IDLE_SECS" --hold 120 --src "$SRC_RANGE" \
 	    <"$fifo" >"$BENCH_TMP/idle.out" 2>>"$RAW" &
 	lgpid=$!
 	IDLE_LG_PID=$lgpid
 	exec 9>"$fifo"
-	for i in $(seq 1 800); do
+	# the loadgen opens for up to IDLE_SECS and checks for as long again
+	for i in $(seq 1 $((IDLE_SECS * 20 + 100))); do
 		grep -q READY "$BENCH_TMP/idle.out" && break
 		kill -0 "$lgpid" 2>/dev/null || break
 		sleep 0.1
@@ -370,7 +371,7 @@ idle_test() {
 	IDLE_LG_PID=""
 	log "  idle $p n=$n: $line; mem before=[$before] after=[$after]"
 	local alive
-	alive=$(kv "$line" alive)
+	alive=$(kv "$line" held)
 	if [ -z "$alive" ] || [ "$alive" = 0 ]; then
 		note "$p" "$key" "failed: ${line:-no READY line}"
 		return 0
@@ -387,6 +388,10 @@ idle_test() {
 		hint=$(peer_log_hint)
 		note "$p" "$key" "only $alive of $n held ($(kv "$line" failed) failed: $(kv "$line" first_error))${hint:+; the proxy logged: $hint}"
 	fi
+	[ "$(kv "$line" unchecked)" != 0 ] &&
+		note "$p" "$key" "$(kv "$line" unchecked) of the held connections were not checked a second time within ${IDLE_SECS} s (the proxy served the check slowly: $(kv "$line" alive) checks in $(kv "$line" seconds) s)"
+	[ "$(kv "$line" dead)" != 0 ] &&
+		note "$p" "$key" "$(kv "$line" dead) connections opened fine but failed the second check"
 }
 
 bench_peer() {

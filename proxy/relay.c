@@ -426,7 +426,7 @@ relay_start(struct conn *c)
 	/*
 	 * Most clients speak first, and their first bytes have usually
 	 * arrived while we decided and connected: move them now rather than
-	 * one loop turn later.  When nothing is there this costs one splice
+	 * one loop turn later.  When nothing is there this costs one recv()
 	 * that says EAGAIN.
 	 */
 	if (relay_pump(c, 0) < 0)

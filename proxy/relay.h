@@ -1,6 +1,9 @@
 /*
  * relay.h - the data path: splice(2) from one socket into a pipe and from
- * the pipe into the other socket, so payload never enters user space.
+ * the pipe into the other socket, so bulk payload never enters user space.
+ * Only the first read of an idle direction goes through a small stack
+ * buffer (recv/send): requests, replies and EOFs are cheaper that way
+ * (bench/PROFILE-NOTES.md), and the buffer is gone when the call returns.
  *
  * Pipes come from a small per-loop pool and are held by a direction only
  * while it has bytes in flight; an idle connection holds no pipe and no

@@ -16,8 +16,10 @@
  * connrate runs --threads blocking clients that each connect, exchange
  * --size bytes with an echo service and close, for --seconds or --count
  * connections in all.  idle opens --conns connections to an echo service
- * (with --threads openers), checks each with one exchange, prints "READY ..." and holds them until its
- * standard input reaches EOF or --hold seconds pass.
+ * (with --threads openers) within --seconds, checks each with one exchange,
+ * checks them all again (for at most another --seconds), prints "READY ..."
+ * and holds them until its standard input reaches EOF or --hold seconds
+ * pass.
  *
  * --src LO-HI binds the clients round-robin to the source addresses
  * 127.0.0.0 + LO .. 127.0.0.0 + HI (so 2-20 is 127.0.0.2 .. 127.0.0.20, and
@@ -457,8 +459,13 @@ struct idle_thr {
 	int idx;
 	int failed;
 	int first_err;
+	int alive;	/* passed the second check */
+	int dead;	/* failed it (closed) */
+	int unchecked;	/* not checked again before the deadline */
 	uint64_t deadline;
 };
+
+static uint64_t idle_check_deadline;
 
 /* Open connections idx, idx+T, idx+2T, ... each checked with one echo. */
 static void *
@@ -488,6 +495,25 @@ idle_open_main(void *arg)
 		consecutive = 0;
 		idle_fds[i] = fd;
 	}
+	/* A proxy may accept and then drop connections it cannot serve: once
+	 * all are open, check each again (in parallel and bounded in time; a
+	 * proxy can be slow to serve one among thousands). */
+	pthread_barrier_wait(&start_barrier);
+	for (int i = t->idx; i < o.conns; i += o.threads) {
+		if (idle_fds[i] < 0)
+			continue;
+		if (netutil_now_ns() >= idle_check_deadline) {
+			t->unchecked++;
+			continue;
+		}
+		if (exchange(idle_fds[i], buf, o.size) == 0) {
+			t->alive++;
+		} else {
+			close(idle_fds[i]);
+			idle_fds[i] = -1;
+			t->dead++;
+		}
+	}
 	return NULL;
 }
 
@@ -503,30 +529,30 @@ run_idle(void)
 	    o.size > MAX_MSG || o.threads < 1 || o.threads > MAX_THREADS)
 		return 2;
 	memset(buf, 'i', o.size);
+	pthread_barrier_init(&start_barrier, NULL, (unsigned)o.threads);
+	/* opening gets --seconds, the second check at most as long again */
+	idle_check_deadline = t0 + (uint64_t)(2 * o.seconds * 1e9);
 	for (int t = 0; t < o.threads; t++) {
 		ts[t].idx = t;
 		ts[t].deadline = t0 + (uint64_t)(o.seconds * 1e9);
 		pthread_create(&ts[t].tid, NULL, idle_open_main, &ts[t]);
 	}
+	int dead = 0, unchecked = 0;
 	for (int t = 0; t < o.threads; t++) {
 		pthread_join(ts[t].tid, NULL);
 		failed += ts[t].failed;
+		alive += ts[t].alive;
+		dead += ts[t].dead;
+		unchecked += ts[t].unchecked;
 		if (!first_err)
 			first_err = ts[t].first_err;
 	}
-	double open_secs = (double)(netutil_now_ns() - t0) / 1e9;
-	/* A proxy may accept and then drop connections it cannot serve:
-	 * check every one again before reporting it as held. */
-	for (int i = 0; i < o.conns; i++) {
-		if (idle_fds[i] < 0)
-			continue;
-		opened++;
-		if (exchange(idle_fds[i], buf, o.size) == 0)
-			alive++;
-	}
-	printf("READY requested=%d opened=%d alive=%d failed=%d "
-	       "open_seconds=%.3f%s%s\n",
-	    o.conns, opened, alive, failed, open_secs,
+	opened = alive + dead + unchecked;
+	/* held: still open now (checked alive, or not checked in time) */
+	printf("READY requested=%d opened=%d held=%d alive=%d dead=%d "
+	       "unchecked=%d failed=%d seconds=%.3f%s%s\n",
+	    o.conns, opened, alive + unchecked, alive, dead, unchecked, failed,
+	    (double)(netutil_now_ns() - t0) / 1e9,
 	    first_err ? " first_error=" : "",
 	    first_err ? errword(first_err) : "");
 	fflush(stdout);
@@ -550,7 +576,7 @@ run_idle(void)
 	for (int i = 0; i < o.conns; i++)
 		if (idle_fds[i] >= 0)
 			close(idle_fds[i]);
-	return alive > 0 ? 0 : 1;
+	return alive + unchecked > 0 ? 0 : 1;
 }
 
 static void
