@@ -492,7 +492,7 @@ match_print_text(
 		else
 			fprintf(fp, "error:    --expand: %s\n", r->expand_err);
 	}
-	fprintf(fp, "access:   %s\n", match_verdict_word(match_final(r), 0));
+	fprintf(fp, "access: %s\n", match_verdict_word(match_final(r), 0));
 }
 
 static void
