@@ -124,7 +124,7 @@ conn_pid(void)
 	return p;
 }
 
-static void
+void
 conn_request(const struct conn *c, struct acl_request *r)
 {
 	const struct conf_service *cs = conn_svc(c)->conf;
@@ -384,7 +384,7 @@ conn_accept(struct worker *w, uint32_t svc, int fd,
 	w->conns.head = c;
 	w->conns.n++;
 	conn_set_state(c, CONN_DECIDING);
-	conn_decide(c);
+	conn_decide_from(c, ACL_TABLE_ALLOW);
 }
 
 /* ------------------------------------------------------------------ */
@@ -493,6 +493,13 @@ unknown:
 
 static void conn_decided(struct conn *c);
 
+void
+conn_decide_from(struct conn *c, enum acl_table from)
+{
+	c->scan_from = (uint8_t)from;
+	conn_decide(c);
+}
+
 static void
 conn_decide(struct conn *c)
 {
@@ -504,7 +511,8 @@ conn_decide(struct conn *c)
 
 	for (;;) {
 		conn_request(c, &req);
-		st = acl_eval(c->snap->rules, &req, ACL_TABLE_ALLOW, &dec);
+		st = acl_eval(c->snap->rules, &req,
+		    (enum acl_table)c->scan_from, &dec);
 		switch (st) {
 		case ACL_NEED_CLIENT_NAME:
 			need = CONN_LOOKUP_CLIENT_NAME;
@@ -544,6 +552,7 @@ conn_decide(struct conn *c)
 	c->decided = true;
 	c->verdict = (uint8_t)dec.verdict;
 	c->rule = dec.rule;
+	c->table = (uint8_t)dec.table;
 	if (dec.table_error && dec.rule == NULL) {
 		c->err_file = dec.error_file;
 		c->err_line = dec.error_line;

@@ -95,6 +95,8 @@ struct conn {
 	const char *err_file;
 	unsigned err_line;
 	uint8_t verdict; /* enum acl_verdict */
+	uint8_t table;   /* enum acl_table of rule (or of the table error) */
+	uint8_t scan_from; /* enum acl_table the evaluation starts at */
 	bool decided;
 	const char *reason; /* why it closed */
 	const char *why;    /* first failure seen while relaying (relay.c) */
@@ -124,5 +126,14 @@ void conn_deliver(struct conn *c);
 /* The backend connection is up: start relaying. */
 void conn_backend_connected(struct conn *c);
 int conn_fd(const struct conn *c, int side);
+/* The rule engine's view of the connection's facts. */
+void conn_request(const struct conn *c, struct acl_request *r);
+/*
+ * Decide (again) from table `from`: an aclexec failing in hosts.allow makes
+ * its rule no match, and the scan goes on in hosts.deny.  Look-ups run under
+ * the connection's one deadline; conn_decided() follows, as for the first
+ * decision.
+ */
+void conn_decide_from(struct conn *c, enum acl_table from);
 
 #endif /* WRAPD_CONN_H */
