@@ -135,6 +135,7 @@ if [ "$do_build" = 1 ]; then
 	fi
 fi
 [ -x "$LOADGEN" ] && [ -x "$BACKEND" ] || { say "bench tools not built"; exit 1; }
+WRAPD_REV=$(git -C "$BENCH_ROOT" describe --always --dirty 2>/dev/null || echo '?')
 
 # wrapd in quick mode must actually run, or its rows say why not.
 # Options are added only if this wrapd has them: the harness must work

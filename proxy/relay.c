@@ -34,6 +34,14 @@
 #ifndef RELAY_COPY_SIZE
 #define RELAY_COPY_SIZE (8 * 1024)
 #endif
+/*
+ * A direction that has carried this much is a bulk stream: it splices from
+ * the first byte of every event, as an extra small copy and send at the
+ * start of each pipe cycle only costs it (bench/PROFILE-NOTES.md).
+ */
+#ifndef RELAY_COPY_MAX
+#define RELAY_COPY_MAX (4 * 1024 * 1024)
+#endif
 
 void
 relay_pool_init(struct relay_pool *p)
@@ -323,7 +331,7 @@ relay_pump(struct conn *c, int d)
 	int i, rc;
 
 	for (i = 0; i < RELAY_BUDGET && dir->pending == 0 && !dir->eof; i++) {
-		if (i == 0 && dir->prd < 0) {
+		if (i == 0 && dir->prd < 0 && dir->bytes < RELAY_COPY_MAX) {
 			if ((rc = relay_copy(c, d)) < 0)
 				return -1;
 			if (rc > 0)

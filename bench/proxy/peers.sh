@@ -63,7 +63,11 @@ peer_available() {
 peer_version() {
 	case $1 in
 	direct) echo "-" ;;
-	wrapd*) echo "wrapd $(git -C "$BENCH_ROOT" describe --always --dirty 2>/dev/null || echo '?') (Release build)" ;;
+	wrapd*)
+		# taken once, at build time: the tree may move on during the run
+		[ -n "${WRAPD_REV-}" ] ||
+			WRAPD_REV=$(git -C "$BENCH_ROOT" describe --always --dirty 2>/dev/null || echo '?')
+		echo "wrapd $WRAPD_REV (Release build)" ;;
 	socat) socat -V 2>/dev/null | sed -n 's/^socat version \([^ ]*\).*/socat \1/p' | head -1 ;;
 	haproxy*) haproxy -v 2>/dev/null | head -1 | cut -d' ' -f1-3 ;;
 	nginx) nginx -v 2>&1 | sed 's/^nginx version: //' ;;

@@ -287,8 +287,8 @@ the hosts file), so each of their
 	## Reproduce
 
 	\`\`\`sh
-	sudo bench/run.sh            # full run, ~10-15 min; writes bench/RESULTS.md
-	sudo bench/run.sh --quick    # small counts, ~3 min, for iterating on the harness
+	sudo bench/run.sh            # full run, ~8-12 min; writes bench/RESULTS.md
+	sudo bench/run.sh --quick    # small counts, ~4 min, for iterating on the harness
 	\`\`\`
 	EOF
 }

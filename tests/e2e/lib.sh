@@ -349,8 +349,8 @@ e2e_libwrap_agrees() {
 		sh "$allow" "$deny" "$daemon" "$as" 2>&1) ||
 		e2e_fail "tcpdmatch $daemon $as failed: $out"
 	case $out in
-	*"access: granted"*) v=grant ;;
-	*"access: denied"*) v=deny ;;
+	*"access:   granted"*) v=grant ;; # tcpdmatch aligns its columns
+	*"access:   denied"*) v=deny ;;
 	*) e2e_fail "tcpdmatch $daemon $as: no verdict in: $out" ;;
 	esac
 	"$PY" "$HELPER" logcheck --wait 10 "$log" client="$client" verdict="$v" >&2 ||
