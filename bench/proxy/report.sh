@@ -95,6 +95,21 @@ write_report() {
 	$(summary_row "proxy CPU per GB (up1)" up1_cpu s lo)
 	$(summary_row "memory per idle conn (Pss)" "idle${IDLE_COUNTS%% *}_pss" KiB lo)
 
+	Where wrapd is not first, the known causes (measured, with before/after profiles of
+	each change, in [PROFILE-NOTES.md](PROFILE-NOTES.md)):
+
+	- **Bulk throughput.** Client, proxy and backend share $ncpu CPUs and the loopback
+	  client is the one at 100%: any splice proxy raises the client's kernel time per byte
+	  by about 40%. wrapd's own CPU per GB is among the lowest (row above), so a
+	  ratio of 0.85 to direct is out of reach for every proxy on this machine; with more
+	  cores than busy processes the ratio is bounded by wrapd's CPU per GB instead.
+	- **Connection rate.** About 35 system calls per connection against about 20 for
+	  nginx and rinetd: libuv 1.44's \`uv_poll\` costs 11 \`epoll_ctl\` per connection,
+	  and wrapd passes half-closes on (two \`shutdown\`s and two EOF reads) where nginx
+	  and rinetd simply close. Rule evaluation and logging do not show in the profile.
+	- **Latency tails (p99).** Figures from a loaded machine: compare p50, pinned to one
+	  CPU, across the runs.
+
 	## Machine
 
 	| | |

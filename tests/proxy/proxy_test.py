@@ -1150,6 +1150,176 @@ def test_backend_reset_delivers(t):
     w.wait_log(r"out=%d .*reason=backend-reset" % n)
 
 
+# ------------------------------------------------- relay partial sends
+
+class StallSender:
+    """Send DATA in random-sized chunks (1..9000 bytes) on a non-blocking
+    socket, then shut the write side.  Every send() that finds the socket
+    full counts one stall: the whole chain behind it (wrapd's pipe and
+    buffers included) is full, so the far reader can resume."""
+
+    def __init__(self, sock, data, rnd):
+        self.sock = sock
+        self.data = data
+        self.rnd = rnd
+        self.stalls = 0
+        self.done = False
+        self.error = None
+        self.th = threading.Thread(target=self._run, daemon=True)
+        self.th.start()
+
+    def _acked(self, end):
+        import fcntl
+        import termios
+        for _ in range(50):
+            q = struct.unpack("i", fcntl.ioctl(self.sock, termios.TIOCOUTQ,
+                                               struct.pack("i", 0)))[0]
+            if q == 0 or time.monotonic() > end:
+                return
+            time.sleep(0.0002)
+
+    def _run(self):
+        import select
+        try:
+            self.sock.setblocking(False)
+            off = 0
+            end = time.monotonic() + DEADLINE
+            while off < len(self.data):
+                n = self.rnd.randint(1, 9000)
+                chunk = self.data[off:off + n]
+                sent = 0
+                while sent < len(chunk):
+                    if time.monotonic() > end:
+                        raise Fail("sender stuck at %d" % (off + sent))
+                    try:
+                        sent += self.sock.send(chunk[sent:])
+                        # Until the chain first fills, let each chunk reach
+                        # wrapd's kernel on its own (acknowledged), so wrapd
+                        # reads one small chunk per event (relay_copy) when
+                        # its destination fills up.
+                        if self.stalls == 0:
+                            self._acked(end)
+                    except BlockingIOError:
+                        self.stalls += 1
+                        # Retry on a short poll, not only when writable:
+                        # each retry that still fails is a fresh stall.
+                        select.select([], [self.sock], [], 0.05)
+                off += len(chunk)
+            self.sock.shutdown(socket.SHUT_WR)
+        except Exception as e:
+            self.error = repr(e)
+        finally:
+            self.done = True
+
+
+def stall_reader(sock, sender, every):
+    """Read to EOF, stalling first until SENDER finds its socket full
+    (everything in between, wrapd included, is full) or is done.  With
+    EVERY, stall again each time EVERY more bytes were read while the
+    sender has data left.  Returns (bytes, sha256, stalls honoured)."""
+    import select
+    h = hashlib.sha256()
+    n = 0
+    point = 0
+    honoured = 0
+    end = time.monotonic() + DEADLINE
+    while True:
+        if point is not None and n >= point:
+            s0 = sender.stalls
+            wait_for(lambda: sender.stalls > s0 or sender.done,
+                     "sender to stall (reader at %d)" % n)
+            if sender.stalls > s0:
+                honoured += 1
+            point = n + every if every and not sender.done else None
+        if time.monotonic() > end:
+            raise Fail("reader stuck at %d" % n)
+        want = 65536 if point is None else max(1, min(65536, point - n))
+        r, _, _ = select.select([sock], [], [], 1.0)
+        if not r:
+            continue
+        d = sock.recv(want)
+        if not d:
+            return n, h.hexdigest(), honoured
+        h.update(d)
+        n += len(d)
+
+
+def test_relay_partial_send(t):
+    """relay_copy's partial send: the destination takes only part of an
+    8 KiB read, the rest is parked in a pipe and the splice flush takes
+    over.  Receivers with a tiny SO_RCVBUF that do not read until their
+    sender is stalled force it, both ways at once, many times over; the
+    streams must arrive byte-identical, each followed by its EOF."""
+    # More than wrapd's buffers and pipe hold (a few MiB with autotuning),
+    # so the reader's stalls reach the sender; the first RELAY_COPY_MAX
+    # (4 MiB) of each direction is where every event starts with
+    # relay_copy.
+    size = int(os.environ.get("WRAPD_PROXY_PARTIAL", 8 << 20))
+    port = free_port()
+    rnd = random.Random(os.urandom(8))
+    # (name, stall again every N bytes read, stalls that must be seen)
+    variants = [("stall-at-start", None, 1),
+                ("stall-mid-stream", 128 << 10, 3)]
+    jobs = {}
+    res = {}
+
+    def be_handler(c):
+        key = c.recv(1)  # which variant (the probe sends nothing)
+        if not key:
+            return
+        job = jobs[key]
+        # A small send buffer, so the chain behind it fills sooner.
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, ls_small)
+        snd = StallSender(c, job["down"], random.Random(job["seed"] + 1))
+        job["be_sender"] = snd
+        # Wait (bounded) for the client's sender to exist, then read
+        # behind its stalls.
+        wait_for(lambda: "cl_sender" in job, "client sender")
+        res[key] = stall_reader(c, job["cl_sender"], job["every"])
+        snd.th.join(DEADLINE)
+
+    ls_small = 4096
+    be = Backend(be_handler)
+    # Accepted sockets inherit the listener's tiny receive buffer.
+    be.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, ls_small)
+    w = Wrapd(t, ["--listen", "127.0.0.1:%d" % port, "--backend", be.addr,
+                  "--no-syslog"] + t.rules("ALL: ALL\n", ""))
+    w.wait_listen(port)
+    for i, (name, every, need) in enumerate(variants):
+        key = b"%d" % i
+        job = {"up": os.urandom(size), "down": os.urandom(size),
+               "seed": rnd.random(), "every": every}
+        jobs[key] = job
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, ls_small)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, ls_small)
+        s.settimeout(DEADLINE)
+        s.connect(("127.0.0.1", port))
+        s.sendall(key)
+        job["cl_sender"] = StallSender(s, job["up"], random.Random(job["seed"]))
+        wait_for(lambda: "be_sender" in job, "backend sender")
+        n, dig, honoured = stall_reader(s, job["be_sender"], every)
+        job["cl_sender"].th.join(DEADLINE)
+        wait_for(lambda: key in res, "backend reader at EOF")
+        s.close()
+        for who in ("cl_sender", "be_sender"):
+            check(job[who].error is None, "%s %s: %s" % (name, who, job[who].error))
+        check(n == size and dig == hashlib.sha256(job["down"]).hexdigest(),
+              "%s: backend -> client %d of %d bytes, digest mismatch" %
+              (name, n, size))
+        un, udig, uhon = res[key]
+        check(un == size and udig == hashlib.sha256(job["up"]).hexdigest(),
+              "%s: client -> backend %d of %d bytes, digest mismatch" %
+              (name, un, size))
+        # Each reader saw its sender stall while it did not read: wrapd
+        # was held back both ways, NEED times (not read in one go).
+        check(honoured >= need and uhon >= need,
+              "%s: sender stalls seen down %d up %d, want %d" %
+              (name, honoured, uhon, need))
+        w.wait_log(r"in=%d out=%d .*reason=eof" % (size + 1, size), i + 1)
+    check(not be.errors, "backend: %r" % be.errors)
+
+
 TESTS = {k[5:]: v for k, v in globals().items() if k.startswith("test_")}
 
 
