@@ -110,20 +110,6 @@ conn_addr_text(const struct conn_addr *ca, char *buf, size_t sz)
 	    (unsigned)ca->port);
 }
 
-/* getpid() is a system call; %p needs it on every evaluation. */
-static long
-conn_pid(void)
-{
-	static _Atomic long pid;
-	long p = atomic_load_explicit(&pid, memory_order_relaxed);
-
-	if (p == 0) {
-		p = (long)getpid();
-		atomic_store_explicit(&pid, p, memory_order_relaxed);
-	}
-	return p;
-}
-
 void
 conn_request(const struct conn *c, struct acl_request *r)
 {
@@ -138,7 +124,7 @@ conn_request(const struct conn *c, struct acl_request *r)
 	r->server.port = c->server.a.family == AF_UNSPEC ? -1 : c->server.port;
 	r->server.name = c->server_name;
 	r->user = c->user;
-	r->pid = conn_pid();
+	r->pid = log_pid(); /* cached: %p needs it per evaluation */
 }
 
 /* ------------------------------------------------------------------ */

@@ -105,8 +105,11 @@ log_prio_name(int prio)
 	}
 }
 
-/* getpid() is a system call, and there is a line per connection. */
-static long
+/*
+ * getpid() is a system call, and both the log line and %p want it for every
+ * connection.  A forked child that logs before exec shows the parent's pid.
+ */
+long
 log_pid(void)
 {
 	static _Atomic long pid;

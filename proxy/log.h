@@ -28,6 +28,8 @@ bool log_json(void);
 /* Is a message of priority prio logged at all? */
 bool log_enabled(int prio);
 
+/* wrapd's pid, cached. */
+long log_pid(void);
 void log_msg(int prio, const char *fmt, ...) LOG_ATTR(2, 3);
 void log_vmsg(int prio, const char *fmt, va_list ap) LOG_ATTR(2, 0);
 /* log_warn appends ": strerror(errno)"; log_warnx does not. */
