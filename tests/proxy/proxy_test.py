@@ -241,13 +241,21 @@ def kv(line):
 
 # ------------------------------------------------------------- tests
 
-def test_quick_tcp(t):
+
+def echo_proxy(t, allow, deny, *flags):
+    """wrapd in quick mode on a free 127.0.0.1 port, in front of an echo
+    backend, with these rules and extra flags; returns (port, backend, wrapd)
+    once it listens."""
     port = free_port()
     be = Backend(echo_handler)
     w = Wrapd(t, ["--listen", "127.0.0.1:%d" % port, "--backend", be.addr,
-                  "--daemon", "ptest", "--no-syslog"] +
-              t.rules("ptest: 127.0.0.1\n", "ALL: ALL\n"))
+                  "--no-syslog"] + list(flags) + t.rules(allow, deny))
     w.wait_listen(port)
+    return port, be, w
+
+def test_quick_tcp(t):
+    port, be, w = echo_proxy(t, "ptest: 127.0.0.1\n", "ALL: ALL\n",
+                             "--daemon", "ptest")
     s = connect(port)
     s.sendall(b"hello\n")
     check(s.recv(100) == b"hello\n", "no echo")
@@ -265,12 +273,8 @@ def test_quick_tcp(t):
 
 
 def test_deny(t):
-    port = free_port()
-    be = Backend(echo_handler)
-    w = Wrapd(t, ["--listen", "127.0.0.1:%d" % port, "--backend", be.addr,
-                  "--daemon", "ptest", "--no-syslog"] +
-              t.rules("ptest: 127.0.0.1\n", "ptest: 127.0.0.2\n"))
-    w.wait_listen(port)
+    port, be, w = echo_proxy(t, "ptest: 127.0.0.1\n", "ptest: 127.0.0.2\n",
+                             "--daemon", "ptest")
     before = be.accepted
     s = connect(port, src="127.0.0.2")
     try:
@@ -554,11 +558,7 @@ def test_config_errors(t):
 
 
 def test_reload(t):
-    port = free_port()
-    be = Backend(echo_handler)
-    w = Wrapd(t, ["--listen", "127.0.0.1:%d" % port, "--backend", be.addr,
-                  "--no-syslog"] + t.rules("ALL: 127.0.0.1\n", "ALL: ALL\n"))
-    w.wait_listen(port)
+    port, be, w = echo_proxy(t, "ALL: 127.0.0.1\n", "ALL: ALL\n")
     # A connection in flight across the reload.
     old = connect(port)
     old.sendall(b"1")
@@ -617,12 +617,7 @@ def test_reload_bad_config(t):
 
 
 def test_drain(t):
-    port = free_port()
-    be = Backend(echo_handler)
-    w = Wrapd(t, ["--listen", "127.0.0.1:%d" % port, "--backend", be.addr,
-                  "--no-syslog", "--drain-timeout", "60s"] +
-              t.rules("ALL: ALL\n", ""))
-    w.wait_listen(port)
+    port, be, w = echo_proxy(t, "ALL: ALL\n", "", "--drain-timeout", "60s")
     s = connect(port)
     s.sendall(b"a")
     check(s.recv(1) == b"a", "echo")
@@ -648,12 +643,7 @@ def test_drain(t):
 
 
 def test_drain_deadline(t):
-    port = free_port()
-    be = Backend(echo_handler)
-    w = Wrapd(t, ["--listen", "127.0.0.1:%d" % port, "--backend", be.addr,
-                  "--no-syslog", "--drain-timeout", "200ms"] +
-              t.rules("ALL: ALL\n", ""))
-    w.wait_listen(port)
+    port, be, w = echo_proxy(t, "ALL: ALL\n", "", "--drain-timeout", "200ms")
     s = connect(port)
     s.sendall(b"a")
     check(s.recv(1) == b"a", "echo")
@@ -665,12 +655,8 @@ def test_drain_deadline(t):
 
 
 def test_max_connections(t):
-    port = free_port()
-    be = Backend(echo_handler)
-    w = Wrapd(t, ["--listen", "127.0.0.1:%d" % port, "--backend", be.addr,
-                  "--no-syslog", "--max-connections", "1", "--workers", "2"] +
-              t.rules("ALL: ALL\n", ""))
-    w.wait_listen(port)
+    port, be, w = echo_proxy(t, "ALL: ALL\n", "",
+                             "--max-connections", "1", "--workers", "2")
     a = connect(port)
     a.sendall(b"a")
     check(a.recv(1) == b"a", "first")
@@ -690,12 +676,7 @@ def test_max_connections(t):
 
 
 def test_idle_timeout(t):
-    port = free_port()
-    be = Backend(echo_handler)
-    w = Wrapd(t, ["--listen", "127.0.0.1:%d" % port, "--backend", be.addr,
-                  "--no-syslog", "--idle-timeout", "300ms"] +
-              t.rules("ALL: ALL\n", ""))
-    w.wait_listen(port)
+    port, be, w = echo_proxy(t, "ALL: ALL\n", "", "--idle-timeout", "300ms")
     s = connect(port)
     s.sendall(b"a")
     check(s.recv(1) == b"a", "echo")
@@ -835,11 +816,7 @@ def test_privdrop(t):
 
 def test_workers_spread(t):
     """Several workers: many concurrent connections all served."""
-    port = free_port()
-    be = Backend(echo_handler)
-    w = Wrapd(t, ["--listen", "127.0.0.1:%d" % port, "--backend", be.addr,
-                  "--no-syslog", "--workers", "4"] + t.rules("ALL: ALL\n", ""))
-    w.wait_listen(port)
+    port, be, w = echo_proxy(t, "ALL: ALL\n", "", "--workers", "4")
     socks = [connect(port) for _ in range(200)]
     for i, s in enumerate(socks):
         s.sendall(b"%05d" % i)
@@ -851,11 +828,7 @@ def test_workers_spread(t):
 
 def test_names(t):
     """A host-name rule makes wrapd look the client's name up (async)."""
-    port = free_port()
-    be = Backend(echo_handler)
-    w = Wrapd(t, ["--listen", "127.0.0.1:%d" % port, "--backend", be.addr,
-                  "--no-syslog"] + t.rules("ALL: localhost\n", "ALL: ALL\n"))
-    w.wait_listen(port)
+    port, be, w = echo_proxy(t, "ALL: localhost\n", "ALL: ALL\n")
     s = connect(port)
     s.sendall(b"n")
     check(s.recv(1) == b"n", "localhost (by name) not allowed")
