@@ -400,10 +400,11 @@ conn_store(char **slot, const char *s)
 }
 
 static void
-conn_name_cb(void *arg, const char *name)
+conn_name_cb(void *arg, const char *name, enum lookup_status status)
 {
 	struct conn *c = arg;
 
+	(void)status;
 	if (c->lookup == CONN_LOOKUP_CLIENT_NAME)
 		conn_store(&c->client_name, name);
 	else
@@ -413,10 +414,11 @@ conn_name_cb(void *arg, const char *name)
 }
 
 static void
-conn_ident_cb(void *arg, const char *user)
+conn_ident_cb(void *arg, const char *user, enum lookup_status status)
 {
 	struct conn *c = arg;
 
+	(void)status;
 	conn_store(&c->user, user);
 	c->lookup = CONN_LOOKUP_NONE;
 	conn_decide(c);

@@ -44,6 +44,7 @@ struct lookup_ident {
 	bool tcp_open;
 	bool done; /* answered or cancelled: the callback must not run again */
 	const char *result; /* for a failure found before the loop runs */
+	enum lookup_status result_status;
 };
 
 /* ------------------------------------------------------------------
@@ -178,13 +179,14 @@ ident_close(struct lookup_ident *l)
 }
 
 static void
-ident_finish(struct lookup_ident *l, const char *user)
+ident_finish(
+    struct lookup_ident *l, const char *user, enum lookup_status status)
 {
 	if (l->done)
 		return;
 	l->done = true;
 	ident_close(l);
-	l->cb(l->arg, user);
+	l->cb(l->arg, user, status);
 }
 
 /* Parse what has arrived and answer. */
@@ -195,9 +197,9 @@ ident_answer(struct lookup_ident *l)
 
 	if (ident_parse_reply(l->reply, l->len, l->client_port, l->server_port,
 	        user, sizeof(user)) == 0)
-		ident_finish(l, user);
+		ident_finish(l, user, LOOKUP_ANSWERED);
 	else
-		ident_finish(l, ACL_UNKNOWN);
+		ident_finish(l, ACL_UNKNOWN, LOOKUP_ANSWERED);
 }
 
 static void
@@ -205,7 +207,10 @@ ident_timer_cb(uv_timer_t *t)
 {
 	struct lookup_ident *l = t->data;
 
-	ident_finish(l, l->result != NULL ? l->result : ACL_UNKNOWN);
+	if (l->result != NULL)
+		ident_finish(l, l->result, l->result_status);
+	else
+		ident_finish(l, ACL_UNKNOWN, LOOKUP_TIMED_OUT);
 }
 
 static void
@@ -232,7 +237,7 @@ ident_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		 * EOF before the end of the line: libwrap's fgets() sees EOF
 		 * and rejects the reply, so do we.
 		 */
-		ident_finish(l, ACL_UNKNOWN);
+		ident_finish(l, ACL_UNKNOWN, LOOKUP_ANSWERED);
 		return;
 	}
 	if (memchr(l->reply + l->len, '\n', (size_t)n) != NULL) {
@@ -251,7 +256,7 @@ ident_write_cb(uv_write_t *w, int status)
 	struct lookup_ident *l = w->data;
 
 	if (status < 0 && !l->done)
-		ident_finish(l, ACL_UNKNOWN);
+		ident_finish(l, ACL_UNKNOWN, LOOKUP_ANSWERED);
 }
 
 static void
@@ -263,7 +268,7 @@ ident_connect_cb(uv_connect_t *c, int status)
 	if (l->done)
 		return;
 	if (status < 0) {
-		ident_finish(l, ACL_UNKNOWN);
+		ident_finish(l, ACL_UNKNOWN, LOOKUP_ANSWERED);
 		return;
 	}
 	b = uv_buf_init(l->query, (unsigned)strlen(l->query));
@@ -271,7 +276,7 @@ ident_connect_cb(uv_connect_t *c, int status)
 	        ident_write_cb) != 0 ||
 	    uv_read_start(
 	        (uv_stream_t *)&l->tcp, ident_alloc_cb, ident_read_cb) != 0)
-		ident_finish(l, ACL_UNKNOWN);
+		ident_finish(l, ACL_UNKNOWN, LOOKUP_ANSWERED);
 }
 
 static unsigned
@@ -291,7 +296,11 @@ ident_set_port(struct sockaddr_storage *ss, unsigned port)
 		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
 }
 
-/* Set up the connection; on failure the caller answers ACL_UNKNOWN. */
+/*
+ * Set up the connection.  -1: there is nothing to ask (not an IP
+ * connection), which libwrap also answers "unknown"; -2: the question could
+ * not be asked (no descriptors, no memory, no route).
+ */
 static int
 ident_connect(struct lookup_ident *l, const struct sockaddr *local,
     const struct sockaddr *client, unsigned port)
@@ -316,14 +325,14 @@ ident_connect(struct lookup_ident *l, const struct sockaddr *local,
 	ident_set_port(&css, port);
 
 	if (uv_tcp_init(l->loop, &l->tcp) != 0)
-		return -1;
+		return -2;
 	l->tcp.data = l;
 	l->tcp_open = true;
 	l->open_handles++;
 	if (uv_tcp_bind(&l->tcp, (struct sockaddr *)&lss, 0) != 0 ||
 	    uv_tcp_connect(&l->connect, &l->tcp, (struct sockaddr *)&css,
 	        ident_connect_cb) != 0)
-		return -1;
+		return -2;
 	return 0;
 }
 
@@ -333,6 +342,7 @@ lookup_ident_start_port(uv_loop_t *loop, const struct sockaddr *local,
     lookup_ident_cb cb, void *arg)
 {
 	struct lookup_ident *l;
+	int rc;
 
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return NULL;
@@ -344,12 +354,13 @@ lookup_ident_start_port(uv_loop_t *loop, const struct sockaddr *local,
 	uv_timer_init(loop, &l->timer);
 	l->timer.data = l;
 	l->open_handles++;
-	if (ident_connect(l, local, client, port) != 0) {
+	if ((rc = ident_connect(l, local, client, port)) != 0) {
 		/*
 		 * Answer from the loop, never from inside this call: the
 		 * caller has not stored l yet.
 		 */
 		l->result = ACL_UNKNOWN;
+		l->result_status = rc == -1 ? LOOKUP_ANSWERED : LOOKUP_SKIPPED;
 		if (l->tcp_open)
 			uv_close((uv_handle_t *)&l->tcp, ident_free_cb);
 		l->tcp_open = false;

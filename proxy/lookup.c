@@ -48,6 +48,7 @@ struct lookup_name {
 	bool req_busy;      /* ni or ai is in flight */
 	bool done;          /* answered or cancelled */
 	const char *result; /* an answer found before the loop ran */
+	enum lookup_status result_status;
 	char name[ACL_STRING_MAX];
 };
 
@@ -84,12 +85,13 @@ lookup_abandon(struct lookup_name *l)
 }
 
 static void
-lookup_finish(struct lookup_name *l, const char *name)
+lookup_finish(
+    struct lookup_name *l, const char *name, enum lookup_status status)
 {
 	if (l->done)
 		return;
 	lookup_abandon(l);
-	l->cb(l->arg, name);
+	l->cb(l->arg, name, status);
 }
 
 static void
@@ -98,10 +100,11 @@ lookup_timer_cb(uv_timer_t *t)
 	struct lookup_name *l = t->data;
 
 	if (l->result != NULL)
-		lookup_finish(l, l->result);
+		lookup_finish(l, l->result, l->result_status);
 	else
-		lookup_finish(
-		    l, l->stage == LOOKUP_REVERSE ? ACL_UNKNOWN : ACL_PARANOID);
+		lookup_finish(l,
+		    l->stage == LOOKUP_REVERSE ? ACL_UNKNOWN : ACL_PARANOID,
+		    LOOKUP_TIMED_OUT);
 }
 
 static void
@@ -114,7 +117,7 @@ lookup_forward_cb(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 		const char *name = acl_verify_name((struct sockaddr *)&l->addr,
 		    l->name, status == 0 ? res : NULL);
 
-		lookup_finish(l, name);
+		lookup_finish(l, name, LOOKUP_ANSWERED);
 	}
 	if (res != NULL)
 		uv_freeaddrinfo(res);
@@ -136,7 +139,8 @@ lookup_reverse_cb(
 	}
 	if (status != 0 || host == NULL) {
 		lookup_finish(l,
-		    acl_verify_name((struct sockaddr *)&l->addr, NULL, NULL));
+		    acl_verify_name((struct sockaddr *)&l->addr, NULL, NULL),
+		    LOOKUP_ANSWERED);
 		lookup_unref(l);
 		return;
 	}
@@ -161,8 +165,8 @@ lookup_reverse_cb(
 		l->req_busy = true;
 		return; /* the reference passes to the forward request */
 	}
-	lookup_finish(
-	    l, acl_verify_name((struct sockaddr *)&l->addr, l->name, NULL));
+	/* The forward question could not be asked (no resources). */
+	lookup_finish(l, ACL_PARANOID, LOOKUP_SKIPPED);
 	lookup_unref(l);
 }
 
@@ -207,22 +211,26 @@ lookup_name_start(uv_loop_t *loop, const struct sockaddr *addr,
 	l->timer.data = l;
 	l->pending = 1;
 	l->ni.data = l;
-	if (lookup_addr_unmap(&l->addr, addr) == 0 &&
-	    uv_getnameinfo(loop, &l->ni, lookup_reverse_cb,
-	        (struct sockaddr *)&l->addr, NI_NAMEREQD) == 0) {
-		l->pending++;
-		l->req_busy = true;
-		if (timeout_ms > 0)
-			uv_timer_start(
-			    &l->timer, lookup_timer_cb, timeout_ms, 0);
-		return l;
-	}
 	/*
-	 * No look-up possible (not an IP address, or no resources): answer
-	 * from the loop, never from inside this call, where the caller has
-	 * not stored l yet.
+	 * When no look-up can be started, the answer still comes from the
+	 * loop, never from inside this call, where the caller has not stored
+	 * l yet.  Not an IP address: no name, as libwrap would say.
 	 */
 	l->result = ACL_UNKNOWN;
+	l->result_status = LOOKUP_ANSWERED;
+	if (lookup_addr_unmap(&l->addr, addr) == 0) {
+		if (uv_getnameinfo(loop, &l->ni, lookup_reverse_cb,
+		        (struct sockaddr *)&l->addr, NI_NAMEREQD) == 0) {
+			l->result = NULL;
+			l->pending++;
+			l->req_busy = true;
+			if (timeout_ms > 0)
+				uv_timer_start(
+				    &l->timer, lookup_timer_cb, timeout_ms, 0);
+			return l;
+		}
+		l->result_status = LOOKUP_SKIPPED; /* no resources */
+	}
 	uv_timer_start(&l->timer, lookup_timer_cb, 0, 0);
 	return l;
 }

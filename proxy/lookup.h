@@ -16,11 +16,28 @@ struct lookup_name;
 struct lookup_ident;
 
 /*
- * name: the verified host name (<= ACL_STRING_MAX-1 bytes, NUL-terminated),
- * or ACL_UNKNOWN, or ACL_PARANOID.  Valid only during the callback.
+ * How an answer came about.  Only LOOKUP_ANSWERED is an answer in libwrap's
+ * sense (a resolver or ident server said so, or failed on its own); the
+ * others are placeholders for a question wrapd did not get answered, and a
+ * verdict that depends on one must not grant (conn.c fails closed).
  */
-typedef void (*lookup_name_cb)(void *arg, const char *name);
-typedef void (*lookup_ident_cb)(void *arg, const char *user);
+enum lookup_status {
+	LOOKUP_ANSWERED,  /* the fact, or ACL_UNKNOWN/ACL_PARANOID as libwrap
+	                     would have it from the same replies */
+	LOOKUP_TIMED_OUT, /* wrapd's deadline passed before the answer */
+	LOOKUP_SKIPPED,   /* not asked: no resources, or too many look-ups in
+	                     flight (see lookup.c) */
+};
+
+/*
+ * name: the verified host name (<= ACL_STRING_MAX-1 bytes, NUL-terminated),
+ * or ACL_UNKNOWN, or ACL_PARANOID.  Valid only during the callback.  With a
+ * status other than LOOKUP_ANSWERED it is ACL_UNKNOWN or ACL_PARANOID.
+ */
+typedef void (*lookup_name_cb)(
+    void *arg, const char *name, enum lookup_status status);
+typedef void (*lookup_ident_cb)(
+    void *arg, const char *user, enum lookup_status status);
 
 /*
  * Start the double-reverse look-up of addr (an IPv4-mapped address is looked

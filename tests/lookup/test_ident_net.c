@@ -59,24 +59,27 @@ struct fake {
 
 struct result {
 	int calls;
+	enum lookup_status status;
 	char user[ACL_STRING_MAX + 1];
 };
 
 static void
-on_ident(void *arg, const char *user)
+on_ident(void *arg, const char *user, enum lookup_status status)
 {
 	struct result *r = arg;
 
 	r->calls++;
+	r->status = status;
 	assert_non_null(user);
 	assert_true(strlen(user) < ACL_STRING_MAX);
 	snprintf(r->user, sizeof(r->user), "%s", user);
 }
 
 static void
-on_never(void *arg, const char *user)
+on_never(void *arg, const char *user, enum lookup_status status)
 {
 	(void)arg;
+	(void)status;
 	fail_msg("cancelled look-up called back with \"%s\"", user);
 }
 
@@ -444,6 +447,8 @@ test_silent_deadline(void **state)
 	(void)state;
 	run_case(FAKE_SILENT, 200, &r);
 	assert_string_equal(r.user, ACL_UNKNOWN);
+	/* Not an answer: the proxy must not grant on it. */
+	assert_int_equal(r.status, LOOKUP_TIMED_OUT);
 }
 
 /* Nothing listening: connection refused. */
@@ -475,6 +480,8 @@ test_refused(void **state)
 	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
 	assert_int_equal(r.calls, 1);
 	assert_string_equal(r.user, ACL_UNKNOWN);
+	/* A refusal is an answer, as libwrap takes it. */
+	assert_int_equal(r.status, LOOKUP_ANSWERED);
 	assert_int_equal(uv_loop_close(&loop), 0);
 	pair_close(&p);
 	close(hold);
@@ -630,6 +637,7 @@ test_many(void **state)
 	for (i = 0; i < N; i++) {
 		assert_int_equal(r[i].calls, 1);
 		assert_string_equal(r[i].user, ACL_UNKNOWN);
+		assert_int_equal(r[i].status, LOOKUP_TIMED_OUT);
 	}
 	assert_int_equal(uv_loop_close(&loop), 0);
 	pair_close(&p);

@@ -33,15 +33,17 @@
 
 struct result {
 	int calls;
+	enum lookup_status status;
 	char user[ACL_STRING_MAX];
 };
 
 static void
-on_ident(void *arg, const char *user)
+on_ident(void *arg, const char *user, enum lookup_status status)
 {
 	struct result *r = arg;
 
 	r->calls++;
+	r->status = status;
 	snprintf(r->user, sizeof(r->user), "%s", user);
 }
 

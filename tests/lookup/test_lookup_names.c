@@ -100,6 +100,7 @@ sa_len(const struct sockaddr_storage *ss)
 
 struct result {
 	int calls;
+	enum lookup_status status;
 	char name[ACL_STRING_MAX];
 	int order; /* when it answered, among all answers in the loop */
 };
@@ -107,11 +108,12 @@ struct result {
 static int answer_count;
 
 static void
-on_name(void *arg, const char *name)
+on_name(void *arg, const char *name, enum lookup_status status)
 {
 	struct result *r = arg;
 
 	r->calls++;
+	r->status = status;
 	r->order = ++answer_count;
 	assert_non_null(name);
 	assert_true(strlen(name) < ACL_STRING_MAX);
@@ -119,9 +121,10 @@ on_name(void *arg, const char *name)
 }
 
 static void
-on_never(void *arg, const char *name)
+on_never(void *arg, const char *name, enum lookup_status status)
 {
 	(void)arg;
+	(void)status;
 	fail_msg("cancelled look-up called back with \"%s\"", name);
 }
 
@@ -282,11 +285,11 @@ struct cancel_pair {
 };
 
 static void
-on_cancel_other(void *arg, const char *name)
+on_cancel_other(void *arg, const char *name, enum lookup_status status)
 {
 	struct cancel_pair *p = arg;
 
-	on_name(&p->r, name);
+	on_name(&p->r, name, status);
 	lookup_name_cancel(p->victim);
 }
 
@@ -385,11 +388,13 @@ test_pool_overflow(void **state)
 	for (i = 0; i < N; i++) {
 		assert_int_equal(rev[i].calls, 1);
 		assert_string_equal(rev[i].name, ACL_UNKNOWN);
+		assert_int_equal(rev[i].status, LOOKUP_TIMED_OUT);
 		/*
 		 * Queued behind the stuck ones, its reverse look-up may not
 		 * have run by the deadline either: then "unknown" is right.
 		 */
 		assert_int_equal(fwd[i].calls, 1);
+		assert_int_equal(fwd[i].status, LOOKUP_TIMED_OUT);
 		if (strcmp(fwd[i].name, ACL_PARANOID) != 0)
 			assert_string_equal(fwd[i].name, ACL_UNKNOWN);
 	}
