@@ -78,6 +78,9 @@ struct conf_service {
 	uint64_t idle_timeout_ms;    /* default 600000 */
 	uint64_t lookup_timeout_ms;  /* default 5000 */
 	unsigned max_connections;    /* default 512 */
+	/* per_source.connections: at most this many at once from one IPv4
+	 * address or IPv6 /64; default max_connections / 8 (at least 1). */
+	unsigned per_source_connections;
 	struct conf_on_deny on_deny;
 	unsigned line, col; /* where the service starts */
 };

@@ -147,6 +147,9 @@ conf__dump_service(FILE *fp, const struct conf_service *s)
 	fprintf(fp, "    timeouts: { connect: %s, idle: %s, lookup: %s }\n", a,
 	    b, c);
 	fprintf(fp, "    max_connections: %u\n", s->max_connections);
+	if (s->per_source_connections > 0) /* 0: not validated yet */
+		fprintf(fp, "    per_source:\n      connections: %u\n",
+		    s->per_source_connections);
 	fputs("    on_deny:\n      reply: ", fp);
 	if (s->on_deny.reply == NULL)
 		fputs("null", fp);

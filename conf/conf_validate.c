@@ -83,6 +83,14 @@ conf__check_service(struct conf_ctx *cx, struct conf_service *s)
 	if (s->max_connections == 0)
 		conf__err(cx, s->line, s->col,
 		    "service \"%s\": max_connections must be at least 1", name);
+	/*
+	 * Unset: one source may hold an eighth of the service, so a single
+	 * address (idle, or waiting on its own silent resolver) can never
+	 * take every slot.
+	 */
+	if (s->per_source_connections == 0)
+		s->per_source_connections =
+		    s->max_connections / 8 > 0 ? s->max_connections / 8 : 1;
 	if (s->connect_timeout_ms == 0 || s->lookup_timeout_ms == 0)
 		conf__err(cx, s->line, s->col,
 		    "service \"%s\": the connect and lookup timeouts must not "

@@ -479,7 +479,6 @@ static void
 run_sockopt(struct action_run *r, const struct acl_option *o)
 {
 	int on = 1;
-	struct linger lg;
 
 	if (o->kind == ACL_OPT_KEEPALIVE) {
 		if (setsockopt(r->ac.fd, SOL_SOCKET, SO_KEEPALIVE, &on,
@@ -487,10 +486,17 @@ run_sockopt(struct action_run *r, const struct acl_option *o)
 			run_log(r, LOG_WARNING, "keepalive", strerror(errno));
 		return;
 	}
-	lg.l_onoff = o->num > 0;
-	lg.l_linger = (int)o->num;
-	if (setsockopt(r->ac.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)) != 0)
-		run_log(r, LOG_WARNING, "linger", strerror(errno));
+	/*
+	 * linger N is validated (a bad value denies, as in libwrap) but not
+	 * set.  On Linux, SO_LINGER with a timeout changes one thing: close()
+	 * then waits until the peer has acknowledged what is queued, even on
+	 * a non-blocking socket; without it the kernel delivers the same
+	 * bytes after close() returns.  In wrapd that close() would freeze
+	 * the worker's every connection for up to N seconds whenever a client
+	 * stops reading (wrapd-rules(5), DIFFERENCES FROM LIBWRAP).
+	 */
+	if (log_enabled(LOG_DEBUG))
+		run_log(r, LOG_DEBUG, "linger", "not set: closes never wait");
 }
 
 /*

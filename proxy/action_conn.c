@@ -79,7 +79,9 @@ conn_apply(
 	conn_request(c, &req);
 	conn_ac(c, &req, &ac);
 	action_on_deny(&ac, d);
-	conn_close(c, res->reason != NULL ? res->reason : "denied");
+	conn_close(c, res->reason != NULL ? res->reason
+	        : c->failed_closed       ? c->unanswered_why
+	                                 : "denied");
 }
 
 static void

@@ -23,7 +23,7 @@ backend_failed(struct conn *c, int err)
 
 	log_warnx("conn=%llu service=%s backend %s: %s",
 	    (unsigned long long)c->id, cs->name, cs->backend, strerror(err));
-	conn_close(c,
+	conn_abort(c,
 	    err == ECONNREFUSED || err == ENOENT ? "backend-refused"
 	                                         : "backend-failed");
 }
@@ -154,6 +154,17 @@ backend_connected_now(struct conn *c, int fd)
 	return 1;
 }
 
+/* Start the connect timeout, once: retries do not restart it. */
+static void
+backend_connecting(struct conn *c)
+{
+	if (c->state == CONN_CONNECTING)
+		return;
+	c->deadline_ms = uv_now(&c->w->loop) +
+	    c->snap->svc[c->svc].conf->connect_timeout_ms;
+	conn_set_state(c, CONN_CONNECTING);
+}
+
 void
 backend_connect(struct conn *c)
 {
@@ -162,6 +173,16 @@ backend_connect(struct conn *c)
 
 	fd = socket(
 	    sv->baddr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 && (errno == EMFILE || errno == ENFILE ||
+	                  errno == ENOBUFS || errno == ENOMEM)) {
+		/*
+		 * Out of descriptors for now: the client waits (the sweep
+		 * tries again, conn_sweep) until one is free or the connect
+		 * timeout passes, as a full backlog would make it wait.
+		 */
+		backend_connecting(c);
+		return;
+	}
 	if (fd < 0) {
 		backend_failed(c, errno);
 		return;
@@ -191,7 +212,6 @@ backend_connect(struct conn *c)
 	}
 	if (backend_connected_now(c, fd))
 		return;
-	c->deadline_ms = uv_now(&c->w->loop) + sv->conf->connect_timeout_ms;
-	conn_set_state(c, CONN_CONNECTING);
+	backend_connecting(c);
 	uv_poll_start(&c->side[1], UV_WRITABLE, backend_connect_cb);
 }

@@ -8,7 +8,9 @@
  * (each printed as file:line:col: message), 2 for usage errors.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +41,7 @@ struct run_args {
 	uint64_t connect_ms, idle_ms, lookup_ms;
 	bool has_connect, has_idle, has_lookup;
 	long max_conns;
+	long per_source;
 	const char *proxy_protocol;
 	int verbose;
 };
@@ -94,6 +97,10 @@ run_usage(FILE *fp)
 	    "      --lookup-timeout DURATION    DNS + ident, per connection "
 	    "(default 5s)\n"
 	    "      --max-connections N          per service (default 512)\n"
+	    "      --per-source N                connections at once from one "
+	    "IPv4\n"
+	    "                         address or IPv6 /64 (default: "
+	    "max-connections / 8)\n"
 	    "      --proxy-protocol v1|v2       send a PROXY protocol header "
 	    "to the\n"
 	    "                         backend (the real client address)\n"
@@ -147,6 +154,7 @@ enum {
 	OPT_IDLE,
 	OPT_LOOKUP,
 	OPT_MAXCONN,
+	OPT_PER_SOURCE,
 	OPT_PROXY_PROTOCOL,
 };
 
@@ -168,6 +176,7 @@ static const struct option run_longopts[] = {
     {"idle-timeout", required_argument, NULL, OPT_IDLE},
     {"lookup-timeout", required_argument, NULL, OPT_LOOKUP},
     {"max-connections", required_argument, NULL, OPT_MAXCONN},
+    {"per-source", required_argument, NULL, OPT_PER_SOURCE},
     {"proxy-protocol", required_argument, NULL, OPT_PROXY_PROTOCOL},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
@@ -175,12 +184,54 @@ static const struct option run_longopts[] = {
     {NULL, 0, NULL, 0},
 };
 
+/*
+ * inetd nowait hands the connection over as fd 0, 1 and 2: whatever wrapd
+ * wrote to standard error would reach the client.  Then every complaint
+ * goes to syslog instead (run_private_stderr), and fd 2 to /dev/null.
+ */
+static bool run_stderr_is_client;
+
+static void
+run_private_stderr(void)
+{
+	int type = 0, fd;
+	socklen_t len = sizeof(type);
+
+	if (getsockopt(STDERR_FILENO, SOL_SOCKET, SO_TYPE, &type, &len) != 0)
+		return;
+	run_stderr_is_client = true;
+	(void)log_setup(false, "daemon", false, LOG_INFO);
+	if ((fd = open("/dev/null", O_WRONLY | O_CLOEXEC)) >= 0) {
+		(void)dup2(fd, STDERR_FILENO); /* dup2 clears FD_CLOEXEC */
+		close(fd);
+	}
+}
+
+/* An error for the person starting wrapd: stderr, or syslog (above). */
+static void LOG_ATTR(1, 2)
+run_complain(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (run_stderr_is_client) {
+		log_vmsg(LOG_ERR, fmt, ap);
+	} else {
+		fprintf(stderr, "wrapd: ");
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+	}
+	va_end(ap);
+}
+
 static int
 run_usage_error(const char *fmt, const char *arg)
 {
-	fprintf(stderr, "wrapd: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nTry 'wrapd --help'.\n");
+	char msg[512];
+
+	snprintf(msg, sizeof(msg), fmt, arg);
+	run_complain("%s%s", msg,
+	    run_stderr_is_client ? "" : "\nTry 'wrapd --help'.");
 	return 2;
 }
 
@@ -245,9 +296,8 @@ run_quick_conf(const struct run_args *a, struct conf_errs *errs)
 	    (a->deny != NULL && run_set_str(&c->deny_path, a->deny) < 0))
 		goto oom_free;
 	if ((s = conf_service_add(c, name)) == NULL) {
-		fprintf(stderr,
-		    "wrapd: --daemon %s: a name is 1 to 64 of "
-		    "A-Z a-z 0-9 . _ -\n",
+		run_complain("--daemon %s: a name is 1 to 64 of "
+		             "A-Z a-z 0-9 . _ -",
 		    name);
 		conf_free(c);
 		return NULL;
@@ -268,6 +318,8 @@ run_quick_conf(const struct run_args *a, struct conf_errs *errs)
 		s->lookup_timeout_ms = a->lookup_ms;
 	if (a->max_conns > 0)
 		s->max_connections = (unsigned)a->max_conns;
+	if (a->per_source > 0)
+		s->per_source_connections = (unsigned)a->per_source;
 	if (a->proxy_protocol != NULL)
 		s->proxy_protocol = strcmp(a->proxy_protocol, "v1") == 0
 		    ? CONF_PROXY_PROTOCOL_V1
@@ -280,14 +332,14 @@ run_quick_conf(const struct run_args *a, struct conf_errs *errs)
 	}
 	return c;
 bad:
-	fprintf(stderr, "wrapd: %s\n", err != NULL ? err : "bad argument");
+	run_complain("%s", err != NULL ? err : "bad argument");
 	free(err);
 	conf_free(c);
 	return NULL;
 oom_free:
 	conf_free(c);
 oom:
-	fprintf(stderr, "wrapd: out of memory\n");
+	run_complain("out of memory");
 	return NULL;
 }
 
@@ -305,15 +357,15 @@ run_make_conf(void *arg, bool reload)
 		if (c != NULL && run_apply_common(a, c) < 0) {
 			conf_free(c);
 			c = NULL;
-			if (!reload)
-				fprintf(stderr, "wrapd: out of memory\n");
-			else
+			if (reload)
 				log_errx("out of memory");
+			else
+				run_complain("out of memory");
 		}
 	} else
 		c = run_quick_conf(a, &errs);
 	if (c == NULL) {
-		if (!reload)
+		if (!reload && !run_stderr_is_client)
 			conf_errs_print(&errs, stderr);
 		else
 			for (i = 0; i < errs.n; i++)
@@ -336,6 +388,7 @@ cmd_run(int argc, char **argv)
 	int ch, rc, i, dashdash = -1;
 	bool to_stderr, quick;
 
+	run_private_stderr();
 	memset(&a, 0, sizeof(a));
 	a.workers = -1;
 	/* "--" ends wrapd's options; what follows is the program to run. */
@@ -442,6 +495,14 @@ cmd_run(int argc, char **argv)
 				goto out;
 			}
 			break;
+		case OPT_PER_SOURCE:
+			if (run_number(optarg, 1, 1000000, &a.per_source) < 0) {
+				rc = run_usage_error("--per-source %s: not a "
+				                     "number 1..1000000",
+				    optarg);
+				goto out;
+			}
+			break;
 		case OPT_PROXY_PROTOCOL:
 			if (strcmp(optarg, "v1") != 0 &&
 			    strcmp(optarg, "v2") != 0) {
@@ -481,7 +542,8 @@ cmd_run(int argc, char **argv)
 	}
 	if (!quick &&
 	    (a.daemon || a.allow || a.deny || a.has_connect || a.has_idle ||
-	        a.has_lookup || a.max_conns || a.proxy_protocol)) {
+	        a.has_lookup || a.max_conns || a.per_source ||
+	        a.proxy_protocol)) {
 		rc = run_usage_error("%s",
 		    "--daemon, --allow, --deny and the "
 		    "timeouts need quick mode "
@@ -513,23 +575,11 @@ cmd_run(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
-	to_stderr = probe->log_stderr;
-	/*
-	 * inetd nowait hands the connection over as fd 0, 1 and 2: a log
-	 * line on stderr would go to the client.
-	 */
-	{
-		int type = 0;
-		socklen_t len = sizeof(type);
-
-		if (getsockopt(
-		        STDERR_FILENO, SOL_SOCKET, SO_TYPE, &type, &len) == 0)
-			to_stderr = false;
-	}
+	to_stderr = probe->log_stderr && !run_stderr_is_client;
 	if (log_setup(to_stderr, probe->syslog_facility,
 	        probe->log_format == CONF_LOG_JSON,
 	        a.verbose ? LOG_DEBUG : LOG_INFO) < 0) {
-		fprintf(stderr, "wrapd: unknown syslog facility %s\n",
+		run_complain("unknown syslog facility %s",
 		    probe->syslog_facility);
 		conf_free(probe);
 		rc = 1;

@@ -4,9 +4,15 @@
  * The decision is staged (acl.h): acl_eval() runs on what is known; when a
  * rule needs a fact that takes the network (host name, ident user), one
  * asynchronous look-up runs and evaluation starts over with the fact
- * stored.  All look-ups of a connection share one deadline, so a client
- * behind a silent resolver and a firewalled port 113 waits for at most one
- * lookup_timeout, never the sum.  Nothing here blocks the loop.
+ * stored.  Nothing here blocks the loop.
+ *
+ * Fail closed: each look-up gets its own lookup_timeout from the moment
+ * the rules first need it (a client's silent ident server cannot use up
+ * the time of a later name rule, nor a slow aclexec that of the rescan).
+ * A look-up that ends without an answer (the deadline, or no room to ask:
+ * lookup.h) leaves the fact "unknown", as libwrap would store it, but the
+ * verdict may not grant on it: when the rules reached that fact on the way
+ * to a grant, the connection is denied (conn_unanswered_matters).
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -26,12 +32,14 @@
 #include "relay.h"
 #include "server.h"
 #include "snapshot.h"
+#include "source.h"
 
 static const char *const conn_state_names[] = {
 	"deciding", "connecting", "relaying", "exec", "closing",
 };
 
 static void conn_decide(struct conn *c);
+static void conn_looking(struct conn *c, bool on);
 
 int
 conn_fd(const struct conn *c, int side)
@@ -244,8 +252,10 @@ conn_handle_closed(uv_handle_t *h)
 	if (h == (uv_handle_t *)&c->side[0] || h == (uv_handle_t *)&c->side[1]) {
 		int s = h == (uv_handle_t *)&c->side[0] ? 0 : 1;
 
-		if (c->fd[s] >= 0)
-			close(c->fd[s]);
+		if (c->fd[s] >= 0 && c->abort && c->state == CONN_CLOSING)
+			closer_reset(&c->w->closer, c->fd[s]);
+		else if (c->fd[s] >= 0)
+			closer_fin(&c->w->closer, c->fd[s]);
 		c->fd[s] = -1;
 	} else
 		free(h); /* the process handle */
@@ -297,6 +307,7 @@ conn_close(struct conn *c, const char *reason)
 	else if (c->lookup != CONN_LOOKUP_NONE)
 		lookup_name_cancel(c->lk.name);
 	c->lookup = CONN_LOOKUP_NONE;
+	conn_looking(c, false);
 	conn_log(c);
 	relay_release(c);
 	conn_close_side(c, 0);
@@ -306,12 +317,23 @@ conn_close(struct conn *c, const char *reason)
 		uv_close((uv_handle_t *)c->proc, conn_handle_closed);
 	}
 	conn_unlink(c);
-	if (c->counted)
+	if (c->counted) {
+		source_counts_put(sv->st->sources, &c->client.a);
 		worker_conn_closed(w, c->svc, sv->st);
+	}
 	c->counted = false;
 	/* The snapshot reference goes with the struct, in conn_free(). */
 	if (c->pending_closes == 0)
 		conn_free(c);
+}
+
+void
+conn_abort(struct conn *c, const char *reason)
+{
+	if (c->state == CONN_CLOSING)
+		return;
+	c->abort = true;
+	conn_close(c, reason);
 }
 
 /* ------------------------------------------------------------------ */
@@ -335,15 +357,23 @@ conn_accept(struct worker *w, uint32_t svc, int fd,
 	c->w = w;
 	c->snap = snapshot_ref(w->snap);
 	c->svc = svc;
+	conn_addr_set(&c->client, peer);
+	if (!source_counts_take(conn_svc(c)->st->sources, &c->client.a,
+	        conn_svc(c)->conf->per_source_connections)) {
+		/* Refused before anything is spent on it; logged in summary
+		 * by the worker's sweep. */
+		closer_reset(&w->closer, fd);
+		snapshot_unref(c->snap);
+		free(c);
+		return;
+	}
 	c->id = server_next_id(w->srv);
 	c->start_ms = c->last_ms = uv_now(&w->loop);
-	c->deadline_ms = c->start_ms + conn_svc(c)->conf->lookup_timeout_ms;
 	c->fd[0] = fd;
 	c->fd[1] = -1;
 	c->dir[0].prd = c->dir[0].pwr = -1;
 	c->dir[1].prd = c->dir[1].pwr = -1;
 	c->reason = "-";
-	conn_addr_set(&c->client, peer);
 	if (getsockname(fd, (struct sockaddr *)&local, &llen) == 0)
 		conn_addr_set(&c->server, (struct sockaddr *)&local);
 	else
@@ -354,7 +384,8 @@ conn_accept(struct worker *w, uint32_t svc, int fd,
 	if (uv_poll_init(&w->loop, &c->side[0], fd) != 0) {
 		log_warnx("conn=%llu: cannot poll socket; dropped",
 		    (unsigned long long)c->id);
-		close(fd);
+		source_counts_put(conn_svc(c)->st->sources, &c->client.a);
+		closer_reset(&w->closer, fd);
 		snapshot_unref(c->snap);
 		free(c);
 		return;
@@ -399,84 +430,185 @@ conn_store(char **slot, const char *s)
 		*slot = conn_fact_dup(ACL_UNKNOWN);
 }
 
+static unsigned
+conn_fact_bit(enum conn_lookup what)
+{
+	switch (what) {
+	case CONN_LOOKUP_CLIENT_NAME:
+		return ACL_NEEDS_CLIENT_NAME;
+	case CONN_LOOKUP_SERVER_NAME:
+		return ACL_NEEDS_SERVER_NAME;
+	case CONN_LOOKUP_USER:
+		return ACL_NEEDS_USER;
+	default:
+		return 0;
+	}
+}
+
+/* Count the connection in (or out of) its service's look-ups in flight. */
+static void
+conn_looking(struct conn *c, bool on)
+{
+	if (c->looking == on)
+		return;
+	c->looking = on;
+	if (on)
+		atomic_fetch_add(&conn_svc(c)->st->looking, 1);
+	else
+		atomic_fetch_sub(&conn_svc(c)->st->looking, 1);
+}
+
+/* A look-up ended: store what it said and decide again. */
+static void
+conn_fact_known(struct conn *c, const char *value, enum lookup_status status)
+{
+	enum conn_lookup what = (enum conn_lookup)c->lookup;
+
+	c->lookup = CONN_LOOKUP_NONE;
+	conn_looking(c, false);
+	conn_store(what == CONN_LOOKUP_CLIENT_NAME ? &c->client_name
+	        : what == CONN_LOOKUP_SERVER_NAME  ? &c->server_name
+	                                           : &c->user,
+	    value);
+	if (status != LOOKUP_ANSWERED) {
+		c->unanswered |= (uint8_t)conn_fact_bit(what);
+		c->unanswered_why = status == LOOKUP_TIMED_OUT
+		    ? "lookup-timeout"
+		    : "lookup-skipped";
+	}
+	conn_decide(c);
+}
+
 static void
 conn_name_cb(void *arg, const char *name, enum lookup_status status)
 {
-	struct conn *c = arg;
-
-	(void)status;
-	if (c->lookup == CONN_LOOKUP_CLIENT_NAME)
-		conn_store(&c->client_name, name);
-	else
-		conn_store(&c->server_name, name);
-	c->lookup = CONN_LOOKUP_NONE;
-	conn_decide(c);
+	conn_fact_known(arg, name, status);
 }
 
 static void
 conn_ident_cb(void *arg, const char *user, enum lookup_status status)
 {
-	struct conn *c = arg;
-
-	(void)status;
-	conn_store(&c->user, user);
-	c->lookup = CONN_LOOKUP_NONE;
-	conn_decide(c);
+	conn_fact_known(arg, user, status);
 }
 
 /*
- * Start the look-up for one missing fact.  Returns 1 when a look-up is in
- * flight (conn_decide runs again from its callback), 0 when the fact was
- * settled at once ("unknown": the deadline passed or no memory).
+ * Connections of a service waiting on look-ups may hold at most half of
+ * its max_connections: past that, a new look-up is not started (the fact
+ * is unanswered, so a verdict that needs it denies), and the other half
+ * stays free for clients whose rules decide without one.  Without this,
+ * clients behind silent resolvers or ident servers, from as many sources
+ * as per_source allows, could hold every slot for lookup_timeout each.
+ */
+static bool
+conn_lookup_room(const struct conn *c)
+{
+	const struct snap_svc *sv = conn_svc(c);
+	unsigned cap = sv->conf->max_connections / 2;
+
+	return atomic_load(&sv->st->looking) < (cap > 0 ? cap : 1);
+}
+
+/*
+ * Start the look-up for one missing fact, with timeout_ms of its own.
+ * Returns 1 when a look-up is in flight (conn_decide runs again from its
+ * callback), 0 when the fact was settled at once: "unknown", and
+ * unanswered unless there is nothing to ask (no IP address).
  */
 static int
-conn_fetch(struct conn *c, enum conn_lookup what)
+conn_fetch(struct conn *c, enum conn_lookup what, uint64_t timeout_ms)
 {
-	uint64_t now = uv_now(&c->w->loop), left;
 	struct sockaddr_storage a, l;
 	char **slot;
 
 	slot = what == CONN_LOOKUP_CLIENT_NAME ? &c->client_name :
 	    what == CONN_LOOKUP_SERVER_NAME    ? &c->server_name :
 						 &c->user;
-	if (now >= c->deadline_ms)
-		goto unknown;
-	left = c->deadline_ms - now;
+	if (!conn_lookup_room(c))
+		goto skipped;
 	c->lookup = (uint8_t)what;
+	c->deadline_ms = uv_now(&c->w->loop) + timeout_ms;
 	switch (what) {
 	case CONN_LOOKUP_CLIENT_NAME:
-		if (conn_addr_sockaddr(&c->client, &a) == 0)
-			goto unknown;
-		c->lk.name = lookup_name_start(&c->w->loop,
-		    (struct sockaddr *)&a, left, conn_name_cb, c);
-		if (c->lk.name == NULL)
-			goto unknown;
-		return 1;
 	case CONN_LOOKUP_SERVER_NAME:
-		if (conn_addr_sockaddr(&c->server, &a) == 0)
-			goto unknown;
+		if (conn_addr_sockaddr(what == CONN_LOOKUP_CLIENT_NAME
+		            ? &c->client
+		            : &c->server,
+		        &a) == 0)
+			break;
 		c->lk.name = lookup_name_start(&c->w->loop,
-		    (struct sockaddr *)&a, left, conn_name_cb, c);
+		    (struct sockaddr *)&a, timeout_ms, conn_name_cb, c);
 		if (c->lk.name == NULL)
-			goto unknown;
+			goto skipped;
+		conn_looking(c, true);
 		return 1;
 	case CONN_LOOKUP_USER:
 		if (conn_addr_sockaddr(&c->client, &a) == 0 ||
 		    conn_addr_sockaddr(&c->server, &l) == 0)
-			goto unknown;
+			break;
 		c->lk.ident = lookup_ident_start(&c->w->loop,
-		    (struct sockaddr *)&l, (struct sockaddr *)&a, left,
+		    (struct sockaddr *)&l, (struct sockaddr *)&a, timeout_ms,
 		    conn_ident_cb, c);
 		if (c->lk.ident == NULL)
-			goto unknown;
+			goto skipped;
+		conn_looking(c, true);
 		return 1;
 	default:
 		break;
 	}
-unknown:
+	/* No IP address to ask about: "unknown" is the answer, as libwrap's. */
 	c->lookup = CONN_LOOKUP_NONE;
 	conn_store(slot, ACL_UNKNOWN);
 	return 0;
+skipped:
+	c->lookup = CONN_LOOKUP_NONE;
+	conn_store(slot, ACL_UNKNOWN);
+	c->unanswered |= (uint8_t)conn_fact_bit(what);
+	c->unanswered_why = "lookup-skipped";
+	return 0;
+}
+
+/*
+ * Did the rules reach the unanswered fact `bit` on the way to this
+ * decision?  Evaluation is a pure function of the request, so evaluating
+ * again with that fact not yet known stops exactly where the rules first
+ * ask for it, if they do.  Both scans count: the one from hosts.allow, and
+ * the rescan from hosts.deny after a failed aclexec.
+ */
+static bool
+conn_fact_reached(const struct conn *c, unsigned bit)
+{
+	struct acl_request req;
+	struct acl_decision dec;
+	enum acl_status want;
+
+	conn_request(c, &req);
+	if (bit == ACL_NEEDS_CLIENT_NAME) {
+		req.client.name = NULL;
+		want = ACL_NEED_CLIENT_NAME;
+	} else if (bit == ACL_NEEDS_SERVER_NAME) {
+		req.server.name = NULL;
+		want = ACL_NEED_SERVER_NAME;
+	} else {
+		req.user = NULL;
+		want = ACL_NEED_USER;
+	}
+	if (acl_eval(c->snap->rules, &req, ACL_TABLE_ALLOW, &dec) == want)
+		return true;
+	return c->scan_from != ACL_TABLE_ALLOW &&
+	    acl_eval(c->snap->rules, &req, (enum acl_table)c->scan_from,
+	        &dec) == want;
+}
+
+/* Would this verdict rest on a fact that no answer gave? */
+static bool
+conn_unanswered_matters(const struct conn *c)
+{
+	unsigned bit;
+
+	for (bit = 1; bit <= ACL_NEEDS_USER; bit <<= 1)
+		if ((c->unanswered & bit) && conn_fact_reached(c, bit))
+			return true;
+	return false;
 }
 
 static void conn_decided(struct conn *c);
@@ -491,16 +623,19 @@ conn_decide_from(struct conn *c, enum acl_table from)
 static void
 conn_decide(struct conn *c)
 {
+	const struct conf_service *cs = conn_svc(c)->conf;
 	struct acl_request req;
 	struct acl_decision dec;
 	enum acl_status st;
 	enum conn_lookup need;
+	uint64_t timeout_ms;
 	unsigned needs;
 
 	for (;;) {
 		conn_request(c, &req);
 		st = acl_eval(c->snap->rules, &req,
 		    (enum acl_table)c->scan_from, &dec);
+		timeout_ms = cs->lookup_timeout_ms;
 		switch (st) {
 		case ACL_NEED_CLIENT_NAME:
 			need = CONN_LOOKUP_CLIENT_NAME;
@@ -519,10 +654,11 @@ conn_decide(struct conn *c)
 			/*
 			 * Decided.  The rule's options (spawn %n, ...) may
 			 * still want facts; fetch them now, so the actions
-			 * that run on this decision have them.
+			 * that run on this decision have them (an `rfc931 N`
+			 * option sets the ident look-up's own timeout).
 			 */
 			needs = dec.rule != NULL ? action_rule_needs(dec.rule,
-			    req.daemon, NULL) : 0;
+			    req.daemon, &timeout_ms) : 0;
 			if ((needs & ACL_NEEDS_CLIENT_NAME) &&
 			    c->client_name == NULL)
 				need = CONN_LOOKUP_CLIENT_NAME;
@@ -531,19 +667,33 @@ conn_decide(struct conn *c)
 				need = CONN_LOOKUP_SERVER_NAME;
 			else if ((needs & ACL_NEEDS_USER) && c->user == NULL)
 				need = CONN_LOOKUP_USER;
+			if (need != CONN_LOOKUP_USER)
+				timeout_ms = cs->lookup_timeout_ms;
 			if (need == CONN_LOOKUP_NONE)
 				break;
 		}
-		if (conn_fetch(c, need))
+		if (conn_fetch(c, need, timeout_ms))
 			return; /* back in conn_name_cb / conn_ident_cb */
 	}
 	c->decided = true;
 	c->verdict = (uint8_t)dec.verdict;
 	c->rule = dec.rule;
 	c->table = (uint8_t)dec.table;
+	c->err_file = NULL;
 	if (dec.table_error && dec.rule == NULL) {
 		c->err_file = dec.error_file;
 		c->err_line = dec.error_line;
+	}
+	if (dec.verdict != ACL_DENY && c->unanswered != 0 &&
+	    conn_unanswered_matters(c)) {
+		/*
+		 * Fail closed: the rules asked for a fact that no answer
+		 * gave, so no rule may grant on it.  No rule decided; the
+		 * service's on_deny still runs.
+		 */
+		c->verdict = ACL_DENY;
+		c->rule = NULL;
+		c->failed_closed = true;
 	}
 	conn_decided(c);
 }
@@ -607,16 +757,23 @@ conn_sweep(struct worker *w, uint64_t now)
 			 */
 			if (c->lookup != CONN_LOOKUP_NONE &&
 			    now >= c->deadline_ms + 5000)
-				conn_close(c, "lookup-timeout");
+				conn_abort(c, "lookup-timeout");
 			break;
 		case CONN_CONNECTING:
 			if (now >= c->deadline_ms)
-				conn_close(c, "connect-timeout");
+				conn_abort(c, "connect-timeout");
+			else if (!c->backend_open)
+				backend_connect(c); /* had no descriptor */
 			break;
 		case CONN_RELAYING:
-			if (cs->idle_timeout_ms > 0 &&
-			    now - c->last_ms >= cs->idle_timeout_ms)
-				conn_close(c, "idle-timeout");
+			if (cs->idle_timeout_ms == 0)
+				break;
+			/* Quiet for a while: did the kernel move bytes? */
+			if (now - c->last_ms >= cs->idle_timeout_ms / 2 &&
+			    relay_peers_moved(c))
+				c->last_ms = now;
+			if (now - c->last_ms >= cs->idle_timeout_ms)
+				conn_abort(c, "idle-timeout");
 			break;
 		default:
 			break;

@@ -46,14 +46,20 @@ struct conn_addr {
 	uint32_t scope; /* IPv6 scope id (link-local) */
 };
 
-/* One direction: bytes from side src to side 1-src. */
+struct relay_spill;
+
+/* One direction: bytes from side src to side 1-src (relay.c). */
 struct conn_dir {
 	int prd, pwr;     /* pipe while bytes are in flight, else -1 */
 	uint32_t pending; /* bytes in the pipe */
 	bool eof;         /* source said EOF (or failed: see gone) */
 	bool shut;        /* EOF passed on: shutdown(SHUT_WR) on destination */
 	bool gone;        /* source failed (reset): deliver what was read, then
-			     close the connection instead of half-closing */
+			     reset the other side instead of half-closing */
+	bool urgent;      /* the urgent byte at the source's mark waits for the
+			     destination */
+	struct relay_spill *spill; /* copied bytes the destination has not
+				      taken yet, or NULL */
 	uint64_t bytes;   /* delivered to the destination */
 };
 
@@ -71,7 +77,10 @@ struct conn {
 	uint64_t id;
 	uint64_t start_ms;    /* uv_now at accept */
 	uint64_t last_ms;     /* last byte moved (idle timeout) */
-	uint64_t deadline_ms; /* lookups / connect: absolute loop time */
+	uint32_t acked_seen;  /* relay_peers_moved(): bytes the peers had
+				 acknowledged when last looked at */
+	uint64_t deadline_ms; /* the look-up in flight, or the backend connect:
+				 absolute loop time */
 	uint32_t svc;
 	uint8_t state;
 	uint8_t lookup;    /* enum conn_lookup in flight */
@@ -79,6 +88,8 @@ struct conn {
 	bool client_open;  /* side[0] poll initialised and not closed */
 	bool backend_open; /* side[1] poll initialised and not closed */
 	bool counted;      /* counted in the service's active connections */
+	bool abort;        /* ends in error: reset the sockets (closer.h) */
+	bool looking;      /* counted in the service's look-ups in flight */
 	int ev[2];         /* events each side's poll waits for */
 	int fd[2];         /* the sockets, closed after their polls */
 	uv_poll_t side[2]; /* 0: client socket, 1: backend socket */
@@ -97,7 +108,12 @@ struct conn {
 	uint8_t verdict; /* enum acl_verdict */
 	uint8_t table;   /* enum acl_table of rule (or of the table error) */
 	uint8_t scan_from; /* enum acl_table the evaluation starts at */
+	uint8_t unanswered; /* enum acl_need_bits: facts stored as "unknown"
+			       because no answer came (deadline, no room) */
 	bool decided;
+	bool failed_closed; /* denied because the verdict rested on an
+			       unanswered fact (conn.c) */
+	const char *unanswered_why; /* "lookup-timeout" or "lookup-skipped" */
 	const char *reason; /* why it closed */
 	const char *why;    /* first failure seen while relaying (relay.c) */
 	int64_t exit_status;
@@ -115,7 +131,10 @@ struct conn {
  */
 void conn_accept(struct worker *w, uint32_t svc, int fd,
     const struct sockaddr *peer, socklen_t peerlen);
+/* End the connection: FIN to each side (a peer ended, or a deny). */
 void conn_close(struct conn *c, const char *reason);
+/* End it in error: what was sent is delivered, then each side is reset. */
+void conn_abort(struct conn *c, const char *reason);
 /* Close one side's poll and socket early (exec hand-over). */
 void conn_close_side(struct conn *c, int side);
 void conn_set_state(struct conn *c, enum conn_state st);
@@ -130,8 +149,8 @@ int conn_fd(const struct conn *c, int side);
 void conn_request(const struct conn *c, struct acl_request *r);
 /*
  * Decide (again) from table `from`: an aclexec failing in hosts.allow makes
- * its rule no match, and the scan goes on in hosts.deny.  Look-ups run under
- * the connection's one deadline; conn_decided() follows, as for the first
+ * its rule no match, and the scan goes on in hosts.deny.  Each look-up it
+ * needs gets its own deadline; conn_decided() follows, as for the first
  * decision.
  */
 void conn_decide_from(struct conn *c, enum acl_table from);

@@ -126,7 +126,7 @@ exec_deliver(struct conn *c)
 	    (env = exec_env(c, extra, &nextra)) == NULL) {
 		free(c->proc);
 		c->proc = NULL;
-		conn_close(c, "out-of-memory");
+		conn_abort(c, "out-of-memory");
 		return;
 	}
 	/* The program expects an ordinary, blocking socket. */
@@ -154,10 +154,10 @@ exec_deliver(struct conn *c)
 		    uv_strerror(rc));
 		/*
 		 * uv_spawn() initialised the handle even when it failed, so
-		 * it must be closed like any other: conn_close() does it.
+		 * it must be closed like any other: conn_abort() does it.
 		 */
 		c->exit_status = 127;
-		conn_close(c, "exec-failed");
+		conn_abort(c, "exec-failed");
 		return;
 	}
 	conn_set_state(c, CONN_EXEC);

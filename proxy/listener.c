@@ -234,7 +234,7 @@ listener_systemd_fds(struct inherited_fd **out, char *err, size_t errsz)
 	const char *fds_s = getenv("LISTEN_FDS");
 	const char *names_s = getenv("LISTEN_FDNAMES");
 	struct inherited_fd *v;
-	char *names = NULL, *save = NULL, *tok;
+	char *names = NULL, *cursor, *tok;
 	char *end;
 	long pid, n, i;
 	int kind;
@@ -262,11 +262,16 @@ listener_systemd_fds(struct inherited_fd **out, char *err, size_t errsz)
 		snprintf(err, errsz, "out of memory");
 		return -1;
 	}
-	tok = names != NULL ? strtok_r(names, ":", &save) : NULL;
+	/*
+	 * One name per fd, in order, empty ones included: strsep, not
+	 * strtok, which would skip "" and shift every later name onto the
+	 * wrong socket.
+	 */
+	cursor = names;
 	for (i = 0; i < n; i++) {
+		tok = cursor != NULL ? strsep(&cursor, ":") : NULL;
 		v[i].fd = 3 + (int)i;
 		v[i].name = strdup(tok != NULL ? tok : "unknown");
-		tok = tok != NULL ? strtok_r(NULL, ":", &save) : NULL;
 		kind = listener_is_listening(v[i].fd);
 		if (kind < 0 || v[i].name == NULL) {
 			snprintf(err, errsz,

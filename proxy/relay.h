@@ -14,6 +14,7 @@
 #ifndef WRAPD_RELAY_H
 #define WRAPD_RELAY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -49,5 +50,11 @@ void relay_start(struct conn *c);
 void relay_on_event(struct conn *c, int side, int events);
 /* Give back or close the pipes of a closing connection. */
 void relay_release(struct conn *c);
+/*
+ * Have the peers acknowledged bytes since the last call?  wrapd sees its
+ * own reads and writes; a slow reader that drains, byte by byte, what the
+ * kernel already holds for it moves data too, and is not idle.
+ */
+bool relay_peers_moved(struct conn *c);
 
 #endif /* WRAPD_RELAY_H */

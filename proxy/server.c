@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -41,9 +42,18 @@
 #define SERVER_ACCEPT_MAX 64   /* accepts per readable event */
 #define SERVER_BACKOFF_MS 1000 /* listener pause when out of fds */
 #define SERVER_MAX_WORKERS 256
+/*
+ * Descriptors a connection may hold: its two sockets, and a pipe per
+ * direction while bytes are in flight (relay.c copies instead when there
+ * is none, so only the sockets are a hard need).
+ */
+#define SERVER_FDS_PER_CONN 2
+/* Descriptors for everything else: loops, listeners, look-ups, actions. */
+#define SERVER_FDS_RESERVE  64
 
 static void worker_apply_snapshot(struct worker *w);
 static void worker_finish(struct worker *w);
+static void server_check_nofile(const struct wrapd_conf *conf);
 
 uint64_t
 server_next_id(struct server *srv)
@@ -149,7 +159,15 @@ wl_accept_cb(uv_poll_t *h, int status, int events)
 
 	(void)events;
 	if (status < 0) {
-		log_warnx("listen %s: %s", wl->ls->text, uv_strerror(status));
+		/*
+		 * libuv stopped the handle (POLLERR).  Poll again after the
+		 * back-off, as when out of descriptors: a listener must not
+		 * go deaf for good on one error.
+		 */
+		log_warnx("listen %s: %s (polling again in %d ms)",
+		    wl->ls->text, uv_strerror(status), SERVER_BACKOFF_MS);
+		wl->polling = false;
+		wl->backoff_until = uv_now(&w->loop) + SERVER_BACKOFF_MS;
 		return;
 	}
 	for (i = 0; i < SERVER_ACCEPT_MAX; i++) {
@@ -350,6 +368,7 @@ worker_finish(struct worker *w)
 	uv_mutex_unlock(&w->srv->msg_lock);
 	uv_close((uv_handle_t *)&w->async, NULL);
 	uv_close((uv_handle_t *)&w->sweep, NULL);
+	closer_close(&w->closer);
 	action_worker_close(&w->loop); /* running commands are let go */
 	/* uv_run() returns once the last handle is closed. */
 }
@@ -358,7 +377,7 @@ static void
 worker_force(struct worker *w)
 {
 	while (w->conns.head != NULL)
-		conn_close(w->conns.head, "shutdown");
+		conn_abort(w->conns.head, "shutdown");
 }
 
 static void
@@ -383,6 +402,26 @@ worker_async_cb(uv_async_t *h)
 		worker_finish(w);
 }
 
+/* Connections refused over per_source: one line per service and sweep. */
+static void
+worker_log_refusals(struct worker *w)
+{
+	char last[80];
+	uint64_t n;
+	size_t i;
+
+	for (i = 0; w->snap != NULL && i < w->snap->nsvc; i++) {
+		const struct snap_svc *sv = &w->snap->svc[i];
+
+		n = source_counts_refusals(sv->st->sources, last, sizeof(last));
+		if (n > 0)
+			log_warnx("service %s: refused %llu connection(s) over "
+			          "per_source.connections (%u), the last from %s",
+			    sv->conf->name, (unsigned long long)n,
+			    sv->conf->per_source_connections, last);
+	}
+}
+
 static void
 worker_sweep_cb(uv_timer_t *t)
 {
@@ -390,6 +429,7 @@ worker_sweep_cb(uv_timer_t *t)
 	uint64_t now = uv_now(&w->loop);
 
 	conn_sweep(w, now);
+	worker_log_refusals(w);
 	if (!w->closed)
 		wl_resume_check(w, now);
 }
@@ -442,6 +482,7 @@ worker_init(struct server *srv, struct worker *w, unsigned idx)
 		return -1;
 	}
 	w->async.data = w;
+	closer_init(&w->closer, &w->loop);
 	uv_timer_init(&w->loop, &w->sweep);
 	w->sweep.data = w;
 	uv_timer_start(&w->sweep, worker_sweep_cb, SERVER_SWEEP_MS,
@@ -560,6 +601,7 @@ server_reload(struct server *srv)
 	}
 	if (conf->workers != srv->conf_workers)
 		log_warnx("reload: workers changes need a restart; ignored");
+	server_check_nofile(conf);
 	if ((conf->user == NULL) != (srv->snap->conf->user == NULL) ||
 	    (conf->user != NULL &&
 		strcmp(conf->user, srv->snap->conf->user) != 0))
@@ -599,6 +641,49 @@ server_signal_cb(uv_signal_t *h, int signum)
 
 /* ------------------------------------------------------------------ */
 /* Startup. */
+
+/*
+ * Use every descriptor the hard limit allows (the soft limit is often
+ * 1024), and say so when the services' max_connections cannot all be met:
+ * past the limit, accepting backs off (wl_accept_cb) until some close.
+ */
+static void
+server_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+		return;
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+		log_warn("cannot raise the descriptor limit to %llu",
+		    (unsigned long long)rl.rlim_max);
+}
+
+static void
+server_check_nofile(const struct wrapd_conf *conf)
+{
+	unsigned long long need = SERVER_FDS_RESERVE;
+	struct rlimit rl;
+	size_t i;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return;
+	for (i = 0; i < conf->nservices; i++)
+		need += (unsigned long long)conf->services[i].max_connections *
+		    SERVER_FDS_PER_CONN;
+	if (need > rl.rlim_cur)
+		log_warnx("the services' max_connections need about %llu file "
+		          "descriptors, the limit is %llu: past about %llu "
+		          "connections, new ones wait (raise LimitNOFILE= or "
+		          "ulimit -n)",
+		    need, (unsigned long long)rl.rlim_cur,
+		    rl.rlim_cur > SERVER_FDS_RESERVE
+		        ? ((unsigned long long)rl.rlim_cur -
+		              SERVER_FDS_RESERVE) /
+		            SERVER_FDS_PER_CONN
+		        : 0ULL);
+}
 
 static bool
 conf_uses(const struct wrapd_conf *c, enum conf_listen_kind k)
@@ -689,6 +774,8 @@ server_run(struct server_opts *o)
 	if ((conf = o->make_conf(o->make_arg, false)) == NULL)
 		return 1;
 	srv.conf_workers = conf->workers;
+	server_raise_nofile();
+	server_check_nofile(conf);
 	if (server_inherit(&srv, conf) < 0) {
 		conf_free(conf);
 		server_cleanup(&srv);

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "closer.h"
 #include "conf.h"
 #include "listener.h"
 #include "relay.h"
@@ -67,6 +68,8 @@ struct worker {
 	size_t nls;
 	struct conn_list conns;
 	struct relay_pool pool;
+	struct closer closer;      /* sockets waiting to be reset */
+	uint64_t nopipe_logged_ms; /* relay.c: last "no pipe" warning */
 	bool stopping;
 	bool closed;
 	bool started;

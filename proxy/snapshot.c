@@ -26,13 +26,16 @@ svc_state_get(const struct snapshot *old, const char *name)
 	}
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return NULL;
-	if ((st->name = strdup(name)) == NULL) {
+	if ((st->name = strdup(name)) == NULL ||
+	    (st->sources = source_counts_new()) == NULL) {
+		free(st->name);
 		free(st);
 		return NULL;
 	}
 	atomic_init(&st->refs, 1);
 	atomic_init(&st->active, 0);
 	atomic_init(&st->waiters, 0);
+	atomic_init(&st->looking, 0);
 	return st;
 }
 
@@ -41,6 +44,7 @@ svc_state_unref(struct svc_state *st)
 {
 	if (st == NULL || atomic_fetch_sub(&st->refs, 1) != 1)
 		return;
+	source_counts_free(st->sources);
 	free(st->name);
 	free(st);
 }

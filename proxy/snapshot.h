@@ -20,15 +20,18 @@
 #include "acl.h"
 #include "conf.h"
 #include "listener.h"
+#include "source.h"
 
 /*
  * Per-service state that outlives snapshots (matched by service name on
- * reload): the count of connections in flight, for max_connections.
+ * reload): what the service's limits count.
  */
 struct svc_state {
 	atomic_uint refs;
 	atomic_uint active;  /* connections accepted and not yet closed */
 	atomic_uint waiters; /* workers that paused a listener at the limit */
+	atomic_uint looking; /* connections waiting on a look-up */
+	struct source_counts *sources; /* per_source.connections */
 	char *name;
 };
 

@@ -49,6 +49,8 @@ test_golden_minimal(void **state)
 	    "    timeouts: { connect: 5s, idle: 10m, lookup: "
 	    "5s }\n"
 	    "    max_connections: 512\n"
+	    "    per_source:\n"
+	    "      connections: 64\n"
 	    "    on_deny:\n"
 	    "      reply: null\n"
 	    "      finger: false\n"

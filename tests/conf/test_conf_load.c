@@ -389,7 +389,7 @@ test_unknown_keys(void **state)
 	    "t.yaml:5:5: unknown key \"idle\" in a service; did you mean "
 	    "\"timeouts.idle\"? (valid keys: name, "
 	    "daemon, listen, backend, exec, proxy_protocol, timeouts, "
-	    "max_connections, on_deny)");
+	    "max_connections, per_source, on_deny)");
 	EXPECT_ERRS(SVC "    timeouts: { connect: 1s, read: 2s }\n",
 	    "t.yaml:5:30: unknown key \"read\" in timeouts (valid keys: "
 	    "connect, idle, lookup)");

@@ -246,9 +246,12 @@ def cmd_client(a):
                 time.sleep(0.05)
             r = echo_once(s, a.send2)
         if r == "echo" and a.expect_eof:
-            # Nothing more is sent: the peer's close must arrive as a FIN.
-            d = s.recv(4096)
-            r = "echo+closed" if d == b"" else "echo+data:%r" % d
+            # Nothing more is sent: how does the stream end, FIN or RST?
+            try:
+                d = s.recv(4096)
+                r = "echo+closed" if d == b"" else "echo+data:%r" % d
+            except OSError as e:
+                r = "echo+" + outcome_of_exc(e)
         print(r)
     except OSError as e:
         print(outcome_of_exc(e))
@@ -697,7 +700,8 @@ def main():
             c.add_argument("--ready")
             c.add_argument("--send2", default="again")
             c.add_argument("--expect-eof", action="store_true",
-                           help="after the echo, read on: echo+closed")
+                           help="after the echo, read on: echo+closed "
+                           "or echo+reset")
         if name == "banner":
             c.add_argument("--first-line", action="store_true")
         if name == "load":
