@@ -25,8 +25,9 @@ enum lookup_status {
 	LOOKUP_ANSWERED,  /* the fact, or ACL_UNKNOWN/ACL_PARANOID as libwrap
 	                     would have it from the same replies */
 	LOOKUP_TIMED_OUT, /* wrapd's deadline passed before the answer */
-	LOOKUP_SKIPPED,   /* not asked: no resources, or too many look-ups in
-	                     flight (see lookup.c) */
+	LOOKUP_SKIPPED,   /* not asked: no resources, or the client's network
+	                     (or all networks) at its cap of look-ups in
+	                     flight (see struct lookup_caps) */
 };
 
 /*
@@ -44,7 +45,10 @@ typedef void (*lookup_ident_cb)(
  * up as IPv4).  The callback runs on loop once the look-ups finish or
  * timeout_ms passes (0: no deadline).  At the deadline the answer is
  * ACL_UNKNOWN if the reverse look-up had not finished, ACL_PARANOID if the
- * forward one had not.  Returns NULL only when out of memory.
+ * forward one had not.  When addr's network, or all networks, already have
+ * as many look-ups in flight as the caps allow (struct lookup_caps), none is
+ * made and the answer is ACL_UNKNOWN, LOOKUP_SKIPPED, at once.  Returns NULL
+ * only when out of memory.
  */
 struct lookup_name *lookup_name_start(uv_loop_t *loop,
     const struct sockaddr *addr, uint64_t timeout_ms, lookup_name_cb cb,
@@ -82,10 +86,55 @@ struct lookup_ident *lookup_ident_start_port(uv_loop_t *loop,
  * (libuv reads the variable once, at the first uv_getaddrinfo,
  * uv_queue_work or uv_fs_* request).  It sets UV_THREADPOOL_SIZE to size
  * (0: LOOKUP_THREADPOOL_SIZE) unless the environment already sets it, and
- * returns the size in effect.
+ * returns the size in effect (clamped to 1..LOOKUP_THREADPOOL_MAX as libuv
+ * clamps it), which the caps below follow.
  */
 #define LOOKUP_THREADPOOL_SIZE 64
+#define LOOKUP_THREADPOOL_MAX  1024 /* libuv's own limit */
 unsigned lookup_init_threadpool(unsigned size);
+
+/*
+ * Caps on the resolver requests (getnameinfo, getaddrinfo) that name
+ * look-ups have in flight, so that a reverse zone that never answers, for
+ * one client network, cannot take the threads the look-ups of other
+ * networks need.  A network is the client's IPv4 /24 (one in-addr.arpa
+ * zone) or IPv6 /48 (one site); an IPv4-mapped address counts as IPv4, and
+ * the look-up of a server's name counts for the server address's network.
+ * A request is counted from the moment it is queued until its completion
+ * callback runs, even when wrapd has given up on it at the deadline: only
+ * then is its thread free.  A look-up that would go over a cap is not made:
+ * it answers ACL_UNKNOWN with LOOKUP_SKIPPED, from the loop.
+ *
+ * From the threadpool size in effect (pool):
+ *   slow_io     = (pool + 1) / 2: libuv runs at most that many resolver
+ *                 requests at once; more wait in its queue
+ *   ceiling     = slow_io - 1 (slow_io when that is 2 or less): all networks
+ *                 together, so no look-up ever waits in libuv's queue and
+ *                 a slow-I/O thread stays free for anything else
+ *   per_network = ceiling / 4 (at least 1): one stuck network leaves three
+ *                 quarters of the ceiling to the others
+ * With the default pool of 64: 32, 31 and 7.
+ */
+struct lookup_caps {
+	unsigned pool;
+	unsigned slow_io;
+	unsigned ceiling;
+	unsigned per_network;
+};
+#define LOOKUP_CEILING_MAX ((LOOKUP_THREADPOOL_MAX + 1) / 2 - 1)
+/* The caps for a pool of `pool` threads (clamped as libuv does). */
+void lookup_caps_for(unsigned pool, struct lookup_caps *caps);
+/*
+ * The caps in effect: for the size lookup_init_threadpool() returned, or,
+ * if it was never called, for the size libuv will use.
+ */
+void lookup_get_caps(struct lookup_caps *caps);
+/*
+ * Read-only counters (for tests and diagnostics): the resolver requests in
+ * flight for addr's network, or for all networks when addr is NULL (0 for
+ * an address that is not IP).
+ */
+unsigned lookup_inflight(const struct sockaddr *addr);
 
 /*
  * Copy sa into ss, an IPv4-mapped IPv6 address turned into plain IPv4

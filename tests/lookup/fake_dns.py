@@ -1,14 +1,23 @@
 #!/usr/bin/env python3
-"""fake_dns.py ADDR PORT LIFETIME - a tiny, hostile-on-purpose DNS server for
-the name look-up tests.  It only ever runs inside the test's own network
-namespace.  Answers come from the table below: some honest, some lying
-(a PTR whose name does not map back), some never answered (to exercise
-the deadline), some with names no host could have.  Exits after LIFETIME
-seconds whatever happens, so it can never outlive a broken test for long.
+"""fake_dns.py ADDR PORT LIFETIME [--release FILE] [--log FILE] - a tiny,
+hostile-on-purpose DNS server for the name look-up tests.  It only ever
+runs inside the test's own network namespace.  Answers come from the table
+below: some honest, some lying (a PTR whose name does not map back), some
+never answered (to exercise the deadline), some with names no host could
+have.  Exits after LIFETIME seconds whatever happens, so it can never
+outlive a broken test for long.
+
+Dead zones (HELD, below) stand for networks whose reverse zone never
+answers: their queries are held, unanswered, while FILE does not exist,
+and answered NXDOMAIN as soon as it does (so a test ends them when it
+wants, with no clock).  With --log, one line per held query ("held NAME")
+and per release ("released NAME"), flushed at once.
 """
+import argparse
+import os
+import re
 import socket
 import struct
-import sys
 import time
 
 LONG = "a" * 60 + "." + "b" * 60 + "." + "c" * 60 + ".long.test"
@@ -35,6 +44,28 @@ TABLE = {
     ("21.0.0.127.in-addr.arpa", PTR): None,
 }
 
+# Dead zones: held until the release file exists, then NXDOMAIN.
+HELD = (
+    ".1.0.127.in-addr.arpa",        # 127.0.1.0/24: one dead reverse zone
+    ".1.127.in-addr.arpa",          # 127.1.0.0/16: 256 dead /24 zones
+    ".d.a.e.d.0.0.d.f.ip6.arpa",    # fd00:dead::/32
+    ".stuckfwd.test",               # the names 127.0.2.0/24 points at
+)
+# 127.0.2.0/24: a reverse zone that answers at once, with names whose
+# own (forward) zone is dead.
+STUCK_FORWARD_PTR = re.compile(r"^(\d+)\.2\.0\.127\.in-addr\.arpa$")
+
+
+def held(name):
+    return any(name.endswith(z) for z in HELD)
+
+
+def entry_for(name, qtype):
+    m = STUCK_FORWARD_PTR.match(name)
+    if m and qtype == PTR:
+        return [(PTR, "h%s.stuckfwd.test" % m.group(1))]
+    return TABLE.get((name, qtype), "NX")
+
 
 def encode_name(name):
     if isinstance(name, str):
@@ -60,10 +91,11 @@ def parse_question(msg):
     return name, qtype, pos + 4
 
 
-def answer(msg):
+def answer(msg, entry=None):
     qid, = struct.unpack("!H", msg[:2])
     name, qtype, end = parse_question(msg)
-    entry = TABLE.get((name, qtype), "NX")
+    if entry is None:
+        entry = entry_for(name, qtype)
     if entry is None:
         return None
     question = msg[12:end]
@@ -82,18 +114,49 @@ def answer(msg):
         question + rrs
 
 
+class Log:
+    def __init__(self, path):
+        self.f = open(path, "a") if path else None
+
+    def write(self, what, msg):
+        if self.f:
+            self.f.write("%s %s\n" % (what, parse_question(msg)[0]))
+            self.f.flush()
+
+
 def main():
-    addr, port, lifetime = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+    p = argparse.ArgumentParser()
+    p.add_argument("addr")
+    p.add_argument("port", type=int)
+    p.add_argument("lifetime", type=float)
+    p.add_argument("--release", help="answer the dead zones once it exists")
+    p.add_argument("--log")
+    a = p.parse_args()
     sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    sock.bind((addr, port))
-    deadline = time.monotonic() + lifetime
+    sock.bind((a.addr, a.port))
+    log = Log(a.log)
+    waiting = []  # (query, peer) of the dead zones, not answered yet
+    deadline = time.monotonic() + a.lifetime
+    def released():
+        return a.release is not None and os.path.exists(a.release)
+
     while time.monotonic() < deadline:
-        sock.settimeout(max(0.1, deadline - time.monotonic()))
+        if released():
+            for msg, peer in waiting:
+                sock.sendto(answer(msg, "NX"), peer)
+                log.write("released", msg)
+            waiting = []
+        sock.settimeout(max(0.01, min(0.05, deadline - time.monotonic())))
         try:
             msg, peer = sock.recvfrom(4096)
         except socket.timeout:
             continue
         try:
+            # Asked now: the test may have removed the file meanwhile.
+            if held(parse_question(msg)[0]) and not released():
+                waiting.append((msg, peer))
+                log.write("held", msg)
+                continue
             reply = answer(msg)
         except (IndexError, struct.error):
             continue

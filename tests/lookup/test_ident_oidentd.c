@@ -30,6 +30,7 @@
 
 #include "acl.h"
 #include "lookup.h"
+#include "lookup_test.h"
 
 struct result {
 	int calls;
@@ -55,32 +56,6 @@ struct conn {
 	struct sockaddr_storage local, client;
 };
 
-static void
-sa_make(struct sockaddr_storage *ss, const char *addr, unsigned port)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (strchr(addr, ':') != NULL) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		assert_int_equal(inet_pton(AF_INET6, addr, &s6->sin6_addr), 1);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		assert_int_equal(inet_pton(AF_INET, addr, &s4->sin_addr), 1);
-	}
-}
-
-static socklen_t
-sa_len(const struct sockaddr_storage *ss)
-{
-	return ss->ss_family == AF_INET ? sizeof(struct sockaddr_in)
-	                                : sizeof(struct sockaddr_in6);
-}
-
 /*
  * Listen on laddr (dual-stack when it is "::"), and connect to it from
  * caddr as uid; the child keeps its socket open until conn_close().
@@ -93,7 +68,7 @@ conn_open(struct conn *c, const char *laddr, const char *caddr, uid_t uid)
 	int ready[2], off = 0;
 	char b;
 
-	sa_make(&ls, laddr, 0);
+	sa_parse(&ls, laddr, 0);
 	c->lfd = socket(ls.ss_family, SOCK_STREAM, 0);
 	assert_true(c->lfd >= 0);
 	if (ls.ss_family == AF_INET6)
@@ -104,7 +79,7 @@ conn_open(struct conn *c, const char *laddr, const char *caddr, uid_t uid)
 	len = sizeof(ls);
 	assert_int_equal(getsockname(c->lfd, (struct sockaddr *)&ls, &len), 0);
 	/* The dual-stack listener is reached over IPv4 (mapped peers). */
-	sa_make(&cs, strcmp(laddr, "::") == 0 ? "127.0.0.2" : laddr,
+	sa_parse(&cs, strcmp(laddr, "::") == 0 ? "127.0.0.2" : laddr,
 	    ntohs(((struct sockaddr_in *)&ls)->sin_port));
 
 	assert_int_equal(pipe(ready), 0);
@@ -122,7 +97,7 @@ conn_open(struct conn *c, const char *laddr, const char *caddr, uid_t uid)
 		    (setgroups(0, NULL) != 0 || setgid((gid_t)uid) != 0 ||
 		        setuid(uid) != 0))
 			_exit(2);
-		sa_make(&src, caddr, 0);
+		sa_parse(&src, caddr, 0);
 		fd = socket(src.ss_family, SOCK_STREAM, 0);
 		if (fd < 0 ||
 		    bind(fd, (struct sockaddr *)&src, sa_len(&src)) != 0 ||

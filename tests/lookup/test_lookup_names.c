@@ -28,6 +28,7 @@
 #include "acl.h"
 #include "cli_resolve.h"
 #include "lookup.h"
+#include "lookup_test.h"
 
 /* libwrap wants these defined by the program. */
 int allow_severity = 6;
@@ -73,54 +74,6 @@ static const struct name_case cases[] = {
 };
 
 static void
-sa_parse(struct sockaddr_storage *ss, const char *addr, unsigned port)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (strchr(addr, ':') != NULL) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		assert_int_equal(inet_pton(AF_INET6, addr, &s6->sin6_addr), 1);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		assert_int_equal(inet_pton(AF_INET, addr, &s4->sin_addr), 1);
-	}
-}
-
-static socklen_t
-sa_len(const struct sockaddr_storage *ss)
-{
-	return ss->ss_family == AF_INET ? sizeof(struct sockaddr_in)
-	                                : sizeof(struct sockaddr_in6);
-}
-
-struct result {
-	int calls;
-	enum lookup_status status;
-	char name[ACL_STRING_MAX];
-	int order; /* when it answered, among all answers in the loop */
-};
-
-static int answer_count;
-
-static void
-on_name(void *arg, const char *name, enum lookup_status status)
-{
-	struct result *r = arg;
-
-	r->calls++;
-	r->status = status;
-	r->order = ++answer_count;
-	assert_non_null(name);
-	assert_true(strlen(name) < ACL_STRING_MAX);
-	snprintf(r->name, sizeof(r->name), "%s", name);
-}
-
-static void
 on_never(void *arg, const char *name, enum lookup_status status)
 {
 	(void)arg;
@@ -129,7 +82,7 @@ on_never(void *arg, const char *name, enum lookup_status status)
 }
 
 static void
-ours(const struct sockaddr *sa, uint64_t timeout_ms, struct result *r)
+ours(const struct sockaddr *sa, uint64_t timeout_ms, struct name_result *r)
 {
 	uv_loop_t loop;
 
@@ -139,6 +92,8 @@ ours(const struct sockaddr *sa, uint64_t timeout_ms, struct result *r)
 	/* Runs until the threadpool work is done too, so ASan sees it freed. */
 	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
 	assert_int_equal(r->calls, 1);
+	/* Every resolver request has called back: none counted any more. */
+	assert_int_equal(lookup_inflight(NULL), 0);
 	assert_int_equal(uv_loop_close(&loop), 0);
 }
 
@@ -202,7 +157,7 @@ test_cases(void **state)
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const struct name_case *c = &cases[i];
 		struct sockaddr_storage peer;
-		struct result r;
+		struct name_result r;
 		char wrap[256], cli[ACL_STRING_MAX];
 
 		oracle(c->addr, &peer, wrap, sizeof(wrap));
@@ -234,7 +189,7 @@ static void
 test_not_ip(void **state)
 {
 	uv_loop_t loop;
-	struct result r;
+	struct name_result r;
 	struct sockaddr un = {.sa_family = AF_UNIX};
 
 	(void)state;
@@ -259,6 +214,7 @@ test_cancel(void **state)
 {
 	static const char *addrs[] = {
 	    "127.0.0.2", "127.0.0.21", "127.0.0.20", "127.0.0.3"};
+	struct lookup_caps caps;
 	uv_loop_t loop;
 	size_t i;
 
@@ -274,14 +230,19 @@ test_cancel(void **state)
 		assert_non_null(l);
 		lookup_name_cancel(l);
 	}
+	/* Counted until their callbacks arrive, cancelled or not. */
+	lookup_get_caps(&caps);
+	assert_int_equal(lookup_inflight(NULL),
+	    caps.per_network < 4 ? caps.per_network : 4);
 	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
+	assert_int_equal(lookup_inflight(NULL), 0);
 	assert_int_equal(uv_loop_close(&loop), 0);
 }
 
 /* Cancel from inside another look-up's callback, mid-forward. */
 struct cancel_pair {
 	struct lookup_name *victim;
-	struct result r;
+	struct name_result r;
 };
 
 static void
@@ -312,95 +273,8 @@ test_cancel_in_callback(void **state)
 	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
 	assert_int_equal(p.r.calls, 1);
 	assert_string_equal(p.r.name, "good.test");
+	assert_int_equal(lookup_inflight(NULL), 0);
 	assert_int_equal(uv_loop_close(&loop), 0);
-}
-
-/*
- * Look-ups stuck on a resolver that never answers must not hold up a good
- * one started after them: with the pool lookup_init_threadpool() asks for,
- * the good one answers first.  (With libuv's default of 4 threads it would
- * wait for the stuck ones to time out in the resolver: run with
- * UV_THREADPOOL_SIZE=4 to see this test fail.)
- */
-static void
-test_pool_head_of_line(void **state)
-{
-	enum {
-		N = 24
-	};
-	uv_loop_t loop;
-	struct result slow[N], good;
-	struct sockaddr_storage ss;
-	int i;
-
-	(void)state;
-	assert_int_equal(uv_loop_init(&loop), 0);
-	answer_count = 0;
-	sa_parse(&ss, "127.0.0.21", 0);
-	memset(slow, 0, sizeof(slow));
-	for (i = 0; i < N; i++)
-		assert_non_null(lookup_name_start(
-		    &loop, (struct sockaddr *)&ss, 5000, on_name, &slow[i]));
-	sa_parse(&ss, "127.0.0.2", 0);
-	memset(&good, 0, sizeof(good));
-	assert_non_null(lookup_name_start(
-	    &loop, (struct sockaddr *)&ss, 5000, on_name, &good));
-	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
-	for (i = 0; i < N; i++) {
-		assert_int_equal(slow[i].calls, 1);
-		assert_string_equal(slow[i].name, ACL_UNKNOWN);
-	}
-	assert_int_equal(good.calls, 1);
-	assert_string_equal(good.name, "good.test");
-	assert_int_equal(good.order, 1);
-	assert_int_equal(uv_loop_close(&loop), 0);
-}
-
-/*
- * More stuck look-ups than threads, with a short deadline: each answers
- * exactly once, "unknown"; those still queued at the deadline are taken off
- * the queue (uv_cancel), those running finish later and are freed then.
- */
-static void
-test_pool_overflow(void **state)
-{
-	enum {
-		N = LOOKUP_THREADPOOL_SIZE + 16
-	};
-	uv_loop_t loop;
-	struct result *fwd, *rev;
-	struct sockaddr_storage ss;
-	int i;
-
-	(void)state;
-	assert_non_null(fwd = calloc(N, sizeof(*fwd)));
-	assert_non_null(rev = calloc(N, sizeof(*rev)));
-	assert_int_equal(uv_loop_init(&loop), 0);
-	sa_parse(&ss, "127.0.0.21", 0); /* reverse stuck */
-	for (i = 0; i < N; i++)
-		assert_non_null(lookup_name_start(
-		    &loop, (struct sockaddr *)&ss, 300, on_name, &rev[i]));
-	sa_parse(&ss, "127.0.0.20", 0); /* reverse fine, forward stuck */
-	for (i = 0; i < N; i++)
-		assert_non_null(lookup_name_start(
-		    &loop, (struct sockaddr *)&ss, 300, on_name, &fwd[i]));
-	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
-	for (i = 0; i < N; i++) {
-		assert_int_equal(rev[i].calls, 1);
-		assert_string_equal(rev[i].name, ACL_UNKNOWN);
-		assert_int_equal(rev[i].status, LOOKUP_TIMED_OUT);
-		/*
-		 * Queued behind the stuck ones, its reverse look-up may not
-		 * have run by the deadline either: then "unknown" is right.
-		 */
-		assert_int_equal(fwd[i].calls, 1);
-		assert_int_equal(fwd[i].status, LOOKUP_TIMED_OUT);
-		if (strcmp(fwd[i].name, ACL_PARANOID) != 0)
-			assert_string_equal(fwd[i].name, ACL_UNKNOWN);
-	}
-	assert_int_equal(uv_loop_close(&loop), 0);
-	free(fwd);
-	free(rev);
 }
 
 int
@@ -411,8 +285,6 @@ main(void)
 	    cmocka_unit_test(test_not_ip),
 	    cmocka_unit_test(test_cancel),
 	    cmocka_unit_test(test_cancel_in_callback),
-	    cmocka_unit_test(test_pool_head_of_line),
-	    cmocka_unit_test(test_pool_overflow),
 	};
 
 	/* As the proxy's main does, before anything touches the pool. */
