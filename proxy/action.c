@@ -307,15 +307,16 @@ run_expand(struct action_run *r, const struct acl_option *o)
 static void run_step(struct action_run *r);
 
 static void
-run_on_aclexec(void *arg, int status)
+run_on_aclexec(void *arg, int exit_status, int term_signal)
 {
 	struct action_run *r = arg;
 
 	r->wait = NULL;
-	if (status > 128) {
+	if (term_signal != 0) {
 		/* Killed (deadline or signal): it said nothing; fail closed. */
 		run_abort(r, "aclexec killed");
-	} else if (status != 0) {
+	} else if (exit_status != 0) {
+		/* Any non-zero status, 129-255 too, is its "no match". */
 		r->nomatch = true;
 	}
 	run_step(r);
