@@ -86,6 +86,8 @@ struct conf_actions {
 	unsigned max_running;      /* default 32 */
 	unsigned per_source_count; /* "6/min": 6 */
 	unsigned per_source_secs;  /* "6/min": 60 */
+	unsigned mail_rate_count;  /* on_deny mails, process-wide: 60/hour */
+	unsigned mail_rate_secs;
 	char *sendmail;            /* default "/usr/sbin/sendmail" */
 };
 

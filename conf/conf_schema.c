@@ -110,6 +110,11 @@ const struct conf_key conf_schema[] = {
 	  .scope = CONF_SCOPE_SERVICE, .flags = CONF_F_NULLABLE,
 	  .offset = SVC(on_deny.mail), .check = conf__check_mail,
 	  .help = "a mail address" },
+
+	/* Issue "Fail closed": the deny-report mail rate. */
+	{ .path = "actions.mail_rate", .type = CONF_T_RATE, .def = "60/hour",
+	  .offset = TOP(actions.mail_rate_count),
+	  .offset2 = TOP(actions.mail_rate_secs), .help = "a rate" },
 };
 /* clang-format on */
 const size_t conf_schema_len = sizeof conf_schema / sizeof conf_schema[0];

@@ -67,7 +67,9 @@ run_until(bool *flag)
 static void
 limits(unsigned max_running, unsigned count, unsigned secs)
 {
-	struct conf_actions ca = {max_running, count, secs, NULL};
+	struct conf_actions ca = {.max_running = max_running,
+	    .per_source_count = count,
+	    .per_source_secs = secs};
 
 	assert_int_equal(action_configure(&ca), 0);
 }

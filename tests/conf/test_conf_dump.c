@@ -39,6 +39,7 @@ test_golden_minimal(void **state)
 	    "actions:\n"
 	    "  max_running: 32\n"
 	    "  per_source: 6/min\n"
+	    "  mail_rate: 60/hour\n"
 	    "  sendmail: \"/usr/sbin/sendmail\"\n"
 	    "services:\n"
 	    "  - name: \"s\"\n"

@@ -384,7 +384,7 @@ test_unknown_keys(void **state)
 	    "stderr, format)");
 	EXPECT_ERRS("actions: { max: 3 }\n" SVC,
 	    "t.yaml:1:12: unknown key \"max\" in actions (valid keys: "
-	    "max_running, per_source, sendmail)");
+	    "max_running, per_source, sendmail, mail_rate)");
 	EXPECT_ERRS(SVC "    idle: 5s\n",
 	    "t.yaml:5:5: unknown key \"idle\" in a service; did you mean "
 	    "\"timeouts.idle\"? (valid keys: name, "
