@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #define CONF_DEFAULT_PATH  "/etc/wrapd/wrapd.yaml"
 #define CONF_DEFAULT_ALLOW "/etc/hosts.allow"
@@ -79,6 +80,15 @@ struct conf_service {
 	uint64_t lookup_timeout_ms;  /* default 5000 */
 	unsigned max_connections;    /* default 512 */
 	struct conf_on_deny on_deny;
+	/*
+	 * The account of the exec'd program and of the rules' shell commands
+	 * (inetd's user field): names as written (NULL: wrapd's own), and
+	 * the ids conf_validate() resolved when the conf was loaded.
+	 */
+	char *user, *group;
+	bool has_uid, has_gid;
+	uid_t uid;
+	gid_t gid;
 	unsigned line, col; /* where the service starts */
 };
 

@@ -155,6 +155,10 @@ conf__dump_service(FILE *fp, const struct conf_service *s)
 	fprintf(fp, "\n      finger: %s\n      mail: ",
 	    s->on_deny.finger ? "true" : "false");
 	conf__dq_str(fp, s->on_deny.mail);
+	fputs("\n    user: ", fp);
+	conf__dq_str(fp, s->user);
+	fputs("\n    group: ", fp);
+	conf__dq_str(fp, s->group);
 	fputc('\n', fp);
 }
 
@@ -201,7 +205,8 @@ conf_dump(const struct wrapd_conf *c, FILE *fp)
 	conf__dump_rate(
 	    fp, c->actions.per_source_count, c->actions.per_source_secs);
 	fputs("  mail_rate: ", fp);
-	conf__dump_rate(fp, c->actions.mail_rate_count, c->actions.mail_rate_secs);
+	conf__dump_rate(
+	    fp, c->actions.mail_rate_count, c->actions.mail_rate_secs);
 	fputs("  sendmail: ", fp);
 	conf__dq_str(fp, c->actions.sendmail);
 	fputs("\nservices:\n", fp);

@@ -718,6 +718,11 @@ action_rule_run(const struct action_conn *ac, const struct acl_decision *d,
 	res->verdict = d->verdict;
 	res->severity = -1;
 	res->umask = -1;
+	/* Commands run as the service's account unless the rule says. */
+	res->set_uid = ac->set_uid;
+	res->uid = ac->uid;
+	res->set_gid = ac->set_gid;
+	res->gid = ac->gid;
 	if (rule == NULL || rule->nopts == 0)
 		return 0;
 	if (ctx == NULL || (r = calloc(1, sizeof(*r))) == NULL ||

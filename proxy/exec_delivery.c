@@ -13,6 +13,8 @@
  * own ident server and DNS): they are exported only as a %-expansion
  * would give them, cut and sanitised by acl_sanitise(), never raw.
  * It inherits no other descriptor: every fd wrapd opens is close-on-exec.
+ * It runs as the service's user and group if it has them (inetd's user
+ * field), else as wrapd.
  * The connection's log line is written when the program exits.
  */
 #include <errno.h>
@@ -157,6 +159,19 @@ exec_deliver(struct conn *c)
 	o.stdio = io;
 	o.stdio_count = 3;
 	o.exit_cb = exec_exit_cb;
+	/*
+	 * The service's account, resolved at load (conf_account.c).  libuv
+	 * sets the group, then the user, in the child, after setgroups(0):
+	 * the program has no supplementary groups.
+	 */
+	if (cs->has_gid) {
+		o.flags |= UV_PROCESS_SETGID;
+		o.gid = cs->gid;
+	}
+	if (cs->has_uid) {
+		o.flags |= UV_PROCESS_SETUID;
+		o.uid = cs->uid;
+	}
 	c->proc->data = c;
 	rc = uv_spawn(&c->w->loop, c->proc, &o);
 	for (i = 0; i < nextra; i++)

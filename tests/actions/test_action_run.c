@@ -210,8 +210,9 @@ test_aclexec_deny_table(void **state)
 	struct done dn = {0}, dn2 = {0}, dn3 = {0}, dn4 = {0};
 
 	(void)state;
-	load("", "d: ALL: aclexec exit 3\ne: ALL: aclexec exit 0\n"
-	         "f: ALL: aclexec exit 200\ng: ALL: aclexec kill -KILL $$\n");
+	load("",
+	    "d: ALL: aclexec exit 3\ne: ALL: aclexec exit 0\n"
+	    "f: ALL: aclexec exit 200\ng: ALL: aclexec kill -KILL $$\n");
 	request(&req, "d");
 	decide(&req, &d);
 	conn(&ac, &req, NULL);

@@ -53,7 +53,9 @@ test_golden_minimal(void **state)
 	    "    on_deny:\n"
 	    "      reply: null\n"
 	    "      finger: false\n"
-	    "      mail: null\n");
+	    "      mail: null\n"
+	    "    user: null\n"
+	    "    group: null\n");
 	free(d);
 	conf_free(c);
 }
