@@ -261,6 +261,15 @@ int acl_expand(const char *tmpl, const struct acl_request *req, char *out,
 /* Which facts expanding tmpl would need (enum acl_need_bits). */
 unsigned acl_expand_needs(const char *tmpl);
 
+/*
+ * A request string as a %-expansion puts it in a command: cut as the
+ * request holds it (ACL_STRING_MAX - 1 bytes, and to outsz - 1), every byte
+ * other than 0-9 a-z A-Z and ! @ % - _ = + : , . / replaced by '_'.  For
+ * any other place that hands a network-given string (ident reply, host
+ * name) to a program, such as the environment of an exec'd daemon.
+ */
+void acl_sanitise(char *out, size_t outsz, const char *s);
+
 /* ---------------------------------------------------------------------
  * Host name verification (the double-reverse check, semantics E2), shared
  * by the proxy's asynchronous resolver and `wrapd match`'s blocking one.

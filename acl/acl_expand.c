@@ -23,6 +23,19 @@ acl_ok_char(unsigned char c)
 	    (c != '\0' && strchr("!@%-_=+:,./", c) != NULL);
 }
 
+void
+acl_sanitise(char *out, size_t outsz, const char *s)
+{
+	char *p;
+
+	if (outsz == 0)
+		return;
+	acl_string_copy(out, outsz, s);
+	for (p = out; *p != '\0'; p++)
+		if (!acl_ok_char((unsigned char)*p))
+			*p = '_';
+}
+
 unsigned
 acl_expand_needs(const char *tmpl)
 {

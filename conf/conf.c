@@ -186,6 +186,8 @@ conf__service_clear(struct conf_service *s)
 	free(s->exec_argv);
 	free(s->on_deny.reply);
 	free(s->on_deny.mail);
+	free(s->user);
+	free(s->group);
 }
 
 void

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #define CONF_DEFAULT_PATH  "/etc/wrapd/wrapd.yaml"
 #define CONF_DEFAULT_ALLOW "/etc/hosts.allow"
@@ -82,6 +83,15 @@ struct conf_service {
 	 * address or IPv6 /64; default max_connections / 8 (at least 1). */
 	unsigned per_source_connections;
 	struct conf_on_deny on_deny;
+	/*
+	 * The account of the exec'd program and of the rules' shell commands
+	 * (inetd's user field): names as written (NULL: wrapd's own), and
+	 * the ids conf_validate() resolved when the conf was loaded.
+	 */
+	char *user, *group;
+	bool has_uid, has_gid;
+	uid_t uid;
+	gid_t gid;
 	unsigned line, col; /* where the service starts */
 };
 
@@ -89,6 +99,8 @@ struct conf_actions {
 	unsigned max_running;      /* default 32 */
 	unsigned per_source_count; /* "6/min": 6 */
 	unsigned per_source_secs;  /* "6/min": 60 */
+	unsigned mail_rate_count;  /* on_deny mails, process-wide: 60/hour */
+	unsigned mail_rate_secs;
 	char *sendmail;            /* default "/usr/sbin/sendmail" */
 };
 

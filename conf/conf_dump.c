@@ -158,7 +158,24 @@ conf__dump_service(FILE *fp, const struct conf_service *s)
 	fprintf(fp, "\n      finger: %s\n      mail: ",
 	    s->on_deny.finger ? "true" : "false");
 	conf__dq_str(fp, s->on_deny.mail);
+	fputs("\n    user: ", fp);
+	conf__dq_str(fp, s->user);
+	fputs("\n    group: ", fp);
+	conf__dq_str(fp, s->group);
 	fputc('\n', fp);
+}
+
+/* A rate as the file writes it, "6/min", and the end of its line. */
+static void
+conf__dump_rate(FILE *fp, unsigned count, unsigned secs)
+{
+	if (secs == 1 || secs == 60 || secs == 3600)
+		fprintf(fp, "%u/%s\n", count,
+		    secs == 1        ? "sec"
+		        : secs == 60 ? "min"
+		                     : "hour");
+	else
+		fprintf(fp, "%u/%us\n", count, secs);
 }
 
 int
@@ -186,16 +203,13 @@ conf_dump(const struct wrapd_conf *c, FILE *fp)
 	fprintf(fp, "\n  stderr: %s\n  format: %s\n",
 	    c->log_stderr ? "true" : "false",
 	    c->log_format == CONF_LOG_JSON ? "json" : "text");
-	unsigned secs = c->actions.per_source_secs;
-	fprintf(fp, "actions:\n  max_running: %u\n  per_source: %u/",
-	    c->actions.max_running, c->actions.per_source_count);
-	if (secs == 1 || secs == 60 || secs == 3600)
-		fprintf(fp, "%s\n",
-		    secs == 1        ? "sec"
-		        : secs == 60 ? "min"
-		                     : "hour");
-	else
-		fprintf(fp, "%us\n", secs);
+	fprintf(fp, "actions:\n  max_running: %u\n  per_source: ",
+	    c->actions.max_running);
+	conf__dump_rate(
+	    fp, c->actions.per_source_count, c->actions.per_source_secs);
+	fputs("  mail_rate: ", fp);
+	conf__dump_rate(
+	    fp, c->actions.mail_rate_count, c->actions.mail_rate_secs);
 	fputs("  sendmail: ", fp);
 	conf__dq_str(fp, c->actions.sendmail);
 	fputs("\nservices:\n", fp);

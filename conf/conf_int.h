@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "conf.h"
 
@@ -141,6 +142,18 @@ const char *conf__check_name(const char *s, size_t len);
 const char *conf__check_mail(const char *s, size_t len);
 const char *conf__check_user(const char *s, size_t len);
 bool conf__is_facility(const char *s);
+
+/*
+ * conf_account.c: services[].user and services[].group.  The checks are
+ * conf__check_user's syntax plus "the account exists" (looked up now);
+ * conf__resolve_accounts() fills each service's ids (or reports), and
+ * refuses a service account that a wrapd dropping to `user` cannot use.
+ * conf__lookup_user: 0, or an errno (ENOENT: no such user).
+ */
+const char *conf__check_account_user(const char *s, size_t len);
+const char *conf__check_account_group(const char *s, size_t len);
+int conf__lookup_user(const char *name, uid_t *uid, gid_t *gid);
+void conf__resolve_accounts(struct conf_ctx *cx, struct wrapd_conf *c);
 /* Parse a numeric address; fills 16 bytes (v4 mapped) for comparisons. */
 int conf__parse_hostport(const char *text, char **host, uint16_t *port,
     unsigned char addr[16], bool *v6, char **err);

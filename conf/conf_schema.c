@@ -115,6 +115,20 @@ const struct conf_key conf_schema[] = {
 	  .scope = CONF_SCOPE_SERVICE, .flags = CONF_F_NULLABLE,
 	  .offset = SVC(on_deny.mail), .check = conf__check_mail,
 	  .help = "a mail address" },
+
+	/* Issue "Fail closed": the deny-report mail rate, and below. */
+	{ .path = "actions.mail_rate", .type = CONF_T_RATE, .def = "60/hour",
+	  .offset = TOP(actions.mail_rate_count),
+	  .offset2 = TOP(actions.mail_rate_secs), .help = "a rate" },
+	/* Issue "Fail closed": the account of a service's programs. */
+	{ .path = "services[].user", .type = CONF_T_STRING,
+	  .scope = CONF_SCOPE_SERVICE, .flags = CONF_F_NULLABLE,
+	  .offset = SVC(user), .check = conf__check_account_user,
+	  .help = "a user name" },
+	{ .path = "services[].group", .type = CONF_T_STRING,
+	  .scope = CONF_SCOPE_SERVICE, .flags = CONF_F_NULLABLE,
+	  .offset = SVC(group), .check = conf__check_account_group,
+	  .help = "a group name" },
 };
 /* clang-format on */
 const size_t conf_schema_len = sizeof conf_schema / sizeof conf_schema[0];

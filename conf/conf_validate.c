@@ -5,7 +5,8 @@
  * Per-value syntax is checked where values are parsed; here are only the
  * rules that need more than one value: a service has exactly one of
  * backend and exec, names and listen addresses are unique, "systemd" and
- * "stdin" stand alone, at most one service owns stdin.
+ * "stdin" stand alone, at most one service owns stdin; then the services'
+ * user and group are resolved to ids (conf_account.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -192,6 +193,8 @@ conf_validate(struct wrapd_conf *c, struct conf_errs *errs)
 	}
 	conf__dups(&cx, c, v, n, true);
 	free(v);
+	if (cx.errs->n == before)
+		conf__resolve_accounts(&cx, c);
 
 	int rc = cx.errs->n == before ? 0 : -1;
 	conf_errs_free(&local);

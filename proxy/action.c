@@ -89,6 +89,9 @@ action_configure(const struct conf_actions *ca)
 		action_limit_configure(g_limit, ca->max_running,
 		    ca->per_source_count, ca->per_source_secs);
 	}
+	if (g_limit != NULL)
+		action_limit_set_mail_rate(
+		    g_limit, ca->mail_rate_count, ca->mail_rate_secs);
 	snprintf(g_sendmail, sizeof(g_sendmail), "%s",
 	    ca->sendmail && *ca->sendmail ? ca->sendmail
 	                                  : ACTION_SENDMAIL_DEFAULT);
@@ -114,9 +117,10 @@ ctx_on_timer(uv_timer_t *t)
 	        limit_get(), uv_now(ctx->loop), ACTION_SKIPS_LOG_MS, &sk))
 		log_msg(LOG_NOTICE,
 		    "actions skipped: %llu over max_running, "
-		    "%llu over per_source",
+		    "%llu over per_source, %llu over mail_rate",
 		    (unsigned long long)sk.over_running,
-		    (unsigned long long)sk.over_rate);
+		    (unsigned long long)sk.over_rate,
+		    (unsigned long long)sk.over_mail_rate);
 }
 
 static struct action_ctx *
@@ -152,23 +156,26 @@ enum admit_state {
 
 /*
  * Take what one command or look-up needs: the connection's per-source
- * token (once per connection's rule run / deny report) and a running slot.
- * Returns 0, or -1 when skipped (counted by the limiter).
+ * token (once per connection's rule run / deny report), for a report mail
+ * one token of the process-wide mail rate, and a running slot.  Returns 0,
+ * or -1 when skipped (counted by the limiter).
  */
 static int
 limits_take(struct action_ctx *ctx, const struct acl_request *req,
-    enum admit_state *admit)
+    enum admit_state *admit, bool mail)
 {
 	struct action_limit *l = limit_get();
+	uint64_t now = uv_now(ctx->loop);
 
 	if (l == NULL)
 		return -1;
 	if (*admit == ADMIT_UNKNOWN)
-		*admit =
-		    action_limit_admit(l, &req->client.addr, uv_now(ctx->loop))
+		*admit = action_limit_admit(l, &req->client.addr, now)
 		    ? ADMIT_OK
 		    : ADMIT_REFUSED;
 	if (*admit != ADMIT_OK)
+		return -1;
+	if (mail && !action_limit_admit_mail(l, now))
 		return -1;
 	return action_limit_take(l) ? 0 : -1;
 }
@@ -307,15 +314,16 @@ run_expand(struct action_run *r, const struct acl_option *o)
 static void run_step(struct action_run *r);
 
 static void
-run_on_aclexec(void *arg, int status)
+run_on_aclexec(void *arg, int exit_status, int term_signal)
 {
 	struct action_run *r = arg;
 
 	r->wait = NULL;
-	if (status > 128) {
+	if (term_signal != 0) {
 		/* Killed (deadline or signal): it said nothing; fail closed. */
 		run_abort(r, "aclexec killed");
-	} else if (status != 0) {
+	} else if (exit_status != 0) {
+		/* Any non-zero status, 129-255 too, is its "no match". */
 		r->nomatch = true;
 	}
 	run_step(r);
@@ -330,7 +338,7 @@ run_command(struct action_run *r, const struct acl_option *o, int stdio_fd,
 	char **env = NULL;
 	int err;
 
-	if (limits_take(r->ctx, r->ac.req, &r->admit) != 0)
+	if (limits_take(r->ctx, r->ac.req, &r->admit, false) != 0)
 		return -1;
 	memset(&po, 0, sizeof(po));
 	po.cmd = r->buf;
@@ -716,6 +724,11 @@ action_rule_run(const struct action_conn *ac, const struct acl_decision *d,
 	res->verdict = d->verdict;
 	res->severity = -1;
 	res->umask = -1;
+	/* Commands run as the service's account unless the rule says. */
+	res->set_uid = ac->set_uid;
+	res->uid = ac->uid;
+	res->set_gid = ac->set_gid;
+	res->gid = ac->gid;
 	if (rule == NULL || rule->nopts == 0)
 		return 0;
 	if (ctx == NULL || (r = calloc(1, sizeof(*r))) == NULL ||
@@ -836,7 +849,7 @@ job_mail(struct deny_job *j, const char *finger, const char *finger_err)
 	rep.finger_error = finger_err;
 	if ((msg = action_mail_compose(&rep, &len)) == NULL)
 		return;
-	if (limits_take(j->ctx, &j->req, &j->admit) != 0) {
+	if (limits_take(j->ctx, &j->req, &j->admit, true) != 0) {
 		free(msg);
 		return;
 	}
@@ -982,7 +995,7 @@ action_on_deny(const struct action_conn *ac, const struct acl_decision *d)
 		job_free(j);
 		return;
 	}
-	if (limits_take(ctx, &j->req, &j->admit) != 0) {
+	if (limits_take(ctx, &j->req, &j->admit, false) != 0) {
 		if (j->recipient != NULL)
 			job_mail(j, NULL, "skipped: over the action limits");
 		job_free(j);

@@ -65,6 +65,14 @@ struct action_conn {
 	const struct acl_request *req; /* facts; daemon, addresses, ports */
 	const char *service;           /* service name */
 	const struct conf_on_deny *on_deny; /* NULL: none */
+	/*
+	 * The service's account (services[].user / group) for the rule's
+	 * spawn, twist and aclexec; the rule's own user and group options
+	 * override it.  Not set: wrapd's own account.
+	 */
+	bool set_uid, set_gid;
+	uid_t uid;
+	gid_t gid;
 };
 
 struct action_result {

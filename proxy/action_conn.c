@@ -39,6 +39,10 @@ conn_ac(struct conn *c, const struct acl_request *req, struct action_conn *ac)
 	ac->req = req;
 	ac->service = cs->name;
 	ac->on_deny = &cs->on_deny;
+	ac->set_uid = cs->has_uid;
+	ac->uid = cs->uid;
+	ac->set_gid = cs->has_gid;
+	ac->gid = cs->gid;
 }
 
 /* The final verdict of this rule: apply it. */

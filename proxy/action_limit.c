@@ -7,6 +7,10 @@
  * state of a token bucket of capacity rate_count refilled at
  * rate_count/rate_secs, with no floating point and no refill timer.
  *
+ * The report mails of on_deny have one more GCRA of their own, process-wide
+ * (actions.mail_rate): the per-source table keys IPv6 by /64, and a sender
+ * with many /64s would otherwise get one postmaster mail per /64.
+ *
  * Why a set-associative table: memory is fixed whatever the number of
  * sources.  A source hashes (with a per-process random key, so a client
  * cannot aim at a set) to a set of ACTION_LIMIT_WAYS slots; a new source
@@ -36,7 +40,7 @@ struct action_limit {
 	atomic_uint max_running;
 	atomic_uint_least64_t last_skips_ms;
 	atomic_uint running;
-	atomic_uint_least64_t skip_running, skip_rate;
+	atomic_uint_least64_t skip_running, skip_rate, skip_mail;
 
 	bool rate_on;
 	uint64_t interval_us; /* one token every interval_us */
@@ -45,7 +49,35 @@ struct action_limit {
 	struct limit_slot *slots;
 	size_t nsets; /* power of two */
 	uint64_t seed[2];
+	/* The mail rate (guarded by mu too); mail_interval_us 0: none. */
+	uint64_t mail_interval_us, mail_burst_us, mail_tat_us;
 };
+
+/*
+ * One GCRA event at now on the bucket whose next arrival is *tat: true
+ * (and *tat moved on) if the bucket has a token, false if not.
+ */
+static bool
+limit_gcra(uint64_t *tat, uint64_t now, uint64_t interval_us, uint64_t burst_us)
+{
+	uint64_t t = *tat > now ? *tat : now;
+
+	if (t - now > burst_us)
+		return false;
+	*tat = t + interval_us;
+	return true;
+}
+
+/* interval and burst of a rate of count per secs (count, secs > 0). */
+static void
+limit_rate_params(
+    unsigned count, unsigned secs, uint64_t *interval_us, uint64_t *burst_us)
+{
+	*interval_us = (uint64_t)secs * 1000000u / count;
+	if (*interval_us == 0)
+		*interval_us = 1;
+	*burst_us = *interval_us * (count - 1);
+}
 
 static uint64_t
 limit_mix(uint64_t h)
@@ -75,10 +107,7 @@ limit_set_rate(struct action_limit *l, unsigned rate_count, unsigned rate_secs)
 	l->rate_on = rate_count > 0 && rate_secs > 0;
 	if (!l->rate_on)
 		return;
-	l->interval_us = (uint64_t)rate_secs * 1000000u / rate_count;
-	if (l->interval_us == 0)
-		l->interval_us = 1;
-	l->burst_us = l->interval_us * (rate_count - 1);
+	limit_rate_params(rate_count, rate_secs, &l->interval_us, &l->burst_us);
 }
 
 struct action_limit *
@@ -95,6 +124,7 @@ action_limit_new(unsigned max_running, unsigned rate_count, unsigned rate_secs,
 	atomic_init(&l->running, 0);
 	atomic_init(&l->skip_running, 0);
 	atomic_init(&l->skip_rate, 0);
+	atomic_init(&l->skip_mail, 0);
 	limit_set_rate(l, rate_count, rate_secs);
 	if (l->rate_on) {
 		if (table_slots == 0)
@@ -147,7 +177,7 @@ action_limit_admit(
 {
 	uint8_t key[17];
 	struct limit_slot *set, *s = NULL, *victim;
-	uint64_t now = now_ms * 1000u, tat;
+	uint64_t now = now_ms * 1000u;
 	bool ok;
 	size_t i;
 
@@ -176,14 +206,43 @@ action_limit_admit(
 		s->used = true;
 		s->tat_us = now;
 	}
-	tat = s->tat_us > now ? s->tat_us : now;
-	ok = tat - now <= l->burst_us;
-	if (ok)
-		s->tat_us = tat + l->interval_us;
+	ok = limit_gcra(&s->tat_us, now, l->interval_us, l->burst_us);
 	pthread_mutex_unlock(&l->mu);
 	if (!ok)
 		atomic_fetch_add(&l->skip_rate, 1);
 	return ok;
+}
+
+bool
+action_limit_admit_mail(struct action_limit *l, uint64_t now_ms)
+{
+	bool ok = true;
+
+	pthread_mutex_lock(&l->mu);
+	if (l->mail_interval_us != 0)
+		ok = limit_gcra(&l->mail_tat_us, now_ms * 1000u,
+		    l->mail_interval_us, l->mail_burst_us);
+	pthread_mutex_unlock(&l->mu);
+	if (!ok)
+		atomic_fetch_add(&l->skip_mail, 1);
+	return ok;
+}
+
+void
+action_limit_set_mail_rate(
+    struct action_limit *l, unsigned rate_count, unsigned rate_secs)
+{
+	uint64_t interval = 0, burst = 0;
+
+	if (rate_count > 0 && rate_secs > 0)
+		limit_rate_params(rate_count, rate_secs, &interval, &burst);
+	pthread_mutex_lock(&l->mu);
+	if (interval != l->mail_interval_us || burst != l->mail_burst_us) {
+		l->mail_interval_us = interval;
+		l->mail_burst_us = burst;
+		l->mail_tat_us = 0; /* a changed rate starts afresh */
+	}
+	pthread_mutex_unlock(&l->mu);
 }
 
 bool
@@ -217,6 +276,7 @@ action_limit_take_skips(struct action_limit *l, struct action_limit_skips *out)
 {
 	out->over_running = atomic_exchange(&l->skip_running, 0);
 	out->over_rate = atomic_exchange(&l->skip_rate, 0);
+	out->over_mail_rate = atomic_exchange(&l->skip_mail, 0);
 }
 
 bool
@@ -230,7 +290,8 @@ action_limit_take_skips_due(struct action_limit *l, uint64_t now_ms,
 	if (!atomic_compare_exchange_strong(&l->last_skips_ms, &last, now_ms))
 		return false; /* another worker took them just now */
 	action_limit_take_skips(l, out);
-	return out->over_running > 0 || out->over_rate > 0;
+	return out->over_running > 0 || out->over_rate > 0 ||
+	    out->over_mail_rate > 0;
 }
 
 void

@@ -2,7 +2,9 @@
  * action_limit.h - bounds on the commands and look-ups that rule actions
  * start: a global cap on how many run at once (actions.max_running) and a
  * per-source rate (actions.per_source), so a flood of connections cannot
- * become a flood of shells, finger queries or mails.
+ * become a flood of shells, finger queries or mails; and a process-wide
+ * rate of report mails (actions.mail_rate), so neither can a flood from
+ * many sources (many IPv6 /64s) become a flood of mails.
  *
  * Nothing is ever queued: an action over a limit is skipped and counted,
  * and the counts are logged in summary (action_limit_take_skips()).
@@ -43,6 +45,19 @@ void action_limit_free(struct action_limit *l);
 bool action_limit_admit(
     struct action_limit *l, const struct acl_addr *src, uint64_t now_ms);
 
+/*
+ * One report mail at now_ms, process-wide: false (and counted) when over
+ * the mail rate.  Charge it after action_limit_admit(), so mails one
+ * source is not allowed anyway do not use up everyone's.
+ */
+bool action_limit_admit_mail(struct action_limit *l, uint64_t now_ms);
+/*
+ * The mail rate, rate_count per rate_secs (0: none, the default of a new
+ * limiter); a changed rate starts afresh.
+ */
+void action_limit_set_mail_rate(
+    struct action_limit *l, unsigned rate_count, unsigned rate_secs);
+
 /* Take one running slot; false (and counted) when max_running are busy. */
 bool action_limit_take(struct action_limit *l);
 /* Give a slot back (exactly once per successful take). */
@@ -53,6 +68,7 @@ unsigned action_limit_running(const struct action_limit *l);
 struct action_limit_skips {
 	uint64_t over_running;
 	uint64_t over_rate;
+	uint64_t over_mail_rate;
 };
 void action_limit_take_skips(
     struct action_limit *l, struct action_limit_skips *out);

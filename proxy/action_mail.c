@@ -7,11 +7,14 @@
 #include "log.h"
 
 static void
-mail_on_exit(void *arg, int status)
+mail_on_exit(void *arg, int exit_status, int term_signal)
 {
 	(void)arg;
-	if (status != 0)
-		log_warnx("actions: sendmail exited with status %d", status);
+	if (term_signal != 0)
+		log_warnx("actions: sendmail killed by signal %d", term_signal);
+	else if (exit_status != 0)
+		log_warnx(
+		    "actions: sendmail exited with status %d", exit_status);
 }
 
 int

@@ -140,13 +140,12 @@ proc_on_exit(uv_process_t *h, int64_t exit_status, int term_signal)
 {
 	struct action_proc *p = h->data;
 	action_proc_cb cb = p->cb;
-	int status;
 
-	status = term_signal != 0 ? 128 + term_signal : (int)exit_status;
 	p->cb = NULL;
 	p->state = PROC_LINGER;
 	if (cb != NULL)
-		cb(p->arg, status);
+		cb(p->arg, term_signal != 0 ? 0 : (int)exit_status,
+		    term_signal);
 	if (p->limit == NULL || !proc_group_alive(p)) {
 		proc_finish(p);
 		return;

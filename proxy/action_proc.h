@@ -60,10 +60,13 @@ struct action_proc_opts {
 
 /*
  * Exit notification, once, when the command itself (the shell) ends:
- * status is its exit status 0-255, or 128 + the signal that killed it.
+ * term_signal is the signal that killed it (SIGKILL at the deadline) and
+ * exit_status is then 0; else term_signal is 0 and exit_status is its exit
+ * status, 0-255.  They are kept apart because an exit status of 129-255 is
+ * what the command said (an aclexec's "no match"), a signal is not.
  * proc is freed some time after; do not keep it.
  */
-typedef void (*action_proc_cb)(void *arg, int status);
+typedef void (*action_proc_cb)(void *arg, int exit_status, int term_signal);
 
 /*
  * Start a command.  Returns 0 and (if out) the handle, or a negative libuv

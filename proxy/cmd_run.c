@@ -43,6 +43,7 @@ struct run_args {
 	long max_conns;
 	long per_source;
 	const char *proxy_protocol;
+	const char *exec_user, *exec_group;
 	int verbose;
 };
 
@@ -104,6 +105,12 @@ run_usage(FILE *fp)
 	    "      --proxy-protocol v1|v2       send a PROXY protocol header "
 	    "to the\n"
 	    "                         backend (the real client address)\n"
+	    "      --exec-user USER   run PROGRAM, and the rules' spawn, "
+	    "twist and\n"
+	    "                         aclexec commands, as USER (inetd's "
+	    "user field)\n"
+	    "      --exec-group GROUP ... with GROUP (default: USER's "
+	    "primary group)\n"
 	    "\n"
 	    "Both modes:\n"
 	    "  -u, --user USER        drop privileges to USER after binding\n"
@@ -156,6 +163,8 @@ enum {
 	OPT_MAXCONN,
 	OPT_PER_SOURCE,
 	OPT_PROXY_PROTOCOL,
+	OPT_EXEC_USER,
+	OPT_EXEC_GROUP,
 };
 
 static const struct option run_longopts[] = {
@@ -178,6 +187,8 @@ static const struct option run_longopts[] = {
     {"max-connections", required_argument, NULL, OPT_MAXCONN},
     {"per-source", required_argument, NULL, OPT_PER_SOURCE},
     {"proxy-protocol", required_argument, NULL, OPT_PROXY_PROTOCOL},
+    {"exec-user", required_argument, NULL, OPT_EXEC_USER},
+    {"exec-group", required_argument, NULL, OPT_EXEC_GROUP},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -324,6 +335,11 @@ run_quick_conf(const struct run_args *a, struct conf_errs *errs)
 		s->proxy_protocol = strcmp(a->proxy_protocol, "v1") == 0
 		    ? CONF_PROXY_PROTOCOL_V1
 		    : CONF_PROXY_PROTOCOL_V2;
+	/* Checked and resolved to ids by conf_validate(), like the file's. */
+	if ((a->exec_user != NULL && run_set_str(&s->user, a->exec_user) < 0) ||
+	    (a->exec_group != NULL &&
+	        run_set_str(&s->group, a->exec_group) < 0))
+		goto oom_free;
 	if (run_apply_common(a, c) < 0)
 		goto oom_free;
 	if (conf_validate(c, errs) != 0) {
@@ -341,6 +357,41 @@ oom_free:
 oom:
 	run_complain("out of memory");
 	return NULL;
+}
+
+/*
+ * A wrapd that is not root (and drops to no user) cannot start a program
+ * as another account: every connection of that service would fail.  Say
+ * so now, for the service that asks.  (A drop to `user` is checked by
+ * conf_validate(), which also serves `wrapd check`.)  0 or -1.
+ */
+static int
+run_check_accounts(const struct wrapd_conf *c, bool reload)
+{
+	const struct conf_service *s;
+	size_t i;
+
+	if (geteuid() == 0 || c->user != NULL)
+		return 0;
+	for (i = 0; i < c->nservices; i++) {
+		s = &c->services[i];
+		if ((!s->has_uid || s->uid == geteuid()) &&
+		    (!s->has_gid || s->gid == getegid()))
+			continue;
+		if (reload)
+			log_errx("service %s: user %s: wrapd runs as uid %lu, "
+			         "not root, and cannot start programs as "
+			         "another account",
+			    s->name, s->user, (unsigned long)geteuid());
+		else
+			fprintf(stderr,
+			    "wrapd: service %s: user %s: wrapd runs as uid "
+			    "%lu, not root, and cannot start programs as "
+			    "another account\n",
+			    s->name, s->user, (unsigned long)geteuid());
+		return -1;
+	}
+	return 0;
 }
 
 /* server_conf_fn: build the conf at startup and on every reload. */
@@ -375,6 +426,10 @@ run_make_conf(void *arg, bool reload)
 				    errs.v[i].msg);
 	}
 	conf_errs_free(&errs);
+	if (c != NULL && run_check_accounts(c, reload) < 0) {
+		conf_free(c);
+		c = NULL;
+	}
 	return c;
 }
 
@@ -503,6 +558,12 @@ cmd_run(int argc, char **argv)
 				goto out;
 			}
 			break;
+		case OPT_EXEC_USER:
+			a.exec_user = optarg;
+			break;
+		case OPT_EXEC_GROUP:
+			a.exec_group = optarg;
+			break;
 		case OPT_PROXY_PROTOCOL:
 			if (strcmp(optarg, "v1") != 0 &&
 			    strcmp(optarg, "v2") != 0) {
@@ -543,11 +604,11 @@ cmd_run(int argc, char **argv)
 	if (!quick &&
 	    (a.daemon || a.allow || a.deny || a.has_connect || a.has_idle ||
 	        a.has_lookup || a.max_conns || a.per_source ||
-	        a.proxy_protocol)) {
+	        a.proxy_protocol || a.exec_user || a.exec_group)) {
 		rc = run_usage_error("%s",
-		    "--daemon, --allow, --deny and the "
-		    "timeouts need quick mode "
-		    "(--listen)");
+		    "--daemon, --allow, --deny, --per-source, --exec-user, "
+		    "--exec-group and the timeouts need quick mode (--listen; "
+		    "in a file: the services[] keys)");
 		goto out;
 	}
 	if (quick && a.nlisten == 0) {

@@ -6,10 +6,15 @@
  * over) and these extra environment variables, CGI-style:
  *   REMOTE_ADDR, REMOTE_PORT   the client
  *   SERVER_ADDR, SERVER_PORT   the address the client connected to
- *   REMOTE_HOST                the verified client host name, if looked up
+ *   REMOTE_HOST                the client host name, if looked up
  *   REMOTE_IDENT               the ident user, if looked up
  *   WRAPD_SERVICE              the service name
+ * REMOTE_HOST and REMOTE_IDENT come from the network (the client runs its
+ * own ident server and DNS): they are exported only as a %-expansion
+ * would give them, cut and sanitised by acl_sanitise(), never raw.
  * It inherits no other descriptor: every fd wrapd opens is close-on-exec.
+ * It runs as the service's user and group if it has them (inetd's user
+ * field), else as wrapd.
  * The connection's log line is written when the program exits.
  */
 #include <errno.h>
@@ -54,6 +59,18 @@ exec_var(const char *k, const char *v)
 	return p;
 }
 
+/* A network-given fact, as %n / %u would show it to a command. */
+static char *
+exec_fact_var(const char *k, const char *v)
+{
+	char clean[ACL_STRING_MAX];
+
+	if (v == NULL)
+		return NULL;
+	acl_sanitise(clean, sizeof(clean), v);
+	return exec_var(k, clean);
+}
+
 static char *
 exec_addr_var(const char *k, const struct conn_addr *ca, int port)
 {
@@ -90,9 +107,8 @@ exec_env(const struct conn *c, char **extra, size_t *nextra)
 	extra[(*nextra)++] = exec_addr_var("REMOTE_PORT", &c->client, 1);
 	extra[(*nextra)++] = exec_addr_var("SERVER_ADDR", &c->server, 0);
 	extra[(*nextra)++] = exec_addr_var("SERVER_PORT", &c->server, 1);
-	extra[(*nextra)++] =
-	    c->client_name ? exec_var("REMOTE_HOST", c->client_name) : NULL;
-	extra[(*nextra)++] = c->user ? exec_var("REMOTE_IDENT", c->user) : NULL;
+	extra[(*nextra)++] = exec_fact_var("REMOTE_HOST", c->client_name);
+	extra[(*nextra)++] = exec_fact_var("REMOTE_IDENT", c->user);
 	extra[(*nextra)++] =
 	    exec_var("WRAPD_SERVICE", c->snap->svc[c->svc].conf->name);
 	for (i = 0; i < *nextra; i++)
@@ -143,6 +159,19 @@ exec_deliver(struct conn *c)
 	o.stdio = io;
 	o.stdio_count = 3;
 	o.exit_cb = exec_exit_cb;
+	/*
+	 * The service's account, resolved at load (conf_account.c).  libuv
+	 * sets the group, then the user, in the child, after setgroups(0):
+	 * the program has no supplementary groups.
+	 */
+	if (cs->has_gid) {
+		o.flags |= UV_PROCESS_SETGID;
+		o.gid = cs->gid;
+	}
+	if (cs->has_uid) {
+		o.flags |= UV_PROCESS_SETUID;
+		o.uid = cs->uid;
+	}
 	c->proc->data = c;
 	rc = uv_spawn(&c->w->loop, c->proc, &o);
 	for (i = 0; i < nextra; i++)

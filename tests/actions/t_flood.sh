@@ -59,7 +59,7 @@ e2e_wait_listen "$P" "" "$WPID"
 skipped() {
 	awk '/actions skipped:/ { for (i = 1; i <= NF; i++) {
 		if ($(i+1) == "over" && $(i+2) == "max_running,") r += $i;
-		if ($(i+1) == "over" && $(i+2) == "per_source") s += $i } }
+		if ($(i+1) == "over" && $(i+2) ~ /^per_source,?$/) s += $i } }
 		END { print r + 0, s + 0 }' "$W/wrapd.err"
 }
 # Wait until every started command has stopped and the counts add up.

@@ -2,7 +2,8 @@
 # Rule options at run time, through the wrapd binary with real sockets and
 # real /bin/sh commands: spawn (+ setenv), banners, severity, twist,
 # aclexec in both tables (a failing one in hosts.allow rescans hosts.deny;
-# in hosts.deny it grants), and on_deny.reply.
+# in hosts.deny it grants; exit status 200 is a failure like 1, but one
+# killed by a signal denies in either table), and on_deny.reply.
 #   run: bash tests/actions/t_options.sh WRAPD SRCDIR
 . "${2:-$(dirname "$0")/../..}/tests/e2e/lib.sh"
 ACT="$SRCDIR/tests/actions/act.py"
@@ -21,6 +22,10 @@ e2e_port P8
 e2e_port P9
 e2e_port P10
 e2e_port P11
+e2e_port P12
+e2e_port P13
+e2e_port P14
+e2e_port P15
 LONGD=daemon-with-a-rather-long-name-that-repeats-well-0123456789
 LONG=$(printf '%%d%.0s' $(seq 200))
 mkdir -p "$W/banners"
@@ -36,6 +41,8 @@ $LONGD: 127.0.0.1: spawn echo $LONG > $W/long.out
 exd: 127.0.0.1: setenv GREETING2 hello-%a
 kwd: 127.0.0.1: aclexec false : allow
 sed: 127.0.0.1: setenv FOO=bar
+ax200d: 127.0.0.1: aclexec exit 200
+axsigd: 127.0.0.1: aclexec kill -TERM \$\$
 fdd: 127.0.0.1: spawn /usr/bin/python3 -c "import os; l = sorted(os.listdir('/proc/self/fd'), key=int); open('$W/fds.out', 'w').write(' '.join(l)); open('$W/fds.links', 'w').write(' '.join(os.readlink('/proc/self/fd/' + f) for f in l if f != '3'))"
 EOF
 e2e_write "$W/hosts.deny" <<EOF
@@ -43,6 +50,9 @@ smtpd: ALL
 axd: ALL: spawn echo "deny-rule %a" >> $W/ax.log
 axd2: ALL: aclexec false
 kwd: ALL
+ax200d: ALL: spawn echo "deny-200 %a" >> $W/ax.log
+ax200dd: ALL: aclexec exit 200
+axsigdd: ALL: aclexec kill -KILL \$\$
 EOF
 e2e_write "$W/wrapd.yaml" <<EOF
 rules: { allow: $W/hosts.allow, deny: $W/hosts.deny }
@@ -67,12 +77,16 @@ services:
     exec: ["/bin/sh", "-c", "echo got-\$GREETING2"]
   - { name: kw, daemon: kwd, listen: ["127.0.0.1:$P10"], backend: "127.0.0.1:$B" }
   - { name: se, daemon: sed, listen: ["127.0.0.1:$P11"], backend: "127.0.0.1:$B" }
+  - { name: a200, daemon: ax200d, listen: ["127.0.0.1:$P12"], backend: "127.0.0.1:$B" }
+  - { name: asig, daemon: axsigd, listen: ["127.0.0.1:$P13"], backend: "127.0.0.1:$B" }
+  - { name: a200d, daemon: ax200dd, listen: ["127.0.0.1:$P14"], backend: "127.0.0.1:$B" }
+  - { name: asigd, daemon: axsigdd, listen: ["127.0.0.1:$P15"], backend: "127.0.0.1:$B" }
 EOF
 
 e2e_echo_backend echo "127.0.0.1:$B"
 e2e_bg wrapd "$WRAPD" --config "$W/wrapd.yaml"
 WPID=$E2E_LAST_PID
-for p in $P1 $P2 $P3 $P4 $P5 $P6 $P7 $P8 $P9 $P10 $P11; do e2e_wait_listen "$p" "" "$WPID"; done
+for p in $P1 $P2 $P3 $P4 $P5 $P6 $P7 $P8 $P9 $P10 $P11 $P12 $P13 $P14 $P15; do e2e_wait_listen "$p" "" "$WPID"; done
 
 # banners, then the relayed echo; spawn ran with setenv's variable.
 e2e_expect "banner + echo" \
@@ -109,6 +123,27 @@ e2e_expect "aclexec false : allow" \
 # A failing aclexec in hosts.deny grants.
 e2e_expect "aclexec false in deny table -> grant" \
 	"$(talk --to "127.0.0.1:$P5" --send z --shut)" "b'z\\n'"
+
+# Exit status 200 is the command's answer, not a signal: in hosts.allow
+# the rule did not match (hosts.deny decides, and its spawn runs); in
+# hosts.deny it grants.
+got=$(talk --to "127.0.0.1:$P12" --send x --shut)
+case $got in "b''" | "b'<reset>'") e2e_log "ok: aclexec exit 200 -> $got" ;;
+*) e2e_fail "aclexec exit 200 -> deny table: got $got" ;; esac
+e2e_wait_grep '^deny-200 127\.0\.0\.1$' "$W/ax.log"
+e2e_logcheck "$W/wrapd.err" service=a200 verdict=deny 'rule$=hosts.deny:5'
+e2e_expect "aclexec exit 200 in deny table -> grant" \
+	"$(talk --to "127.0.0.1:$P14" --send w --shut)" "b'w\\n'"
+# Killed by a signal it said nothing: deny in both tables (in hosts.allow
+# no rescan, which would grant here: hosts.deny has no rule for it).
+got=$(talk --to "127.0.0.1:$P13" --send x --shut)
+case $got in "b''" | "b'<reset>'") e2e_log "ok: aclexec killed (allow) -> $got" ;;
+*) e2e_fail "aclexec killed in hosts.allow: got $got" ;; esac
+e2e_logcheck "$W/wrapd.err" service=asig verdict=deny reason='aclexec killed'
+got=$(talk --to "127.0.0.1:$P15" --send x --shut)
+case $got in "b''" | "b'<reset>'") e2e_log "ok: aclexec killed (deny) -> $got" ;;
+*) e2e_fail "aclexec killed in hosts.deny: got $got" ;; esac
+e2e_logcheck "$W/wrapd.err" service=asigd verdict=deny reason='aclexec killed'
 
 # keepalive: wrapd's end of the client connection runs a keepalive timer.
 "$PY" "$ACT" hold --to "127.0.0.1:$P6" --ready "$W/held" --release "$W/release" \

@@ -174,6 +174,46 @@ test_configure(void **state)
 	action_limit_free(l);
 }
 
+/*
+ * The mail rate is one bucket for the whole process: sources from
+ * different /64s do not get one each.  3/hour: 3 at once, one every 20 min.
+ */
+static void
+test_mail_rate_global(void **state)
+{
+	struct action_limit *l = action_limit_new(100, 100, 60, 0);
+	struct action_limit_skips sk;
+	char text[64];
+	uint64_t t = 1000000;
+	int i, ok = 0;
+
+	(void)state;
+	/* No mail rate set: every mail passes. */
+	for (i = 0; i < 10; i++)
+		assert_true(action_limit_admit_mail(l, t));
+	action_limit_set_mail_rate(l, 3, 3600);
+	for (i = 0; i < 50; i++) {
+		struct acl_addr a;
+
+		snprintf(text, sizeof(text), "2001:db8:%x::1", i);
+		a = addr(text);
+		if (action_limit_admit(l, &a, t))
+			ok += action_limit_admit_mail(l, t);
+	}
+	assert_int_equal(ok, 3);
+	assert_false(action_limit_admit_mail(l, t + 20 * 60000 - 1));
+	assert_true(action_limit_admit_mail(l, t + 20 * 60000));
+	action_limit_take_skips(l, &sk);
+	assert_int_equal(sk.over_mail_rate, 47 + 1);
+	assert_int_equal(sk.over_rate, 0);
+	/* The same rate again keeps the bucket; a new one starts afresh. */
+	action_limit_set_mail_rate(l, 3, 3600);
+	assert_false(action_limit_admit_mail(l, t + 20 * 60000));
+	action_limit_set_mail_rate(l, 2, 3600);
+	assert_true(action_limit_admit_mail(l, t + 20 * 60000));
+	action_limit_free(l);
+}
+
 int
 main(void)
 {
@@ -185,6 +225,7 @@ main(void)
 	    cmocka_unit_test(test_rate_table_bounded),
 	    cmocka_unit_test(test_skips_due_once),
 	    cmocka_unit_test(test_configure),
+	    cmocka_unit_test(test_mail_rate_global),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

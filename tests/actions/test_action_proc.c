@@ -28,15 +28,17 @@ static struct action_procs procs;
 struct done {
 	bool called;
 	int status;
+	int signal;
 };
 
 static void
-on_exit_cb(void *arg, int status)
+on_exit_cb(void *arg, int exit_status, int term_signal)
 {
 	struct done *d = arg;
 
 	d->called = true;
-	d->status = status;
+	d->status = exit_status;
+	d->signal = term_signal;
 }
 
 static void
@@ -140,6 +142,7 @@ test_spawn_status_and_output(void **state)
 	    action_proc_start(&procs, &o, on_exit_cb, &d, NULL), 0);
 	run_until(&d.called, NULL);
 	assert_int_equal(d.status, 3);
+	assert_int_equal(d.signal, 0);
 	assert_string_equal(slurp("out"), "spawned\n");
 }
 
@@ -272,7 +275,8 @@ test_deadline_kills_group(void **state)
 	assert_int_equal(action_proc_start(&procs, &o, on_exit_cb, &d, &p), 0);
 	pgid = action_proc_pid(p);
 	run_until(&d.called, NULL);
-	assert_int_equal(d.status, 128 + SIGKILL);
+	assert_int_equal(d.signal, SIGKILL);
+	assert_int_equal(d.status, 0);
 	run_until(NULL, limit_idle);
 	/* Nobody is left in the command's process group. */
 	assert_int_equal(kill(-pgid, 0), -1);

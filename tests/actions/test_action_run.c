@@ -67,7 +67,9 @@ run_until(bool *flag)
 static void
 limits(unsigned max_running, unsigned count, unsigned secs)
 {
-	struct conf_actions ca = {max_running, count, secs, NULL};
+	struct conf_actions ca = {.max_running = max_running,
+	    .per_source_count = count,
+	    .per_source_secs = secs};
 
 	assert_int_equal(action_configure(&ca), 0);
 }
@@ -192,7 +194,11 @@ test_aclexec_allow_fails(void **state)
 	assert_true(dn.res.rescan);
 }
 
-/* aclexec exit 1 in hosts.deny grants; exit 0 keeps the deny. */
+/*
+ * aclexec exit 1 in hosts.deny grants; exit 0 keeps the deny; so does
+ * exit 200 (an exit status, not a signal: no match, grant); killed by a
+ * signal it said nothing: deny.
+ */
 static void
 test_aclexec_deny_table(void **state)
 {
@@ -201,10 +207,12 @@ test_aclexec_deny_table(void **state)
 	struct action_conn ac;
 	struct action_result res;
 	struct action_run *run = NULL;
-	struct done dn = {0}, dn2 = {0};
+	struct done dn = {0}, dn2 = {0}, dn3 = {0}, dn4 = {0};
 
 	(void)state;
-	load("", "d: ALL: aclexec exit 3\ne: ALL: aclexec exit 0\n");
+	load("",
+	    "d: ALL: aclexec exit 3\ne: ALL: aclexec exit 0\n"
+	    "f: ALL: aclexec exit 200\ng: ALL: aclexec kill -KILL $$\n");
 	request(&req, "d");
 	decide(&req, &d);
 	conn(&ac, &req, NULL);
@@ -219,6 +227,23 @@ test_aclexec_deny_table(void **state)
 	    action_rule_run(&ac, &d, &res, on_done, &dn2, &run), 1);
 	run_until(&dn2.called);
 	assert_int_equal(dn2.res.verdict, ACL_DENY);
+
+	request(&req, "f");
+	decide(&req, &d);
+	assert_int_equal(
+	    action_rule_run(&ac, &d, &res, on_done, &dn3, &run), 1);
+	run_until(&dn3.called);
+	assert_false(dn3.res.rescan);
+	assert_int_equal(dn3.res.verdict, ACL_GRANT);
+
+	request(&req, "g");
+	decide(&req, &d);
+	assert_int_equal(
+	    action_rule_run(&ac, &d, &res, on_done, &dn4, &run), 1);
+	run_until(&dn4.called);
+	assert_false(dn4.res.rescan);
+	assert_int_equal(dn4.res.verdict, ACL_DENY);
+	assert_string_equal(dn4.res.reason, "aclexec killed");
 }
 
 /*

@@ -39,6 +39,7 @@ test_golden_minimal(void **state)
 	    "actions:\n"
 	    "  max_running: 32\n"
 	    "  per_source: 6/min\n"
+	    "  mail_rate: 60/hour\n"
 	    "  sendmail: \"/usr/sbin/sendmail\"\n"
 	    "services:\n"
 	    "  - name: \"s\"\n"
@@ -54,7 +55,9 @@ test_golden_minimal(void **state)
 	    "    on_deny:\n"
 	    "      reply: null\n"
 	    "      finger: false\n"
-	    "      mail: null\n");
+	    "      mail: null\n"
+	    "    user: null\n"
+	    "    group: null\n");
 	free(d);
 	conf_free(c);
 }

@@ -384,12 +384,12 @@ test_unknown_keys(void **state)
 	    "stderr, format)");
 	EXPECT_ERRS("actions: { max: 3 }\n" SVC,
 	    "t.yaml:1:12: unknown key \"max\" in actions (valid keys: "
-	    "max_running, per_source, sendmail)");
+	    "max_running, per_source, sendmail, mail_rate)");
 	EXPECT_ERRS(SVC "    idle: 5s\n",
 	    "t.yaml:5:5: unknown key \"idle\" in a service; did you mean "
 	    "\"timeouts.idle\"? (valid keys: name, "
 	    "daemon, listen, backend, exec, proxy_protocol, timeouts, "
-	    "max_connections, per_source, on_deny)");
+	    "max_connections, per_source, on_deny, user, group)");
 	EXPECT_ERRS(SVC "    timeouts: { connect: 1s, read: 2s }\n",
 	    "t.yaml:5:30: unknown key \"read\" in timeouts (valid keys: "
 	    "connect, idle, lookup)");
@@ -718,6 +718,55 @@ test_exec(void **state)
 	assert_int_equal(c->services[0].exec_argc, 3);
 	assert_string_equal(c->services[0].exec_argv[1], "5");
 	assert_string_equal(c->services[0].exec_argv[2], "");
+	conf_free(c);
+}
+
+/* services[].user and group: checked and resolved to ids at load. */
+static void
+test_exec_account(void **state)
+{
+	(void)state;
+	struct wrapd_conf *c = load_ok("services:\n  - name: a\n"
+	                               "    listen: [stdin]\n"
+	                               "    exec: [/bin/cat]\n"
+	                               "    user: nobody\n");
+	assert_true(c->services[0].has_uid);
+	assert_true(c->services[0].has_gid);
+	assert_int_equal(c->services[0].uid, 65534);
+	assert_int_equal(c->services[0].gid, 65534); /* nobody's: nogroup */
+	conf_free(c);
+	c = load_ok("services:\n  - name: a\n    listen: [stdin]\n"
+	            "    exec: [/bin/cat]\n    user: nobody\n"
+	            "    group: daemon\n");
+	assert_int_equal(c->services[0].uid, 65534);
+	assert_int_equal(c->services[0].gid, 1);
+	conf_free(c);
+	c = load_ok(SVC);
+	assert_false(c->services[0].has_uid);
+	assert_false(c->services[0].has_gid);
+	conf_free(c);
+	EXPECT_ERRS("services:\n  - name: a\n    listen: [stdin]\n"
+	            "    exec: [/bin/cat]\n    user: wrapd-no-such-user\n",
+	    "t.yaml:5:11: user \"wrapd-no-such-user\": no such user");
+	EXPECT_ERRS("services:\n  - name: a\n    listen: [stdin]\n"
+	            "    exec: [/bin/cat]\n    user: nobody\n"
+	            "    group: wrapd-no-such-group\n",
+	    "t.yaml:6:12: group \"wrapd-no-such-group\": no such group");
+	EXPECT_ERRS("services:\n  - name: a\n    listen: [stdin]\n"
+	            "    exec: [/bin/cat]\n    user: \"-x\"\n",
+	    "t.yaml:5:11: user \"-x\": must not start with '-'");
+	EXPECT_ERRS("services:\n  - name: a\n    listen: [stdin]\n"
+	            "    exec: [/bin/cat]\n    group: daemon\n",
+	    "t.yaml:2:5: service \"a\": group \"daemon\" needs a user");
+	/* wrapd dropping to one account cannot run programs as another. */
+	EXPECT_ERRS("user: daemon\nservices:\n  - name: a\n"
+	            "    listen: [stdin]\n"
+	            "    exec: [/bin/cat]\n    user: nobody\n",
+	    "t.yaml:3:5: service \"a\": its programs run as user "
+	    "\"nobody\", but wrapd itself drops to user \"daemon\"");
+	c = load_ok("user: nobody\nservices:\n  - name: a\n"
+	            "    listen: [stdin]\n"
+	            "    exec: [/bin/cat]\n    user: nobody\n");
 	conf_free(c);
 }
 
@@ -1133,6 +1182,7 @@ main(void)
 	    cmocka_unit_test(test_listen_cross),
 	    cmocka_unit_test(test_backend_forms),
 	    cmocka_unit_test(test_exec),
+	    cmocka_unit_test(test_exec_account),
 	    cmocka_unit_test(test_on_deny),
 	    cmocka_unit_test(test_names),
 	    cmocka_unit_test(test_rule_paths),
