@@ -177,9 +177,19 @@ struct acl_load_opts {
 };
 
 /*
- * Load both tables.  Always builds a rule set (an unreadable table becomes
- * the same error result libwrap gives); diagnostics go to *diags (may be
- * NULL).  Returns NULL only when out of memory.
+ * Load both tables.  Always builds a rule set that decides as libwrap
+ * would (an unreadable table becomes the same error result libwrap gives,
+ * an unreadable /file list matches nothing); diagnostics go to *diags (may
+ * be NULL).  Returns NULL only when out of memory.
+ *
+ * What could make the rules grant more than they say is an error
+ * diagnostic even where libwrap goes on silently, so that a caller that
+ * refuses rule sets with errors fails closed: a /file list that cannot be
+ * read (missing, no permission, over 64 MiB, not a regular file, a read
+ * error), a table that is not a regular file or cannot be read to its end,
+ * and a missing table other than the defaults /etc/hosts.allow and
+ * /etc/hosts.deny (a typo in a path named on purpose).  A missing default
+ * table is a warning: it is libwrap's "no rules".
  */
 struct acl_ruleset *acl_ruleset_load(const struct acl_load_opts *opts,
     struct acl_diags *diags);

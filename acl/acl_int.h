@@ -41,7 +41,26 @@ char *acl__strndup(struct acl_arena *a, const char *s, size_t n);
 char *acl__strdup(struct acl_arena *a, const char *s);
 void acl__arena_free(struct acl_arena *a);
 
-int acl__read_path(const char *path, char **buf, size_t *len, int *err);
+/*
+ * Reading tables and /files: what acl__read_path() made of a file.  The
+ * data is what libwrap's stdio would have read; anything but ACL_READ_OK
+ * is something a fail-closed caller reports as an error.
+ */
+enum acl_read {
+	ACL_READ_OK,
+	ACL_READ_FAILED,    /* nothing read: *err is the open error, EFBIG
+	                       (over ACL_FILE_MAX) or ENOMEM */
+	ACL_READ_IRREGULAR, /* not a regular file; read as far as it goes (a
+	                       directory reads as empty) */
+	ACL_READ_CUT,       /* a read error (*err) ended the data early */
+};
+
+/* Read a whole file into *buf (malloc'd, may be NULL when empty). */
+enum acl_read acl__read_path(
+    const char *path, char **buf, size_t *len, int *err);
+/* What went wrong (r != ACL_READ_OK), as "cannot open PATH: reason". */
+void acl__read_problem(
+    enum acl_read r, const char *path, int err, char *buf, size_t bufsz);
 
 /* ---------------------------------------------------------------------
  * Diagnostics.

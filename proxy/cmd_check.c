@@ -3,6 +3,10 @@
  * does, but print every problem on stdout as `file:line:col: severity: msg`
  * (tcpdchk's go to syslog, where they are usually lost).
  *
+ * Besides what tcpdchk finds, it reports as errors what wrapd refuses to run
+ * with: a /file list that cannot be read, a missing table other than the
+ * defaults.
+ *
  * Exit 0 when there is no error (warnings allowed), 1 when there is at least
  * one, 2 on usage errors.
  */

@@ -71,11 +71,11 @@ struct snapshot_env {
 /*
  * Build a snapshot from conf (taken over: freed on failure too).  Loads the
  * rule files and logs their diagnostics; a rule-set diagnostic of severity
- * error fails the build when strict_rules is set (reload keeps the old set).
+ * error fails the build (wrapd does not start; a reload keeps the old set).
  * Returns NULL on failure, with the reason logged.
  */
 struct snapshot *snapshot_build(
-    struct wrapd_conf *conf, const struct snapshot_env *env, bool strict_rules);
+    struct wrapd_conf *conf, const struct snapshot_env *env);
 
 struct snapshot *snapshot_ref(struct snapshot *s);
 void snapshot_unref(struct snapshot *s);

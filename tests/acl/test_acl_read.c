@@ -285,82 +285,91 @@ test_rule_lines_and_text(void **state)
 	acl_ruleset_unref(rs);
 }
 
-/* Tables on disk: missing, directory, unopenable. */
+/* Load from disk with fresh diagnostics; check the errors and a decision. */
+static void
+t_load_files(const char *allow, const char *deny, size_t errors,
+    const char *diag, const struct t_req *q, const char *expect)
+{
+	struct acl_load_opts lo = {0};
+	struct acl_diags dg = {0};
+	struct acl_ruleset *rs;
+
+	lo.allow_path = allow;
+	lo.deny_path = deny;
+	rs = acl_ruleset_load(&lo, &dg);
+	assert_non_null(rs);
+	if (acl_diags_errors(&dg) != errors ||
+	    (diag != NULL && !t_has_diag(&dg, 0, 0, diag)))
+		t_dump_diags(&dg);
+	assert_int_equal(acl_diags_errors(&dg), errors);
+	if (diag != NULL)
+		assert_true(t_has_diag(&dg, 0, 0, diag));
+	assert_string_equal(t_eval(rs, q), expect);
+	acl_ruleset_unref(rs);
+	acl_diags_free(&dg);
+}
+
+/*
+ * Tables on disk: missing, directory, unopenable.  The decisions are
+ * libwrap's; what could silently grant (a missing table other than the
+ * defaults, a directory) is an error diagnostic, for callers that fail
+ * closed.
+ */
 static void
 test_files(void **state)
 {
 	char dir[] = "/tmp/wrapd-acl-dirXXXXXX";
 	char path[256], link[256], loop[256], notdir[256];
 	const char *deny;
-	struct acl_load_opts lo = {0};
-	struct acl_diags dg = {0};
-	struct acl_ruleset *rs;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	deny = t_tmpfile(0, "sshd: 10.0.0.1\n", 15);
 
-	/* Missing allow table: empty. */
+	/* A missing allow table named on purpose: empty, and an error. */
 	snprintf(path, sizeof path, "%s/missing", dir);
-	lo.allow_path = path;
-	lo.deny_path = deny;
-	rs = acl_ruleset_load(&lo, &dg);
-	assert_int_equal(acl_diags_errors(&dg), 0);
-	assert_string_equal(
-	    t_eval(rs, &(struct t_req){"sshd", "10.0.0.1"}), "deny:deny:1");
-	assert_string_equal(acl_ruleset_path(rs, ACL_TABLE_DENY), deny);
-	acl_ruleset_unref(rs);
+	t_load_files(path, deny, 1,
+	    "missing does not exist: a table named on purpose must exist",
+	    &(struct t_req){"sshd", "10.0.0.1"}, "deny:deny:1");
 
 	/* A dangling symlink is missing too. */
 	snprintf(link, sizeof link, "%s/dangling", dir);
 	assert_int_equal(symlink(path, link), 0);
-	lo.deny_path = link;
-	rs = acl_ruleset_load(&lo, &dg);
-	assert_int_equal(acl_diags_errors(&dg), 0);
-	assert_string_equal(
-	    t_eval(rs, &(struct t_req){"sshd", "10.0.0.1"}), "grant:none:0");
-	acl_ruleset_unref(rs);
+	t_load_files(path, link, 2, "dangling does not exist",
+	    &(struct t_req){"sshd", "10.0.0.1"}, "grant:none:0");
 
 	/* A directory reads as empty. */
-	lo.deny_path = dir;
-	rs = acl_ruleset_load(&lo, &dg);
-	assert_int_equal(acl_diags_errors(&dg), 0);
-	assert_string_equal(
-	    t_eval(rs, &(struct t_req){"sshd", "10.0.0.1"}), "grant:none:0");
-	acl_ruleset_unref(rs);
+	t_load_files(deny, dir, 1, "is not a regular file",
+	    &(struct t_req){"ftpd", "10.0.0.1"}, "grant:none:0");
 
 	/* ENOTDIR: a table error; in the deny table every request denies. */
 	snprintf(notdir, sizeof notdir, "%s/x", deny);
-	lo.deny_path = notdir;
-	rs = acl_ruleset_load(&lo, &dg);
-	assert_int_equal(acl_diags_errors(&dg), 1);
-	assert_string_equal(t_eval(rs, &(struct t_req){"ftpd", "1.2.3.4"}),
-	    "deny:deny:0:error");
-	acl_ruleset_unref(rs);
+	t_load_files(deny, notdir, 1, "Not a directory (treated as a table",
+	    &(struct t_req){"ftpd", "1.2.3.4"}, "deny:deny:0:error");
 
 	/* ELOOP in the allow table: no match, the deny table decides. */
 	snprintf(loop, sizeof loop, "%s/loop", dir);
 	assert_int_equal(symlink(loop, loop), 0);
-	lo.allow_path = loop;
-	lo.deny_path = deny;
-	rs = acl_ruleset_load(&lo, &dg);
-	assert_int_equal(acl_diags_errors(&dg), 2);
-	assert_string_equal(
-	    t_eval(rs, &(struct t_req){"sshd", "10.0.0.1"}), "deny:deny:1");
-	assert_string_equal(
-	    t_eval(rs, &(struct t_req){"ftpd", "10.0.0.1"}), "grant:none:0");
-	acl_ruleset_unref(rs);
+	t_load_files(loop, deny, 1, "the allow table never matches",
+	    &(struct t_req){"sshd", "10.0.0.1"}, "deny:deny:1");
+	t_load_files(loop, deny, 1, NULL, &(struct t_req){"ftpd", "10.0.0.1"},
+	    "grant:none:0");
 
-	/* /dev/null is an empty table; /dev/zero never ends: refused. */
-	lo.allow_path = "/dev/null";
-	lo.deny_path = "/dev/zero";
-	rs = acl_ruleset_load(&lo, &dg);
-	assert_true(t_has_diag(&dg, 0, 0, "/dev/zero"));
-	assert_string_equal(t_eval(rs, &(struct t_req){"sshd", "10.0.0.1"}),
-	    "deny:deny:0:error");
-	acl_ruleset_unref(rs);
+	/*
+	 * /dev/null is an empty table, but not a regular file; /dev/zero
+	 * never ends: refused.
+	 */
+	t_load_files("/dev/null", "/dev/zero", 2,
+	    "/dev/zero is larger than 64 MiB",
+	    &(struct t_req){"sshd", "10.0.0.1"}, "deny:deny:0:error");
+	t_load_files("/dev/null", deny, 1, "/dev/null is not a regular file",
+	    &(struct t_req){"sshd", "10.0.0.1"}, "deny:deny:1");
 
-	acl_diags_free(&dg);
+	/* A read error keeps what came before it, and is an error. */
+	t_load_files("/proc/self/mem", deny, 1,
+	    "cannot read /proc/self/mem: Input/output error",
+	    &(struct t_req){"sshd", "10.0.0.1"}, "deny:deny:1");
+
 	unlink(loop);
 	unlink(link);
 	unlink(deny);
