@@ -164,9 +164,24 @@ struct acl_rule {
  */
 struct acl_ruleset;
 
+/*
+ * Asked whether the file at path may be used; 0 yes, -1 no with a reason
+ * (one sentence, naming what is wrong) in why.
+ */
+typedef int acl_vet_fn(void *arg, const char *path, char *why, size_t whysz);
+
 struct acl_load_opts {
 	const char *allow_path; /* NULL: /etc/hosts.allow */
 	const char *deny_path;  /* NULL: /etc/hosts.deny */
+	/*
+	 * Optional: asked about every file the rules come from (the tables
+	 * and every /file list, before they are read) and every banners
+	 * directory; a refusal is an error diagnostic where the file is
+	 * named.  wrapd passes trust_vet() (trust.h), which refuses files
+	 * that someone other than root or wrapd's owner could change.
+	 */
+	acl_vet_fn *vet;
+	void *vet_arg;
 	/*
 	 * lint: also report problems libwrap ignores silently (shadowed
 	 * rules, unbracketed IPv6, bad net/mask, ...) and keep scanning past

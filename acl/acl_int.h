@@ -68,6 +68,9 @@ void acl__read_problem(
 void acl__diag(struct acl_diags *d, const char *file, unsigned line,
     unsigned col, enum acl_severity sev, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
+/* Ask the caller's vet about path; a refusal is an error at file:line:col. */
+void acl__vet(acl_vet_fn *vet, void *arg, const char *path, struct acl_diags *d,
+    const char *file, unsigned line, unsigned col);
 
 /* ---------------------------------------------------------------------
  * String patterns (semantics D15), used for daemons, users, and the
@@ -277,8 +280,8 @@ struct acl_evalctx;
 struct acl_loader;
 int acl__load_table(struct acl_ruleset *rs, struct acl_loader *ld, int t,
     const char *name, const char *text, size_t len, int open_errno);
-struct acl_loader *acl__loader_new(
-    struct acl_ruleset *rs, bool lint, struct acl_diags *diags);
+struct acl_loader *acl__loader_new(struct acl_ruleset *rs, bool lint,
+    acl_vet_fn *vet, void *vet_arg, struct acl_diags *diags);
 void acl__loader_free(struct acl_loader *ld);
 int acl__build_index(struct acl_ruleset *rs, struct acl_tab *tab);
 /* The linear reference scan (no index), for tests and the bench. */

@@ -37,6 +37,8 @@ struct acl_loader {
 	struct acl_ruleset *rs;
 	struct acl_arena *ar;
 	bool lint;
+	acl_vet_fn *vet; /* NULL: every file is fine */
+	void *vet_arg;
 	struct acl_diags *diags;
 	struct acl_fcache *files;
 	unsigned depth;
@@ -50,7 +52,8 @@ struct acl_where {
 };
 
 struct acl_loader *
-acl__loader_new(struct acl_ruleset *rs, bool lint, struct acl_diags *diags)
+acl__loader_new(struct acl_ruleset *rs, bool lint, acl_vet_fn *vet,
+    void *vet_arg, struct acl_diags *diags)
 {
 	struct acl_loader *ld = calloc(1, sizeof(*ld));
 
@@ -59,6 +62,8 @@ acl__loader_new(struct acl_ruleset *rs, bool lint, struct acl_diags *diags)
 	ld->rs = rs;
 	ld->ar = &rs->arena;
 	ld->lint = lint;
+	ld->vet = vet;
+	ld->vet_arg = vet_arg;
 	ld->diags = diags;
 	return ld;
 }
@@ -558,6 +563,8 @@ acl_file_compile(
 	f->busy = true;
 	f->next = ld->files;
 	ld->files = f;
+	acl__vet(
+	    ld->vet, ld->vet_arg, path, ld->diags, w->file, w->line, w->col);
 	r = acl__read_path(path, &buf, &len, &err);
 	if (r == ACL_READ_FAILED && err == ENOMEM) {
 		ld->oom = 1;
@@ -1214,6 +1221,9 @@ acl_opts_compile(struct acl_linectx *lc, struct acl_irule *r, char *text)
 			r->pub.opt_needs |= ACL_NEEDS_USER;
 		if (opts[nopts].kind == ACL_OPT_ACLEXEC)
 			r->has_aclexec = true;
+		if (opts[nopts].kind == ACL_OPT_BANNERS && value != NULL)
+			acl__vet(ld->vet, ld->vet_arg, value, ld->diags, w.file,
+			    w.line, w.col);
 		nopts++;
 	}
 	r->pub.opts = opts;

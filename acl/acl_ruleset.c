@@ -83,16 +83,17 @@ acl_table_read_diag(
 	}
 }
 
-/* Table t from the file at path: read, reported, then parsed. */
+/* Table t from the file at path: vetted, read, reported, then parsed. */
 static int
 acl_load_path(struct acl_ruleset *rs, struct acl_loader *ld, int t,
-    const char *path, struct acl_diags *diags)
+    const char *path, const struct acl_load_opts *opts, struct acl_diags *diags)
 {
 	enum acl_read r;
 	char *buf;
 	size_t len;
 	int err, rc;
 
+	acl__vet(opts->vet, opts->vet_arg, path, diags, path, 0, 0);
 	r = acl__read_path(path, &buf, &len, &err);
 	if (r == ACL_READ_FAILED && err == ENOMEM)
 		return -1;
@@ -118,14 +119,15 @@ acl_load(const char *const names[2], const char *const texts[2],
 
 	if (rs == NULL)
 		return NULL;
-	ld = acl__loader_new(rs, lint, diags);
+	ld = acl__loader_new(rs, lint, opts != NULL ? opts->vet : NULL,
+	    opts != NULL ? opts->vet_arg : NULL, diags);
 	if (ld == NULL) {
 		acl_ruleset_unref(rs);
 		return NULL;
 	}
 	for (t = 0; t < 2; t++) {
 		if (opts != NULL)
-			rc = acl_load_path(rs, ld, t, names[t], diags);
+			rc = acl_load_path(rs, ld, t, names[t], opts, diags);
 		else
 			rc = acl__load_table(rs, ld, t, names[t],
 			    texts[t] != NULL ? texts[t] : "", lens[t], 0);

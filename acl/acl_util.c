@@ -172,6 +172,20 @@ acl_diags_errors(const struct acl_diags *d)
 	return n;
 }
 
+void
+acl__vet(acl_vet_fn *vet, void *arg, const char *path, struct acl_diags *d,
+    const char *file, unsigned line, unsigned col)
+{
+	char why[1024];
+
+	if (vet == NULL)
+		return;
+	why[0] = '\0';
+	if (vet(arg, path, why, sizeof why) != 0)
+		acl__diag(d, file, line, col, ACL_SEV_ERROR, "%s",
+		    why[0] != '\0' ? why : "refused");
+}
+
 /* ---------------------------------------------------------------------
  * String patterns.
  */

@@ -20,6 +20,7 @@
 #include "log.h"
 #include "lookup.h"
 #include "server.h"
+#include "trust.h"
 
 #define RUN_DRAIN_MS 10000
 
@@ -41,6 +42,7 @@ struct run_args {
 	long max_conns;
 	const char *proxy_protocol;
 	int verbose;
+	uid_t owner; /* the effective user that started wrapd (trust.h) */
 };
 
 /* clang-format off: the help text is laid out as it prints. */
@@ -291,6 +293,40 @@ oom:
 	return NULL;
 }
 
+/* An error of run_make_conf: on stderr at startup, in the log on reload. */
+static void
+run_conf_error(bool reload, const char *msg)
+{
+	if (!reload)
+		fprintf(stderr, "wrapd: %s\n", msg);
+	else
+		log_errx("%s", msg);
+}
+
+/*
+ * The configuration file names the rules and can run programs: take it
+ * only from root or the owner (trust.h), at startup and on every reload.
+ */
+static struct wrapd_conf *
+run_load_config(const struct run_args *a, bool reload, struct conf_errs *errs)
+{
+	char why[1024], msg[1280];
+	struct wrapd_conf *c;
+
+	if (trust_path(a->config, a->owner, why, sizeof why) < 0) {
+		snprintf(msg, sizeof msg, "%s: %s", a->config, why);
+		run_conf_error(reload, msg);
+		return NULL;
+	}
+	c = conf_load_file(a->config, errs);
+	if (c != NULL && run_apply_common(a, c) < 0) {
+		conf_free(c);
+		run_conf_error(reload, "out of memory");
+		return NULL;
+	}
+	return c;
+}
+
 /* server_conf_fn: build the conf at startup and on every reload. */
 static struct wrapd_conf *
 run_make_conf(void *arg, bool reload)
@@ -300,17 +336,9 @@ run_make_conf(void *arg, bool reload)
 	struct wrapd_conf *c;
 	size_t i;
 
-	if (a->config != NULL) {
-		c = conf_load_file(a->config, &errs);
-		if (c != NULL && run_apply_common(a, c) < 0) {
-			conf_free(c);
-			c = NULL;
-			if (!reload)
-				fprintf(stderr, "wrapd: out of memory\n");
-			else
-				log_errx("out of memory");
-		}
-	} else
+	if (a->config != NULL)
+		c = run_load_config(a, reload, &errs);
+	else
 		c = run_quick_conf(a, &errs);
 	if (c == NULL) {
 		if (!reload)
@@ -338,6 +366,7 @@ cmd_run(int argc, char **argv)
 
 	memset(&a, 0, sizeof(a));
 	a.workers = -1;
+	a.owner = geteuid();
 	/* "--" ends wrapd's options; what follows is the program to run. */
 	for (i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--") == 0) {
@@ -544,6 +573,7 @@ cmd_run(int argc, char **argv)
 	o.workers_override = 0;
 	o.drain_ms = drain_ms;
 	o.verbose = a.verbose > 0;
+	o.owner = a.owner;
 	rc = server_run(&o);
 out:
 	free(a.listen);

@@ -531,6 +531,7 @@ server_env(struct server *srv, const struct snapshot *old)
 	env.sd_ls = srv->sd_ls;
 	env.stdin_ls = srv->stdin_ls;
 	env.gen = ++srv->gen;
+	env.owner = srv->opts.owner;
 	return env;
 }
 

@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "snapshot.h"
+#include "trust.h"
 
 static struct svc_state *
 svc_state_get(const struct snapshot *old, const char *name)
@@ -231,7 +232,7 @@ snapshot_resolve_backend(struct snap_svc *sv)
  * mean to deny.
  */
 static int
-snapshot_load_rules(struct snapshot *s)
+snapshot_load_rules(struct snapshot *s, uid_t owner)
 {
 	struct acl_load_opts o;
 	struct acl_diags d;
@@ -241,6 +242,8 @@ snapshot_load_rules(struct snapshot *s)
 	memset(&d, 0, sizeof(d));
 	o.allow_path = s->conf->allow_path;
 	o.deny_path = s->conf->deny_path;
+	o.vet = trust_vet;
+	o.vet_arg = &owner;
 	s->rules = acl_ruleset_load(&o, &d);
 	if (s->rules == NULL) {
 		acl_diags_free(&d);
@@ -287,7 +290,7 @@ snapshot_build(struct wrapd_conf *conf, const struct snapshot_env *env)
 		if (snapshot_resolve_backend(&s->svc[i]) < 0)
 			goto fail;
 	}
-	if (snapshot_load_rules(s) < 0)
+	if (snapshot_load_rules(s, env->owner) < 0)
 		goto fail;
 	if (snapshot_bind_listeners(s, env) < 0)
 		goto fail;

@@ -376,6 +376,58 @@ test_files(void **state)
 	rmdir(dir);
 }
 
+/* A vet that refuses every path with "no <path>". */
+static int
+t_vet_refuse(void *arg, const char *path, char *why, size_t whysz)
+{
+	(*(int *)arg)++;
+	snprintf(why, whysz, "no %s", path);
+	return -1;
+}
+
+/*
+ * acl_load_opts.vet is asked about each table, each /file list and each
+ * banners directory; a refusal is an error where the file is named, and
+ * the decisions do not change.
+ */
+static void
+test_vet(void **state)
+{
+	char rules[512];
+	const char *list, *allow, *deny;
+	struct acl_load_opts lo = {0};
+	struct acl_diags dg = {0};
+	struct acl_ruleset *rs;
+	int asked = 0;
+
+	(void)state;
+	list = t_tmpfile(1, "10.0.0.7\n", 9);
+	allow = t_tmpfile(2, "ftpd: ALL: banners /srv/banners\n", 32);
+	snprintf(rules, sizeof rules, "sshd: %s %s\n", list, list);
+	deny = t_tmpfile(3, rules, strlen(rules));
+	lo.allow_path = allow;
+	lo.deny_path = deny;
+	lo.vet = t_vet_refuse;
+	lo.vet_arg = &asked;
+	rs = acl_ruleset_load(&lo, &dg);
+	assert_non_null(rs);
+	/* Each file once: the list named twice is read (and vetted) once. */
+	assert_int_equal(asked, 4);
+	assert_int_equal(acl_diags_errors(&dg), 4);
+	snprintf(rules, sizeof rules, "no %s", allow);
+	assert_true(t_has_diag(&dg, 0, 0, rules));
+	assert_true(t_has_diag(&dg, 1, 12, "no /srv/banners"));
+	snprintf(rules, sizeof rules, "no %s", list);
+	assert_true(t_has_diag(&dg, 1, 7, rules));
+	assert_string_equal(
+	    t_eval(rs, &(struct t_req){"sshd", "10.0.0.7"}), "deny:deny:1");
+	acl_ruleset_unref(rs);
+	acl_diags_free(&dg);
+	unlink(list);
+	unlink(allow);
+	unlink(deny);
+}
+
 int
 main(void)
 {
@@ -388,6 +440,7 @@ main(void)
 	    cmocka_unit_test(test_many_empty_continuations),
 	    cmocka_unit_test(test_rule_lines_and_text),
 	    cmocka_unit_test(test_files),
+	    cmocka_unit_test(test_vet),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

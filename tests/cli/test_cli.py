@@ -170,6 +170,7 @@ def test_check():
     # (hosts: files) are our own; the real files are not touched.
     test_check_dns()
     test_check_default_missing()
+    test_check_trust()
 
 
 def in_private_etc(etc, argv):
@@ -209,6 +210,85 @@ def test_check_default_missing():
         check(rc == 0 and out.splitlines() == want,
               "check: missing default tables are warnings, exit 0",
               "exit %d\n%s%s" % (rc, out, err))
+
+
+def check_trust_case(name, d, allow, want_rc, want):
+    """wrapd check --allow ALLOW --deny d/empty in d: exit and stdout."""
+    rc, out, err = run(["check", "--allow", allow, "--deny",
+                        os.path.join(d, "empty")])
+    got = text(out).splitlines()
+    check(rc == want_rc and got == want, "check: " + name,
+          "exit %d (want %d)\ngot:\n  %s\nwant:\n  %s\n%s" %
+          (rc, want_rc, "\n  ".join(got), "\n  ".join(want), text(err)))
+
+
+def test_check_trust():
+    """Files someone else could change are errors (StrictModes)."""
+    d = tempfile.mkdtemp(prefix="wrapd-cli-trust-")
+    try:
+        os.chmod(d, 0o755)
+        allow = os.path.join(d, "hosts.allow")
+        with open(allow, "w") as f:
+            f.write("sshd: ALL\n")
+        os.chmod(allow, 0o644)
+        open(os.path.join(d, "empty"), "w").close()
+        check_trust_case("trusted files", d, allow, 0, [])
+        os.chmod(allow, 0o666)
+        check_trust_case("world-writable table", d, allow, 1, [
+            '%s:0:0: error: unsafe permissions: file %s is writable by '
+            'others (mode 0666)' % (allow, allow)])
+        os.chmod(allow, 0o644)
+        os.chmod(d, 0o775)
+        check_trust_case("group-writable directory", d, allow, 1, [
+            '%s:0:0: error: unsafe permissions: directory %s is writable '
+            'by its group (mode 0775)' % (allow, d),
+            '%s:0:0: error: unsafe permissions: directory %s is writable '
+            'by its group (mode 0775)' % (os.path.join(d, "empty"), d)])
+        os.chmod(d, 0o755)
+        # A symbolic link is followed: what it points to is checked.
+        bad = os.path.join(d, "bad")
+        with open(bad, "w") as f:
+            f.write("sshd: ALL\n")
+        os.chmod(bad, 0o622)
+        link = os.path.join(d, "link")
+        os.symlink("bad", link)
+        check_trust_case("link to a world-writable file", d, link, 1, [
+            '%s:0:0: error: unsafe permissions: file %s is writable by '
+            'others (mode 0622)' % (link, bad)])
+        # A banners directory and a /file list are checked where named.
+        with open(allow, "w") as f:
+            f.write("sshd: %s: banners %s\n" % (bad, d))
+        os.chmod(d, 0o770)
+        check_trust_case("banners directory and /file list", d, allow, 1, [
+            '%s:0:0: error: unsafe permissions: directory %s is writable '
+            'by its group (mode 0770)' % (allow, d),
+            '%s:1:7: error: unsafe permissions: directory %s is writable '
+            'by its group (mode 0770)' % (allow, d),
+            '%s:1:%d: error: unsafe permissions: directory %s is writable '
+            'by its group (mode 0770)' % (allow, 9 + len(bad), d),
+            '%s:0:0: error: unsafe permissions: directory %s is writable '
+            'by its group (mode 0770)' % (os.path.join(d, "empty"), d)])
+        os.chmod(d, 0o755)
+        if os.geteuid() != 0:
+            print("SKIP: check of files owned by another user needs root")
+            return
+        import pwd
+        nobody = pwd.getpwnam("nobody").pw_uid
+        with open(allow, "w") as f:
+            f.write("sshd: ALL\n")
+        os.chown(allow, nobody, -1)
+        check_trust_case("table owned by nobody", d, allow, 1, [
+            '%s:0:0: error: unsafe permissions: file %s is owned by uid '
+            '%d (nobody), not by root' % (allow, allow, nobody)])
+        # Directly in the sticky, root-owned /tmp: accepted.
+        fd, tmp = tempfile.mkstemp(prefix="wrapd-cli-sticky-", dir="/tmp")
+        os.close(fd)
+        try:
+            check_trust_case("file in sticky /tmp", d, tmp, 0, [])
+        finally:
+            os.unlink(tmp)
+    finally:
+        subprocess.call(["rm", "-rf", d])
 
 
 def test_check_dns():

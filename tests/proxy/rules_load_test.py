@@ -4,18 +4,20 @@
     rules_load_test.py WRAPD TESTNAME
 
 Each test runs the real wrapd binary on loopback (the helpers of
-proxy_test.py) and checks that rules which cannot be read as written never
-go live: wrapd refuses to start with them (exit 1, naming file:line:col),
-and a reload keeps the rules in force (the client that was denied stays
-denied).  Exits 0 (pass), 1 (fail) or 77 (skip: some tests need root, for
---user nobody and for a private /etc).
+proxy_test.py) and checks that rules which cannot be trusted or read as
+written never go live: wrapd refuses to start with them (exit 1, naming
+file:line:col), and a reload keeps the rules in force (the client that was
+denied stays denied).  Exits 0 (pass), 1 (fail) or 77 (skip: most tests
+need root, for --user nobody and for files owned by someone else).
 """
 import os
+import pwd
 import re
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 
 import proxy_test
 from proxy_test import (DEADLINE, SKIP, Backend, Fail, Wrapd, check, connect,
@@ -243,6 +245,128 @@ def test_start_strict(t):
     refused_at_start(t, args + t.rules("rl: 127.0.0.1: setenv FOO=bar\n",
                                        ""),
                      r"hosts\.allow:1:16: bad setenv name in \"FOO=bar\"")
+
+
+# ------------------------------------------------------------ permissions
+
+
+def trust_refused(t, make_bad, undo, *want):
+    """Refused at start once make_bad() ran; then, started after undo(),
+    a reload after make_bad() (and a hosts.deny that would grant DENIED)
+    keeps the running rules."""
+    deny = "ALL: %s\n" % DENIED
+    t.rules("", deny)
+    make_bad()
+    refused_at_start(t, ["--listen", "127.0.0.1:%d" % free_port(),
+                         "--backend", "127.0.0.1:9", "--no-syslog",
+                         "--allow", os.path.join(t.dir, "hosts.allow"),
+                         "--deny", os.path.join(t.dir, "hosts.deny")],
+                     r"unsafe permissions: ", *want)
+    undo()
+    port, w = deny_proxy(t, deny)
+    t.write("hosts.deny", "")  # would grant DENIED if it went live
+    make_bad()
+    reload_refused(w, 1, r"unsafe permissions: ", *want)
+    serving_as_before(port)
+
+
+def test_trust_world_writable(t):
+    p = os.path.join(t.dir, "hosts.deny")
+    trust_refused(t, lambda: os.chmod(p, 0o666), lambda: os.chmod(p, 0o644),
+                  re.escape(p) + r":0:0: unsafe permissions: file " +
+                  re.escape(p) + r" is writable by others \(mode 0666\)")
+
+
+def test_trust_group_dir(t):
+    trust_refused(t, lambda: os.chmod(t.dir, 0o770),
+                  lambda: os.chmod(t.dir, 0o700),
+                  r"hosts\.deny:0:0: unsafe permissions: directory " +
+                  re.escape(t.dir) + r" is writable by its group "
+                  r"\(mode 0770\)")
+
+
+def test_trust_owner(t):
+    if need_root():
+        return SKIP
+    p = os.path.join(t.dir, "hosts.deny")
+    nobody = pwd.getpwnam("nobody").pw_uid
+    trust_refused(t, lambda: os.chown(p, nobody, -1),
+                  lambda: os.chown(p, 0, -1),
+                  re.escape(p) + r":0:0: unsafe permissions: file " +
+                  re.escape(p) + r" is owned by uid %d \(nobody\), not by "
+                  r"root" % nobody)
+
+
+def test_trust_sticky_tmp(t):
+    """Rule files directly in /tmp (root-owned, sticky): accepted, at
+    start and on reload."""
+    made = []
+    try:
+        for name, text in (("allow", ""), ("deny", "ALL: %s\n" % DENIED)):
+            fd, p = tempfile.mkstemp(prefix="wrapd-rl-%s-" % name,
+                                     dir="/tmp")
+            os.write(fd, text.encode())
+            os.close(fd)
+            made.append(p)
+        st = os.stat("/tmp")
+        if st.st_uid != 0 or not st.st_mode & 0o1000:
+            print("SKIP: /tmp is not root-owned and sticky")
+            return SKIP
+        port = free_port()
+        be = Backend(echo_handler)
+        w = Wrapd(t, ["--listen", "127.0.0.1:%d" % port, "--backend",
+                      be.addr, "--no-syslog", "--allow", made[0],
+                      "--deny", made[1]])
+        w.wait_listen(port)
+        serving_as_before(port)
+        check("reload: done" in reload_outcome(w, 1), "reload refused:\n" +
+              w.text())
+        check("unsafe" not in w.text(), w.text())
+    finally:
+        for p in made:
+            os.unlink(p)
+
+
+def test_trust_config(t):
+    """The configuration file is checked too, at start and on reload."""
+    port = free_port()
+    be = Backend(echo_handler)
+    allow = t.write("hosts.allow", "")
+    deny = t.write("hosts.deny", "ALL: %s\n" % DENIED)
+    conf = yaml_rules(t, allow, deny, port, be.addr)
+    os.chmod(conf, 0o666)
+    want = (re.escape(conf) + r": unsafe permissions: file " +
+            re.escape(conf) + r" is writable by others \(mode 0666\)")
+    refused_at_start(t, ["--config", conf], want)
+    os.chmod(conf, 0o644)
+    w = Wrapd(t, ["--config", conf])
+    w.wait_listen(port)
+    serving_as_before(port)
+    yaml_rules(t, allow, os.path.join(t.dir, "empty"), port, be.addr)
+    t.write("empty", "")  # the new config would grant DENIED
+    os.chmod(conf, 0o666)
+    reload_refused(w, 1, want, r"reload: configuration has errors")
+    serving_as_before(port)
+
+
+def test_trust_banners(t):
+    """A banners directory is where wrapd reads text for clients: checked
+    like the rule files, where the rule names it."""
+    banners = os.path.join(t.dir, "banners")
+    os.mkdir(banners)
+    os.chmod(banners, 0o775)
+    rule = "rl: 127.0.0.1: banners %s\n" % banners
+    args = ["--listen", "127.0.0.1:%d" % free_port(), "--backend",
+            "127.0.0.1:9", "--no-syslog", "--daemon", "rl"]
+    want = (r"hosts\.allow:1:16: unsafe permissions: directory " +
+            re.escape(banners) + r" is writable by its group \(mode 0775\)")
+    refused_at_start(t, args + t.rules(rule, ""), want)
+    os.chmod(banners, 0o755)
+    port, w = deny_proxy(t, "ALL: %s\n" % DENIED)
+    t.write("hosts.allow", rule)
+    os.chmod(banners, 0o775)
+    reload_refused(w, 1, want)
+    serving_as_before(port)
 
 
 if __name__ == "__main__":
