@@ -164,9 +164,24 @@ struct acl_rule {
  */
 struct acl_ruleset;
 
+/*
+ * Asked whether the file at path may be used; 0 yes, -1 no with a reason
+ * (one sentence, naming what is wrong) in why.
+ */
+typedef int acl_vet_fn(void *arg, const char *path, char *why, size_t whysz);
+
 struct acl_load_opts {
 	const char *allow_path; /* NULL: /etc/hosts.allow */
 	const char *deny_path;  /* NULL: /etc/hosts.deny */
+	/*
+	 * Optional: asked about every file the rules come from (the tables
+	 * and every /file list, before they are read) and every banners
+	 * directory; a refusal is an error diagnostic where the file is
+	 * named.  wrapd passes trust_vet() (trust.h), which refuses files
+	 * that someone other than root or wrapd's owner could change.
+	 */
+	acl_vet_fn *vet;
+	void *vet_arg;
 	/*
 	 * lint: also report problems libwrap ignores silently (shadowed
 	 * rules, unbracketed IPv6, bad net/mask, ...) and keep scanning past
@@ -177,9 +192,19 @@ struct acl_load_opts {
 };
 
 /*
- * Load both tables.  Always builds a rule set (an unreadable table becomes
- * the same error result libwrap gives); diagnostics go to *diags (may be
- * NULL).  Returns NULL only when out of memory.
+ * Load both tables.  Always builds a rule set that decides as libwrap
+ * would (an unreadable table becomes the same error result libwrap gives,
+ * an unreadable /file list matches nothing); diagnostics go to *diags (may
+ * be NULL).  Returns NULL only when out of memory.
+ *
+ * What could make the rules grant more than they say is an error
+ * diagnostic even where libwrap goes on silently, so that a caller that
+ * refuses rule sets with errors fails closed: a /file list that cannot be
+ * read (missing, no permission, over 64 MiB, not a regular file, a read
+ * error), a table that is not a regular file or cannot be read to its end,
+ * and a missing table other than the defaults /etc/hosts.allow and
+ * /etc/hosts.deny (a typo in a path named on purpose).  A missing default
+ * table is a warning: it is libwrap's "no rules".
  */
 struct acl_ruleset *acl_ruleset_load(const struct acl_load_opts *opts,
     struct acl_diags *diags);

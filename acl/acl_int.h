@@ -41,7 +41,26 @@ char *acl__strndup(struct acl_arena *a, const char *s, size_t n);
 char *acl__strdup(struct acl_arena *a, const char *s);
 void acl__arena_free(struct acl_arena *a);
 
-int acl__read_path(const char *path, char **buf, size_t *len, int *err);
+/*
+ * Reading tables and /files: what acl__read_path() made of a file.  The
+ * data is what libwrap's stdio would have read; anything but ACL_READ_OK
+ * is something a fail-closed caller reports as an error.
+ */
+enum acl_read {
+	ACL_READ_OK,
+	ACL_READ_FAILED,    /* nothing read: *err is the open error, EFBIG
+	                       (over ACL_FILE_MAX) or ENOMEM */
+	ACL_READ_IRREGULAR, /* not a regular file; read as far as it goes (a
+	                       directory reads as empty) */
+	ACL_READ_CUT,       /* a read error (*err) ended the data early */
+};
+
+/* Read a whole file into *buf (malloc'd, may be NULL when empty). */
+enum acl_read acl__read_path(
+    const char *path, char **buf, size_t *len, int *err);
+/* What went wrong (r != ACL_READ_OK), as "cannot open PATH: reason". */
+void acl__read_problem(
+    enum acl_read r, const char *path, int err, char *buf, size_t bufsz);
 
 /* ---------------------------------------------------------------------
  * Diagnostics.
@@ -49,6 +68,9 @@ int acl__read_path(const char *path, char **buf, size_t *len, int *err);
 void acl__diag(struct acl_diags *d, const char *file, unsigned line,
     unsigned col, enum acl_severity sev, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
+/* Ask the caller's vet about path; a refusal is an error at file:line:col. */
+void acl__vet(acl_vet_fn *vet, void *arg, const char *path, struct acl_diags *d,
+    const char *file, unsigned line, unsigned col);
 
 /* ---------------------------------------------------------------------
  * String patterns (semantics D15), used for daemons, users, and the
@@ -258,8 +280,8 @@ struct acl_evalctx;
 struct acl_loader;
 int acl__load_table(struct acl_ruleset *rs, struct acl_loader *ld, int t,
     const char *name, const char *text, size_t len, int open_errno);
-struct acl_loader *acl__loader_new(
-    struct acl_ruleset *rs, bool lint, struct acl_diags *diags);
+struct acl_loader *acl__loader_new(struct acl_ruleset *rs, bool lint,
+    acl_vet_fn *vet, void *vet_arg, struct acl_diags *diags);
 void acl__loader_free(struct acl_loader *ld);
 int acl__build_index(struct acl_ruleset *rs, struct acl_tab *tab);
 /* The linear reference scan (no index), for tests and the bench. */

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,8 @@ struct acl_loader {
 	struct acl_ruleset *rs;
 	struct acl_arena *ar;
 	bool lint;
+	acl_vet_fn *vet; /* NULL: every file is fine */
+	void *vet_arg;
 	struct acl_diags *diags;
 	struct acl_fcache *files;
 	unsigned depth;
@@ -49,7 +52,8 @@ struct acl_where {
 };
 
 struct acl_loader *
-acl__loader_new(struct acl_ruleset *rs, bool lint, struct acl_diags *diags)
+acl__loader_new(struct acl_ruleset *rs, bool lint, acl_vet_fn *vet,
+    void *vet_arg, struct acl_diags *diags)
 {
 	struct acl_loader *ld = calloc(1, sizeof(*ld));
 
@@ -58,6 +62,8 @@ acl__loader_new(struct acl_ruleset *rs, bool lint, struct acl_diags *diags)
 	ld->rs = rs;
 	ld->ar = &rs->arena;
 	ld->lint = lint;
+	ld->vet = vet;
+	ld->vet_arg = vet_arg;
 	ld->diags = diags;
 	return ld;
 }
@@ -519,8 +525,9 @@ acl_file_compile(
 {
 	struct acl_fcache *f;
 	const struct acl_hostset *set;
-	char *buf;
+	char *buf, what[PATH_MAX + 64];
 	size_t len;
+	enum acl_read r;
 	int err;
 
 	for (f = ld->files; f != NULL; f = f->next) {
@@ -556,18 +563,23 @@ acl_file_compile(
 	f->busy = true;
 	f->next = ld->files;
 	ld->files = f;
-	if (acl__read_path(path, &buf, &len, &err) != 0) {
-		if (err != ENOENT)
-			acl__diag(ld->diags, w->file, w->line, w->col,
-			    ACL_SEV_WARNING,
-			    "cannot open %s: %s: never matches", path,
-			    strerror(err));
-		else if (ld->lint)
-			acl__diag(ld->diags, w->file, w->line, w->col,
-			    ACL_SEV_WARNING, "%s does not exist: never matches",
-			    path);
-		buf = NULL;
-		len = 0;
+	acl__vet(
+	    ld->vet, ld->vet_arg, path, ld->diags, w->file, w->line, w->col);
+	r = acl__read_path(path, &buf, &len, &err);
+	if (r == ACL_READ_FAILED && err == ENOMEM) {
+		ld->oom = 1;
+		return NULL;
+	}
+	if (r != ACL_READ_OK) {
+		/*
+		 * libwrap silently matches nothing, so a typo or a permission
+		 * (wrapd reloads as its user) would quietly drop every entry
+		 * of a deny list: an error, for callers that fail closed.
+		 */
+		acl__read_problem(r, path, err, what, sizeof what);
+		acl__diag(ld->diags, w->file, w->line, w->col, ACL_SEV_ERROR,
+		    "%s%s", what,
+		    r == ACL_READ_FAILED ? ": never matches" : "");
 	}
 	ld->depth++;
 	set = acl_file_build(ld, path, buf != NULL ? buf : "", len);
@@ -1209,6 +1221,9 @@ acl_opts_compile(struct acl_linectx *lc, struct acl_irule *r, char *text)
 			r->pub.opt_needs |= ACL_NEEDS_USER;
 		if (opts[nopts].kind == ACL_OPT_ACLEXEC)
 			r->has_aclexec = true;
+		if (opts[nopts].kind == ACL_OPT_BANNERS && value != NULL)
+			acl__vet(ld->vet, ld->vet_arg, value, ld->diags, w.file,
+			    w.line, w.col);
 		nopts++;
 	}
 	r->pub.opts = opts;
@@ -1329,7 +1344,8 @@ acl_rule_add(struct acl_linectx *lc, struct acl_rulevec *rv, char *text,
 
 /*
  * Load one table from memory.  open_errno != 0: the table could not be
- * opened (ENOENT is an empty table, anything else a table error).
+ * opened (ENOENT is an empty table, anything else a table error); the
+ * caller reported why.
  */
 int
 acl__load_table(struct acl_ruleset *rs, struct acl_loader *ld, int t,
@@ -1350,11 +1366,6 @@ acl__load_table(struct acl_ruleset *rs, struct acl_loader *ld, int t,
 		if (open_errno != ENOENT) {
 			tab->term = true;
 			tab->term_line = 0;
-			acl__diag(ld->diags, tab->path, 0, 0, ACL_SEV_ERROR,
-			    "cannot open %s: %s (treated as a table error: %s)",
-			    name, strerror(open_errno),
-			    t == 0 ? "the allow table never matches"
-			           : "the deny table denies every request");
 		}
 		return acl__build_index(rs, tab);
 	}

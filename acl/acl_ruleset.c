@@ -3,6 +3,7 @@
  * set, and looking inside it.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,26 +47,91 @@ acl_ruleset_new(void)
 	return rs;
 }
 
+/*
+ * Report a problem reading table t (at path).  The decisions stay
+ * libwrap's: only a table that could not be opened (other than a missing
+ * one, which is empty) is a table error; the others keep what was read.
+ */
+static void
+acl_table_read_diag(
+    int t, const char *path, enum acl_read r, int err, struct acl_diags *diags)
+{
+	static const char *const defaults[2] = {
+	    ACL_DEFAULT_ALLOW, ACL_DEFAULT_DENY};
+	char what[PATH_MAX + 128];
+
+	if (r == ACL_READ_OK)
+		return;
+	acl__read_problem(r, path, err, what, sizeof what);
+	if (r == ACL_READ_FAILED && err == ENOENT) {
+		if (strcmp(path, defaults[t]) == 0)
+			acl__diag(diags, path, 0, 0, ACL_SEV_WARNING,
+			    "%s: an empty table, as in libwrap", what);
+		else
+			acl__diag(diags, path, 0, 0, ACL_SEV_ERROR,
+			    "%s: a table named on purpose must exist (only "
+			    "the default %s may be missing; libwrap would "
+			    "read it as empty)",
+			    what, defaults[t]);
+	} else if (r == ACL_READ_FAILED) {
+		acl__diag(diags, path, 0, 0, ACL_SEV_ERROR,
+		    "%s (treated as a table error: %s)", what,
+		    t == 0 ? "the allow table never matches"
+		           : "the deny table denies every request");
+	} else {
+		acl__diag(diags, path, 0, 0, ACL_SEV_ERROR, "%s", what);
+	}
+}
+
+/* Table t from the file at path: vetted, read, reported, then parsed. */
+static int
+acl_load_path(struct acl_ruleset *rs, struct acl_loader *ld, int t,
+    const char *path, const struct acl_load_opts *opts, struct acl_diags *diags)
+{
+	enum acl_read r;
+	char *buf;
+	size_t len;
+	int err, rc;
+
+	acl__vet(opts->vet, opts->vet_arg, path, diags, path, 0, 0);
+	r = acl__read_path(path, &buf, &len, &err);
+	if (r == ACL_READ_FAILED && err == ENOMEM)
+		return -1;
+	acl_table_read_diag(t, path, r, err, diags);
+	rc = acl__load_table(rs, ld, t, path, buf != NULL ? buf : "", len,
+	    r == ACL_READ_FAILED ? err : 0);
+	free(buf);
+	return rc;
+}
+
+/*
+ * Both tables: from the files names[] when opts is set, else from the
+ * texts (names are then only for diagnostics).
+ */
 static struct acl_ruleset *
-acl_load_common(const char *names[2], const char *texts[2],
-    const size_t lens[2], const int errs[2], bool lint, struct acl_diags *diags)
+acl_load(const char *const names[2], const char *const texts[2],
+    const size_t lens[2], bool lint, const struct acl_load_opts *opts,
+    struct acl_diags *diags)
 {
 	struct acl_ruleset *rs = acl_ruleset_new();
 	struct acl_loader *ld;
-	int t;
+	int t, rc;
 
 	if (rs == NULL)
 		return NULL;
-	ld = acl__loader_new(rs, lint, diags);
+	ld = acl__loader_new(rs, lint, opts != NULL ? opts->vet : NULL,
+	    opts != NULL ? opts->vet_arg : NULL, diags);
 	if (ld == NULL) {
 		acl_ruleset_unref(rs);
 		return NULL;
 	}
 	for (t = 0; t < 2; t++) {
-		if (acl__load_table(rs, ld, t, names[t],
-		        texts[t] != NULL ? texts[t] : "", lens[t],
-		        errs[t]) != 0 ||
-		    rs->arena.failed) {
+		if (opts != NULL)
+			rc = acl_load_path(rs, ld, t, names[t], opts, diags);
+		else
+			rc = acl__load_table(rs, ld, t, names[t],
+			    texts[t] != NULL ? texts[t] : "", lens[t], 0);
+		if (rc != 0 || rs->arena.failed) {
 			acl__loader_free(ld);
 			acl_ruleset_unref(rs);
 			return NULL;
@@ -78,31 +144,15 @@ acl_load_common(const char *names[2], const char *texts[2],
 struct acl_ruleset *
 acl_ruleset_load(const struct acl_load_opts *opts, struct acl_diags *diags)
 {
-	const char *names[2], *texts[2];
-	char *bufs[2] = {NULL, NULL};
-	size_t lens[2] = {0, 0};
-	int errs[2] = {0, 0};
-	struct acl_ruleset *rs;
-	int t;
+	static const struct acl_load_opts none;
+	const char *names[2];
 
-	names[0] = opts != NULL && opts->allow_path != NULL ? opts->allow_path
-	                                                    : ACL_DEFAULT_ALLOW;
-	names[1] = opts != NULL && opts->deny_path != NULL ? opts->deny_path
-	                                                   : ACL_DEFAULT_DENY;
-	for (t = 0; t < 2; t++) {
-		if (acl__read_path(names[t], &bufs[t], &lens[t], &errs[t]) !=
-		        0 &&
-		    errs[t] == ENOMEM) {
-			free(bufs[0]);
-			return NULL;
-		}
-		texts[t] = bufs[t];
-	}
-	rs = acl_load_common(
-	    names, texts, lens, errs, opts != NULL && opts->lint, diags);
-	free(bufs[0]);
-	free(bufs[1]);
-	return rs;
+	if (opts == NULL)
+		opts = &none;
+	names[0] =
+	    opts->allow_path != NULL ? opts->allow_path : ACL_DEFAULT_ALLOW;
+	names[1] = opts->deny_path != NULL ? opts->deny_path : ACL_DEFAULT_DENY;
+	return acl_load(names, NULL, NULL, opts->lint, opts, diags);
 }
 
 struct acl_ruleset *
@@ -115,9 +165,8 @@ acl_ruleset_load_mem(const char *allow_name, const char *allow_text,
 	const char *texts[2] = {allow_text, deny_text};
 	const size_t lens[2] = {allow_text != NULL ? allow_len : 0,
 	    deny_text != NULL ? deny_len : 0};
-	const int errs[2] = {0, 0};
 
-	return acl_load_common(names, texts, lens, errs, lint, diags);
+	return acl_load(names, texts, lens, lint, NULL, diags);
 }
 
 struct acl_ruleset *

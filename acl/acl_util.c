@@ -172,6 +172,20 @@ acl_diags_errors(const struct acl_diags *d)
 	return n;
 }
 
+void
+acl__vet(acl_vet_fn *vet, void *arg, const char *path, struct acl_diags *d,
+    const char *file, unsigned line, unsigned col)
+{
+	char why[1024];
+
+	if (vet == NULL)
+		return;
+	why[0] = '\0';
+	if (vet(arg, path, why, sizeof why) != 0)
+		acl__diag(d, file, line, col, ACL_SEV_ERROR, "%s",
+		    why[0] != '\0' ? why : "refused");
+}
+
 /* ---------------------------------------------------------------------
  * String patterns.
  */
@@ -288,20 +302,19 @@ acl__strpat_match(const struct acl_strpat *sp, const char *s)
  */
 
 /*
- * Read a whole file.  Returns 0 with *buf (malloc'd, may be NULL when
- * empty), or -1 with *err: the open error, or EFBIG past ACL_FILE_MAX (a
- * device such as /dev/zero never ends).  Opened non-blocking, so a FIFO
- * without data reads as empty instead of hanging the load.  A directory
- * reads as empty, as with fopen().
+ * Read a whole file as libwrap's stdio would see it (see acl_int.h).
+ * Opened non-blocking, so a FIFO without data reads as empty instead of
+ * hanging the load; a device such as /dev/zero never ends, hence the
+ * ACL_FILE_MAX limit.
  */
-int
+enum acl_read
 acl__read_path(const char *path, char **buf, size_t *len, int *err)
 {
 	struct stat st;
 	size_t cap = 8192, n = 0;
 	ssize_t r;
 	char *b, *nb;
-	int fd;
+	int fd, read_errno = 0;
 
 	*buf = NULL;
 	*len = 0;
@@ -309,26 +322,28 @@ acl__read_path(const char *path, char **buf, size_t *len, int *err)
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0) {
 		*err = errno;
-		return -1;
+		return ACL_READ_FAILED;
 	}
 	if (fstat(fd, &st) != 0) {
 		*err = errno;
 		close(fd);
-		return -1;
+		return ACL_READ_FAILED;
 	}
 	if (S_ISDIR(st.st_mode)) {
 		close(fd);
-		return 0;
+		return ACL_READ_IRREGULAR; /* fopen() opens it, fgets() fails */
 	}
 	if ((b = malloc(cap)) == NULL) {
 		close(fd);
 		*err = ENOMEM;
-		return -1;
+		return ACL_READ_FAILED;
 	}
 	for (;;) {
 		r = read(fd, b + n, cap - n);
 		if (r < 0 && errno == EINTR)
 			continue;
+		if (r < 0)
+			read_errno = errno;
 		if (r <= 0)
 			break; /* a read error ends the data, as for fgets() */
 		n += (size_t)r;
@@ -336,14 +351,14 @@ acl__read_path(const char *path, char **buf, size_t *len, int *err)
 			free(b);
 			close(fd);
 			*err = EFBIG;
-			return -1;
+			return ACL_READ_FAILED;
 		}
 		if (n == cap) {
 			if ((nb = realloc(b, cap * 2)) == NULL) {
 				free(b);
 				close(fd);
 				*err = ENOMEM;
-				return -1;
+				return ACL_READ_FAILED;
 			}
 			b = nb;
 			cap *= 2;
@@ -352,7 +367,38 @@ acl__read_path(const char *path, char **buf, size_t *len, int *err)
 	close(fd);
 	*buf = b;
 	*len = n;
-	return 0;
+	if (!S_ISREG(st.st_mode))
+		return ACL_READ_IRREGULAR;
+	*err = read_errno;
+	return read_errno != 0 ? ACL_READ_CUT : ACL_READ_OK;
+}
+
+void
+acl__read_problem(
+    enum acl_read r, const char *path, int err, char *buf, size_t bufsz)
+{
+	switch (r) {
+	case ACL_READ_OK:
+		if (bufsz > 0)
+			buf[0] = '\0';
+		break;
+	case ACL_READ_FAILED:
+		if (err == ENOENT)
+			snprintf(buf, bufsz, "%s does not exist", path);
+		else if (err == EFBIG)
+			snprintf(buf, bufsz, "%s is larger than %u MiB", path,
+			    ACL_FILE_MAX >> 20);
+		else
+			snprintf(buf, bufsz, "cannot open %s: %s", path,
+			    strerror(err));
+		break;
+	case ACL_READ_IRREGULAR:
+		snprintf(buf, bufsz, "%s is not a regular file", path);
+		break;
+	case ACL_READ_CUT:
+		snprintf(buf, bufsz, "cannot read %s: %s", path, strerror(err));
+		break;
+	}
 }
 
 void

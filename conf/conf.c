@@ -349,8 +349,13 @@ conf_load_mem(
 	if (cx.errs->n == before)
 		conf_validate(c, cx.errs);
 	free(cx.dir);
-	conf__errs_sort(
-	    cx.errs->v + before, cx.errs->n - before - (cx.full ? 1 : 0));
+	/*
+	 * Only when this load added errors: a valid file leaves v NULL, and
+	 * NULL + 0 is undefined behaviour (clang's UBSan stops there).
+	 */
+	if (cx.errs->n > before)
+		conf__errs_sort(cx.errs->v + before,
+		    cx.errs->n - before - (cx.full ? 1 : 0));
 	if (cx.errs->n != before) {
 		conf_free(c);
 		c = NULL;

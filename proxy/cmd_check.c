@@ -3,6 +3,11 @@
  * does, but print every problem on stdout as `file:line:col: severity: msg`
  * (tcpdchk's go to syslog, where they are usually lost).
  *
+ * Besides what tcpdchk finds, it reports as errors what wrapd refuses to run
+ * with: a /file list that cannot be read, a missing table other than the
+ * defaults, and files someone other than root or the user running the check
+ * could change (trust.h).
+ *
  * Exit 0 when there is no error (warnings allowed), 1 when there is at least
  * one, 2 on usage errors.
  */
@@ -11,11 +16,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h> /* strcasecmp */
+#include <unistd.h>
 
 #include "acl.h"
 #include "cli_resolve.h"
 #include "cli_text.h"
 #include "commands.h"
+#include "trust.h"
 
 static void
 check_usage(FILE *fp)
@@ -118,11 +125,15 @@ cmd_check(int argc, char **argv)
 	struct check_dns dns;
 	size_t i, errors, warnings;
 	int c, want_dns = 0;
+	uid_t owner = geteuid();
 
 	memset(&lo, 0, sizeof(lo));
 	memset(&diags, 0, sizeof(diags));
 	memset(&dns, 0, sizeof(dns));
 	lo.lint = true;
+	/* The files wrapd itself would refuse, run by the same user. */
+	lo.vet = trust_vet;
+	lo.vet_arg = &owner;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "lookup.h"
 #include "server.h"
+#include "trust.h"
 
 #define RUN_DRAIN_MS 10000
 
@@ -45,6 +46,7 @@ struct run_args {
 	const char *proxy_protocol;
 	const char *exec_user, *exec_group;
 	int verbose;
+	uid_t owner; /* the effective user that started wrapd (trust.h) */
 };
 
 /* clang-format off: the help text is laid out as it prints. */
@@ -360,6 +362,25 @@ oom:
 }
 
 /*
+ * An error of run_make_conf: for the person starting wrapd at startup
+ * (run_complain), in the log on reload.
+ */
+static void LOG_ATTR(2, 3)
+run_conf_error(bool reload, const char *fmt, ...)
+{
+	char msg[1536];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (reload)
+		log_errx("%s", msg);
+	else
+		run_complain("%s", msg);
+}
+
+/*
  * A wrapd that is not root (and drops to no user) cannot start a program
  * as another account: every connection of that service would fail.  Say
  * so now, for the service that asks.  (A drop to `user` is checked by
@@ -378,20 +399,36 @@ run_check_accounts(const struct wrapd_conf *c, bool reload)
 		if ((!s->has_uid || s->uid == geteuid()) &&
 		    (!s->has_gid || s->gid == getegid()))
 			continue;
-		if (reload)
-			log_errx("service %s: user %s: wrapd runs as uid %lu, "
-			         "not root, and cannot start programs as "
-			         "another account",
-			    s->name, s->user, (unsigned long)geteuid());
-		else
-			fprintf(stderr,
-			    "wrapd: service %s: user %s: wrapd runs as uid "
-			    "%lu, not root, and cannot start programs as "
-			    "another account\n",
-			    s->name, s->user, (unsigned long)geteuid());
+		run_conf_error(reload,
+		    "service %s: user %s: wrapd runs as uid %lu, not root, "
+		    "and cannot start programs as another account",
+		    s->name, s->user, (unsigned long)geteuid());
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * The configuration file names the rules and can run programs: take it
+ * only from root or the owner (trust.h), at startup and on every reload.
+ */
+static struct wrapd_conf *
+run_load_config(const struct run_args *a, bool reload, struct conf_errs *errs)
+{
+	char why[1024];
+	struct wrapd_conf *c;
+
+	if (trust_path(a->config, a->owner, why, sizeof why) < 0) {
+		run_conf_error(reload, "%s: %s", a->config, why);
+		return NULL;
+	}
+	c = conf_load_file(a->config, errs);
+	if (c != NULL && run_apply_common(a, c) < 0) {
+		conf_free(c);
+		run_conf_error(reload, "out of memory");
+		return NULL;
+	}
+	return c;
 }
 
 /* server_conf_fn: build the conf at startup and on every reload. */
@@ -403,17 +440,9 @@ run_make_conf(void *arg, bool reload)
 	struct wrapd_conf *c;
 	size_t i;
 
-	if (a->config != NULL) {
-		c = conf_load_file(a->config, &errs);
-		if (c != NULL && run_apply_common(a, c) < 0) {
-			conf_free(c);
-			c = NULL;
-			if (reload)
-				log_errx("out of memory");
-			else
-				run_complain("out of memory");
-		}
-	} else
+	if (a->config != NULL)
+		c = run_load_config(a, reload, &errs);
+	else
 		c = run_quick_conf(a, &errs);
 	if (c == NULL) {
 		if (!reload && !run_stderr_is_client)
@@ -446,6 +475,7 @@ cmd_run(int argc, char **argv)
 	run_private_stderr();
 	memset(&a, 0, sizeof(a));
 	a.workers = -1;
+	a.owner = geteuid();
 	/* "--" ends wrapd's options; what follows is the program to run. */
 	for (i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--") == 0) {
@@ -655,6 +685,7 @@ cmd_run(int argc, char **argv)
 	o.workers_override = 0;
 	o.drain_ms = drain_ms;
 	o.verbose = a.verbose > 0;
+	o.owner = a.owner;
 	rc = server_run(&o);
 out:
 	free(a.listen);

@@ -572,6 +572,7 @@ server_env(struct server *srv, const struct snapshot *old)
 	env.sd_ls = srv->sd_ls;
 	env.stdin_ls = srv->stdin_ls;
 	env.gen = ++srv->gen;
+	env.owner = srv->opts.owner;
 	return env;
 }
 
@@ -607,7 +608,7 @@ server_reload(struct server *srv)
 		strcmp(conf->user, srv->snap->conf->user) != 0))
 		log_warnx("reload: user changes need a restart; ignored");
 	env = server_env(srv, srv->snap);
-	if ((snap = snapshot_build(conf, &env, true)) == NULL) {
+	if ((snap = snapshot_build(conf, &env)) == NULL) {
 		log_errx("reload: failed; keeping the running configuration "
 			 "and rules");
 		goto out;
@@ -791,8 +792,12 @@ server_run(struct server_opts *o)
 	srv.nworkers = n;
 
 	env = server_env(&srv, NULL);
-	/* Startup takes the rules as libwrap would, errors and all. */
-	if ((srv.snap = snapshot_build(conf, &env, false)) == NULL) {
+	/*
+	 * As strict as a reload: a restart must not put live the rules a
+	 * reload would have refused.
+	 */
+	if ((srv.snap = snapshot_build(conf, &env)) == NULL) {
+		log_errx("not starting: the errors above must be fixed first");
 		server_cleanup(&srv);
 		return 1;
 	}

@@ -89,6 +89,12 @@ struct server_opts {
 	unsigned workers_override; /* --workers; 0 = conf */
 	uint64_t drain_ms;
 	bool verbose;
+	/*
+	 * The effective user that started wrapd: besides root, the only
+	 * owner trusted for the configuration and rule files (trust.h),
+	 * also once privileges are dropped.
+	 */
+	uid_t owner;
 };
 
 struct server {

@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "snapshot.h"
+#include "trust.h"
 
 static struct svc_state *
 svc_state_get(const struct snapshot *old, const char *name)
@@ -229,8 +230,13 @@ snapshot_resolve_backend(struct snap_svc *sv)
 	}
 }
 
+/*
+ * Load the rules, refusing any error: libwrap would go on with a broken
+ * table or an unreadable /file list, and either can grant clients the rules
+ * mean to deny.
+ */
 static int
-snapshot_load_rules(struct snapshot *s, bool strict)
+snapshot_load_rules(struct snapshot *s, uid_t owner)
 {
 	struct acl_load_opts o;
 	struct acl_diags d;
@@ -240,6 +246,8 @@ snapshot_load_rules(struct snapshot *s, bool strict)
 	memset(&d, 0, sizeof(d));
 	o.allow_path = s->conf->allow_path;
 	o.deny_path = s->conf->deny_path;
+	o.vet = trust_vet;
+	o.vet_arg = &owner;
 	s->rules = acl_ruleset_load(&o, &d);
 	if (s->rules == NULL) {
 		acl_diags_free(&d);
@@ -254,17 +262,15 @@ snapshot_load_rules(struct snapshot *s, bool strict)
 	}
 	nerr = acl_diags_errors(&d);
 	acl_diags_free(&d);
-	if (strict && nerr > 0) {
-		log_errx(
-		    "rules: %zu error(s); keeping the rules in force", nerr);
+	if (nerr > 0) {
+		log_errx("rules: %zu error(s)", nerr);
 		return -1;
 	}
 	return 0;
 }
 
 struct snapshot *
-snapshot_build(
-    struct wrapd_conf *conf, const struct snapshot_env *env, bool strict_rules)
+snapshot_build(struct wrapd_conf *conf, const struct snapshot_env *env)
 {
 	struct snapshot *s;
 	size_t i;
@@ -288,7 +294,7 @@ snapshot_build(
 		if (snapshot_resolve_backend(&s->svc[i]) < 0)
 			goto fail;
 	}
-	if (snapshot_load_rules(s, strict_rules) < 0)
+	if (snapshot_load_rules(s, env->owner) < 0)
 		goto fail;
 	if (snapshot_bind_listeners(s, env) < 0)
 		goto fail;

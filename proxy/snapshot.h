@@ -69,16 +69,18 @@ struct snapshot_env {
 	struct lsock **sd_ls;   /* one lsock per systemd fd, made once */
 	struct lsock *stdin_ls; /* fd 0, when a listen is "stdin" */
 	uint64_t gen;
+	uid_t owner; /* who may own the rule files besides root (trust.h) */
 };
 
 /*
  * Build a snapshot from conf (taken over: freed on failure too).  Loads the
  * rule files and logs their diagnostics; a rule-set diagnostic of severity
- * error fails the build when strict_rules is set (reload keeps the old set).
- * Returns NULL on failure, with the reason logged.
+ * error fails the build (wrapd does not start; a reload keeps the old set),
+ * and so does a rule file that someone other than root or env->owner could
+ * change.  Returns NULL on failure, with the reason logged.
  */
 struct snapshot *snapshot_build(
-    struct wrapd_conf *conf, const struct snapshot_env *env, bool strict_rules);
+    struct wrapd_conf *conf, const struct snapshot_env *env);
 
 struct snapshot *snapshot_ref(struct snapshot *s);
 void snapshot_unref(struct snapshot *s);

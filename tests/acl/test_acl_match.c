@@ -4,6 +4,7 @@
  * and whether a request matches it.  The expectations come from the
  * semantics document, verified there against the installed libwrap.
  */
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include "acl_test.h"
@@ -290,23 +291,32 @@ test_file_patterns(void **state)
 	acl_ruleset_unref(rs);
 	acl_diags_free(&dg);
 
-	/* Missing: no match, silently.  As daemon pattern: literal. */
+	/*
+	 * Missing: no match, as in libwrap, but an error where it is named
+	 * (a deny list that silently matches nothing grants what it
+	 * lists), lint or not.  As daemon pattern: literal.
+	 */
 	dg = (struct acl_diags){0};
 	snprintf(rules, sizeof rules, "sshd: /nonexistent/wrapd-x\n/x: ALL\n");
 	rs = t_load_n("", 0, rules, strlen(rules), false, &dg);
-	assert_int_equal(dg.n, 0);
+	assert_int_equal(dg.n, 1);
+	assert_true(t_has_diag(
+	    &dg, 1, 7, "/nonexistent/wrapd-x does not exist: never matches"));
+	assert_int_equal(acl_diags_errors(&dg), 1);
 	assert_string_equal(
 	    t_eval(rs, &(struct t_req){"sshd", "1.2.3.4", "a.b"}),
 	    "grant:none:0");
 	assert_string_equal(
 	    t_eval(rs, &(struct t_req){"/x", "1.2.3.4"}), "deny:deny:2");
 	acl_ruleset_unref(rs);
+	acl_diags_free(&dg);
 
-	/* Unopenable: a warning, no match, not an error verdict. */
+	/* Unopenable: no match, not an error verdict; an error diagnostic. */
 	snprintf(rules, sizeof rules, "sshd: %s/x\n", f1);
 	rs = t_load_n("", 0, rules, strlen(rules), false, &dg);
 	assert_true(t_has_diag(&dg, 1, 7, "cannot open"));
-	assert_int_equal(acl_diags_errors(&dg), 0);
+	assert_true(t_has_diag(&dg, 1, 7, "Not a directory: never matches"));
+	assert_int_equal(acl_diags_errors(&dg), 1);
 	assert_string_equal(
 	    t_eval(rs, &(struct t_req){"sshd", "1.2.3.4", "a.b"}),
 	    "grant:none:0");
@@ -315,6 +325,63 @@ test_file_patterns(void **state)
 	unlink(f1);
 	unlink(f2);
 	unlink(f3);
+}
+
+/*
+ * A /file list that cannot be read, whatever the reason, matches nothing,
+ * as in libwrap, and is an error where it is named: the daemon refuses
+ * rules with errors, so a deny list that lost its entries never goes live.
+ */
+static void
+test_file_unreadable(void **state)
+{
+	char dir[] = "/tmp/wrapd-acl-unreadXXXXXX";
+	char big[128], rules[512], want[256];
+	struct {
+		const char *path;
+		const char *problem;
+	} cases[3];
+	struct acl_ruleset *rs;
+	struct acl_diags dg;
+	size_t i;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(big, sizeof big, "%s/big", dir);
+	fd = open(big, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(ftruncate(fd, (off_t)ACL_FILE_MAX + 1), 0);
+	close(fd);
+	cases[0].path = dir;
+	cases[0].problem = "is not a regular file";
+	cases[1].path = big;
+	cases[1].problem = "is larger than 64 MiB: never matches";
+	/* Reading at offset 0 of one's own memory fails with EIO. */
+	cases[2].path = "/proc/self/mem";
+	cases[2].problem = "cannot read /proc/self/mem: Input/output error";
+	for (i = 0; i < 3; i++) {
+		memset(&dg, 0, sizeof(dg));
+		snprintf(
+		    rules, sizeof rules, "sshd: 10.0.0.1 %s\n", cases[i].path);
+		rs = t_load_n("", 0, rules, strlen(rules), false, &dg);
+		snprintf(want, sizeof want, "%s", cases[i].problem);
+		if (!t_has_diag(&dg, 1, 16, want) || acl_diags_errors(&dg) != 1)
+			t_dump_diags(&dg);
+		assert_true(t_has_diag(&dg, 1, 16, want));
+		assert_int_equal(acl_diags_errors(&dg), 1);
+		assert_string_equal(
+		    t_eval(
+		        rs, &(struct t_req){"sshd", "10.0.0.2", "a.example"}),
+		    "grant:none:0");
+		assert_string_equal(
+		    t_eval(rs, &(struct t_req){"sshd", "10.0.0.1"}),
+		    "deny:deny:1");
+		acl_ruleset_unref(rs);
+		acl_diags_free(&dg);
+	}
+	unlink(big);
+	rmdir(dir);
 }
 
 /* A /file that names itself: libwrap would recurse; wrapd stops. */
@@ -371,6 +438,7 @@ main(void)
 	    cmocka_unit_test(test_match_cases),
 	    cmocka_unit_test(test_first_match),
 	    cmocka_unit_test(test_file_patterns),
+	    cmocka_unit_test(test_file_unreadable),
 	    cmocka_unit_test(test_file_loop),
 	    cmocka_unit_test(test_truncation),
 	};

@@ -285,86 +285,147 @@ test_rule_lines_and_text(void **state)
 	acl_ruleset_unref(rs);
 }
 
-/* Tables on disk: missing, directory, unopenable. */
+/* Load from disk with fresh diagnostics; check the errors and a decision. */
+static void
+t_load_files(const char *allow, const char *deny, size_t errors,
+    const char *diag, const struct t_req *q, const char *expect)
+{
+	struct acl_load_opts lo = {0};
+	struct acl_diags dg = {0};
+	struct acl_ruleset *rs;
+
+	lo.allow_path = allow;
+	lo.deny_path = deny;
+	rs = acl_ruleset_load(&lo, &dg);
+	assert_non_null(rs);
+	if (acl_diags_errors(&dg) != errors ||
+	    (diag != NULL && !t_has_diag(&dg, 0, 0, diag)))
+		t_dump_diags(&dg);
+	assert_int_equal(acl_diags_errors(&dg), errors);
+	if (diag != NULL)
+		assert_true(t_has_diag(&dg, 0, 0, diag));
+	assert_string_equal(t_eval(rs, q), expect);
+	acl_ruleset_unref(rs);
+	acl_diags_free(&dg);
+}
+
+/*
+ * Tables on disk: missing, directory, unopenable.  The decisions are
+ * libwrap's; what could silently grant (a missing table other than the
+ * defaults, a directory) is an error diagnostic, for callers that fail
+ * closed.
+ */
 static void
 test_files(void **state)
 {
 	char dir[] = "/tmp/wrapd-acl-dirXXXXXX";
 	char path[256], link[256], loop[256], notdir[256];
 	const char *deny;
-	struct acl_load_opts lo = {0};
-	struct acl_diags dg = {0};
-	struct acl_ruleset *rs;
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	deny = t_tmpfile(0, "sshd: 10.0.0.1\n", 15);
 
-	/* Missing allow table: empty. */
+	/* A missing allow table named on purpose: empty, and an error. */
 	snprintf(path, sizeof path, "%s/missing", dir);
-	lo.allow_path = path;
-	lo.deny_path = deny;
-	rs = acl_ruleset_load(&lo, &dg);
-	assert_int_equal(acl_diags_errors(&dg), 0);
-	assert_string_equal(
-	    t_eval(rs, &(struct t_req){"sshd", "10.0.0.1"}), "deny:deny:1");
-	assert_string_equal(acl_ruleset_path(rs, ACL_TABLE_DENY), deny);
-	acl_ruleset_unref(rs);
+	t_load_files(path, deny, 1,
+	    "missing does not exist: a table named on purpose must exist",
+	    &(struct t_req){"sshd", "10.0.0.1"}, "deny:deny:1");
 
 	/* A dangling symlink is missing too. */
 	snprintf(link, sizeof link, "%s/dangling", dir);
 	assert_int_equal(symlink(path, link), 0);
-	lo.deny_path = link;
-	rs = acl_ruleset_load(&lo, &dg);
-	assert_int_equal(acl_diags_errors(&dg), 0);
-	assert_string_equal(
-	    t_eval(rs, &(struct t_req){"sshd", "10.0.0.1"}), "grant:none:0");
-	acl_ruleset_unref(rs);
+	t_load_files(path, link, 2, "dangling does not exist",
+	    &(struct t_req){"sshd", "10.0.0.1"}, "grant:none:0");
 
 	/* A directory reads as empty. */
-	lo.deny_path = dir;
-	rs = acl_ruleset_load(&lo, &dg);
-	assert_int_equal(acl_diags_errors(&dg), 0);
-	assert_string_equal(
-	    t_eval(rs, &(struct t_req){"sshd", "10.0.0.1"}), "grant:none:0");
-	acl_ruleset_unref(rs);
+	t_load_files(deny, dir, 1, "is not a regular file",
+	    &(struct t_req){"ftpd", "10.0.0.1"}, "grant:none:0");
 
 	/* ENOTDIR: a table error; in the deny table every request denies. */
 	snprintf(notdir, sizeof notdir, "%s/x", deny);
-	lo.deny_path = notdir;
-	rs = acl_ruleset_load(&lo, &dg);
-	assert_int_equal(acl_diags_errors(&dg), 1);
-	assert_string_equal(t_eval(rs, &(struct t_req){"ftpd", "1.2.3.4"}),
-	    "deny:deny:0:error");
-	acl_ruleset_unref(rs);
+	t_load_files(deny, notdir, 1, "Not a directory (treated as a table",
+	    &(struct t_req){"ftpd", "1.2.3.4"}, "deny:deny:0:error");
 
 	/* ELOOP in the allow table: no match, the deny table decides. */
 	snprintf(loop, sizeof loop, "%s/loop", dir);
 	assert_int_equal(symlink(loop, loop), 0);
-	lo.allow_path = loop;
-	lo.deny_path = deny;
-	rs = acl_ruleset_load(&lo, &dg);
-	assert_int_equal(acl_diags_errors(&dg), 2);
-	assert_string_equal(
-	    t_eval(rs, &(struct t_req){"sshd", "10.0.0.1"}), "deny:deny:1");
-	assert_string_equal(
-	    t_eval(rs, &(struct t_req){"ftpd", "10.0.0.1"}), "grant:none:0");
-	acl_ruleset_unref(rs);
+	t_load_files(loop, deny, 1, "the allow table never matches",
+	    &(struct t_req){"sshd", "10.0.0.1"}, "deny:deny:1");
+	t_load_files(loop, deny, 1, NULL, &(struct t_req){"ftpd", "10.0.0.1"},
+	    "grant:none:0");
 
-	/* /dev/null is an empty table; /dev/zero never ends: refused. */
-	lo.allow_path = "/dev/null";
-	lo.deny_path = "/dev/zero";
-	rs = acl_ruleset_load(&lo, &dg);
-	assert_true(t_has_diag(&dg, 0, 0, "/dev/zero"));
-	assert_string_equal(t_eval(rs, &(struct t_req){"sshd", "10.0.0.1"}),
-	    "deny:deny:0:error");
-	acl_ruleset_unref(rs);
+	/*
+	 * /dev/null is an empty table, but not a regular file; /dev/zero
+	 * never ends: refused.
+	 */
+	t_load_files("/dev/null", "/dev/zero", 2,
+	    "/dev/zero is larger than 64 MiB",
+	    &(struct t_req){"sshd", "10.0.0.1"}, "deny:deny:0:error");
+	t_load_files("/dev/null", deny, 1, "/dev/null is not a regular file",
+	    &(struct t_req){"sshd", "10.0.0.1"}, "deny:deny:1");
 
-	acl_diags_free(&dg);
+	/* A read error keeps what came before it, and is an error. */
+	t_load_files("/proc/self/mem", deny, 1,
+	    "cannot read /proc/self/mem: Input/output error",
+	    &(struct t_req){"sshd", "10.0.0.1"}, "deny:deny:1");
+
 	unlink(loop);
 	unlink(link);
 	unlink(deny);
 	rmdir(dir);
+}
+
+/* A vet that refuses every path with "no <path>". */
+static int
+t_vet_refuse(void *arg, const char *path, char *why, size_t whysz)
+{
+	(*(int *)arg)++;
+	snprintf(why, whysz, "no %s", path);
+	return -1;
+}
+
+/*
+ * acl_load_opts.vet is asked about each table, each /file list and each
+ * banners directory; a refusal is an error where the file is named, and
+ * the decisions do not change.
+ */
+static void
+test_vet(void **state)
+{
+	char rules[512];
+	const char *list, *allow, *deny;
+	struct acl_load_opts lo = {0};
+	struct acl_diags dg = {0};
+	struct acl_ruleset *rs;
+	int asked = 0;
+
+	(void)state;
+	list = t_tmpfile(1, "10.0.0.7\n", 9);
+	allow = t_tmpfile(2, "ftpd: ALL: banners /srv/banners\n", 32);
+	snprintf(rules, sizeof rules, "sshd: %s %s\n", list, list);
+	deny = t_tmpfile(3, rules, strlen(rules));
+	lo.allow_path = allow;
+	lo.deny_path = deny;
+	lo.vet = t_vet_refuse;
+	lo.vet_arg = &asked;
+	rs = acl_ruleset_load(&lo, &dg);
+	assert_non_null(rs);
+	/* Each file once: the list named twice is read (and vetted) once. */
+	assert_int_equal(asked, 4);
+	assert_int_equal(acl_diags_errors(&dg), 4);
+	snprintf(rules, sizeof rules, "no %s", allow);
+	assert_true(t_has_diag(&dg, 0, 0, rules));
+	assert_true(t_has_diag(&dg, 1, 12, "no /srv/banners"));
+	snprintf(rules, sizeof rules, "no %s", list);
+	assert_true(t_has_diag(&dg, 1, 7, rules));
+	assert_string_equal(
+	    t_eval(rs, &(struct t_req){"sshd", "10.0.0.7"}), "deny:deny:1");
+	acl_ruleset_unref(rs);
+	acl_diags_free(&dg);
+	unlink(list);
+	unlink(allow);
+	unlink(deny);
 }
 
 int
@@ -379,6 +440,7 @@ main(void)
 	    cmocka_unit_test(test_many_empty_continuations),
 	    cmocka_unit_test(test_rule_lines_and_text),
 	    cmocka_unit_test(test_files),
+	    cmocka_unit_test(test_vet),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -31,6 +31,7 @@ WRAPD = None
 FAILS = []
 COUNT = 0
 NOFILE = "/nonexistent/wrapd-cli-test"
+EMPTY = "empty"  # fixtures/empty: a table with no rules
 
 
 def check(cond, what, detail=""):
@@ -96,9 +97,17 @@ CHECK_CASES = [
         'lists.allow:3:11: warning: client list ends in EXCEPT',
         'lists.allow:4:7: warning: client list starts with EXCEPT: it never '
         'matches']),
-    ("file.allow", None, 0, [
-        'file.allow:1:7: warning: /nonexistent/wrapd-list does not exist: '
+    # A /file list that cannot be read matches nothing, as in libwrap, but
+    # wrapd refuses to run with it: a deny list would silently lose every
+    # entry.
+    ("file.allow", None, 1, [
+        'file.allow:1:7: error: /nonexistent/wrapd-list does not exist: '
         'never matches']),
+    # A table named on purpose that does not exist: a typo, not "no rules".
+    ("clean.allow", "missing.deny", 1, [
+        'missing.deny:0:0: error: missing.deny does not exist: a table named '
+        'on purpose must exist (only the default /etc/hosts.deny may be '
+        'missing; libwrap would read it as empty)']),
     ("daemon.allow", None, 0, [
         'daemon.allow:1:1: warning: daemon pattern "@grp" starts with "@": '
         'netgroups are not supported here, matched literally',
@@ -121,7 +130,7 @@ CHECK_CASES = [
 
 def test_check():
     for allow, deny, want_rc, want in CHECK_CASES:
-        args = ["check", "--allow", allow or NOFILE, "--deny", deny or NOFILE]
+        args = ["check", "--allow", allow or EMPTY, "--deny", deny or EMPTY]
         rc, out, err = run(args, cwd=FIX)
         got = text(out).splitlines()
         name = "check %s %s" % (allow, deny)
@@ -140,8 +149,8 @@ def test_check():
           "check: unopenable table", text(out))
     # Every line of every diagnostic has the file:line:col: severity: form.
     for allow, deny, _, _ in CHECK_CASES:
-        rc, out, _ = run(["check", "--allow", allow or NOFILE, "--deny",
-                          deny or NOFILE], cwd=FIX)
+        rc, out, _ = run(["check", "--allow", allow or EMPTY, "--deny",
+                          deny or EMPTY], cwd=FIX)
         for ln in text(out).splitlines():
             parts = ln.split(":", 4)
             ok = (len(parts) == 5 and parts[1].isdigit() and
@@ -160,6 +169,126 @@ def test_check():
     # private mount namespace whose /etc/hosts and /etc/nsswitch.conf
     # (hosts: files) are our own; the real files are not touched.
     test_check_dns()
+    test_check_default_missing()
+    test_check_trust()
+
+
+def in_private_etc(etc, argv):
+    """argv in a private mount namespace whose /etc is the directory etc
+    (bind-mounted over it); returns (rc, stdout, stderr) as text, or None
+    when that cannot be set up (not root, no unshare(1), no mounts)."""
+    unshare = shutil.which("unshare")
+    if os.geteuid() != 0 or unshare is None:
+        return None
+    p = subprocess.run(
+        [unshare, "-m", "--", "sh", "-c",
+         'mount --bind "$1" /etc && shift && exec "$@"', "sh", etc] + argv,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    if p.returncode != 0 and b"mount" in p.stderr and p.stdout == b"":
+        return None
+    return p.returncode, text(p.stdout), text(p.stderr)
+
+
+def test_check_default_missing():
+    """libwrap's default tables may be missing: "no rules", a warning."""
+    with tempfile.TemporaryDirectory() as d:
+        etc = os.path.join(d, "etc")
+        shutil.copytree("/etc", etc, symlinks=True)
+        for f in ("hosts.allow", "hosts.deny"):
+            if os.path.lexists(os.path.join(etc, f)):
+                os.unlink(os.path.join(etc, f))
+        r = in_private_etc(etc, [WRAPD, "check"])
+        if r is None:
+            print("SKIP: check without /etc/hosts.allow needs root, "
+                  "unshare(1) and bind mounts")
+            return
+        rc, out, err = r
+        want = ['/etc/hosts.allow:0:0: warning: /etc/hosts.allow does not '
+                'exist: an empty table, as in libwrap',
+                '/etc/hosts.deny:0:0: warning: /etc/hosts.deny does not '
+                'exist: an empty table, as in libwrap']
+        check(rc == 0 and out.splitlines() == want,
+              "check: missing default tables are warnings, exit 0",
+              "exit %d\n%s%s" % (rc, out, err))
+
+
+def check_trust_case(name, d, allow, want_rc, want):
+    """wrapd check --allow ALLOW --deny d/empty in d: exit and stdout."""
+    rc, out, err = run(["check", "--allow", allow, "--deny",
+                        os.path.join(d, "empty")])
+    got = text(out).splitlines()
+    check(rc == want_rc and got == want, "check: " + name,
+          "exit %d (want %d)\ngot:\n  %s\nwant:\n  %s\n%s" %
+          (rc, want_rc, "\n  ".join(got), "\n  ".join(want), text(err)))
+
+
+def test_check_trust():
+    """Files someone else could change are errors (StrictModes)."""
+    d = tempfile.mkdtemp(prefix="wrapd-cli-trust-")
+    try:
+        os.chmod(d, 0o755)
+        allow = os.path.join(d, "hosts.allow")
+        with open(allow, "w") as f:
+            f.write("sshd: ALL\n")
+        os.chmod(allow, 0o644)
+        open(os.path.join(d, "empty"), "w").close()
+        check_trust_case("trusted files", d, allow, 0, [])
+        os.chmod(allow, 0o666)
+        check_trust_case("world-writable table", d, allow, 1, [
+            '%s:0:0: error: unsafe permissions: file %s is writable by '
+            'others (mode 0666)' % (allow, allow)])
+        os.chmod(allow, 0o644)
+        os.chmod(d, 0o775)
+        check_trust_case("group-writable directory", d, allow, 1, [
+            '%s:0:0: error: unsafe permissions: directory %s is writable '
+            'by its group (mode 0775)' % (allow, d),
+            '%s:0:0: error: unsafe permissions: directory %s is writable '
+            'by its group (mode 0775)' % (os.path.join(d, "empty"), d)])
+        os.chmod(d, 0o755)
+        # A symbolic link is followed: what it points to is checked.
+        bad = os.path.join(d, "bad")
+        with open(bad, "w") as f:
+            f.write("sshd: ALL\n")
+        os.chmod(bad, 0o622)
+        link = os.path.join(d, "link")
+        os.symlink("bad", link)
+        check_trust_case("link to a world-writable file", d, link, 1, [
+            '%s:0:0: error: unsafe permissions: file %s is writable by '
+            'others (mode 0622)' % (link, bad)])
+        # A banners directory and a /file list are checked where named.
+        with open(allow, "w") as f:
+            f.write("sshd: %s: banners %s\n" % (bad, d))
+        os.chmod(d, 0o770)
+        check_trust_case("banners directory and /file list", d, allow, 1, [
+            '%s:0:0: error: unsafe permissions: directory %s is writable '
+            'by its group (mode 0770)' % (allow, d),
+            '%s:1:7: error: unsafe permissions: directory %s is writable '
+            'by its group (mode 0770)' % (allow, d),
+            '%s:1:%d: error: unsafe permissions: directory %s is writable '
+            'by its group (mode 0770)' % (allow, 9 + len(bad), d),
+            '%s:0:0: error: unsafe permissions: directory %s is writable '
+            'by its group (mode 0770)' % (os.path.join(d, "empty"), d)])
+        os.chmod(d, 0o755)
+        if os.geteuid() != 0:
+            print("SKIP: check of files owned by another user needs root")
+            return
+        import pwd
+        nobody = pwd.getpwnam("nobody").pw_uid
+        with open(allow, "w") as f:
+            f.write("sshd: ALL\n")
+        os.chown(allow, nobody, -1)
+        check_trust_case("table owned by nobody", d, allow, 1, [
+            '%s:0:0: error: unsafe permissions: file %s is owned by uid '
+            '%d (nobody), not by root' % (allow, allow, nobody)])
+        # Directly in the sticky, root-owned /tmp: accepted.
+        fd, tmp = tempfile.mkstemp(prefix="wrapd-cli-sticky-", dir="/tmp")
+        os.close(fd)
+        try:
+            check_trust_case("file in sticky /tmp", d, tmp, 0, [])
+        finally:
+            os.unlink(tmp)
+    finally:
+        subprocess.call(["rm", "-rf", d])
 
 
 def test_check_dns():
@@ -171,6 +300,8 @@ def test_check_dns():
         hosts = os.path.join(d, "hosts")
         nss = os.path.join(d, "nsswitch.conf")
         allow = os.path.join(d, "allow")
+        empty = os.path.join(d, "empty")
+        open(empty, "w").close()
         with open(hosts, "w") as f:
             f.write("127.0.0.1 localhost\n::1 localhost\n"
                     "127.0.0.5 twice.test\n127.0.0.6 twice.test\n"
@@ -187,7 +318,7 @@ def test_check_dns():
                  'mount --bind "$1" /etc/hosts && '
                  'mount --bind "$2" /etc/nsswitch.conf && '
                  'shift 2 && exec "$@"', "sh", hosts, nss, WRAPD, "check"] +
-                extra + ["--allow", allow, "--deny", NOFILE],
+                extra + ["--allow", allow, "--deny", empty],
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
             return p.returncode, text(p.stdout), text(p.stderr)
 
