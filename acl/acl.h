@@ -177,7 +177,7 @@ struct acl_load_opts {
 	 * Optional: asked about every file the rules come from (the tables
 	 * and every /file list, before they are read) and every banners
 	 * directory; a refusal is an error diagnostic where the file is
-	 * named.  wrapd passes trust_vet() (trust.h), which refuses files
+	 * named.  wrapd passes conf_trust_vet() (conf_trust.h), which refuses files
 	 * that someone other than root or wrapd's owner could change.
 	 */
 	acl_vet_fn *vet;

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "acl_int.h"
@@ -367,7 +368,9 @@ acl__read_path(const char *path, char **buf, size_t *len, int *err)
 	close(fd);
 	*buf = b;
 	*len = n;
-	if (!S_ISREG(st.st_mode))
+	/* The null device is an empty file an admin may name on purpose. */
+	if (!S_ISREG(st.st_mode) &&
+	    !(S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)))
 		return ACL_READ_IRREGULAR;
 	*err = read_errno;
 	return read_errno != 0 ? ACL_READ_CUT : ACL_READ_OK;

@@ -6,7 +6,7 @@
  * Besides what tcpdchk finds, it reports as errors what wrapd refuses to run
  * with: a /file list that cannot be read, a missing table other than the
  * defaults, and files someone other than root or the user running the check
- * could change (trust.h).
+ * could change (conf_trust.h).
  *
  * Exit 0 when there is no error (warnings allowed), 1 when there is at least
  * one, 2 on usage errors.
@@ -22,7 +22,7 @@
 #include "cli_resolve.h"
 #include "cli_text.h"
 #include "commands.h"
-#include "trust.h"
+#include "conf_trust.h"
 
 static void
 check_usage(FILE *fp)
@@ -132,7 +132,7 @@ cmd_check(int argc, char **argv)
 	memset(&dns, 0, sizeof(dns));
 	lo.lint = true;
 	/* The files wrapd itself would refuse, run by the same user. */
-	lo.vet = trust_vet;
+	lo.vet = conf_trust_vet;
 	lo.vet_arg = &owner;
 	optind = 1;
 	opterr = 0;

@@ -22,7 +22,7 @@
 #include "log.h"
 #include "lookup.h"
 #include "server.h"
-#include "trust.h"
+#include "conf_trust.h"
 
 #define RUN_DRAIN_MS 10000
 
@@ -46,7 +46,7 @@ struct run_args {
 	const char *proxy_protocol;
 	const char *exec_user, *exec_group;
 	int verbose;
-	uid_t owner; /* the effective user that started wrapd (trust.h) */
+	uid_t owner; /* the effective user that started wrapd (conf_trust.h) */
 };
 
 /* clang-format off: the help text is laid out as it prints. */
@@ -410,7 +410,7 @@ run_check_accounts(const struct wrapd_conf *c, bool reload)
 
 /*
  * The configuration file names the rules and can run programs: take it
- * only from root or the owner (trust.h), at startup and on every reload.
+ * only from root or the owner (conf_trust.h), at startup and on every reload.
  */
 static struct wrapd_conf *
 run_load_config(const struct run_args *a, bool reload, struct conf_errs *errs)
@@ -418,7 +418,7 @@ run_load_config(const struct run_args *a, bool reload, struct conf_errs *errs)
 	char why[1024];
 	struct wrapd_conf *c;
 
-	if (trust_path(a->config, a->owner, why, sizeof why) < 0) {
+	if (conf_trust_path(a->config, a->owner, why, sizeof why) < 0) {
 		run_conf_error(reload, "%s: %s", a->config, why);
 		return NULL;
 	}

@@ -91,7 +91,7 @@ struct server_opts {
 	bool verbose;
 	/*
 	 * The effective user that started wrapd: besides root, the only
-	 * owner trusted for the configuration and rule files (trust.h),
+	 * owner trusted for the configuration and rule files (conf_trust.h),
 	 * also once privileges are dropped.
 	 */
 	uid_t owner;

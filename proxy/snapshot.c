@@ -10,7 +10,7 @@
 
 #include "log.h"
 #include "snapshot.h"
-#include "trust.h"
+#include "conf_trust.h"
 
 static struct svc_state *
 svc_state_get(const struct snapshot *old, const char *name)
@@ -246,7 +246,7 @@ snapshot_load_rules(struct snapshot *s, uid_t owner)
 	memset(&d, 0, sizeof(d));
 	o.allow_path = s->conf->allow_path;
 	o.deny_path = s->conf->deny_path;
-	o.vet = trust_vet;
+	o.vet = conf_trust_vet;
 	o.vet_arg = &owner;
 	s->rules = acl_ruleset_load(&o, &d);
 	if (s->rules == NULL) {

@@ -69,7 +69,7 @@ struct snapshot_env {
 	struct lsock **sd_ls;   /* one lsock per systemd fd, made once */
 	struct lsock *stdin_ls; /* fd 0, when a listen is "stdin" */
 	uint64_t gen;
-	uid_t owner; /* who may own the rule files besides root (trust.h) */
+	uid_t owner; /* who may own the rule files besides root (conf_trust.h) */
 };
 
 /*

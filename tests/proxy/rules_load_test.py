@@ -370,6 +370,5 @@ def test_trust_banners(t):
 
 
 if __name__ == "__main__":
-    proxy_test.TESTS = {k[5:]: v for k, v in globals().items()
-                        if k.startswith("test_")}
-    sys.exit(proxy_test.main())
+    sys.exit(proxy_test.run({k[5:]: v for k, v in globals().items()
+                             if k.startswith("test_")}, sys.argv))

@@ -1,5 +1,5 @@
 /*
- * test_trust.c - trust_path(): who may own and write the files wrapd takes
+ * test_trust.c - conf_trust_path(): who may own and write the files wrapd takes
  * its configuration and rules from, and everything on the way to them
  * (directories, symbolic links followed as the kernel follows them).
  *
@@ -19,7 +19,7 @@
 
 #include <cmocka.h>
 
-#include "trust.h"
+#include "conf_trust.h"
 
 static char top[64];
 
@@ -56,12 +56,12 @@ mk_link(const char *rel, const char *target)
 	assert_int_equal(symlink(target, at(0, rel)), 0);
 }
 
-/* trust_path(path) as the current user: 0, or -1 and why contains text. */
+/* conf_trust_path(path) as the current user: 0, or -1 and why contains text. */
 static void
 expect(const char *path, int rc, const char *text)
 {
 	char why[512] = "";
-	int got = trust_path(path, geteuid(), why, sizeof why);
+	int got = conf_trust_path(path, geteuid(), why, sizeof why);
 
 	if (got != rc || (text != NULL && strstr(why, text) == NULL))
 		fail_msg("%s: got %d \"%s\", want %d \"%s\"", path, got, why,
@@ -118,7 +118,7 @@ test_modes(void **state)
 	expect(at(1, "ok/missing"), 0, NULL);
 	expect(at(1, "ok/file/below"), 0, NULL);
 	/* A short reason buffer is cut, not overrun. */
-	assert_int_equal(trust_path(at(1, "ok/ww"), geteuid(), why, 8), -1);
+	assert_int_equal(conf_trust_path(at(1, "ok/ww"), geteuid(), why, 8), -1);
 	assert_int_equal(strlen(why), 7);
 }
 
@@ -183,9 +183,9 @@ test_owner(void **state)
 	expect(at(1, "ok/nobodys"), -1, "(nobody), not by root");
 	/* Started by nobody: nobody's files are trusted, and root's. */
 	assert_int_equal(
-	    trust_path(at(1, "ok/nobodys"), pw->pw_uid, why, sizeof why), 0);
+	    conf_trust_path(at(1, "ok/nobodys"), pw->pw_uid, why, sizeof why), 0);
 	assert_int_equal(
-	    trust_path(at(1, "ok/file"), pw->pw_uid, why, sizeof why), 0);
+	    conf_trust_path(at(1, "ok/file"), pw->pw_uid, why, sizeof why), 0);
 	/* In a sticky directory, a link's owner could repoint it. */
 	mk_link("sticky/link", "file");
 	assert_int_equal(

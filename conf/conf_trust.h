@@ -1,5 +1,5 @@
 /*
- * trust.h - may wrapd take orders from a file?
+ * conf_trust.h - may wrapd take orders from a file?
  *
  * The configuration and the rule files decide who gets in, and a rule can
  * run commands (spawn, twist, aclexec) as the user wrapd runs as, root
@@ -18,8 +18,8 @@
  *
  * Dependencies: libc only (the command-line tools use it without libuv).
  */
-#ifndef WRAPD_TRUST_H
-#define WRAPD_TRUST_H
+#ifndef WRAPD_CONF_TRUST_H
+#define WRAPD_CONF_TRUST_H
 
 #include <stddef.h>
 #include <sys/types.h>
@@ -31,12 +31,12 @@
  * that.  Returns -1 with the reason in why (a sentence naming the object,
  * e.g. "directory /srv/rules is writable by its group (mode 0775)").
  */
-int trust_path(const char *path, uid_t owner, char *why, size_t whysz);
+int conf_trust_path(const char *path, uid_t owner, char *why, size_t whysz);
 
 /*
- * trust_path() in the shape of acl_load_opts.vet: arg points to the owner's
+ * conf_trust_path() in the shape of acl_load_opts.vet: arg points to the owner's
  * uid_t.
  */
-int trust_vet(void *arg, const char *path, char *why, size_t whysz);
+int conf_trust_vet(void *arg, const char *path, char *why, size_t whysz);
 
-#endif /* WRAPD_TRUST_H */
+#endif /* WRAPD_CONF_TRUST_H */
