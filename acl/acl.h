@@ -73,6 +73,18 @@ int acl_addr_from_sockaddr(struct acl_addr *a, const struct sockaddr *sa);
 int acl_addr_parse(struct acl_addr *a, const char *text);
 /* Numeric text of a (the form libwrap's %a shows for a plain socket). */
 void acl_addr_format(const struct acl_addr *a, char *buf, size_t bufsz);
+/*
+ * The socket address of a (a normalised mapped address stays IPv4), with
+ * port (host order) and, for IPv6, scope id.  Returns its length, or 0
+ * (ss zeroed) when a is not IPv4 or IPv6.  Every place that turns an
+ * address back into a sockaddr uses this one.
+ */
+socklen_t acl_addr_to_sockaddr(const struct acl_addr *a, unsigned port,
+    uint32_t scope, struct sockaddr_storage *ss);
+/* The port of an IPv4 or IPv6 socket address (host order), or 0. */
+unsigned acl_sockaddr_port(const struct sockaddr *sa);
+/* Set the port of an IPv4 or IPv6 socket address; others are left alone. */
+void acl_sockaddr_set_port(struct sockaddr_storage *ss, unsigned port);
 
 /* ---------------------------------------------------------------------
  * Requests: what is known about one connection.
@@ -322,6 +334,14 @@ const char *acl_ruleset_path(const struct acl_ruleset *rs, enum acl_table t);
 
 /* Keyword name of an option kind ("spawn", ...). */
 const char *acl_opt_name(enum acl_opt_kind k);
+
+/*
+ * syslog names (case-insensitive), the one table of them: a facility's
+ * LOG_* value, or -1; libwrap: only those libwrap's severity option knows
+ * (not authpriv, ftp, syslog).  A level's LOG_* value, or -1.
+ */
+int acl_syslog_facility(const char *name, bool libwrap);
+int acl_syslog_level(const char *name);
 
 /*
  * For `wrapd check --dns`: call cb for every host NAME pattern of the

@@ -842,58 +842,16 @@ acl_opt_name(enum acl_opt_kind k)
 }
 
 /* libwrap's severity option names (case-insensitive, as it compares). */
-struct acl_sym {
-	const char *name;
-	int value;
-};
-
-static const struct acl_sym acl_fac[] = {
-    {"kern", LOG_KERN},
-    {"user", LOG_USER},
-    {"mail", LOG_MAIL},
-    {"daemon", LOG_DAEMON},
-    {"auth", LOG_AUTH},
-    {"lpr", LOG_LPR},
-    {"news", LOG_NEWS},
-    {"uucp", LOG_UUCP},
-    {"cron", LOG_CRON},
-    {"local0", LOG_LOCAL0},
-    {"local1", LOG_LOCAL1},
-    {"local2", LOG_LOCAL2},
-    {"local3", LOG_LOCAL3},
-    {"local4", LOG_LOCAL4},
-    {"local5", LOG_LOCAL5},
-    {"local6", LOG_LOCAL6},
-    {"local7", LOG_LOCAL7},
-};
-
-static const struct acl_sym acl_sev[] = {
-    {"emerg", LOG_EMERG},
-    {"alert", LOG_ALERT},
-    {"crit", LOG_CRIT},
-    {"err", LOG_ERR},
-    {"warning", LOG_WARNING},
-    {"notice", LOG_NOTICE},
-    {"info", LOG_INFO},
-    {"debug", LOG_DEBUG},
-};
-
-/* Look name up in the facility (fac) or the level table. */
+/* Look name up in libwrap's facility (fac) or level table. */
 static int
 acl_sev_map(bool fac, const char *name, int *out)
 {
-	const struct acl_sym *t = fac ? acl_fac : acl_sev;
-	size_t i,
-	    n = fac ? sizeof(acl_fac) / sizeof(acl_fac[0])
-	            : sizeof(acl_sev) / sizeof(acl_sev[0]);
+	int v = fac ? acl_syslog_facility(name, true) : acl_syslog_level(name);
 
-	for (i = 0; i < n; i++) {
-		if (strcasecmp(t[i].name, name) == 0) {
-			*out = t[i].value;
-			return 0;
-		}
-	}
-	return -1;
+	if (v < 0)
+		return -1;
+	*out = v;
+	return 0;
 }
 
 /* sscanf(s, "%d%c") == 1: a whole int (glibc keeps the low 32 bits). */

@@ -7,7 +7,8 @@
  * file:line:col.  The proxy's quick mode fills the same struct from the
  * command line with conf_new() and conf_service_add().
  *
- * Dependencies: libc and libyaml.  No libuv, no acl/.
+ * Dependencies: libc and libyaml, and acl/ only for its table of syslog
+ * names (acl_syslog_facility).  No libuv.
  */
 #ifndef WRAPD_CONF_H
 #define WRAPD_CONF_H

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "acl.h"
 #include "conf_int.h"
 
 /* Decimal digits only: YAML's 0x, 0o, signs and "_" are not numbers here. */
@@ -199,17 +200,7 @@ conf__check_mail(const char *s, size_t len)
 bool
 conf__is_facility(const char *s)
 {
-	/* clang-format off */
-	static const char *const names[] = {
-		"kern", "user", "mail", "daemon", "auth", "syslog", "lpr",
-		"news", "uucp", "cron", "authpriv", "ftp", "local0", "local1",
-		"local2", "local3", "local4", "local5", "local6", "local7",
-	};
-	/* clang-format on */
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (strcmp(s, names[i]) == 0)
-			return true;
-	return false;
+	return acl_syslog_facility(s, false) >= 0;
 }
 
 static bool

@@ -918,20 +918,8 @@ client_drain(int fd)
 static void
 sockaddr_of(const struct acl_endpoint *e, struct sockaddr_storage *ss)
 {
-	memset(ss, 0, sizeof(*ss));
-	if (e->addr.family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-		sin->sin_family = AF_INET;
-		memcpy(&sin->sin_addr, e->addr.bytes, 4);
-		sin->sin_port = htons((uint16_t)(e->port > 0 ? e->port : 0));
-	} else if (e->addr.family == AF_INET6) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-		sin6->sin6_family = AF_INET6;
-		memcpy(&sin6->sin6_addr, e->addr.bytes, 16);
-		sin6->sin6_port = htons((uint16_t)(e->port > 0 ? e->port : 0));
-	}
+	(void)acl_addr_to_sockaddr(
+	    &e->addr, e->port > 0 ? (unsigned)e->port : 0, 0, ss);
 }
 
 void

@@ -153,16 +153,13 @@ action_finger_start(uv_loop_t *loop, const struct sockaddr *client,
 	int err;
 
 	memset(&dst, 0, sizeof(dst));
-	if (client->sa_family == AF_INET) {
+	if (client->sa_family == AF_INET)
 		memcpy(&dst, client, sizeof(struct sockaddr_in));
-		((struct sockaddr_in *)&dst)->sin_port = htons((uint16_t)port);
-	} else if (client->sa_family == AF_INET6) {
+	else if (client->sa_family == AF_INET6)
 		memcpy(&dst, client, sizeof(struct sockaddr_in6));
-		((struct sockaddr_in6 *)&dst)->sin6_port =
-		    htons((uint16_t)port);
-	} else {
+	else
 		return NULL;
-	}
+	acl_sockaddr_set_port(&dst, port);
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return NULL;
 	qlen = query ? strlen(query) : 0;

@@ -8,11 +8,7 @@
 
 #include <stdio.h>
 
-/*
- * Write s as a JSON string literal (with quotes); NULL writes null.
- * Control characters are escaped, valid UTF-8 passes through, and every
- * byte that is not part of valid UTF-8 becomes U+FFFD.
- */
+/* Write s as a JSON string literal (json.h); NULL writes null. */
 void cli_json_str(FILE *fp, const char *s);
 /* Write "key": as an object member (key is trusted ASCII). */
 void cli_json_key(FILE *fp, const char *key);

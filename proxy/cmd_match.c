@@ -89,26 +89,6 @@ match_parse_addr(const char *s, struct acl_addr *a)
 	return acl_addr_parse(a, s);
 }
 
-/* Socket address of a parsed address, for the resolver. */
-static int
-match_sockaddr(const struct acl_addr *a, struct sockaddr_storage *ss)
-{
-	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-	memset(ss, 0, sizeof(*ss));
-	if (a->family == AF_INET) {
-		s4->sin_family = AF_INET;
-		memcpy(&s4->sin_addr, a->bytes, 4);
-		return 0;
-	}
-	if (a->family == AF_INET6) {
-		s6->sin6_family = AF_INET6;
-		memcpy(&s6->sin6_addr, a->bytes, 16);
-		return 0;
-	}
-	return -1;
-}
 
 /* The host name of one side: given, or looked up now (the slow path). */
 static const char *
@@ -121,7 +101,7 @@ match_side_name(
 		return side->name;
 	if (side->name_opt != NULL) {
 		acl_string_copy(side->name, sizeof(side->name), side->name_opt);
-	} else if (match_sockaddr(&ep->addr, &ss) == 0) {
+	} else if (acl_addr_to_sockaddr(&ep->addr, 0, 0, &ss) > 0) {
 		m->lookups++;
 		cli_resolve_name((const struct sockaddr *)&ss, side->name,
 		    sizeof(side->name));

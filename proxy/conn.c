@@ -68,39 +68,16 @@ conn_addr_set(struct conn_addr *ca, const struct sockaddr *sa)
 {
 	memset(ca, 0, sizeof(*ca));
 	(void)acl_addr_from_sockaddr(&ca->a, sa);
-	if (sa->sa_family == AF_INET)
-		ca->port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
-	else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)sa;
-
-		ca->port = ntohs(s6->sin6_port);
-		ca->scope = s6->sin6_scope_id;
-	}
+	ca->port = (uint16_t)acl_sockaddr_port(sa);
+	if (sa->sa_family == AF_INET6)
+		ca->scope = ((const struct sockaddr_in6 *)sa)->sin6_scope_id;
 }
 
 /* Back to a sockaddr (plain IPv4 for a normalised mapped address). */
 static socklen_t
 conn_addr_sockaddr(const struct conn_addr *ca, struct sockaddr_storage *ss)
 {
-	memset(ss, 0, sizeof(*ss));
-	if (ca->a.family == AF_INET) {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons(ca->port);
-		memcpy(&s4->sin_addr, ca->a.bytes, 4);
-		return sizeof(*s4);
-	}
-	if (ca->a.family == AF_INET6) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(ca->port);
-		s6->sin6_scope_id = ca->scope;
-		memcpy(&s6->sin6_addr, ca->a.bytes, 16);
-		return sizeof(*s6);
-	}
-	return 0;
+	return acl_addr_to_sockaddr(&ca->a, ca->port, ca->scope, ss);
 }
 
 /* "1.2.3.4:5" or "[::1]:5" (or "-" when unknown). */

@@ -279,23 +279,6 @@ ident_connect_cb(uv_connect_t *c, int status)
 		ident_finish(l, ACL_UNKNOWN, LOOKUP_ANSWERED);
 }
 
-static unsigned
-ident_get_port(const struct sockaddr_storage *ss)
-{
-	if (ss->ss_family == AF_INET)
-		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
-	return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
-}
-
-static void
-ident_set_port(struct sockaddr_storage *ss, unsigned port)
-{
-	if (ss->ss_family == AF_INET)
-		((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
-	else
-		((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)port);
-}
-
 /*
  * Set up the connection.  -1: there is nothing to ask (not an IP
  * connection), which libwrap also answers "unknown"; -2: the question could
@@ -316,13 +299,13 @@ ident_connect(struct lookup_ident *l, const struct sockaddr *local,
 	    lookup_addr_unmap(&css, client) != 0 ||
 	    lss.ss_family != css.ss_family)
 		return -1;
-	l->client_port = ident_get_port(&css);
-	l->server_port = ident_get_port(&lss);
+	l->client_port = acl_sockaddr_port((struct sockaddr *)&css);
+	l->server_port = acl_sockaddr_port((struct sockaddr *)&lss);
 	snprintf(l->query, sizeof(l->query), "%u , %u\r\n", l->client_port,
 	    l->server_port);
 	/* From the address the client connected to, so its server sees us. */
-	ident_set_port(&lss, 0);
-	ident_set_port(&css, port);
+	acl_sockaddr_set_port(&lss, 0);
+	acl_sockaddr_set_port(&css, port);
 
 	if (uv_tcp_init(l->loop, &l->tcp) != 0)
 		return -2;

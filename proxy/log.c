@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "acl.h"
+#include "json.h"
 #include "log.h"
 
 static struct {
@@ -17,41 +19,10 @@ static struct {
 	int level;
 } log_cfg = {true, false, false, LOG_INFO};
 
-static const struct {
-	const char *name;
-	int value;
-} log_facilities[] = {
-    {"auth", LOG_AUTH},
-    {"authpriv", LOG_AUTHPRIV},
-    {"cron", LOG_CRON},
-    {"daemon", LOG_DAEMON},
-    {"ftp", LOG_FTP},
-    {"kern", LOG_KERN},
-    {"lpr", LOG_LPR},
-    {"mail", LOG_MAIL},
-    {"news", LOG_NEWS},
-    {"syslog", LOG_SYSLOG},
-    {"user", LOG_USER},
-    {"uucp", LOG_UUCP},
-    {"local0", LOG_LOCAL0},
-    {"local1", LOG_LOCAL1},
-    {"local2", LOG_LOCAL2},
-    {"local3", LOG_LOCAL3},
-    {"local4", LOG_LOCAL4},
-    {"local5", LOG_LOCAL5},
-    {"local6", LOG_LOCAL6},
-    {"local7", LOG_LOCAL7},
-};
-
 int
 log_facility_parse(const char *name)
 {
-	size_t i;
-
-	for (i = 0; i < sizeof(log_facilities) / sizeof(log_facilities[0]); i++)
-		if (strcmp(name, log_facilities[i].name) == 0)
-			return log_facilities[i].value;
-	return -1;
+	return acl_syslog_facility(name, false);
 }
 
 int
@@ -221,10 +192,10 @@ log_buf_putc(struct log_buf *b, char c)
 
 /*
  * s in double quotes, with \" and \\, and every control or non-ASCII byte
- * as \u00NN (json) or \xNN (key=value).
+ * as \xNN: a key=value line stays one line of ASCII.
  */
 static void
-log_buf_quoted(struct log_buf *b, const char *s, bool json)
+log_buf_quoted(struct log_buf *b, const char *s)
 {
 	const unsigned char *u;
 
@@ -234,10 +205,7 @@ log_buf_quoted(struct log_buf *b, const char *s, bool json)
 			log_buf_putc(b, '\\');
 			log_buf_putc(b, (char)*u);
 		} else if (*u < ' ' || *u >= 0x7f) {
-			if (json)
-				log_buf_printf(b, "\\u%04x", *u);
-			else
-				log_buf_printf(b, "\\x%02x", *u);
+			log_buf_printf(b, "\\x%02x", *u);
 		} else
 			log_buf_putc(b, (char)*u);
 	}
@@ -257,11 +225,23 @@ log_buf_kv_str(struct log_buf *b, const char *s)
 	if (plain)
 		log_buf_printf(b, "%s", s);
 	else
-		log_buf_quoted(b, s, false);
+		log_buf_quoted(b, s);
+}
+
+static void
+log_buf_put(void *arg, const char *p, size_t n)
+{
+	struct log_buf *b = arg;
+
+	if (b->len + n >= b->cap)
+		return; /* the line ends early; never half an escape */
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+	b->p[b->len] = '\0';
 }
 
 void
 log_buf_json_str(struct log_buf *b, const char *s)
 {
-	log_buf_quoted(b, s, true);
+	json_string(s, log_buf_put, b);
 }

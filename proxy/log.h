@@ -55,7 +55,7 @@ void log_buf_printf(struct log_buf *b, const char *fmt, ...) LOG_ATTR(2, 3);
  * ident reply or host name cannot forge fields or lines.
  */
 void log_buf_kv_str(struct log_buf *b, const char *s);
-/* Append s as a JSON string (quoted, escaped). */
+/* Append s as a JSON string literal (json.h: the one escaper). */
 void log_buf_json_str(struct log_buf *b, const char *s);
 
 #endif /* WRAPD_LOG_H */

@@ -446,27 +446,18 @@ lookup_reverse_cb(
 int
 lookup_addr_unmap(struct sockaddr_storage *ss, const struct sockaddr *sa)
 {
-	memset(ss, 0, sizeof(*ss));
-	if (sa == NULL)
+	struct acl_addr a;
+
+	if (sa == NULL || acl_addr_from_sockaddr(&a, sa) != 0) {
+		memset(ss, 0, sizeof(*ss));
 		return -1;
-	if (sa->sa_family == AF_INET) {
-		memcpy(ss, sa, sizeof(struct sockaddr_in));
-		return 0;
 	}
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-
-		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
-			struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-
-			s4->sin_family = AF_INET;
-			s4->sin_port = s6->sin6_port;
-			memcpy(&s4->sin_addr, &s6->sin6_addr.s6_addr[12], 4);
-		} else
-			memcpy(ss, sa, sizeof(*s6));
-		return 0;
-	}
-	return -1;
+	(void)acl_addr_to_sockaddr(&a, acl_sockaddr_port(sa),
+	    sa->sa_family == AF_INET6
+	        ? ((const struct sockaddr_in6 *)sa)->sin6_scope_id
+	        : 0,
+	    ss);
+	return 0;
 }
 
 /* Queue the reverse look-up; returns 0 when it is queued. */

@@ -64,8 +64,11 @@ test_json(void **state)
 	(void)state;
 	assert_string_equal(js("plain"), "\"plain\"");
 	assert_string_equal(js("q\"b\\"), "\"q\\\"b\\\\\"");
-	assert_string_equal(js("nl\n\x01"), "\"nl\\u000a\\u0001\"");
-	assert_string_equal(js("\xc3\xa9"), "\"\\u00c3\\u00a9\"");
+	assert_string_equal(js("nl\n\x01"), "\"nl\\n\\u0001\"");
+	/* UTF-8 stays UTF-8 (as in `wrapd match --json`: the same escaper);
+	 * a byte that is not UTF-8 becomes U+FFFD, never a Latin-1 guess. */
+	assert_string_equal(js("\xc3\xa9"), "\"\xc3\xa9\"");
+	assert_string_equal(js("a\xff\xc3"), "\"a\\ufffd\\ufffd\"");
 }
 
 static void
