@@ -1,5 +1,5 @@
 /*
- * action_conn.c - glue between conn.c and the actions (action.h).
+ * action_conn.c - glue between conn.c and the act stage (action.h).
  *
  * The only pieces of struct conn used here: the socket (fd[0]), the facts
  * (through conn_request()), the decision (verdict, rule, table) and arun /
@@ -14,6 +14,9 @@
 
 #include "action.h"
 #include "action_conn.h"
+#include "action_deny.h"
+#include "action_plan.h"
+#include "action_run.h"
 #include "conn.h"
 #include "log.h"
 #include "server.h"
@@ -33,12 +36,13 @@ conn_ac(struct conn *c, const struct acl_request *req, struct action_conn *ac)
 	const struct conf_service *cs = svc_conf(c);
 
 	memset(ac, 0, sizeof(*ac));
-	ac->loop = &c->w->loop;
+	ac->al = &c->w->actions;
 	ac->id = c->id;
 	ac->fd = c->fd[0];
 	ac->req = req;
 	ac->service = cs->name;
 	ac->on_deny = &cs->on_deny;
+	ac->sendmail = c->snap->conf->actions.sendmail;
 	ac->set_uid = cs->has_uid;
 	ac->uid = cs->uid;
 	ac->set_gid = cs->has_gid;
@@ -64,7 +68,7 @@ conn_apply(
 		c->action_env = res->env;
 		res->env = NULL;
 	}
-	action_result_free(res);
+	action_run_result_free(res);
 	if (res->twisted) {
 		c->verdict = ACL_TWIST;
 		/* The command holds the socket: just drop our descriptor. */
@@ -82,7 +86,7 @@ conn_apply(
 	}
 	conn_request(c, &req);
 	conn_ac(c, &req, &ac);
-	action_on_deny(&ac, d);
+	action_deny_start(&ac, d);
 	conn_close(c, res->reason != NULL ? res->reason
 	        : c->failed_closed       ? c->unanswered_why
 	                                 : "denied");
@@ -110,7 +114,7 @@ conn_run(struct conn *c, const struct acl_decision *d)
 
 	conn_request(c, &req);
 	conn_ac(c, &req, &ac);
-	if (action_rule_run(&ac, d, &res, conn_on_run, c, &c->arun) == 1)
+	if (action_run_start(&ac, d, &res, conn_on_run, c, &c->arun) == 1)
 		return; /* conn_on_run goes on */
 	conn_apply(c, d, &res);
 }

@@ -23,8 +23,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "action.h"
 #include "action_conn.h"
+#include "action_plan.h"
 #include "backend.h"
 #include "conn.h"
 #include "log.h"
@@ -634,7 +634,7 @@ conn_decide(struct conn *c)
 			 * that run on this decision have them (an `rfc931 N`
 			 * option sets the ident look-up's own timeout).
 			 */
-			needs = dec.rule != NULL ? action_rule_needs(dec.rule,
+			needs = dec.rule != NULL ? action_plan_needs(dec.rule,
 			    req.daemon, &timeout_ms) : 0;
 			if ((needs & ACL_NEEDS_CLIENT_NAME) &&
 			    c->client_name == NULL)

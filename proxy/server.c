@@ -31,7 +31,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "action.h"
+#include "action_limit.h"
+#include "action_loop.h"
+#include "action_proc.h"
 #include "conn.h"
 #include "log.h"
 #include "privdrop.h"
@@ -54,6 +56,8 @@
 static void worker_apply_snapshot(struct worker *w);
 static void worker_finish(struct worker *w);
 static void server_check_nofile(const struct wrapd_conf *conf);
+static void server_limit_configure(
+    struct action_limit *l, const struct conf_actions *ca);
 
 uint64_t
 server_next_id(struct server *srv)
@@ -369,7 +373,7 @@ worker_finish(struct worker *w)
 	uv_close((uv_handle_t *)&w->async, NULL);
 	uv_close((uv_handle_t *)&w->sweep, NULL);
 	closer_close(&w->closer);
-	action_worker_close(&w->loop); /* running commands are let go */
+	action_loop_close(&w->actions); /* running commands are let go */
 	/* uv_run() returns once the last handle is closed. */
 }
 
@@ -483,6 +487,7 @@ worker_init(struct server *srv, struct worker *w, unsigned idx)
 	}
 	w->async.data = w;
 	closer_init(&w->closer, &w->loop);
+	action_loop_init(&w->actions, &w->loop, srv->limit);
 	uv_timer_init(&w->loop, &w->sweep);
 	w->sweep.data = w;
 	uv_timer_start(&w->sweep, worker_sweep_cb, SERVER_SWEEP_MS,
@@ -617,7 +622,7 @@ server_reload(struct server *srv)
 	old = srv->snap;
 	srv->snap = snap;
 	uv_mutex_unlock(&srv->lock);
-	(void)action_configure(&snap->conf->actions);
+	server_limit_configure(srv->limit, &snap->conf->actions);
 	server_broadcast(srv, WORKER_MSG_SNAPSHOT);
 	/* Removed listeners stop taking connections now, not when the
 	 * last connection accepted under the old snapshot ends. */
@@ -638,6 +643,15 @@ server_signal_cb(uv_signal_t *h, int signum)
 		server_reload(srv);
 	else
 		server_stop(srv, signum == SIGTERM ? "SIGTERM" : "SIGINT");
+}
+
+/* actions.max_running, per_source, mail_rate: at start and each reload. */
+static void
+server_limit_configure(struct action_limit *l, const struct conf_actions *ca)
+{
+	action_limit_configure(l, ca->max_running, ca->per_source_count,
+	    ca->per_source_secs);
+	action_limit_set_mail_rate(l, ca->mail_rate_count, ca->mail_rate_secs);
 }
 
 /* ------------------------------------------------------------------ */
@@ -754,6 +768,7 @@ server_cleanup(struct server *srv)
 	free(srv->sd_ls);
 	listener_systemd_free(srv->sd, srv->nsd);
 	listener_unref(srv->stdin_ls);
+	action_limit_free(srv->limit);
 }
 
 int
@@ -801,10 +816,19 @@ server_run(struct server_opts *o)
 		server_cleanup(&srv);
 		return 1;
 	}
-	if (action_configure(&srv.snap->conf->actions) != 0) {
+	/*
+	 * Whatever our parent left open without O_CLOEXEC (a shell's saved
+	 * fds, a supervisor's pipe) must not reach the commands and daemons
+	 * we start.
+	 */
+	if (action_proc_seal_fds() < 0)
+		log_warn("actions: cannot list /proc/self/fd");
+	if ((srv.limit = action_limit_new(0, 0, 0, 0)) == NULL) {
+		log_errx("out of memory");
 		server_cleanup(&srv);
 		return 1;
 	}
+	server_limit_configure(srv.limit, &srv.snap->conf->actions);
 	if (srv.snap->conf->user != NULL && privdrop(srv.snap->conf->user) < 0) {
 		server_cleanup(&srv);
 		return 1;

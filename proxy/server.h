@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "action_limit.h"
+#include "action_loop.h"
 #include "closer.h"
 #include "conf.h"
 #include "listener.h"
@@ -69,6 +71,7 @@ struct worker {
 	struct conn_list conns;
 	struct relay_pool pool;
 	struct closer closer;      /* sockets waiting to be reset */
+	struct action_loop actions; /* this loop's commands and jobs */
 	uint64_t nopipe_logged_ms; /* relay.c: last "no pipe" warning */
 	bool stopping;
 	bool closed;
@@ -106,6 +109,7 @@ struct server {
 	uv_mutex_t lock;
 	uv_mutex_t msg_lock; /* serialises uv_async_send with worker exit */
 	struct snapshot *snap; /* published snapshot, under lock */
+	struct action_limit *limit; /* actions.*: the one limiter */
 	uint64_t gen;
 	struct worker *workers;
 	unsigned nworkers;

@@ -1,5 +1,5 @@
 /*
- * test_action_run.c - action_rule_run() and action_on_deny() on a real
+ * test_action_run.c - action_run_start() and action_deny_start() on a real
  * loop, with rules loaded by the real engine and a socketpair standing in
  * for the client: aclexec's asynchronous verdicts, cancelling a run whose
  * aclexec is still running, limits that skip or deny, banners and reply
@@ -20,9 +20,14 @@
 #include <cmocka.h>
 
 #include "action.h"
+#include "action_deny.h"
 #include "action_limit.h"
+#include "action_loop.h"
+#include "action_run.h"
 
 static uv_loop_t loop;
+static struct action_limit *limit;
+static struct action_loop al;
 static struct acl_ruleset *rs;
 static int sv[2];
 static char dir[64];
@@ -67,11 +72,7 @@ run_until(bool *flag)
 static void
 limits(unsigned max_running, unsigned count, unsigned secs)
 {
-	struct conf_actions ca = {.max_running = max_running,
-	    .per_source_count = count,
-	    .per_source_secs = secs};
-
-	assert_int_equal(action_configure(&ca), 0);
+	action_limit_configure(limit, max_running, count, secs);
 }
 
 static void
@@ -105,7 +106,7 @@ conn(struct action_conn *ac, const struct acl_request *req,
     const struct conf_on_deny *od)
 {
 	memset(ac, 0, sizeof(*ac));
-	ac->loop = &loop;
+	ac->al = &al;
 	ac->id = 7;
 	ac->fd = sv[0];
 	ac->req = req;
@@ -141,7 +142,8 @@ setup(void **state)
 	    0);
 	snprintf(dir, sizeof(dir), "/tmp/wrapd-act-run.XXXXXX");
 	assert_non_null(mkdtemp(dir));
-	limits(8, 0, 0);
+	assert_non_null(limit = action_limit_new(8, 0, 0, 0));
+	action_loop_init(&al, &loop, limit);
 	return 0;
 }
 
@@ -159,10 +161,12 @@ teardown(void **state)
 	char cmd[128];
 
 	(void)state;
-	action_worker_close(&loop);
+	action_loop_close(&al);
 	uv_walk(&loop, close_any, NULL);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(&loop), 0);
+	action_limit_free(limit);
+	limit = NULL;
 	close(sv[0]);
 	close(sv[1]);
 	acl_ruleset_unref(rs);
@@ -188,7 +192,7 @@ test_aclexec_allow_fails(void **state)
 	request(&req, "d");
 	decide(&req, &d);
 	conn(&ac, &req, NULL);
-	assert_int_equal(action_rule_run(&ac, &d, &res, on_done, &dn, &run), 1);
+	assert_int_equal(action_run_start(&ac, &d, &res, on_done, &dn, &run), 1);
 	assert_non_null(run);
 	run_until(&dn.called);
 	assert_true(dn.res.rescan);
@@ -216,7 +220,7 @@ test_aclexec_deny_table(void **state)
 	request(&req, "d");
 	decide(&req, &d);
 	conn(&ac, &req, NULL);
-	assert_int_equal(action_rule_run(&ac, &d, &res, on_done, &dn, &run), 1);
+	assert_int_equal(action_run_start(&ac, &d, &res, on_done, &dn, &run), 1);
 	run_until(&dn.called);
 	assert_false(dn.res.rescan);
 	assert_int_equal(dn.res.verdict, ACL_GRANT);
@@ -224,14 +228,14 @@ test_aclexec_deny_table(void **state)
 	request(&req, "e");
 	decide(&req, &d);
 	assert_int_equal(
-	    action_rule_run(&ac, &d, &res, on_done, &dn2, &run), 1);
+	    action_run_start(&ac, &d, &res, on_done, &dn2, &run), 1);
 	run_until(&dn2.called);
 	assert_int_equal(dn2.res.verdict, ACL_DENY);
 
 	request(&req, "f");
 	decide(&req, &d);
 	assert_int_equal(
-	    action_rule_run(&ac, &d, &res, on_done, &dn3, &run), 1);
+	    action_run_start(&ac, &d, &res, on_done, &dn3, &run), 1);
 	run_until(&dn3.called);
 	assert_false(dn3.res.rescan);
 	assert_int_equal(dn3.res.verdict, ACL_GRANT);
@@ -239,7 +243,7 @@ test_aclexec_deny_table(void **state)
 	request(&req, "g");
 	decide(&req, &d);
 	assert_int_equal(
-	    action_rule_run(&ac, &d, &res, on_done, &dn4, &run), 1);
+	    action_run_start(&ac, &d, &res, on_done, &dn4, &run), 1);
 	run_until(&dn4.called);
 	assert_false(dn4.res.rescan);
 	assert_int_equal(dn4.res.verdict, ACL_DENY);
@@ -272,7 +276,7 @@ test_cancel_while_waiting(void **state)
 	request(&req, "d");
 	decide(&req, &d);
 	conn(&ac, &req, NULL);
-	assert_int_equal(action_rule_run(&ac, &d, &res, on_done, &dn, &run), 1);
+	assert_int_equal(action_run_start(&ac, &d, &res, on_done, &dn, &run), 1);
 	action_run_cancel(run);
 	/* Bounded: the command sleeps 0.3 s; 20 s guard in run_until. */
 	for (i = 0; i < 400 && !gone; i++) {
@@ -305,12 +309,12 @@ test_limits_skip_and_deny(void **state)
 	decide(&req, &d);
 	conn(&ac, &req, NULL);
 	assert_int_equal(
-	    action_rule_run(&ac, &d, &res, on_done, NULL, NULL), 0);
+	    action_run_start(&ac, &d, &res, on_done, NULL, NULL), 0);
 	assert_int_equal(res.verdict, ACL_GRANT);
 	request(&req, "x");
 	decide(&req, &d);
 	assert_int_equal(
-	    action_rule_run(&ac, &d, &res, on_done, NULL, NULL), 0);
+	    action_run_start(&ac, &d, &res, on_done, NULL, NULL), 0);
 	assert_int_equal(res.verdict, ACL_DENY);
 	assert_string_equal(res.reason, "aclexec skipped");
 	uv_run(&loop, UV_RUN_NOWAIT);
@@ -345,9 +349,9 @@ test_banner_then_reply(void **state)
 	od.reply = (char *)"421 no\r\n";
 	od.reply_len = 8;
 	conn(&ac, &req, &od);
-	assert_int_equal(action_rule_run(&ac, &d, &res, NULL, NULL, NULL), 0);
+	assert_int_equal(action_run_start(&ac, &d, &res, NULL, NULL, NULL), 0);
 	assert_int_equal(res.verdict, ACL_DENY);
-	action_on_deny(&ac, &d);
+	action_deny_start(&ac, &d);
 	assert_string_equal(
 	    client_read(), "hi x_y from client.example\r\nbye\r\n421 no\r\n");
 }
@@ -368,8 +372,8 @@ test_worker_close_with_pending_run(void **state)
 	request(&req, "d");
 	decide(&req, &d);
 	conn(&ac, &req, NULL);
-	assert_int_equal(action_rule_run(&ac, &d, &res, on_done, &dn, &run), 1);
-	action_worker_close(&loop);
+	assert_int_equal(action_run_start(&ac, &d, &res, on_done, &dn, &run), 1);
+	action_loop_close(&al);
 	uv_run(&loop, UV_RUN_DEFAULT);
 	action_run_cancel(run);
 	assert_false(dn.called);
