@@ -81,6 +81,13 @@ void acl_addr_format(const struct acl_addr *a, char *buf, size_t bufsz);
  */
 socklen_t acl_addr_to_sockaddr(const struct acl_addr *a, unsigned port,
     uint32_t scope, struct sockaddr_storage *ss);
+/*
+ * Copy sa into ss, an IPv4-mapped IPv6 address turned into plain IPv4, port
+ * and scope kept (libwrap looks a mapped client up as IPv4, semantics E2):
+ * the name look-ups, ident and `wrapd match` ask the same questions.
+ * Returns -1, with ss zeroed, when sa is NULL or neither IPv4 nor IPv6.
+ */
+int acl_sockaddr_unmap(struct sockaddr_storage *ss, const struct sockaddr *sa);
 /* The port of an IPv4 or IPv6 socket address (host order), or 0. */
 unsigned acl_sockaddr_port(const struct sockaddr *sa);
 /* Set the port of an IPv4 or IPv6 socket address; others are left alone. */

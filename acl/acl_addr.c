@@ -83,6 +83,23 @@ acl_addr_to_sockaddr(const struct acl_addr *a, unsigned port, uint32_t scope,
 	return 0;
 }
 
+int
+acl_sockaddr_unmap(struct sockaddr_storage *ss, const struct sockaddr *sa)
+{
+	struct acl_addr a;
+
+	if (sa == NULL || acl_addr_from_sockaddr(&a, sa) != 0) {
+		memset(ss, 0, sizeof(*ss));
+		return -1;
+	}
+	(void)acl_addr_to_sockaddr(&a, acl_sockaddr_port(sa),
+	    sa->sa_family == AF_INET6
+	        ? ((const struct sockaddr_in6 *)sa)->sin6_scope_id
+	        : 0,
+	    ss);
+	return 0;
+}
+
 unsigned
 acl_sockaddr_port(const struct sockaddr *sa)
 {

@@ -62,7 +62,7 @@ conn_apply(
 		c->has_severity = true;
 		c->severity = res->severity;
 	}
-	/* setenv for an exec'd daemon (exec_delivery.c); freed with c. */
+	/* setenv for an exec'd daemon (deliver_exec.c); freed with c. */
 	if (res->verdict == ACL_GRANT && !res->rescan && res->env != NULL) {
 		action_env_free(c->action_env);
 		c->action_env = res->env;

@@ -4,7 +4,7 @@
  * The proxy must never block its loop on DNS, but a one-shot command may:
  * this is the simple synchronous version of the proxy's resolver.  The
  * decision which name to believe is acl_verify_name(), the address
- * normalisation lookup_addr_unmap() and the name truncation
+ * normalisation acl_sockaddr_unmap() and the name truncation
  * acl_string_copy(), all shared with the proxy's resolver (lookup.c), so
  * both give the answer libwrap gives.
  */
@@ -27,7 +27,7 @@ cli_resolve_name(const struct sockaddr *addr, char *buf, size_t bufsz)
 
 	if (bufsz == 0)
 		return buf;
-	if (lookup_addr_unmap(&ss, addr) != 0) {
+	if (acl_sockaddr_unmap(&ss, addr) != 0) {
 		acl_string_copy(buf, bufsz, ACL_UNKNOWN);
 		return buf;
 	}

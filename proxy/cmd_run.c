@@ -655,7 +655,7 @@ cmd_run(int argc, char **argv)
 		a.config = CONF_DEFAULT_PATH;
 
 	/* DNS look-ups run on the threadpool: size it before first use. */
-	(void)lookup_init_threadpool(0);
+	(void)lookup_name_init_threadpool(0);
 
 	/*
 	 * Logging needs the conf (facility, format) and the conf parser

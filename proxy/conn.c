@@ -25,7 +25,7 @@
 
 #include "action_conn.h"
 #include "action_plan.h"
-#include "backend.h"
+#include "deliver.h"
 #include "conn.h"
 #include "log.h"
 #include "lookup.h"
@@ -702,9 +702,9 @@ conn_deliver(struct conn *c)
 	const struct conf_service *cs = conn_svc(c)->conf;
 
 	if (cs->backend_kind == CONF_BACKEND_EXEC)
-		exec_deliver(c);
+		deliver_exec(c);
 	else
-		backend_connect(c);
+		deliver_backend_connect(c);
 }
 
 void
@@ -740,7 +740,7 @@ conn_sweep(struct worker *w, uint64_t now)
 			if (now >= c->deadline_ms)
 				conn_abort(c, "connect-timeout");
 			else if (!c->backend_open)
-				backend_connect(c); /* had no descriptor */
+				deliver_backend_connect(c); /* had no descriptor */
 			break;
 		case CONN_RELAYING:
 			if (cs->idle_timeout_ms == 0)

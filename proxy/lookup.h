@@ -27,7 +27,7 @@ enum lookup_status {
 	LOOKUP_TIMED_OUT, /* wrapd's deadline passed before the answer */
 	LOOKUP_SKIPPED,   /* not asked: no resources, or the client's network
 	                     (or all networks) at its cap of look-ups in
-	                     flight (see struct lookup_caps) */
+	                     flight (see struct lookup_name_caps) */
 };
 
 /*
@@ -46,7 +46,7 @@ typedef void (*lookup_ident_cb)(
  * timeout_ms passes (0: no deadline).  At the deadline the answer is
  * ACL_UNKNOWN if the reverse look-up had not finished, ACL_PARANOID if the
  * forward one had not.  When addr's network, or all networks, already have
- * as many look-ups in flight as the caps allow (struct lookup_caps), none is
+ * as many look-ups in flight as the caps allow (struct lookup_name_caps), none is
  * made and the answer is ACL_UNKNOWN, LOOKUP_SKIPPED, at once.  Returns NULL
  * only when out of memory.
  */
@@ -91,7 +91,7 @@ struct lookup_ident *lookup_ident_start_port(uv_loop_t *loop,
  */
 #define LOOKUP_THREADPOOL_SIZE 64
 #define LOOKUP_THREADPOOL_MAX  1024 /* libuv's own limit */
-unsigned lookup_init_threadpool(unsigned size);
+unsigned lookup_name_init_threadpool(unsigned size);
 
 /*
  * Caps on the resolver requests (getnameinfo, getaddrinfo) that name
@@ -115,7 +115,7 @@ unsigned lookup_init_threadpool(unsigned size);
  *                 quarters of the ceiling to the others
  * With the default pool of 64: 32, 31 and 7.
  */
-struct lookup_caps {
+struct lookup_name_caps {
 	unsigned pool;
 	unsigned slow_io;
 	unsigned ceiling;
@@ -123,27 +123,18 @@ struct lookup_caps {
 };
 #define LOOKUP_CEILING_MAX ((LOOKUP_THREADPOOL_MAX + 1) / 2 - 1)
 /* The caps for a pool of `pool` threads (clamped as libuv does). */
-void lookup_caps_for(unsigned pool, struct lookup_caps *caps);
+void lookup_name_caps_for(unsigned pool, struct lookup_name_caps *caps);
 /*
- * The caps in effect: for the size lookup_init_threadpool() returned, or,
+ * The caps in effect: for the size lookup_name_init_threadpool() returned, or,
  * if it was never called, for the size libuv will use.
  */
-void lookup_get_caps(struct lookup_caps *caps);
+void lookup_name_caps(struct lookup_name_caps *caps);
 /*
  * Read-only counters (for tests and diagnostics): the resolver requests in
  * flight for addr's network, or for all networks when addr is NULL (0 for
  * an address that is not IP).
  */
-unsigned lookup_inflight(const struct sockaddr *addr);
-
-/*
- * Copy sa into ss, an IPv4-mapped IPv6 address turned into plain IPv4
- * (libwrap looks it up as IPv4, semantics E2): shared by the look-ups here
- * and `wrapd match`'s blocking resolver (cli_resolve.c), so that both ask
- * the same questions.  Returns -1, with ss zeroed, when sa is NULL or
- * neither IPv4 nor IPv6.
- */
-int lookup_addr_unmap(struct sockaddr_storage *ss, const struct sockaddr *sa);
+unsigned lookup_name_inflight(const struct sockaddr *addr);
 
 /*
  * The RFC 1413 reply parser (pure, fuzzed): reply is what the server sent
@@ -151,7 +142,7 @@ int lookup_addr_unmap(struct sockaddr_storage *ss, const struct sockaddr *sa);
  * ports, copy the user (first word, truncated to usersz-1) and return 0;
  * otherwise return -1.
  */
-int ident_parse_reply(const char *reply, size_t len, unsigned client_port,
+int lookup_ident_parse_reply(const char *reply, size_t len, unsigned client_port,
     unsigned server_port, char *user, size_t usersz);
 
 #endif /* WRAPD_LOOKUP_H */

@@ -1,5 +1,5 @@
 /*
- * fuzz_ident.c - ident_parse_reply() on arbitrary bytes, checked against
+ * fuzz_ident.c - lookup_ident_parse_reply() on arbitrary bytes, checked against
  * libwrap's own parse of the same bytes.
  *
  * Input: 2 bytes client port, 2 bytes server port (big-endian), 1 byte
@@ -93,7 +93,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(reply, data + 5, n);
 	memset(user, 'Z', sizeof(user));
-	rc = ident_parse_reply(reply, n, cport, sport, user, usersz);
+	rc = lookup_ident_parse_reply(reply, n, cport, sport, user, usersz);
 	if (rc == 0) {
 		size_t len = strnlen(user, usersz);
 

@@ -1,5 +1,5 @@
 /*
- * test_ident_parse.c - ident_parse_reply() against good and bad RFC 1413
+ * test_ident_parse.c - lookup_ident_parse_reply() against good and bad RFC 1413
  * replies.  The expected answers follow libwrap's
  *	sscanf(line, "%u , %u : USERID :%*[^:]:%255s", ...)
  * on the first line (semantics E4), which the oracle test below also runs
@@ -99,7 +99,7 @@ test_table(void **state)
 		int rc;
 
 		memset(user, 'Z', sizeof(user));
-		rc = ident_parse_reply(
+		rc = lookup_ident_parse_reply(
 		    c->reply, len, c->cport, c->sport, user, sizeof(user));
 		if (c->user == NULL) {
 			if (rc != -1)
@@ -141,7 +141,7 @@ test_libwrap_format(void **state)
 		ok = sscanf(line, "%u , %u : USERID :%*[^:]:%255s", &r, &l,
 		         wuser) == 3 &&
 		    r == c->cport && l == c->sport;
-		rc = ident_parse_reply(c->reply, strlen(c->reply), c->cport,
+		rc = lookup_ident_parse_reply(c->reply, strlen(c->reply), c->cport,
 		    c->sport, user, sizeof(user));
 		/*
 		 * Known, deliberate difference: %u wraps 2^32+1 to 1; we
@@ -171,19 +171,19 @@ test_truncation(void **state)
 	n = (size_t)snprintf(
 	    reply, sizeof(reply), "7,8:USERID:UNIX:%s\r\n", big);
 	assert_int_equal(
-	    ident_parse_reply(reply, n, 7, 8, user, sizeof(user)), 0);
+	    lookup_ident_parse_reply(reply, n, 7, 8, user, sizeof(user)), 0);
 	assert_int_equal(strlen(user), ACL_STRING_MAX - 1);
 	assert_memory_equal(user, big, ACL_STRING_MAX - 1);
 
 	/* A big buffer still gets at most the 255 bytes libwrap reads. */
 	assert_int_equal(
-	    ident_parse_reply(reply, n, 7, 8, big, sizeof(big)), 0);
+	    lookup_ident_parse_reply(reply, n, 7, 8, big, sizeof(big)), 0);
 	assert_int_equal(strlen(big), 255);
 
 	/* Tiny buffers: size 1 gives "", size 0 is refused. */
-	assert_int_equal(ident_parse_reply(reply, n, 7, 8, user, 1), 0);
+	assert_int_equal(lookup_ident_parse_reply(reply, n, 7, 8, user, 1), 0);
 	assert_string_equal(user, "");
-	assert_int_equal(ident_parse_reply(reply, n, 7, 8, user, 0), -1);
+	assert_int_equal(lookup_ident_parse_reply(reply, n, 7, 8, user, 0), -1);
 }
 
 /*
@@ -200,21 +200,21 @@ test_line_limit(void **state)
 	n = (size_t)snprintf(
 	    reply, sizeof(reply), "7,8:USERID:UNIX%*s:x\r\n", 600, "");
 	assert_int_equal(
-	    ident_parse_reply(reply, n, 7, 8, user, sizeof(user)), -1);
+	    lookup_ident_parse_reply(reply, n, 7, 8, user, sizeof(user)), -1);
 	/* "7,8:USERID:UNIX" is 15 bytes; pad so that the user starts at 509. */
 	n = (size_t)snprintf(
 	    reply, sizeof(reply), "7,8:USERID:UNIX%*s:abcdef\r\n", 493, "");
 	assert_int_equal(
-	    ident_parse_reply(reply, n, 7, 8, user, sizeof(user)), 0);
+	    lookup_ident_parse_reply(reply, n, 7, 8, user, sizeof(user)), 0);
 	assert_string_equal(user, "ab");
 	/* 8 KiB of anything, no newline: bounded, rejected. */
 	memset(reply, 'A', sizeof(reply));
 	assert_int_equal(
-	    ident_parse_reply(reply, sizeof(reply), 7, 8, user, sizeof(user)),
+	    lookup_ident_parse_reply(reply, sizeof(reply), 7, 8, user, sizeof(user)),
 	    -1);
 	/* NULL input is refused, not dereferenced. */
 	assert_int_equal(
-	    ident_parse_reply(NULL, 5, 7, 8, user, sizeof(user)), -1);
+	    lookup_ident_parse_reply(NULL, 5, 7, 8, user, sizeof(user)), -1);
 }
 
 int

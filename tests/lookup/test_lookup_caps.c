@@ -2,7 +2,7 @@
  * test_lookup_caps.c - a reverse zone that never answers, for one network,
  * must neither delay nor change the answers for other networks: name
  * look-ups in flight are capped per client network and in all (lookup.h,
- * struct lookup_caps), and a look-up over a cap answers "unknown",
+ * struct lookup_name_caps), and a look-up over a cap answers "unknown",
  * LOOKUP_SKIPPED, at once.
  *
  * Run by run_lookup_names.sh with a resolver timeout of 30 s, in a private
@@ -44,7 +44,7 @@
 #define WAIT_TICK_MS      20
 #define WAIT_TICKS_MAX    1500 /* 30 s for the fake server to see queries */
 
-static struct lookup_caps caps;
+static struct lookup_name_caps caps;
 
 /* ---- the fake server's dead zones */
 
@@ -168,7 +168,7 @@ inflight(const char *addr)
 	struct sockaddr_storage ss;
 
 	sa_parse(&ss, addr, 0);
-	return lookup_inflight((struct sockaddr *)&ss);
+	return lookup_name_inflight((struct sockaddr *)&ss);
 }
 
 static void
@@ -190,7 +190,7 @@ assert_skipped(const struct name_result *r)
 static void
 test_caps_follow_pool(void **state)
 {
-	struct lookup_caps c;
+	struct lookup_name_caps c;
 	unsigned pool;
 
 	(void)state;
@@ -199,7 +199,7 @@ test_caps_follow_pool(void **state)
 		    : pool > LOOKUP_THREADPOOL_MAX ? LOOKUP_THREADPOOL_MAX
 		                                   : pool;
 
-		lookup_caps_for(pool, &c);
+		lookup_name_caps_for(pool, &c);
 		assert_int_equal(c.pool, p);
 		assert_int_equal(c.slow_io, (p + 1) / 2);
 		assert_in_range(c.ceiling, 1, c.slow_io);
@@ -212,12 +212,12 @@ test_caps_follow_pool(void **state)
 		if (c.ceiling >= 4)
 			assert_true(4 * c.per_network <= c.ceiling);
 	}
-	lookup_caps_for(LOOKUP_THREADPOOL_SIZE, &c);
+	lookup_name_caps_for(LOOKUP_THREADPOOL_SIZE, &c);
 	assert_int_equal(c.slow_io, 32);
 	assert_int_equal(c.ceiling, 31);
 	assert_int_equal(c.per_network, 7);
-	/* In effect: those of the size lookup_init_threadpool() returned. */
-	lookup_get_caps(&c);
+	/* In effect: those of the size lookup_name_init_threadpool() returned. */
+	lookup_name_caps(&c);
 	assert_memory_equal(&c, &caps, sizeof(c));
 }
 
@@ -275,7 +275,7 @@ test_dead_network_isolated(void **state)
 	(void)state;
 	if (FLOODED * cap + NOTHERS > caps.ceiling || cap < NOTHERS)
 		skip(); /* a pool too small for this scenario */
-	assert_int_equal(lookup_inflight(NULL), 0);
+	assert_int_equal(lookup_name_inflight(NULL), 0);
 	assert_int_equal(uv_loop_init(&loop), 0);
 	answer_count = 0;
 
@@ -291,7 +291,7 @@ test_dead_network_isolated(void **state)
 		flood_addr(addr, sizeof(addr), net, 200);
 		assert_int_equal(inflight(addr), cap);
 	}
-	assert_int_equal(lookup_inflight(NULL), FLOODED * cap);
+	assert_int_equal(lookup_name_inflight(NULL), FLOODED * cap);
 
 	/*
 	 * Really stuck at the server, 127.0.2.0/24 in its forward stage
@@ -299,7 +299,7 @@ test_dead_network_isolated(void **state)
 	 */
 	for (net = 0; net < FLOODED; net++)
 		run_until_held(&loop, flooded[net].suffix, cap);
-	assert_int_equal(lookup_inflight(NULL), FLOODED * cap);
+	assert_int_equal(lookup_name_inflight(NULL), FLOODED * cap);
 
 	/*
 	 * One more per flooded network, now: still at its cap, the forward
@@ -339,7 +339,7 @@ test_dead_network_isolated(void **state)
 		flood_addr(addr, sizeof(addr), net, 0);
 		assert_int_equal(inflight(addr), cap);
 	}
-	assert_int_equal(lookup_inflight(NULL), FLOODED * cap);
+	assert_int_equal(lookup_name_inflight(NULL), FLOODED * cap);
 
 	/* The server answers the dead zones: every thread comes back. */
 	dead_zones_release(true);
@@ -353,7 +353,7 @@ test_dead_network_isolated(void **state)
 		}
 		free(flood[net]);
 	}
-	assert_int_equal(lookup_inflight(NULL), 0);
+	assert_int_equal(lookup_name_inflight(NULL), 0);
 	dead_zones_release(false);
 	assert_int_equal(uv_loop_close(&loop), 0);
 }
@@ -376,7 +376,7 @@ test_ceiling_and_abandoned(void **state)
 
 	(void)state;
 	assert_true(nets <= 256); /* all in 127.1.0.0/16 */
-	assert_int_equal(lookup_inflight(NULL), 0);
+	assert_int_equal(lookup_name_inflight(NULL), 0);
 	assert_non_null(rs = calloc(n, sizeof(*rs)));
 	assert_int_equal(uv_loop_init(&loop), 0);
 	answer_count = 0;
@@ -386,7 +386,7 @@ test_ceiling_and_abandoned(void **state)
 		start(&loop, addr, 300, &rs[i]);
 		assert_in_range(inflight(addr), 0, caps.per_network);
 	}
-	assert_int_equal(lookup_inflight(NULL), caps.ceiling);
+	assert_int_equal(lookup_name_inflight(NULL), caps.ceiling);
 	/* A network with nothing in flight: skipped too, at the ceiling. */
 	start(&loop, "127.0.0.2", GOOD_DEADLINE_MS, &good);
 	run_until_answered(&loop, rs, n);
@@ -407,7 +407,7 @@ test_ceiling_and_abandoned(void **state)
 	 * server: still counted, so a new look-up is still not made.
 	 */
 	run_until_held(&loop, ".1.127.in-addr.arpa", caps.ceiling);
-	assert_int_equal(lookup_inflight(NULL), caps.ceiling);
+	assert_int_equal(lookup_name_inflight(NULL), caps.ceiling);
 	start(&loop, "127.0.0.2", GOOD_DEADLINE_MS, &good);
 	run_until_answered(&loop, &good, 1);
 	assert_skipped(&good);
@@ -415,7 +415,7 @@ test_ceiling_and_abandoned(void **state)
 	/* Released: the threads come back, and look-ups are made again. */
 	dead_zones_release(true);
 	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
-	assert_int_equal(lookup_inflight(NULL), 0);
+	assert_int_equal(lookup_name_inflight(NULL), 0);
 	start(&loop, "127.0.0.2", GOOD_DEADLINE_MS, &good);
 	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
 	assert_int_equal(good.status, LOOKUP_ANSWERED);
@@ -439,7 +439,7 @@ test_network_granularity(void **state)
 	unsigned i;
 
 	(void)state;
-	assert_int_equal(lookup_inflight(NULL), 0);
+	assert_int_equal(lookup_name_inflight(NULL), 0);
 	assert_non_null(v4 = calloc(cap, sizeof(*v4)));
 	assert_non_null(v6 = calloc(cap, sizeof(*v6)));
 	assert_int_equal(uv_loop_init(&loop), 0);
@@ -459,7 +459,7 @@ test_network_granularity(void **state)
 	{
 		struct sockaddr un = {.sa_family = AF_UNIX};
 
-		assert_int_equal(lookup_inflight(&un), 0);
+		assert_int_equal(lookup_name_inflight(&un), 0);
 	}
 	/* Over the cap of its network, and one in the next /48: made. */
 	start(&loop, "127.0.1.99", STUCK_DEADLINE_MS, &over4);
@@ -471,12 +471,12 @@ test_network_granularity(void **state)
 	assert_skipped(&over4);
 	assert_skipped(&over6);
 	assert_int_equal(next6.calls, 0);
-	assert_int_equal(lookup_inflight(NULL), 2 * cap + 1);
+	assert_int_equal(lookup_name_inflight(NULL), 2 * cap + 1);
 
 	dead_zones_release(true);
 	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
 	assert_int_equal(next6.status, LOOKUP_ANSWERED);
-	assert_int_equal(lookup_inflight(NULL), 0);
+	assert_int_equal(lookup_name_inflight(NULL), 0);
 	dead_zones_release(false);
 	assert_int_equal(uv_loop_close(&loop), 0);
 	free(v4);
@@ -495,8 +495,8 @@ main(void)
 	unsigned pool;
 
 	/* As the proxy's main does, before anything touches the pool. */
-	pool = lookup_init_threadpool(0);
-	lookup_get_caps(&caps);
+	pool = lookup_name_init_threadpool(0);
+	lookup_name_caps(&caps);
 	printf("threadpool %u: slow I/O %u, ceiling %u, per network %u\n", pool,
 	    caps.slow_io, caps.ceiling, caps.per_network);
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -93,7 +93,7 @@ ours(const struct sockaddr *sa, uint64_t timeout_ms, struct name_result *r)
 	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
 	assert_int_equal(r->calls, 1);
 	/* Every resolver request has called back: none counted any more. */
-	assert_int_equal(lookup_inflight(NULL), 0);
+	assert_int_equal(lookup_name_inflight(NULL), 0);
 	assert_int_equal(uv_loop_close(&loop), 0);
 }
 
@@ -214,7 +214,7 @@ test_cancel(void **state)
 {
 	static const char *addrs[] = {
 	    "127.0.0.2", "127.0.0.21", "127.0.0.20", "127.0.0.3"};
-	struct lookup_caps caps;
+	struct lookup_name_caps caps;
 	uv_loop_t loop;
 	size_t i;
 
@@ -231,11 +231,11 @@ test_cancel(void **state)
 		lookup_name_cancel(l);
 	}
 	/* Counted until their callbacks arrive, cancelled or not. */
-	lookup_get_caps(&caps);
-	assert_int_equal(lookup_inflight(NULL),
+	lookup_name_caps(&caps);
+	assert_int_equal(lookup_name_inflight(NULL),
 	    caps.per_network < 4 ? caps.per_network : 4);
 	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
-	assert_int_equal(lookup_inflight(NULL), 0);
+	assert_int_equal(lookup_name_inflight(NULL), 0);
 	assert_int_equal(uv_loop_close(&loop), 0);
 }
 
@@ -273,7 +273,7 @@ test_cancel_in_callback(void **state)
 	assert_int_equal(uv_run(&loop, UV_RUN_DEFAULT), 0);
 	assert_int_equal(p.r.calls, 1);
 	assert_string_equal(p.r.name, "good.test");
-	assert_int_equal(lookup_inflight(NULL), 0);
+	assert_int_equal(lookup_name_inflight(NULL), 0);
 	assert_int_equal(uv_loop_close(&loop), 0);
 }
 
@@ -288,6 +288,6 @@ main(void)
 	};
 
 	/* As the proxy's main does, before anything touches the pool. */
-	printf("threadpool size %u\n", lookup_init_threadpool(0));
+	printf("threadpool size %u\n", lookup_name_init_threadpool(0));
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,5 @@
 /*
- * exec_delivery.c - inetd "nowait" delivery: run the service's program with
+ * deliver_exec.c - inetd "nowait" delivery: run the service's program with
  * the accepted connection as its file descriptors 0, 1 and 2.
  *
  * The child gets the socket in blocking mode (as inetd and tcpd hand it
@@ -24,7 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "backend.h"
+#include "deliver.h"
 #include "conn.h"
 #include "log.h"
 #include "server.h"
@@ -35,7 +35,7 @@ extern char **environ;
 #define EXEC_EXTRA_ENV 8
 
 static int
-exec_env_ours(const char *e)
+deliver_exec_env_ours(const char *e)
 {
 	static const char *const ours[] = {
 	    "REMOTE_ADDR=", "REMOTE_PORT=", "SERVER_ADDR=", "SERVER_PORT=",
@@ -49,7 +49,7 @@ exec_env_ours(const char *e)
 }
 
 static char *
-exec_var(const char *k, const char *v)
+deliver_exec_var(const char *k, const char *v)
 {
 	size_t n = strlen(k) + strlen(v) + 2;
 	char *p = malloc(n);
@@ -61,18 +61,18 @@ exec_var(const char *k, const char *v)
 
 /* A network-given fact, as %n / %u would show it to a command. */
 static char *
-exec_fact_var(const char *k, const char *v)
+deliver_exec_fact_var(const char *k, const char *v)
 {
 	char clean[ACL_STRING_MAX];
 
 	if (v == NULL)
 		return NULL;
 	acl_sanitise(clean, sizeof(clean), v);
-	return exec_var(k, clean);
+	return deliver_exec_var(k, clean);
 }
 
 static char *
-exec_addr_var(const char *k, const struct conn_addr *ca, int port)
+deliver_exec_addr_var(const char *k, const struct conn_addr *ca, int port)
 {
 	char a[64], num[8];
 
@@ -80,15 +80,15 @@ exec_addr_var(const char *k, const struct conn_addr *ca, int port)
 		return NULL;
 	if (port) {
 		snprintf(num, sizeof(num), "%u", (unsigned)ca->port);
-		return exec_var(k, num);
+		return deliver_exec_var(k, num);
 	}
 	acl_addr_format(&ca->a, a, sizeof(a));
-	return exec_var(k, a);
+	return deliver_exec_var(k, a);
 }
 
 /* environ minus our names, plus ours.  Extra entries are malloc'd. */
 static char **
-exec_env(const struct conn *c, char **extra, size_t *nextra)
+deliver_exec_env(const struct conn *c, char **extra, size_t *nextra)
 {
 	/* The rule's setenv options (action_conn.c) apply to the daemon. */
 	char **base = c->action_env != NULL ? c->action_env : environ;
@@ -100,17 +100,17 @@ exec_env(const struct conn *c, char **extra, size_t *nextra)
 	if ((env = calloc(n + EXEC_EXTRA_ENV + 1, sizeof(char *))) == NULL)
 		return NULL;
 	for (i = 0; i < n; i++)
-		if (!exec_env_ours(base[i]))
+		if (!deliver_exec_env_ours(base[i]))
 			env[k++] = base[i];
 	*nextra = 0;
-	extra[(*nextra)++] = exec_addr_var("REMOTE_ADDR", &c->client, 0);
-	extra[(*nextra)++] = exec_addr_var("REMOTE_PORT", &c->client, 1);
-	extra[(*nextra)++] = exec_addr_var("SERVER_ADDR", &c->server, 0);
-	extra[(*nextra)++] = exec_addr_var("SERVER_PORT", &c->server, 1);
-	extra[(*nextra)++] = exec_fact_var("REMOTE_HOST", c->client_name);
-	extra[(*nextra)++] = exec_fact_var("REMOTE_IDENT", c->user);
+	extra[(*nextra)++] = deliver_exec_addr_var("REMOTE_ADDR", &c->client, 0);
+	extra[(*nextra)++] = deliver_exec_addr_var("REMOTE_PORT", &c->client, 1);
+	extra[(*nextra)++] = deliver_exec_addr_var("SERVER_ADDR", &c->server, 0);
+	extra[(*nextra)++] = deliver_exec_addr_var("SERVER_PORT", &c->server, 1);
+	extra[(*nextra)++] = deliver_exec_fact_var("REMOTE_HOST", c->client_name);
+	extra[(*nextra)++] = deliver_exec_fact_var("REMOTE_IDENT", c->user);
 	extra[(*nextra)++] =
-	    exec_var("WRAPD_SERVICE", c->snap->svc[c->svc].conf->name);
+	    deliver_exec_var("WRAPD_SERVICE", c->snap->svc[c->svc].conf->name);
 	for (i = 0; i < *nextra; i++)
 		if (extra[i] != NULL)
 			env[k++] = extra[i];
@@ -119,7 +119,7 @@ exec_env(const struct conn *c, char **extra, size_t *nextra)
 }
 
 static void
-exec_exit_cb(uv_process_t *p, int64_t status, int term_signal)
+deliver_exec_exit_cb(uv_process_t *p, int64_t status, int term_signal)
 {
 	struct conn *c = p->data;
 
@@ -128,7 +128,7 @@ exec_exit_cb(uv_process_t *p, int64_t status, int term_signal)
 }
 
 void
-exec_deliver(struct conn *c)
+deliver_exec(struct conn *c)
 {
 	const struct conf_service *cs = c->snap->svc[c->svc].conf;
 	uv_process_options_t o;
@@ -139,7 +139,7 @@ exec_deliver(struct conn *c)
 	int fd = c->fd[0], fl, rc;
 
 	if ((c->proc = calloc(1, sizeof(*c->proc))) == NULL ||
-	    (env = exec_env(c, extra, &nextra)) == NULL) {
+	    (env = deliver_exec_env(c, extra, &nextra)) == NULL) {
 		free(c->proc);
 		c->proc = NULL;
 		conn_abort(c, "out-of-memory");
@@ -158,7 +158,7 @@ exec_deliver(struct conn *c)
 	o.env = env;
 	o.stdio = io;
 	o.stdio_count = 3;
-	o.exit_cb = exec_exit_cb;
+	o.exit_cb = deliver_exec_exit_cb;
 	/*
 	 * The service's account, resolved at load (conf_account.c).  libuv
 	 * sets the group, then the user, in the child, after setgroups(0):

@@ -1,5 +1,5 @@
 /*
- * lookup.c - the verified host name of an address, without blocking the
+ * lookup_name.c - the verified host name of an address, without blocking the
  * loop: reverse look-up (uv_getnameinfo), forward confirmation of that name
  * (uv_getaddrinfo), then acl_verify_name() decides, so the proxy and
  * `wrapd match` agree on what "unknown" and "paranoid" mean.
@@ -20,9 +20,9 @@
  * long after our deadline, and libuv runs at most half the pool's threads
  * on resolver requests ("slow I/O"); the others wait in its queue, in
  * order.  So the proxy enlarges the pool at start-up
- * (lookup_init_threadpool()), and every request is counted, per client
+ * (lookup_name_init_threadpool()), and every request is counted, per client
  * network and in all, from the moment it is queued until its callback
- * arrives, against caps below libuv's slow-I/O share (struct lookup_caps in
+ * arrives, against caps below libuv's slow-I/O share (struct lookup_name_caps in
  * lookup.h): the clients of a network whose reverse zone is dead hold at
  * most their network's share of threads, and no request ever waits in
  * libuv's queue behind theirs.  A look-up over a cap is not made at all
@@ -112,7 +112,7 @@ lookup_pool_clamp(unsigned long n)
 }
 
 void
-lookup_caps_for(unsigned pool, struct lookup_caps *caps)
+lookup_name_caps_for(unsigned pool, struct lookup_name_caps *caps)
 {
 	caps->pool = lookup_pool_clamp(pool);
 	/* libuv's slow_work_thread_threshold(). */
@@ -131,7 +131,7 @@ static unsigned
 lookup_pool_locked(void)
 {
 	if (lookup_flight.pool == 0) {
-		/* lookup_init_threadpool() was not called: libuv's choice. */
+		/* lookup_name_init_threadpool() was not called: libuv's choice. */
 		const char *v = getenv("UV_THREADPOOL_SIZE");
 
 		lookup_flight.pool = v == NULL
@@ -142,10 +142,10 @@ lookup_pool_locked(void)
 }
 
 void
-lookup_get_caps(struct lookup_caps *caps)
+lookup_name_caps(struct lookup_name_caps *caps)
 {
 	pthread_mutex_lock(&lookup_flight.mu);
-	lookup_caps_for(lookup_pool_locked(), caps);
+	lookup_name_caps_for(lookup_pool_locked(), caps);
 	pthread_mutex_unlock(&lookup_flight.mu);
 }
 
@@ -240,13 +240,13 @@ lookup_flight_skip_locked(
 static bool
 lookup_flight_take(uint64_t key)
 {
-	struct lookup_caps caps;
+	struct lookup_name_caps caps;
 	struct lookup_skips skips;
 	struct lookup_net *n;
 	bool at_ceiling, warn;
 
 	pthread_mutex_lock(&lookup_flight.mu);
-	lookup_caps_for(lookup_pool_locked(), &caps);
+	lookup_name_caps_for(lookup_pool_locked(), &caps);
 	n = lookup_net_find(key);
 	at_ceiling = lookup_flight.total >= caps.ceiling;
 	if (at_ceiling || (n != NULL && n->inflight >= caps.per_network)) {
@@ -288,13 +288,13 @@ lookup_flight_put(uint64_t key)
 }
 
 unsigned
-lookup_inflight(const struct sockaddr *addr)
+lookup_name_inflight(const struct sockaddr *addr)
 {
 	struct sockaddr_storage ss;
 	struct lookup_net *n;
 	unsigned count;
 
-	if (addr != NULL && lookup_addr_unmap(&ss, addr) != 0)
+	if (addr != NULL && acl_sockaddr_unmap(&ss, addr) != 0)
 		return 0;
 	pthread_mutex_lock(&lookup_flight.mu);
 	if (addr == NULL)
@@ -443,23 +443,6 @@ lookup_reverse_cb(
 	lookup_unref(l);
 }
 
-int
-lookup_addr_unmap(struct sockaddr_storage *ss, const struct sockaddr *sa)
-{
-	struct acl_addr a;
-
-	if (sa == NULL || acl_addr_from_sockaddr(&a, sa) != 0) {
-		memset(ss, 0, sizeof(*ss));
-		return -1;
-	}
-	(void)acl_addr_to_sockaddr(&a, acl_sockaddr_port(sa),
-	    sa->sa_family == AF_INET6
-	        ? ((const struct sockaddr_in6 *)sa)->sin6_scope_id
-	        : 0,
-	    ss);
-	return 0;
-}
-
 /* Queue the reverse look-up; returns 0 when it is queued. */
 static int
 lookup_reverse_start(
@@ -498,7 +481,7 @@ lookup_name_start(uv_loop_t *loop, const struct sockaddr *addr,
 	 */
 	l->result = ACL_UNKNOWN;
 	l->result_status = LOOKUP_ANSWERED;
-	if (lookup_addr_unmap(&l->addr, addr) == 0) {
+	if (acl_sockaddr_unmap(&l->addr, addr) == 0) {
 		/*
 		 * Skipped when the network (or all) is at its cap, or when
 		 * the question cannot be queued (no resources).
@@ -524,7 +507,7 @@ lookup_name_cancel(struct lookup_name *l)
 }
 
 unsigned
-lookup_init_threadpool(unsigned size)
+lookup_name_init_threadpool(unsigned size)
 {
 	const char *cur = getenv("UV_THREADPOOL_SIZE");
 	char buf[16];

@@ -1,5 +1,5 @@
 /*
- * ident.c - RFC 1413 client: ask the client host's ident server which user
+ * lookup_ident.c - RFC 1413 client: ask the client host's ident server which user
  * owns the connection, and parse its reply the way libwrap's rfc931.c does.
  *
  * Everything the ident server sends is hostile: the reply is read into a
@@ -107,7 +107,7 @@ ident_expect(const char *p, const char *end, const char *lit)
 }
 
 int
-ident_parse_reply(const char *reply, size_t len, unsigned client_port,
+lookup_ident_parse_reply(const char *reply, size_t len, unsigned client_port,
     unsigned server_port, char *user, size_t usersz)
 {
 	const char *p = reply, *end, *nul, *w;
@@ -195,7 +195,7 @@ ident_answer(struct lookup_ident *l)
 {
 	char user[ACL_STRING_MAX];
 
-	if (ident_parse_reply(l->reply, l->len, l->client_port, l->server_port,
+	if (lookup_ident_parse_reply(l->reply, l->len, l->client_port, l->server_port,
 	        user, sizeof(user)) == 0)
 		ident_finish(l, user, LOOKUP_ANSWERED);
 	else
@@ -295,8 +295,8 @@ ident_connect(struct lookup_ident *l, const struct sockaddr *local,
 	 * accepted on a dual-stack socket is asked about over IPv4 from the
 	 * matching IPv4 local address.
 	 */
-	if (lookup_addr_unmap(&lss, local) != 0 ||
-	    lookup_addr_unmap(&css, client) != 0 ||
+	if (acl_sockaddr_unmap(&lss, local) != 0 ||
+	    acl_sockaddr_unmap(&css, client) != 0 ||
 	    lss.ss_family != css.ss_family)
 		return -1;
 	l->client_port = acl_sockaddr_port((struct sockaddr *)&css);

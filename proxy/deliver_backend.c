@@ -1,5 +1,5 @@
 /*
- * backend.c - the non-blocking connect to a TCP or UNIX backend.
+ * deliver_backend.c - the non-blocking connect to a TCP or UNIX backend.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -10,14 +10,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "backend.h"
+#include "deliver.h"
 #include "conn.h"
 #include "log.h"
 #include "server.h"
 #include "snapshot.h"
 
 static void
-backend_failed(struct conn *c, int err)
+deliver_backend_failed(struct conn *c, int err)
 {
 	const struct conf_service *cs = c->snap->svc[c->svc].conf;
 
@@ -35,7 +35,7 @@ backend_failed(struct conn *c, int err)
  * buffer at once; a short write is treated as a failed connection.
  */
 static size_t
-backend_proxy_header(const struct conn *c, enum conf_proxy_protocol v,
+deliver_backend_proxy_header(const struct conn *c, enum conf_proxy_protocol v,
     unsigned char *buf, size_t sz)
 {
 	static const unsigned char sig[12] = {0x0d, 0x0a, 0x0d, 0x0a, 0x00,
@@ -83,7 +83,7 @@ backend_proxy_header(const struct conn *c, enum conf_proxy_protocol v,
 
 /* Connected: send the PROXY header if asked, then relay. */
 static void
-backend_ready(struct conn *c)
+deliver_backend_ready(struct conn *c)
 {
 	const struct conf_service *cs = c->snap->svc[c->svc].conf;
 	unsigned char hdr[128];
@@ -91,13 +91,13 @@ backend_ready(struct conn *c)
 	ssize_t w;
 
 	if (cs->proxy_protocol != CONF_PROXY_PROTOCOL_NONE) {
-		n = backend_proxy_header(
+		n = deliver_backend_proxy_header(
 		    c, cs->proxy_protocol, hdr, sizeof(hdr));
 		do
 			w = send(c->fd[1], hdr, n, MSG_NOSIGNAL);
 		while (w < 0 && errno == EINTR);
 		if (n == 0 || w != (ssize_t)n) {
-			backend_failed(c, w < 0 ? errno : EIO);
+			deliver_backend_failed(c, w < 0 ? errno : EIO);
 			return;
 		}
 	}
@@ -105,7 +105,7 @@ backend_ready(struct conn *c)
 }
 
 static void
-backend_connect_cb(uv_poll_t *h, int status, int events)
+deliver_backend_connect_cb(uv_poll_t *h, int status, int events)
 {
 	struct conn *c = h->data;
 	int err = 0;
@@ -119,11 +119,11 @@ backend_connect_cb(uv_poll_t *h, int status, int events)
 	else if (err == 0 && status < 0)
 		err = -status;
 	if (err != 0) {
-		backend_failed(c, err);
+		deliver_backend_failed(c, err);
 		return;
 	}
 	uv_poll_stop(h);
-	backend_ready(c);
+	deliver_backend_ready(c);
 }
 
 /*
@@ -134,7 +134,7 @@ backend_connect_cb(uv_poll_t *h, int status, int events)
  * loop turn per connection).  Returns 1 when it settled the connection.
  */
 static int
-backend_connected_now(struct conn *c, int fd)
+deliver_backend_connected_now(struct conn *c, int fd)
 {
 	struct pollfd p = { .fd = fd, .events = POLLOUT };
 	int err = 0;
@@ -145,18 +145,18 @@ backend_connected_now(struct conn *c, int fd)
 	if (p.revents & (POLLERR | POLLHUP | POLLNVAL)) {
 		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 			err = errno;
-		backend_failed(c, err != 0 ? err : ECONNRESET);
+		deliver_backend_failed(c, err != 0 ? err : ECONNRESET);
 		return 1;
 	}
 	if ((p.revents & POLLOUT) == 0)
 		return 0;
-	backend_ready(c);
+	deliver_backend_ready(c);
 	return 1;
 }
 
 /* Start the connect timeout, once: retries do not restart it. */
 static void
-backend_connecting(struct conn *c)
+deliver_backend_connecting(struct conn *c)
 {
 	if (c->state == CONN_CONNECTING)
 		return;
@@ -166,7 +166,7 @@ backend_connecting(struct conn *c)
 }
 
 void
-backend_connect(struct conn *c)
+deliver_backend_connect(struct conn *c)
 {
 	const struct snap_svc *sv = &c->snap->svc[c->svc];
 	int fd, one = 1, rc;
@@ -180,11 +180,11 @@ backend_connect(struct conn *c)
 		 * tries again, conn_sweep) until one is free or the connect
 		 * timeout passes, as a full backlog would make it wait.
 		 */
-		backend_connecting(c);
+		deliver_backend_connecting(c);
 		return;
 	}
 	if (fd < 0) {
-		backend_failed(c, errno);
+		deliver_backend_failed(c, errno);
 		return;
 	}
 	if (sv->baddr.ss_family != AF_UNIX)
@@ -192,7 +192,7 @@ backend_connect(struct conn *c)
 		    fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (uv_poll_init(&c->w->loop, &c->side[1], fd) != 0) {
 		close(fd);
-		backend_failed(c, EBADF);
+		deliver_backend_failed(c, EBADF);
 		return;
 	}
 	c->side[1].data = c;
@@ -202,16 +202,16 @@ backend_connect(struct conn *c)
 		rc = connect(fd, (const struct sockaddr *)&sv->baddr, sv->blen);
 	while (rc < 0 && errno == EINTR);
 	if (rc == 0) {
-		backend_ready(c);
+		deliver_backend_ready(c);
 		return;
 	}
 	if (errno != EINPROGRESS) {
 		/* UNIX sockets say EAGAIN when the backlog is full. */
-		backend_failed(c, errno);
+		deliver_backend_failed(c, errno);
 		return;
 	}
-	if (backend_connected_now(c, fd))
+	if (deliver_backend_connected_now(c, fd))
 		return;
-	backend_connecting(c);
-	uv_poll_start(&c->side[1], UV_WRITABLE, backend_connect_cb);
+	deliver_backend_connecting(c);
+	uv_poll_start(&c->side[1], UV_WRITABLE, deliver_backend_connect_cb);
 }
