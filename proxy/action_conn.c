@@ -21,6 +21,7 @@
 #include "log.h"
 #include "server.h"
 #include "snapshot.h"
+#include "worker.h"
 
 static void conn_run(struct conn *c, const struct acl_decision *d);
 

@@ -32,6 +32,7 @@
 #include "relay.h"
 #include "server.h"
 #include "snapshot.h"
+#include "worker.h"
 #include "source.h"
 
 static const char *const conn_state_names[] = {
@@ -296,7 +297,7 @@ conn_close(struct conn *c, const char *reason)
 	conn_unlink(c);
 	if (c->counted) {
 		source_counts_put(sv->st->sources, &c->client.a);
-		worker_conn_closed(w, c->svc, sv->st);
+		worker_conn_closed(w, sv->st);
 	}
 	c->counted = false;
 	/* The snapshot reference goes with the struct, in conn_free(). */

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "server.h"
 #include "snapshot.h"
+#include "worker.h"
 
 static void
 deliver_backend_failed(struct conn *c, int err)

@@ -29,6 +29,7 @@
 #include "log.h"
 #include "server.h"
 #include "snapshot.h"
+#include "worker.h"
 
 extern char **environ;
 

@@ -38,6 +38,7 @@
 #include "log.h"
 #include "relay.h"
 #include "server.h"
+#include "worker.h"
 
 /* Splices per readable event and direction, so one busy connection cannot
  * starve the others on its loop. */

@@ -1,11 +1,12 @@
 /*
- * server.h - the runtime: one control loop (signals, reload, drain) on the
- * main thread, and one worker thread per event loop serving connections.
+ * server.h - the runtime's control side: one control loop on the main
+ * thread (start-up, signals, reload, drain) over the worker threads
+ * (worker.h) that serve the connections.
  *
  * Threads share nothing mutable but atomics and the published snapshot
  * pointer (under srv->lock).  The control thread talks to a worker through
- * the worker's message bits and its uv_async_t; a worker answers through
- * srv->done (it has drained) and srv->single_done.
+ * the worker's message bits and its uv_async_t (server_broadcast); a
+ * worker answers through srv->done (it has drained) and srv->single_done.
  */
 #ifndef WRAPD_SERVER_H
 #define WRAPD_SERVER_H
@@ -16,11 +17,8 @@
 #include <uv.h>
 
 #include "action_limit.h"
-#include "action_loop.h"
-#include "closer.h"
 #include "conf.h"
 #include "listener.h"
-#include "relay.h"
 #include "snapshot.h"
 
 #ifndef WRAPD_VERSION
@@ -30,54 +28,6 @@
 struct conn;
 struct server;
 struct worker;
-
-/* A listening socket polled by one worker. */
-struct wlistener {
-	uv_poll_t poll;
-	struct worker *w;
-	struct lsock *ls; /* a reference */
-	int fd;
-	size_t svc;       /* index into w->snap->svc */
-	bool polling;
-	bool paused;      /* at max_connections: counted in st->waiters */
-	bool closing;
-	uint64_t backoff_until; /* out of fds: poll again after this */
-};
-
-/* Messages to a worker (bits in worker->msg). */
-enum worker_msg {
-	WORKER_MSG_SNAPSHOT = 1u << 0, /* pick up srv->snap */
-	WORKER_MSG_STOP = 1u << 1,     /* stop accepting, drain, exit */
-	WORKER_MSG_FORCE = 1u << 2,    /* close every connection now */
-	WORKER_MSG_RESUME = 1u << 3,   /* a service dropped below its limit */
-};
-
-struct conn_list {
-	struct conn *head;
-	size_t n;
-};
-
-struct worker {
-	struct server *srv;
-	unsigned idx;
-	uv_loop_t loop;
-	uv_thread_t thread;
-	uv_async_t async;
-	uv_timer_t sweep; /* coarse timeouts: connect, idle; resumes */
-	atomic_uint msg;
-	struct snapshot *snap; /* current snapshot, as this worker sees it */
-	struct wlistener **ls;
-	size_t nls;
-	struct conn_list conns;
-	struct relay_pool pool;
-	struct closer closer;      /* sockets waiting to be reset */
-	struct action_loop actions; /* this loop's commands and jobs */
-	uint64_t nopipe_logged_ms; /* relay.c: last "no pipe" warning */
-	bool stopping;
-	bool closed;
-	bool started;
-	bool gone; /* async handle closed: no more messages (msg_lock) */
-};
 
 /*
  * Build the configuration (file or command line), printing or logging every
@@ -129,9 +79,9 @@ struct server {
 
 int server_run(struct server_opts *o);
 
-/* Worker side, for conn.c. */
-void worker_conn_closed(struct worker *w, size_t svc_idx,
-    struct svc_state *st);
+/* A new connection id, unique in the process. */
 uint64_t server_next_id(struct server *srv);
+/* Send message bits (enum worker_msg) to every started worker. */
+void server_broadcast(struct server *srv, unsigned msg);
 
 #endif /* WRAPD_SERVER_H */
