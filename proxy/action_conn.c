@@ -4,7 +4,7 @@
  * The only pieces of struct conn used here: the socket (fd[0]), the facts
  * (through conn_request()), the decision (verdict, rule, table) and arun /
  * severity / action_env.  When an aclexec in hosts.allow fails, the scan
- * goes on in hosts.deny through conn_decide_from(), so look-ups and the
+ * goes on in hosts.deny through decide_from(), so look-ups and the
  * deadline work exactly as for the first decision.
  */
 #include <netinet/in.h>
@@ -18,23 +18,18 @@
 #include "action_plan.h"
 #include "action_run.h"
 #include "conn.h"
+#include "decide.h"
 #include "log.h"
 #include "server.h"
 #include "snapshot.h"
 #include "worker.h"
 
-static void conn_run(struct conn *c, const struct acl_decision *d);
-
-static const struct conf_service *
-svc_conf(const struct conn *c)
-{
-	return c->snap->svc[c->svc].conf;
-}
+static void action_conn_run(struct conn *c, const struct acl_decision *d);
 
 static void
-conn_ac(struct conn *c, const struct acl_request *req, struct action_conn *ac)
+action_conn_view(struct conn *c, const struct acl_request *req, struct action_conn *ac)
 {
-	const struct conf_service *cs = svc_conf(c);
+	const struct conf_service *cs = conn_svc(c)->conf;
 
 	memset(ac, 0, sizeof(*ac));
 	ac->al = &c->w->actions;
@@ -52,7 +47,7 @@ conn_ac(struct conn *c, const struct acl_request *req, struct action_conn *ac)
 
 /* The final verdict of this rule: apply it. */
 static void
-conn_apply(
+action_conn_apply(
     struct conn *c, const struct acl_decision *d, struct action_result *res)
 {
 	struct acl_request req;
@@ -77,7 +72,7 @@ conn_apply(
 		return;
 	}
 	if (res->rescan) {
-		conn_decide_from(c, ACL_TABLE_DENY);
+		decide_from(c, ACL_TABLE_DENY);
 		return;
 	}
 	c->verdict = (uint8_t)res->verdict;
@@ -86,7 +81,7 @@ conn_apply(
 		return;
 	}
 	conn_request(c, &req);
-	conn_ac(c, &req, &ac);
+	action_conn_view(c, &req, &ac);
 	action_deny_start(&ac, d);
 	conn_close(c, res->reason != NULL ? res->reason
 	        : c->failed_closed       ? c->unanswered_why
@@ -94,7 +89,7 @@ conn_apply(
 }
 
 static void
-conn_on_run(void *arg, struct action_result *res)
+action_conn_on_run(void *arg, struct action_result *res)
 {
 	struct conn *c = arg;
 	struct acl_decision d;
@@ -103,21 +98,21 @@ conn_on_run(void *arg, struct action_result *res)
 	d.rule = c->rule;
 	d.verdict = (enum acl_verdict)c->verdict;
 	d.table = (enum acl_table)c->table;
-	conn_apply(c, &d, res);
+	action_conn_apply(c, &d, res);
 }
 
 static void
-conn_run(struct conn *c, const struct acl_decision *d)
+action_conn_run(struct conn *c, const struct acl_decision *d)
 {
 	struct acl_request req;
 	struct action_conn ac;
 	struct action_result res;
 
 	conn_request(c, &req);
-	conn_ac(c, &req, &ac);
-	if (action_run_start(&ac, d, &res, conn_on_run, c, &c->arun) == 1)
-		return; /* conn_on_run goes on */
-	conn_apply(c, d, &res);
+	action_conn_view(c, &req, &ac);
+	if (action_run_start(&ac, d, &res, action_conn_on_run, c, &c->arun) == 1)
+		return; /* action_conn_on_run goes on */
+	action_conn_apply(c, d, &res);
 }
 
 void
@@ -134,7 +129,7 @@ action_conn_decided(struct conn *c)
 		d.error_file = c->err_file;
 		d.error_line = c->err_line;
 	}
-	conn_run(c, &d);
+	action_conn_run(c, &d);
 }
 
 void

@@ -38,7 +38,7 @@ struct deny_job {
 };
 
 static void
-job_free(struct deny_job *j)
+action_deny_job_free(struct deny_job *j)
 {
 	if (j->prev != NULL)
 		j->prev->next = j->next;
@@ -55,7 +55,7 @@ job_free(struct deny_job *j)
 }
 
 static void
-job_mail(struct deny_job *j, const char *finger, const char *finger_err)
+action_deny_job_mail(struct deny_job *j, const char *finger, const char *finger_err)
 {
 	struct action_report rep;
 	char *msg;
@@ -97,7 +97,7 @@ job_mail(struct deny_job *j, const char *finger, const char *finger_err)
 }
 
 static void
-job_on_finger(void *arg, const char *text, const char *err)
+action_deny_job_on_finger(void *arg, const char *text, const char *err)
 {
 	struct deny_job *j = arg;
 	struct log_buf lb;
@@ -109,7 +109,7 @@ job_on_finger(void *arg, const char *text, const char *err)
 		j->finger_slot = false;
 	}
 	if (j->recipient != NULL) {
-		job_mail(j, text, err);
+		action_deny_job_mail(j, text, err);
 	} else {
 		/* No mail to put it in: the log gets it, escaped. */
 		lb.p = line;
@@ -127,18 +127,18 @@ job_on_finger(void *arg, const char *text, const char *err)
 		}
 		log_msg(LOG_INFO, "%s", line);
 	}
-	job_free(j);
+	action_deny_job_free(j);
 }
 
 static void
-copy_str(char *dst, size_t sz, const char *src)
+action_deny_copy(char *dst, size_t sz, const char *src)
 {
 	snprintf(dst, sz, "%s", src ? src : "");
 }
 
 /* Read away what the client sent, so close() sends FIN, not RST. */
 static void
-client_drain(int fd)
+action_deny_drain(int fd)
 {
 	char buf[4096];
 	int i;
@@ -149,7 +149,7 @@ client_drain(int fd)
 }
 
 static void
-sockaddr_of(const struct acl_endpoint *e, struct sockaddr_storage *ss)
+action_deny_sockaddr(const struct acl_endpoint *e, struct sockaddr_storage *ss)
 {
 	(void)acl_addr_to_sockaddr(
 	    &e->addr, e->port > 0 ? (unsigned)e->port : 0, 0, ss);
@@ -172,7 +172,7 @@ action_deny_start(const struct action_conn *ac, const struct acl_decision *d)
 			log_warnx("conn=%llu actions: reply cut: client "
 			          "socket full",
 			    (unsigned long long)ac->id);
-		client_drain(ac->fd);
+		action_deny_drain(ac->fd);
 	}
 	if (!od->finger && od->mail == NULL)
 		return;
@@ -181,10 +181,10 @@ action_deny_start(const struct action_conn *ac, const struct acl_decision *d)
 	j->al = al;
 	j->id = ac->id;
 	j->when = time(NULL);
-	copy_str(j->daemon, sizeof(j->daemon), req->daemon);
-	copy_str(j->service, sizeof(j->service), ac->service);
-	copy_str(j->client_name, sizeof(j->client_name), req->client.name);
-	copy_str(j->user, sizeof(j->user), req->user);
+	action_deny_copy(j->daemon, sizeof(j->daemon), req->daemon);
+	action_deny_copy(j->service, sizeof(j->service), ac->service);
+	action_deny_copy(j->client_name, sizeof(j->client_name), req->client.name);
+	action_deny_copy(j->user, sizeof(j->user), req->user);
 	acl_addr_format(
 	    &req->client.addr, j->client_addr, sizeof(j->client_addr));
 	if (req->server.addr.family != AF_UNSPEC)
@@ -219,29 +219,29 @@ action_deny_start(const struct action_conn *ac, const struct acl_decision *d)
 	al->jobs = j;
 
 	if (!od->finger) {
-		job_mail(j, NULL, NULL);
-		job_free(j);
+		action_deny_job_mail(j, NULL, NULL);
+		action_deny_job_free(j);
 		return;
 	}
 	if (action_loop_take(al, &j->req.client.addr, &j->admit, false) != 0) {
 		if (j->recipient != NULL)
-			job_mail(j, NULL, "skipped: over the action limits");
-		job_free(j);
+			action_deny_job_mail(j, NULL, "skipped: over the action limits");
+		action_deny_job_free(j);
 		return;
 	}
 	j->finger_slot = true;
-	sockaddr_of(&req->client, &cl);
-	sockaddr_of(&req->server, &lo);
+	action_deny_sockaddr(&req->client, &cl);
+	action_deny_sockaddr(&req->server, &lo);
 	j->finger = action_finger_start(al->loop, (struct sockaddr *)&cl,
 	    lo.ss_family != AF_UNSPEC ? (struct sockaddr *)&lo : NULL,
 	    ACTION_FINGER_PORT, "", ACTION_FINGER_TIMEOUT_MS, ACTION_FINGER_MAX,
-	    job_on_finger, j);
+	    action_deny_job_on_finger, j);
 	if (j->finger == NULL) {
 		action_limit_put(al->limit);
 		j->finger_slot = false;
 		if (j->recipient != NULL)
-			job_mail(j, NULL, "could not start the query");
-		job_free(j);
+			action_deny_job_mail(j, NULL, "could not start the query");
+		action_deny_job_free(j);
 	}
 }
 
@@ -250,6 +250,6 @@ action_deny_cancel_all(struct action_loop *al)
 {
 	while (al->jobs != NULL) {
 		action_finger_cancel(al->jobs->finger);
-		job_free(al->jobs);
+		action_deny_job_free(al->jobs);
 	}
 }

@@ -24,7 +24,7 @@ struct action_finger {
 };
 
 static void
-finger_on_close(uv_handle_t *h)
+action_finger_on_close(uv_handle_t *h)
 {
 	struct action_finger *f = h->data;
 
@@ -35,18 +35,18 @@ finger_on_close(uv_handle_t *h)
 }
 
 static void
-finger_close(struct action_finger *f)
+action_finger_close(struct action_finger *f)
 {
 	uv_timer_stop(&f->timer);
 	if (!uv_is_closing((uv_handle_t *)&f->timer))
-		uv_close((uv_handle_t *)&f->timer, finger_on_close);
+		uv_close((uv_handle_t *)&f->timer, action_finger_on_close);
 	if (!uv_is_closing((uv_handle_t *)&f->tcp))
-		uv_close((uv_handle_t *)&f->tcp, finger_on_close);
+		uv_close((uv_handle_t *)&f->tcp, action_finger_on_close);
 }
 
 /* Report once: what was read so far, or the error when nothing was. */
 static void
-finger_finish(struct action_finger *f, const char *err)
+action_finger_finish(struct action_finger *f, const char *err)
 {
 	action_finger_cb cb = f->cb;
 	char *clean;
@@ -68,17 +68,17 @@ finger_finish(struct action_finger *f, const char *err)
 			cb(f->arg, NULL, err);
 		}
 	}
-	finger_close(f);
+	action_finger_close(f);
 }
 
 static void
-finger_on_timeout(uv_timer_t *t)
+action_finger_on_timeout(uv_timer_t *t)
 {
-	finger_finish(t->data, "timed out");
+	action_finger_finish(t->data, "timed out");
 }
 
 static void
-finger_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
+action_finger_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 {
 	struct action_finger *f = h->data;
 
@@ -94,7 +94,7 @@ finger_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 }
 
 static void
-finger_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+action_finger_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 {
 	struct action_finger *f = s->data;
 
@@ -102,27 +102,27 @@ finger_on_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 	if (n > 0) {
 		f->len += (size_t)n;
 		if (f->len >= f->max)
-			finger_finish(f, NULL); /* enough: cut here */
+			action_finger_finish(f, NULL); /* enough: cut here */
 		return;
 	}
 	if (n == UV_EOF)
-		finger_finish(f, NULL);
+		action_finger_finish(f, NULL);
 	else if (n < 0)
-		finger_finish(
+		action_finger_finish(
 		    f, n == UV_ENOBUFS ? "out of memory" : uv_strerror((int)n));
 }
 
 static void
-finger_on_write(uv_write_t *req, int status)
+action_finger_on_write(uv_write_t *req, int status)
 {
 	struct action_finger *f = req->data;
 
 	if (status != 0 && status != UV_ECANCELED)
-		finger_finish(f, uv_strerror(status));
+		action_finger_finish(f, uv_strerror(status));
 }
 
 static void
-finger_on_connect(uv_connect_t *req, int status)
+action_finger_on_connect(uv_connect_t *req, int status)
 {
 	struct action_finger *f = req->data;
 	uv_buf_t b;
@@ -131,15 +131,15 @@ finger_on_connect(uv_connect_t *req, int status)
 	if (status == UV_ECANCELED)
 		return;
 	if (status != 0) {
-		finger_finish(f, uv_strerror(status));
+		action_finger_finish(f, uv_strerror(status));
 		return;
 	}
 	b = uv_buf_init(f->query, (unsigned)strlen(f->query));
 	if ((err = uv_write(&f->wreq, (uv_stream_t *)&f->tcp, &b, 1,
-	         finger_on_write)) != 0 ||
+	         action_finger_on_write)) != 0 ||
 	    (err = uv_read_start(
-	         (uv_stream_t *)&f->tcp, finger_alloc, finger_on_read)) != 0)
-		finger_finish(f, uv_strerror(err));
+	         (uv_stream_t *)&f->tcp, action_finger_alloc, action_finger_on_read)) != 0)
+		action_finger_finish(f, uv_strerror(err));
 }
 
 struct action_finger *
@@ -175,7 +175,7 @@ action_finger_start(uv_loop_t *loop, const struct sockaddr *client,
 	uv_timer_init(loop, &f->timer);
 	f->tcp.data = f->timer.data = f->creq.data = f->wreq.data = f;
 	f->open_handles = 2;
-	uv_timer_start(&f->timer, finger_on_timeout,
+	uv_timer_start(&f->timer, action_finger_on_timeout,
 	    timeout_ms ? timeout_ms : ACTION_FINGER_TIMEOUT_MS, 0);
 	if (local != NULL && local->sa_family == client->sa_family) {
 		memset(&src, 0, sizeof(src));
@@ -190,11 +190,11 @@ action_finger_start(uv_loop_t *loop, const struct sockaddr *client,
 		(void)uv_tcp_bind(&f->tcp, (struct sockaddr *)&src, 0);
 	}
 	err = uv_tcp_connect(
-	    &f->creq, &f->tcp, (struct sockaddr *)&dst, finger_on_connect);
+	    &f->creq, &f->tcp, (struct sockaddr *)&dst, action_finger_on_connect);
 	if (err != 0) {
 		f->cb = NULL;
 		f->done = true;
-		finger_close(f);
+		action_finger_close(f);
 		return NULL;
 	}
 	return f;
@@ -208,6 +208,6 @@ action_finger_cancel(struct action_finger *f)
 	f->cb = NULL;
 	if (!f->done) {
 		f->done = true;
-		finger_close(f);
+		action_finger_close(f);
 	}
 }

@@ -58,7 +58,7 @@ struct action_limit {
  * (and *tat moved on) if the bucket has a token, false if not.
  */
 static bool
-limit_gcra(uint64_t *tat, uint64_t now, uint64_t interval_us, uint64_t burst_us)
+action_limit_gcra(uint64_t *tat, uint64_t now, uint64_t interval_us, uint64_t burst_us)
 {
 	uint64_t t = *tat > now ? *tat : now;
 
@@ -70,7 +70,7 @@ limit_gcra(uint64_t *tat, uint64_t now, uint64_t interval_us, uint64_t burst_us)
 
 /* interval and burst of a rate of count per secs (count, secs > 0). */
 static void
-limit_rate_params(
+action_limit_rate_params(
     unsigned count, unsigned secs, uint64_t *interval_us, uint64_t *burst_us)
 {
 	*interval_us = (uint64_t)secs * 1000000u / count;
@@ -80,7 +80,7 @@ limit_rate_params(
 }
 
 static uint64_t
-limit_mix(uint64_t h)
+action_limit_mix(uint64_t h)
 {
 	/* splitmix64's finaliser: every input bit affects every output bit. */
 	h ^= h >> 30;
@@ -92,22 +92,22 @@ limit_mix(uint64_t h)
 }
 
 static uint64_t
-limit_hash(const struct action_limit *l, const uint8_t key[17])
+action_limit_hash(const struct action_limit *l, const uint8_t key[17])
 {
 	uint64_t a = 0, b = 0;
 
 	memcpy(&a, key + 1, 8);
 	memcpy(&b, key + 9, 8);
-	return limit_mix(limit_mix(a ^ l->seed[0]) ^ b ^ key[0] ^ l->seed[1]);
+	return action_limit_mix(action_limit_mix(a ^ l->seed[0]) ^ b ^ key[0] ^ l->seed[1]);
 }
 
 static void
-limit_set_rate(struct action_limit *l, unsigned rate_count, unsigned rate_secs)
+action_limit_set_rate(struct action_limit *l, unsigned rate_count, unsigned rate_secs)
 {
 	l->rate_on = rate_count > 0 && rate_secs > 0;
 	if (!l->rate_on)
 		return;
-	limit_rate_params(rate_count, rate_secs, &l->interval_us, &l->burst_us);
+	action_limit_rate_params(rate_count, rate_secs, &l->interval_us, &l->burst_us);
 }
 
 struct action_limit *
@@ -125,7 +125,7 @@ action_limit_new(unsigned max_running, unsigned rate_count, unsigned rate_secs,
 	atomic_init(&l->skip_running, 0);
 	atomic_init(&l->skip_rate, 0);
 	atomic_init(&l->skip_mail, 0);
-	limit_set_rate(l, rate_count, rate_secs);
+	action_limit_set_rate(l, rate_count, rate_secs);
 	if (l->rate_on) {
 		if (table_slots == 0)
 			table_slots = ACTION_LIMIT_TABLE_DEFAULT;
@@ -143,7 +143,7 @@ action_limit_new(unsigned max_running, unsigned rate_count, unsigned rate_secs,
 			/* No entropy yet (early boot): still vary per process. */
 			l->seed[0] =
 			    (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)l;
-			l->seed[1] = limit_mix(l->seed[0]);
+			l->seed[1] = action_limit_mix(l->seed[0]);
 		}
 	}
 	pthread_mutex_init(&l->mu, NULL);
@@ -161,7 +161,7 @@ action_limit_free(struct action_limit *l)
 }
 
 static void
-limit_key(const struct acl_addr *a, uint8_t key[17])
+action_limit_key(const struct acl_addr *a, uint8_t key[17])
 {
 	memset(key, 0, 17);
 	key[0] = (uint8_t)a->family;
@@ -181,13 +181,13 @@ action_limit_admit(
 	bool ok;
 	size_t i;
 
-	limit_key(src, key);
+	action_limit_key(src, key);
 	pthread_mutex_lock(&l->mu);
 	if (!l->rate_on || l->slots == NULL) {
 		pthread_mutex_unlock(&l->mu);
 		return true;
 	}
-	set = &l->slots[(limit_hash(l, key) & (l->nsets - 1)) *
+	set = &l->slots[(action_limit_hash(l, key) & (l->nsets - 1)) *
 	    ACTION_LIMIT_WAYS];
 	victim = &set[0];
 	for (i = 0; i < ACTION_LIMIT_WAYS; i++) {
@@ -206,7 +206,7 @@ action_limit_admit(
 		s->used = true;
 		s->tat_us = now;
 	}
-	ok = limit_gcra(&s->tat_us, now, l->interval_us, l->burst_us);
+	ok = action_limit_gcra(&s->tat_us, now, l->interval_us, l->burst_us);
 	pthread_mutex_unlock(&l->mu);
 	if (!ok)
 		atomic_fetch_add(&l->skip_rate, 1);
@@ -220,7 +220,7 @@ action_limit_admit_mail(struct action_limit *l, uint64_t now_ms)
 
 	pthread_mutex_lock(&l->mu);
 	if (l->mail_interval_us != 0)
-		ok = limit_gcra(&l->mail_tat_us, now_ms * 1000u,
+		ok = action_limit_gcra(&l->mail_tat_us, now_ms * 1000u,
 		    l->mail_interval_us, l->mail_burst_us);
 	pthread_mutex_unlock(&l->mu);
 	if (!ok)
@@ -235,7 +235,7 @@ action_limit_set_mail_rate(
 	uint64_t interval = 0, burst = 0;
 
 	if (rate_count > 0 && rate_secs > 0)
-		limit_rate_params(rate_count, rate_secs, &interval, &burst);
+		action_limit_rate_params(rate_count, rate_secs, &interval, &burst);
 	pthread_mutex_lock(&l->mu);
 	if (interval != l->mail_interval_us || burst != l->mail_burst_us) {
 		l->mail_interval_us = interval;
@@ -306,7 +306,7 @@ action_limit_configure(struct action_limit *l, unsigned max_running,
 	old_on = l->rate_on;
 	old_interval = l->interval_us;
 	old_burst = l->burst_us;
-	limit_set_rate(l, rate_count, rate_secs);
+	action_limit_set_rate(l, rate_count, rate_secs);
 	if (l->rate_on && l->slots == NULL) {
 		l->nsets = ACTION_LIMIT_TABLE_DEFAULT / ACTION_LIMIT_WAYS;
 		l->slots =
@@ -316,7 +316,7 @@ action_limit_configure(struct action_limit *l, unsigned max_running,
 		        (ssize_t)sizeof(l->seed)) {
 			l->seed[0] =
 			    (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)l;
-			l->seed[1] = limit_mix(l->seed[0]);
+			l->seed[1] = action_limit_mix(l->seed[0]);
 		}
 	} else if (l->slots != NULL &&
 	    (old_on != l->rate_on || old_interval != l->interval_us ||

@@ -7,7 +7,7 @@
 #include "log.h"
 
 static void
-mail_on_exit(void *arg, int exit_status, int term_signal)
+action_mail_on_exit(void *arg, int exit_status, int term_signal)
 {
 	(void)arg;
 	if (term_signal != 0)
@@ -37,5 +37,5 @@ action_mail_send(struct action_procs *procs, struct action_limit *limit,
 	o.umask = -1;
 	o.timeout_ms = ACTION_MAIL_TIMEOUT_MS;
 	o.limit = limit;
-	return action_proc_start(procs, &o, mail_on_exit, NULL, NULL);
+	return action_proc_start(procs, &o, action_mail_on_exit, NULL, NULL);
 }

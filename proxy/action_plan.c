@@ -129,7 +129,7 @@ struct plan_ctx {
 };
 
 static void *
-plan_grow(void *v, size_t n, size_t size, bool *oom)
+action_plan_grow(void *v, size_t n, size_t size, bool *oom)
 {
 	void *nv = realloc(v, (n + 1) * size);
 
@@ -139,13 +139,13 @@ plan_grow(void *v, size_t n, size_t size, bool *oom)
 }
 
 static void
-plan_note(struct plan_ctx *pc, int prio, enum acl_opt_kind opt,
+action_plan_note(struct plan_ctx *pc, int prio, enum acl_opt_kind opt,
     const char *text)
 {
 	struct action_plan *p = pc->p;
 	struct action_note *nv;
 
-	if ((nv = plan_grow(p->notes, p->nnotes, sizeof(*nv), &pc->oom)) ==
+	if ((nv = action_plan_grow(p->notes, p->nnotes, sizeof(*nv), &pc->oom)) ==
 	    NULL)
 		return;
 	p->notes = nv;
@@ -160,25 +160,25 @@ plan_note(struct plan_ctx *pc, int prio, enum acl_opt_kind opt,
 
 /* An option failed: libwrap denies and runs nothing after it. */
 static void
-plan_fail(struct plan_ctx *pc, const struct acl_option *o, const char *reason,
+action_plan_fail(struct plan_ctx *pc, const struct acl_option *o, const char *reason,
     const char *note)
 {
 	pc->failed = true;
 	pc->p->verdict = ACL_DENY;
 	pc->p->reason = reason;
 	if (note != NULL)
-		plan_note(pc, LOG_WARNING, o->kind, note);
+		action_plan_note(pc, LOG_WARNING, o->kind, note);
 }
 
 /* Append a step taking over text (malloc'd, or NULL). */
 static struct action_step *
-plan_step(struct plan_ctx *pc, enum action_step_kind kind,
+action_plan_step(struct plan_ctx *pc, enum action_step_kind kind,
     const struct acl_option *o, char *text, size_t len)
 {
 	struct action_plan *p = pc->p;
 	struct action_step *nv, *st;
 
-	if ((nv = plan_grow(p->steps, p->nsteps, sizeof(*nv), &pc->oom)) ==
+	if ((nv = action_plan_grow(p->steps, p->nsteps, sizeof(*nv), &pc->oom)) ==
 	    NULL) {
 		free(text);
 		return NULL;
@@ -200,37 +200,37 @@ plan_step(struct plan_ctx *pc, enum action_step_kind kind,
  * here the connection is denied (fail closed).
  */
 static bool
-plan_expand(struct plan_ctx *pc, const struct acl_option *o)
+action_plan_expand(struct plan_ctx *pc, const struct acl_option *o)
 {
 	int rc = acl_expand(
 	    o->value ? o->value : "", pc->req, pc->buf, ACL_EXPAND_MAX);
 
 	if (rc == ACL_DONE)
 		return true;
-	plan_fail(pc, o, rc == -1 ? "expansion too long" : "expansion failed",
+	action_plan_fail(pc, o, rc == -1 ? "expansion too long" : "expansion failed",
 	    rc == -1 ? "expansion too long: denied"
 	             : "a fact the expansion needs was not looked up: denied");
 	return false;
 }
 
 static void
-plan_command(struct plan_ctx *pc, const struct acl_option *o,
+action_plan_command(struct plan_ctx *pc, const struct acl_option *o,
     enum action_step_kind kind)
 {
 	char *cmd;
 
-	if (!plan_expand(pc, o))
+	if (!action_plan_expand(pc, o))
 		return;
 	if ((cmd = strdup(pc->buf)) == NULL) {
 		pc->oom = true;
 		return;
 	}
-	(void)plan_step(pc, kind, o, cmd, strlen(cmd));
+	(void)action_plan_step(pc, kind, o, cmd, strlen(cmd));
 }
 
 /* false: setenv(3) would fail (EINVAL), which denies in libwrap. */
 static bool
-plan_setenv(struct plan_ctx *pc)
+action_plan_setenv(struct plan_ctx *pc)
 {
 	struct action_plan *p = pc->p;
 	char *s = pc->buf, *name, *val, *e, **nv;
@@ -251,7 +251,7 @@ plan_setenv(struct plan_ctx *pc)
 		*--e = '\0';
 	if (nl == 0 || memchr(name, '=', nl) != NULL)
 		return false;
-	if ((nv = plan_grow(p->env, p->nenv, sizeof(*nv), &pc->oom)) == NULL)
+	if ((nv = action_plan_grow(p->env, p->nenv, sizeof(*nv), &pc->oom)) == NULL)
 		return true; /* out of memory: reported as such */
 	p->env = nv;
 	if ((nv[p->nenv] = malloc(nl + strlen(val) + 2)) == NULL) {
@@ -268,7 +268,7 @@ plan_setenv(struct plan_ctx *pc)
 
 /* user NAME[.GROUP] / group NAME; false when a name is unknown. */
 static bool
-plan_account(struct plan_ctx *pc, const struct acl_option *o)
+action_plan_account(struct plan_ctx *pc, const struct acl_option *o)
 {
 	char name[256], *dot, pwbuf[4096];
 	struct passwd pw, *pwp = NULL;
@@ -303,7 +303,7 @@ plan_account(struct plan_ctx *pc, const struct acl_option *o)
 
 /* banners DIR: the rendered file, or a note (never a deny: libwrap's). */
 static void
-plan_banner(struct plan_ctx *pc, const struct acl_option *o)
+action_plan_banner(struct plan_ctx *pc, const struct acl_option *o)
 {
 	char path[PATH_MAX], note[PATH_MAX + 64], *data, *out = NULL;
 	size_t len, outlen = 0;
@@ -317,7 +317,7 @@ plan_banner(struct plan_ctx *pc, const struct acl_option *o)
 			snprintf(note, sizeof(note), "%s: %s", path,
 			    errno == EINVAL ? "not a regular file"
 			                    : strerror(errno));
-			plan_note(pc, LOG_WARNING, o->kind, note);
+			action_plan_note(pc, LOG_WARNING, o->kind, note);
 		}
 		return;
 	}
@@ -327,18 +327,18 @@ plan_banner(struct plan_ctx *pc, const struct acl_option *o)
 		if (rc == -1)
 			pc->oom = true;
 		else
-			plan_note(pc, LOG_WARNING, o->kind,
+			action_plan_note(pc, LOG_WARNING, o->kind,
 			    "a fact the banner needs was not looked up");
 		return;
 	}
-	if ((st = plan_step(pc, ACTION_STEP_SEND, o, out, outlen)) != NULL &&
+	if ((st = action_plan_step(pc, ACTION_STEP_SEND, o, out, outlen)) != NULL &&
 	    (st->path = strdup(path)) == NULL)
 		pc->oom = true;
 }
 
 /* How many options run: those before an option error, as in libwrap. */
 static size_t
-plan_nopts(const struct acl_rule *r)
+action_plan_nopts(const struct acl_rule *r)
 {
 	size_t i;
 
@@ -351,7 +351,7 @@ plan_nopts(const struct acl_rule *r)
 }
 
 static void
-plan_option(struct plan_ctx *pc, const struct acl_option *o)
+action_plan_option(struct plan_ctx *pc, const struct acl_option *o)
 {
 	switch (o->kind) {
 	case ACL_OPT_ALLOW:
@@ -359,20 +359,20 @@ plan_option(struct plan_ctx *pc, const struct acl_option *o)
 	case ACL_OPT_RFC931: /* the user was looked up before */
 		break;
 	case ACL_OPT_SPAWN:
-		plan_command(pc, o, ACTION_STEP_SPAWN);
+		action_plan_command(pc, o, ACTION_STEP_SPAWN);
 		break;
 	case ACL_OPT_ACLEXEC:
-		plan_command(pc, o, ACTION_STEP_ACLEXEC);
+		action_plan_command(pc, o, ACTION_STEP_ACLEXEC);
 		break;
 	case ACL_OPT_TWIST:
-		plan_command(pc, o, ACTION_STEP_TWIST);
+		action_plan_command(pc, o, ACTION_STEP_TWIST);
 		break;
 	case ACL_OPT_BANNERS:
-		plan_banner(pc, o);
+		action_plan_banner(pc, o);
 		break;
 	case ACL_OPT_SETENV:
-		if (plan_expand(pc, o) && !plan_setenv(pc))
-			plan_fail(pc, o, "setenv failed", NULL);
+		if (action_plan_expand(pc, o) && !action_plan_setenv(pc))
+			action_plan_fail(pc, o, "setenv failed", NULL);
 		break;
 	case ACL_OPT_UMASK:
 		pc->set.umask = (int)(o->num & 0777);
@@ -382,14 +382,14 @@ plan_option(struct plan_ctx *pc, const struct acl_option *o)
 		break;
 	case ACL_OPT_USER:
 	case ACL_OPT_GROUP:
-		if (!plan_account(pc, o))
-			plan_fail(pc, o,
+		if (!action_plan_account(pc, o))
+			action_plan_fail(pc, o,
 			    o->kind == ACL_OPT_USER ? "unknown user"
 			                            : "unknown group",
 			    NULL);
 		break;
 	case ACL_OPT_KEEPALIVE:
-		(void)plan_step(pc, ACTION_STEP_KEEPALIVE, o, NULL, 0);
+		(void)action_plan_step(pc, ACTION_STEP_KEEPALIVE, o, NULL, 0);
 		break;
 	case ACL_OPT_LINGER:
 		/*
@@ -402,7 +402,7 @@ plan_option(struct plan_ctx *pc, const struct acl_option *o)
 		 * worker while one client does not read (wrapd-rules(5),
 		 * DIFFERENCES FROM LIBWRAP).
 		 */
-		plan_note(pc, LOG_DEBUG, o->kind, "not set: closes never wait");
+		action_plan_note(pc, LOG_DEBUG, o->kind, "not set: closes never wait");
 		break;
 	case ACL_OPT_SEVERITY:
 		pc->p->severity = o->severity;
@@ -411,7 +411,7 @@ plan_option(struct plan_ctx *pc, const struct acl_option *o)
 }
 
 static bool
-plan_has_twist(const struct action_plan *p)
+action_plan_has_twist(const struct action_plan *p)
 {
 	return p->nsteps > 0 && p->steps[p->nsteps - 1].kind == ACTION_STEP_TWIST;
 }
@@ -442,16 +442,16 @@ action_plan_build(const struct acl_decision *d,
 	}
 	if (r->nopts > 0 && (pc.buf = malloc(ACL_EXPAND_MAX)) == NULL)
 		pc.oom = true;
-	n = plan_nopts(r);
+	n = action_plan_nopts(r);
 	for (i = 0; i < n && !pc.failed && !pc.oom; i++)
-		plan_option(&pc, &r->opts[i]);
+		action_plan_option(&pc, &r->opts[i]);
 	free(pc.buf);
 	if (pc.oom) {
 		p->verdict = ACL_DENY;
 		p->reason = "out of memory";
 		return -1;
 	}
-	if (!pc.failed && r->opt_error != NULL && !plan_has_twist(p)) {
+	if (!pc.failed && r->opt_error != NULL && !action_plan_has_twist(p)) {
 		/* libwrap ran the options before the bad one, then denied. */
 		p->verdict = ACL_DENY;
 		p->reason = r->opt_error;

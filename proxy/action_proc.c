@@ -4,7 +4,7 @@
  * Life of a command: uv_spawn in a new session (UV_PROCESS_DETACHED calls
  * setsid, so the shell is the leader of its own process group and a
  * deadline can kill the group, background jobs included); libuv reaps it
- * from its SIGCHLD watcher and calls proc_on_exit; while its process group
+ * from its SIGCHLD watcher and calls action_proc_on_exit; while its process group
  * still has members (`cmd &`) the limiter slot stays taken, checked with
  * kill(-pgid, 0) on a short timer.  A group id cannot be given to a new
  * process while the group exists, so the check never sees a stranger.
@@ -51,10 +51,10 @@ struct action_proc {
 	struct action_limit *limit;
 };
 
-static void proc_finish(struct action_proc *p);
+static void action_proc_finish(struct action_proc *p);
 
 static void
-proc_on_close(uv_handle_t *h)
+action_proc_on_close(uv_handle_t *h)
 {
 	struct action_proc *p = h->data;
 
@@ -65,14 +65,14 @@ proc_on_close(uv_handle_t *h)
 }
 
 static void
-proc_close_handle(uv_handle_t *h)
+action_proc_close_handle(uv_handle_t *h)
 {
 	if (!uv_is_closing(h))
-		uv_close(h, proc_on_close);
+		uv_close(h, action_proc_on_close);
 }
 
 static void
-proc_unlink(struct action_proc *p)
+action_proc_unlink(struct action_proc *p)
 {
 	if (p->prev != NULL)
 		p->prev->next = p->next;
@@ -85,13 +85,13 @@ proc_unlink(struct action_proc *p)
 
 /* Is anyone left in the command's process group? */
 static bool
-proc_group_alive(const struct action_proc *p)
+action_proc_group_alive(const struct action_proc *p)
 {
 	return kill(-p->pid, 0) == 0 || errno == EPERM;
 }
 
 static void
-proc_kill_group(struct action_proc *p)
+action_proc_kill_group(struct action_proc *p)
 {
 	if (!p->killed) {
 		p->killed = true;
@@ -99,44 +99,44 @@ proc_kill_group(struct action_proc *p)
 		/* The deadline now bounds the wait for the group to vanish. */
 		p->deadline = uv_now(p->set->loop) + KILL_GRACE_MS;
 	} else {
-		p->deadline = 0; /* give up waiting: see proc_on_timer */
+		p->deadline = 0; /* give up waiting: see action_proc_on_timer */
 	}
 }
 
 static void
-proc_on_timer(uv_timer_t *t)
+action_proc_on_timer(uv_timer_t *t)
 {
 	struct action_proc *p = t->data;
 	uint64_t now = uv_now(p->set->loop);
 
 	if (p->state == PROC_RUNNING) {
-		proc_kill_group(p);
+		action_proc_kill_group(p);
 		return;
 	}
 	if (p->state != PROC_LINGER)
 		return;
-	if (!proc_group_alive(p)) {
-		proc_finish(p);
+	if (!action_proc_group_alive(p)) {
+		action_proc_finish(p);
 		return;
 	}
 	if (p->deadline != 0 && now >= p->deadline) {
 		bool was_killed = p->killed;
 
-		proc_kill_group(p);
+		action_proc_kill_group(p);
 		/*
 		 * Killed members that stay (unreaped zombies of a PID 1 that
 		 * does not reap) must not hold the slot for ever.
 		 */
 		if (was_killed) {
-			proc_finish(p);
+			action_proc_finish(p);
 			return;
 		}
 	}
-	uv_timer_start(&p->timer, proc_on_timer, LINGER_POLL_MS, 0);
+	uv_timer_start(&p->timer, action_proc_on_timer, LINGER_POLL_MS, 0);
 }
 
 static void
-proc_on_exit(uv_process_t *h, int64_t exit_status, int term_signal)
+action_proc_on_exit(uv_process_t *h, int64_t exit_status, int term_signal)
 {
 	struct action_proc *p = h->data;
 	action_proc_cb cb = p->cb;
@@ -146,17 +146,17 @@ proc_on_exit(uv_process_t *h, int64_t exit_status, int term_signal)
 	if (cb != NULL)
 		cb(p->arg, term_signal != 0 ? 0 : (int)exit_status,
 		    term_signal);
-	if (p->limit == NULL || !proc_group_alive(p)) {
-		proc_finish(p);
+	if (p->limit == NULL || !action_proc_group_alive(p)) {
+		action_proc_finish(p);
 		return;
 	}
 	uv_timer_stop(&p->timer);
-	uv_timer_start(&p->timer, proc_on_timer, LINGER_POLL_MS, 0);
+	uv_timer_start(&p->timer, action_proc_on_timer, LINGER_POLL_MS, 0);
 }
 
 /* Everything is over: give the slot back, close, free later. */
 static void
-proc_finish(struct action_proc *p)
+action_proc_finish(struct action_proc *p)
 {
 	if (p->state == PROC_CLOSING)
 		return;
@@ -166,27 +166,27 @@ proc_finish(struct action_proc *p)
 		action_limit_put(p->limit);
 		p->limit = NULL;
 	}
-	proc_unlink(p);
+	action_proc_unlink(p);
 	uv_timer_stop(&p->timer);
-	proc_close_handle((uv_handle_t *)&p->timer);
-	proc_close_handle((uv_handle_t *)&p->proc);
+	action_proc_close_handle((uv_handle_t *)&p->timer);
+	action_proc_close_handle((uv_handle_t *)&p->proc);
 	if (p->has_pipe)
-		proc_close_handle((uv_handle_t *)&p->in);
+		action_proc_close_handle((uv_handle_t *)&p->in);
 }
 
 static void
-proc_on_written(uv_write_t *req, int status)
+action_proc_on_written(uv_write_t *req, int status)
 {
 	struct action_proc *p = req->data;
 
 	(void)status; /* a reader that left early is its own business */
 	if (p->has_pipe)
-		proc_close_handle((uv_handle_t *)&p->in);
+		action_proc_close_handle((uv_handle_t *)&p->in);
 }
 
 /* Build argv for a shell command, with umask and nice folded in. */
 static int
-proc_shell_argv(const struct action_proc_opts *o, char **argv, size_t max,
+action_proc_shell_argv(const struct action_proc_opts *o, char **argv, size_t max,
     char *nicebuf, size_t nicesz, char **script)
 {
 	size_t n = 0, len;
@@ -235,7 +235,7 @@ action_proc_start(struct action_procs *set, const struct action_proc_opts *o,
 
 	memset(&po, 0, sizeof(po));
 	if (o->cmd != NULL) {
-		err = proc_shell_argv(
+		err = action_proc_shell_argv(
 		    o, argv, 8, nicebuf, sizeof(nicebuf), &script);
 		if (err != 0) {
 			free(p);
@@ -248,7 +248,7 @@ action_proc_start(struct action_procs *set, const struct action_proc_opts *o,
 		po.args = (char **)o->argv;
 	}
 	po.env = (char **)o->env;
-	po.exit_cb = proc_on_exit;
+	po.exit_cb = action_proc_on_exit;
 	po.flags = UV_PROCESS_DETACHED;
 	if (o->set_uid) {
 		po.flags |= UV_PROCESS_SETUID;
@@ -286,10 +286,10 @@ action_proc_start(struct action_procs *set, const struct action_proc_opts *o,
 	if (err != 0) {
 		/* Not linked, no slot: just close what was opened. */
 		p->state = PROC_CLOSING;
-		proc_close_handle((uv_handle_t *)&p->timer);
-		proc_close_handle((uv_handle_t *)&p->proc);
+		action_proc_close_handle((uv_handle_t *)&p->timer);
+		action_proc_close_handle((uv_handle_t *)&p->proc);
 		if (p->has_pipe)
-			proc_close_handle((uv_handle_t *)&p->in);
+			action_proc_close_handle((uv_handle_t *)&p->in);
 		return err;
 	}
 	p->pid = p->proc.pid;
@@ -307,15 +307,15 @@ action_proc_start(struct action_procs *set, const struct action_proc_opts *o,
 			memcpy(p->data, o->stdin_data, o->stdin_len);
 			b = uv_buf_init(p->data, (unsigned)o->stdin_len);
 			if (uv_write(&p->wreq, (uv_stream_t *)&p->in, &b, 1,
-			        proc_on_written) != 0)
-				proc_close_handle((uv_handle_t *)&p->in);
+			        action_proc_on_written) != 0)
+				action_proc_close_handle((uv_handle_t *)&p->in);
 		} else {
-			proc_close_handle((uv_handle_t *)&p->in);
+			action_proc_close_handle((uv_handle_t *)&p->in);
 		}
 	}
 	if (o->timeout_ms > 0) {
 		p->deadline = uv_now(set->loop) + o->timeout_ms;
-		uv_timer_start(&p->timer, proc_on_timer, o->timeout_ms, 0);
+		uv_timer_start(&p->timer, action_proc_on_timer, o->timeout_ms, 0);
 	}
 	if (out != NULL)
 		*out = p;
@@ -346,7 +346,7 @@ void
 action_procs_close(struct action_procs *set)
 {
 	while (set->head != NULL)
-		proc_finish(set->head);
+		action_proc_finish(set->head);
 }
 
 int

@@ -37,7 +37,7 @@ struct action_run {
 };
 
 static void
-run_log(const struct action_run *r, int prio, enum acl_opt_kind opt,
+action_run_log(const struct action_run *r, int prio, enum acl_opt_kind opt,
     const char *detail)
 {
 	log_msg(prio, "conn=%llu actions: %s rule=%s:%u %s",
@@ -47,28 +47,28 @@ run_log(const struct action_run *r, int prio, enum acl_opt_kind opt,
 }
 
 static void
-run_abort(struct action_run *r, const char *reason)
+action_run_abort(struct action_run *r, const char *reason)
 {
 	r->aborted = true;
 	r->res.reason = reason;
 }
 
-static void run_steps(struct action_run *r);
+static void action_run_steps(struct action_run *r);
 
 static void
-run_on_aclexec(void *arg, int exit_status, int term_signal)
+action_run_on_aclexec(void *arg, int exit_status, int term_signal)
 {
 	struct action_run *r = arg;
 
 	r->wait = NULL;
 	if (term_signal != 0) {
 		/* Killed (deadline or signal): it said nothing; fail closed. */
-		run_abort(r, "aclexec killed");
+		action_run_abort(r, "aclexec killed");
 	} else if (exit_status != 0) {
 		/* Any non-zero status, 129-255 too, is its "no match". */
 		r->nomatch = true;
 	}
-	run_steps(r);
+	action_run_steps(r);
 }
 
 /*
@@ -76,7 +76,7 @@ run_on_aclexec(void *arg, int exit_status, int term_signal)
  * it, or -2 when it could not start (logged).
  */
 static int
-run_command(struct action_run *r, const struct action_step *st, int stdio_fd,
+action_run_command(struct action_run *r, const struct action_step *st, int stdio_fd,
     action_proc_cb cb, struct action_proc **out)
 {
 	struct action_loop *al = r->al;
@@ -110,20 +110,20 @@ run_command(struct action_run *r, const struct action_step *st, int stdio_fd,
 	action_env_free(env);
 	if (err != 0) {
 		action_limit_put(al->limit);
-		run_log(r, LOG_WARNING, st->opt->kind, uv_strerror(err));
+		action_run_log(r, LOG_WARNING, st->opt->kind, uv_strerror(err));
 		return -2;
 	}
 	return 0;
 }
 
 static void
-run_twist(struct action_run *r, const struct action_step *st)
+action_run_twist(struct action_run *r, const struct action_step *st)
 {
 	int fd = r->ac.fd, fl = fcntl(fd, F_GETFL);
 
 	/* The command reads and writes the socket itself, blocking. */
 	(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-	if (run_command(r, st, fd, NULL, NULL) == 0)
+	if (action_run_command(r, st, fd, NULL, NULL) == 0)
 		r->res.twisted = true;
 	else
 		(void)fcntl(fd, F_SETFL, fl);
@@ -131,32 +131,32 @@ run_twist(struct action_run *r, const struct action_step *st)
 
 /* Carry out one step; false when the run must wait for an aclexec. */
 static bool
-run_step(struct action_run *r, const struct action_step *st)
+action_run_step(struct action_run *r, const struct action_step *st)
 {
 	int on = 1, rc;
 
 	switch (st->kind) {
 	case ACTION_STEP_SEND:
 		if (action_send(r->ac.fd, st->text, st->len) < st->len)
-			run_log(r, LOG_WARNING, st->opt->kind,
+			action_run_log(r, LOG_WARNING, st->opt->kind,
 			    "client socket full: banner cut");
 		break;
 	case ACTION_STEP_SPAWN:
-		(void)run_command(r, st, -1, NULL, NULL);
+		(void)action_run_command(r, st, -1, NULL, NULL);
 		break;
 	case ACTION_STEP_ACLEXEC:
-		rc = run_command(r, st, -1, run_on_aclexec, &r->wait);
+		rc = action_run_command(r, st, -1, action_run_on_aclexec, &r->wait);
 		if (rc == 0)
-			return false; /* run_on_aclexec goes on */
-		run_abort(r, rc == -1 ? "aclexec skipped" : "aclexec not run");
+			return false; /* action_run_on_aclexec goes on */
+		action_run_abort(r, rc == -1 ? "aclexec skipped" : "aclexec not run");
 		break;
 	case ACTION_STEP_TWIST:
-		run_twist(r, st);
+		action_run_twist(r, st);
 		break;
 	case ACTION_STEP_KEEPALIVE:
 		if (setsockopt(r->ac.fd, SOL_SOCKET, SO_KEEPALIVE, &on,
 		        sizeof(on)) != 0)
-			run_log(r, LOG_WARNING, st->opt->kind, strerror(errno));
+			action_run_log(r, LOG_WARNING, st->opt->kind, strerror(errno));
 		break;
 	}
 	return true;
@@ -164,7 +164,7 @@ run_step(struct action_run *r, const struct action_step *st)
 
 /* The verdict once every step ran: the plan's, and what running said. */
 static void
-run_finish(struct action_run *r)
+action_run_finish(struct action_run *r)
 {
 	const struct action_plan *p = &r->plan;
 
@@ -196,7 +196,7 @@ run_finish(struct action_run *r)
 }
 
 static void
-run_unlink(struct action_run *r)
+action_run_unlink(struct action_run *r)
 {
 	if (r->prev != NULL)
 		r->prev->next = r->next;
@@ -208,28 +208,28 @@ run_unlink(struct action_run *r)
 }
 
 static void
-run_free(struct action_run *r)
+action_run_free(struct action_run *r)
 {
-	run_unlink(r);
+	action_run_unlink(r);
 	action_plan_free(&r->plan);
 	free(r);
 }
 
 /* Carry out the steps from r->next_step until the end or an aclexec. */
 static void
-run_steps(struct action_run *r)
+action_run_steps(struct action_run *r)
 {
 	while (!r->aborted && r->next_step < r->plan.nsteps)
-		if (!run_step(r, &r->plan.steps[r->next_step++]))
+		if (!action_run_step(r, &r->plan.steps[r->next_step++]))
 			return;
-	run_finish(r);
+	action_run_finish(r);
 	if (r->cb != NULL) {
 		action_run_cb cb = r->cb;
 
 		r->cb = NULL;
 		cb(r->arg, &r->res);
 		action_run_result_free(&r->res);
-		run_free(r);
+		action_run_free(r);
 	}
 }
 
@@ -275,18 +275,18 @@ action_run_start(const struct action_conn *ac, const struct acl_decision *d,
 	(void)action_plan_build(d, &r->req, &base, &r->plan);
 	for (i = 0; i < r->plan.nnotes; i++)
 		if (log_enabled(r->plan.notes[i].prio))
-			run_log(r, r->plan.notes[i].prio, r->plan.notes[i].opt,
+			action_run_log(r, r->plan.notes[i].prio, r->plan.notes[i].opt,
 			    r->plan.notes[i].text);
 	r->next = r->al->runs;
 	if (r->al->runs != NULL)
 		r->al->runs->prev = r;
 	r->al->runs = r;
-	run_steps(r);
+	action_run_steps(r);
 	if (r->wait == NULL) {
 		/* Finished without waiting. */
 		*res = r->res;
 		r->res.env = NULL;
-		run_free(r);
+		action_run_free(r);
 		return 0;
 	}
 	r->cb = cb;
@@ -305,7 +305,7 @@ action_run_cancel(struct action_run *r)
 	r->wait = NULL;
 	r->cb = NULL;
 	action_run_result_free(&r->res);
-	run_free(r);
+	action_run_free(r);
 }
 
 void
@@ -319,7 +319,7 @@ action_run_detach_all(struct action_loop *al)
 	while (al->runs != NULL) {
 		struct action_run *r = al->runs;
 
-		run_unlink(r);
+		action_run_unlink(r);
 		action_proc_forget(r->wait);
 		r->wait = NULL;
 		r->al = NULL;

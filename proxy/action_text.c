@@ -20,7 +20,7 @@ struct tbuf {
 };
 
 static void
-tbuf_add(struct tbuf *b, const char *s, size_t n)
+action_text_buf_add(struct tbuf *b, const char *s, size_t n)
 {
 	size_t ncap;
 	char *np;
@@ -44,13 +44,13 @@ tbuf_add(struct tbuf *b, const char *s, size_t n)
 }
 
 static void
-tbuf_str(struct tbuf *b, const char *s)
+action_text_buf_str(struct tbuf *b, const char *s)
 {
-	tbuf_add(b, s, strlen(s));
+	action_text_buf_add(b, s, strlen(s));
 }
 
 static void __attribute__((__format__(printf, 2, 3)))
-tbuf_printf(struct tbuf *b, const char *fmt, ...)
+action_text_buf_printf(struct tbuf *b, const char *fmt, ...)
 {
 	char tmp[1024];
 	va_list ap;
@@ -61,14 +61,14 @@ tbuf_printf(struct tbuf *b, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return;
-	tbuf_add(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+	action_text_buf_add(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
 }
 
 static char *
-tbuf_finish(struct tbuf *b, size_t *outlen)
+action_text_buf_finish(struct tbuf *b, size_t *outlen)
 {
 	if (!b->oom && b->p == NULL)
-		tbuf_add(b, "", 0);
+		action_text_buf_add(b, "", 0);
 	if (b->oom) {
 		free(b->p);
 		errno = ENOMEM;
@@ -90,26 +90,26 @@ action_finger_clean(const char *in, size_t len, size_t *outlen)
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)in[i];
 		if (c == '\n') {
-			tbuf_add(&b, "\n", 1);
+			action_text_buf_add(&b, "\n", 1);
 			col = 0;
 			continue;
 		}
 		if (c == '\r')
 			continue;
 		if (col >= ACTION_FINGER_LINE_MAX) {
-			tbuf_add(&b, "\n", 1);
+			action_text_buf_add(&b, "\n", 1);
 			col = 0;
 		}
 		if ((c >= 0x20 && c < 0x7f) || c == '\t') {
-			tbuf_add(&b, (const char *)&c, 1);
+			action_text_buf_add(&b, (const char *)&c, 1);
 			col++;
 		} else {
 			snprintf(esc, sizeof(esc), "\\%03o", c);
-			tbuf_add(&b, esc, 4);
+			action_text_buf_add(&b, esc, 4);
 			col += 4;
 		}
 	}
-	return tbuf_finish(&b, outlen);
+	return action_text_buf_finish(&b, outlen);
 }
 
 void
@@ -131,14 +131,14 @@ action_field_clean(char *dst, size_t dstsz, const char *src)
 
 /* A body line "Label: value" with value cleaned (omitted when NULL). */
 static void
-mail_field(struct tbuf *b, const char *label, const char *value)
+action_text_mail_field(struct tbuf *b, const char *label, const char *value)
 {
 	char v[512];
 
 	if (value == NULL)
 		return;
 	action_field_clean(v, sizeof(v), value);
-	tbuf_printf(b, "%-10s %s\n", label, v);
+	action_text_buf_printf(b, "%-10s %s\n", label, v);
 }
 
 char *
@@ -164,33 +164,33 @@ action_mail_compose(const struct action_report *r, size_t *outlen)
 	if (strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm) == 0)
 		date[0] = '\0';
 
-	tbuf_printf(&b, "To: %s\n", to);
+	action_text_buf_printf(&b, "To: %s\n", to);
 	if (who[0] != '\0')
-		tbuf_printf(&b, "Subject: wrapd: %s %s %s [%s]\n", svc,
+		action_text_buf_printf(&b, "Subject: wrapd: %s %s %s [%s]\n", svc,
 		    r->verdict ? r->verdict : "denied", who, addr);
 	else
-		tbuf_printf(&b, "Subject: wrapd: %s %s %s\n", svc,
+		action_text_buf_printf(&b, "Subject: wrapd: %s %s %s\n", svc,
 		    r->verdict ? r->verdict : "denied", addr);
 	if (date[0] != '\0')
-		tbuf_printf(&b, "Date: %s\n", date);
-	tbuf_str(&b,
+		action_text_buf_printf(&b, "Date: %s\n", date);
+	action_text_buf_str(&b,
 	    "Auto-Submitted: auto-generated\n"
 	    "MIME-Version: 1.0\n"
 	    "Content-Type: text/plain; charset=us-ascii\n"
 	    "Content-Transfer-Encoding: 7bit\n"
 	    "\n");
 
-	tbuf_printf(&b, "wrapd %s a connection.\n\n",
+	action_text_buf_printf(&b, "wrapd %s a connection.\n\n",
 	    r->verdict ? r->verdict : "denied");
-	mail_field(&b, "Service:", r->service);
-	mail_field(&b, "Daemon:", r->daemon);
-	mail_field(&b, "Client:", r->client_addr);
+	action_text_mail_field(&b, "Service:", r->service);
+	action_text_mail_field(&b, "Daemon:", r->daemon);
+	action_text_mail_field(&b, "Client:", r->client_addr);
 	if (r->client_port >= 0) {
 		snprintf(port, sizeof(port), "%d", r->client_port);
-		mail_field(&b, "Port:", port);
+		action_text_mail_field(&b, "Port:", port);
 	}
-	mail_field(&b, "Name:", r->client_name);
-	mail_field(&b, "User:", r->user);
+	action_text_mail_field(&b, "Name:", r->client_name);
+	action_text_mail_field(&b, "User:", r->user);
 	if (r->server_addr != NULL) {
 		char srv[128];
 
@@ -199,31 +199,31 @@ action_mail_compose(const struct action_report *r, size_t *outlen)
 			    r->server_port);
 		else
 			snprintf(srv, sizeof(srv), "%s", r->server_addr);
-		mail_field(&b, "Server:", srv);
+		action_text_mail_field(&b, "Server:", srv);
 	}
 	if (r->rule_file != NULL) {
 		char rule[600];
 
 		snprintf(
 		    rule, sizeof(rule), "%s:%u", r->rule_file, r->rule_line);
-		mail_field(&b, "Rule:", rule);
+		action_text_mail_field(&b, "Rule:", rule);
 	} else {
-		mail_field(&b, "Rule:", "(no rule matched)");
+		action_text_mail_field(&b, "Rule:", "(no rule matched)");
 	}
-	mail_field(&b, "Reason:", r->reason);
-	mail_field(&b, "Time:", date);
+	action_text_mail_field(&b, "Reason:", r->reason);
+	action_text_mail_field(&b, "Time:", date);
 	if (r->finger != NULL) {
-		tbuf_str(&b, "\nfinger @client said:\n\n");
-		tbuf_str(&b, r->finger);
+		action_text_buf_str(&b, "\nfinger @client said:\n\n");
+		action_text_buf_str(&b, r->finger);
 		if (b.len > 0 && b.p[b.len - 1] != '\n')
-			tbuf_str(&b, "\n");
+			action_text_buf_str(&b, "\n");
 	} else if (r->finger_error != NULL) {
 		char e[256];
 
 		action_field_clean(e, sizeof(e), r->finger_error);
-		tbuf_printf(&b, "\nfinger @client: %s\n", e);
+		action_text_buf_printf(&b, "\nfinger @client: %s\n", e);
 	}
-	return tbuf_finish(&b, outlen);
+	return action_text_buf_finish(&b, outlen);
 }
 
 /*
@@ -235,7 +235,7 @@ typedef int (*banner_line_fn)(
     void *arg, const char *line, size_t n, int newline);
 
 static int
-banner_walk(
+action_text_banner_walk(
     const char *data, size_t len, size_t *nuls, banner_line_fn fn, void *arg)
 {
 	size_t i = 0, start, n, text;
@@ -269,7 +269,7 @@ struct banner_render {
 };
 
 static int
-banner_render_line(void *arg, const char *line, size_t n, int newline)
+action_text_banner_render_line(void *arg, const char *line, size_t n, int newline)
 {
 	struct banner_render *br = arg;
 	int rc;
@@ -282,7 +282,7 @@ banner_render_line(void *arg, const char *line, size_t n, int newline)
 	br->line[n] = '\0';
 	rc = acl_expand(br->line, br->req, br->exp, ACL_EXPAND_MAX);
 	if (rc == ACL_DONE) {
-		tbuf_str(&br->out, br->exp);
+		action_text_buf_str(&br->out, br->exp);
 		return 0;
 	}
 	if (rc == -1 && errno == E2BIG)
@@ -307,15 +307,15 @@ action_banner_render(const char *data, size_t len,
 	}
 	/* NULs are written one by one, before anything else, as libwrap does. */
 	for (i = 0; i < len && data[i] == '\0'; i++)
-		tbuf_add(&br.out, "", 1);
-	rc = banner_walk(data, len, &nuls, banner_render_line, &br);
+		action_text_buf_add(&br.out, "", 1);
+	rc = action_text_banner_walk(data, len, &nuls, action_text_banner_render_line, &br);
 	free(br.line);
 	free(br.exp);
 	if (rc != 0) {
 		free(br.out.p);
 		return rc;
 	}
-	if ((*out = tbuf_finish(&br.out, outlen)) == NULL)
+	if ((*out = action_text_buf_finish(&br.out, outlen)) == NULL)
 		return -1;
 	return ACL_DONE;
 }
@@ -326,7 +326,7 @@ struct banner_needs {
 };
 
 static int
-banner_needs_line(void *arg, const char *line, size_t n, int newline)
+action_text_banner_needs_line(void *arg, const char *line, size_t n, int newline)
 {
 	struct banner_needs *bn = arg;
 
@@ -345,7 +345,7 @@ action_banner_needs(const char *data, size_t len)
 
 	if ((bn.line = malloc(BANNER_CHUNK + 1)) == NULL)
 		return 0;
-	banner_walk(data, len, &nuls, banner_needs_line, &bn);
+	action_text_banner_walk(data, len, &nuls, action_text_banner_needs_line, &bn);
 	free(bn.line);
 	return bn.needs;
 }

@@ -1,6 +1,23 @@
 /*
  * conn.h - one client connection, from accept to close.
  *
+ * The stages of a connection, and where each lives:
+ *   accept    accept.c      a worker accepts on its listeners; per-source
+ *                           and max_connections limits (conn_accept)
+ *   decide    decide.c      the rules' verdict, with the look-ups they ask
+ *                           for: lookup_name.c (reverse + forward DNS),
+ *                           lookup_ident.c (RFC 1413)
+ *   act       action_*.c    the rule's options and the service's on_deny
+ *                           (action.h has the map of the act stage)
+ *   deliver   deliver_*.c   connect to the backend (PROXY header), or exec
+ *                           the program on the socket
+ *   relay     relay.c       splice both ways, half-close, urgent data;
+ *                           closer.c ends the sockets (FIN or RST)
+ *   log       conn_log.c    the one line per connection, at close
+ * Around them: worker.c (a worker's loop, the sweep of timeouts),
+ * server.c (the control loop), snapshot.c (what a reload builds),
+ * listener.c (the sockets), source.c (per-source counts).
+ *
  * States (every change goes through conn_set_state(), logged at debug):
  *   CONN_DECIDING    acl_eval(), maybe waiting for a look-up (name, ident)
  *   CONN_CONNECTING  granted; non-blocking connect to the backend
@@ -25,9 +42,9 @@
 #include <uv.h>
 
 #include "acl.h"
+#include "snapshot.h"
 
 struct worker;
-struct snapshot;
 struct lookup_name;
 struct lookup_ident;
 
@@ -131,6 +148,12 @@ struct conn {
  */
 void conn_accept(struct worker *w, uint32_t svc, int fd,
     const struct sockaddr *peer, socklen_t peerlen);
+/* The service the connection belongs to (in its own snapshot). */
+static inline const struct snap_svc *
+conn_svc(const struct conn *c)
+{
+	return &c->snap->svc[c->svc];
+}
 /* End the connection: FIN to each side (a peer ended, or a deny). */
 void conn_close(struct conn *c, const char *reason);
 /* End it in error: what was sent is delivered, then each side is reset. */
@@ -147,12 +170,7 @@ void conn_backend_connected(struct conn *c);
 int conn_fd(const struct conn *c, int side);
 /* The rule engine's view of the connection's facts. */
 void conn_request(const struct conn *c, struct acl_request *r);
-/*
- * Decide (again) from table `from`: an aclexec failing in hosts.allow makes
- * its rule no match, and the scan goes on in hosts.deny.  Each look-up it
- * needs gets its own deadline; conn_decided() follows, as for the first
- * decision.
- */
-void conn_decide_from(struct conn *c, enum acl_table from);
+/* conn_log.c: the connection's one log line (conn_close writes it). */
+void conn_log(const struct conn *c);
 
 #endif /* WRAPD_CONN_H */

@@ -56,7 +56,7 @@ struct lookup_ident {
  */
 
 static bool
-ident_isspace(char c)
+lookup_ident_isspace(char c)
 {
 	/* sscanf's notion of white space in the C locale. */
 	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' ||
@@ -64,9 +64,9 @@ ident_isspace(char c)
 }
 
 static const char *
-ident_skip_space(const char *p, const char *end)
+lookup_ident_skip_space(const char *p, const char *end)
 {
-	while (p < end && ident_isspace(*p))
+	while (p < end && lookup_ident_isspace(*p))
 		p++;
 	return p;
 }
@@ -77,12 +77,12 @@ ident_skip_space(const char *p, const char *end)
  * than wrapped, so 65536+N can never pose as N.
  */
 static const char *
-ident_port(const char *p, const char *end, unsigned long *port)
+lookup_ident_port(const char *p, const char *end, unsigned long *port)
 {
 	unsigned long v = 0;
 	const char *start;
 
-	p = ident_skip_space(p, end);
+	p = lookup_ident_skip_space(p, end);
 	start = p;
 	while (p < end && *p >= '0' && *p <= '9') {
 		if (v <= 65535)
@@ -96,11 +96,11 @@ ident_port(const char *p, const char *end, unsigned long *port)
 }
 
 static const char *
-ident_expect(const char *p, const char *end, const char *lit)
+lookup_ident_expect(const char *p, const char *end, const char *lit)
 {
 	size_t n = strlen(lit);
 
-	p = ident_skip_space(p, end);
+	p = lookup_ident_skip_space(p, end);
 	if ((size_t)(end - p) < n || memcmp(p, lit, n) != 0)
 		return NULL;
 	return p + n;
@@ -125,12 +125,12 @@ lookup_ident_parse_reply(const char *reply, size_t len, unsigned client_port,
 	if ((nul = memchr(reply, '\0', (size_t)(end - reply))) != NULL)
 		end = nul;
 
-	if ((p = ident_port(p, end, &rport)) == NULL ||
-	    (p = ident_expect(p, end, ",")) == NULL ||
-	    (p = ident_port(p, end, &lport)) == NULL ||
-	    (p = ident_expect(p, end, ":")) == NULL ||
-	    (p = ident_expect(p, end, "USERID")) == NULL ||
-	    (p = ident_expect(p, end, ":")) == NULL)
+	if ((p = lookup_ident_port(p, end, &rport)) == NULL ||
+	    (p = lookup_ident_expect(p, end, ",")) == NULL ||
+	    (p = lookup_ident_port(p, end, &lport)) == NULL ||
+	    (p = lookup_ident_expect(p, end, ":")) == NULL ||
+	    (p = lookup_ident_expect(p, end, "USERID")) == NULL ||
+	    (p = lookup_ident_expect(p, end, ":")) == NULL)
 		return -1;
 	/* The OS (and optional charset) field: at least one non-colon byte. */
 	for (w = p; p < end && *p != ':'; p++)
@@ -139,8 +139,8 @@ lookup_ident_parse_reply(const char *reply, size_t len, unsigned client_port,
 		return -1;
 	p++;
 	/* The user: the first word, at most IDENT_USER_MAX bytes of it. */
-	p = ident_skip_space(p, end);
-	for (w = p; w < end && !ident_isspace(*w) && w - p < IDENT_USER_MAX;
+	p = lookup_ident_skip_space(p, end);
+	for (w = p; w < end && !lookup_ident_isspace(*w) && w - p < IDENT_USER_MAX;
 	     w++)
 		continue;
 	if (w == p)
@@ -160,7 +160,7 @@ lookup_ident_parse_reply(const char *reply, size_t len, unsigned client_port,
  */
 
 static void
-ident_free_cb(uv_handle_t *h)
+lookup_ident_free_cb(uv_handle_t *h)
 {
 	struct lookup_ident *l = h->data;
 
@@ -170,51 +170,51 @@ ident_free_cb(uv_handle_t *h)
 
 /* Close everything; the struct goes when the last close callback runs. */
 static void
-ident_close(struct lookup_ident *l)
+lookup_ident_close(struct lookup_ident *l)
 {
 	if (!uv_is_closing((uv_handle_t *)&l->timer))
-		uv_close((uv_handle_t *)&l->timer, ident_free_cb);
+		uv_close((uv_handle_t *)&l->timer, lookup_ident_free_cb);
 	if (l->tcp_open && !uv_is_closing((uv_handle_t *)&l->tcp))
-		uv_close((uv_handle_t *)&l->tcp, ident_free_cb);
+		uv_close((uv_handle_t *)&l->tcp, lookup_ident_free_cb);
 }
 
 static void
-ident_finish(
+lookup_ident_finish(
     struct lookup_ident *l, const char *user, enum lookup_status status)
 {
 	if (l->done)
 		return;
 	l->done = true;
-	ident_close(l);
+	lookup_ident_close(l);
 	l->cb(l->arg, user, status);
 }
 
 /* Parse what has arrived and answer. */
 static void
-ident_answer(struct lookup_ident *l)
+lookup_ident_answer(struct lookup_ident *l)
 {
 	char user[ACL_STRING_MAX];
 
 	if (lookup_ident_parse_reply(l->reply, l->len, l->client_port, l->server_port,
 	        user, sizeof(user)) == 0)
-		ident_finish(l, user, LOOKUP_ANSWERED);
+		lookup_ident_finish(l, user, LOOKUP_ANSWERED);
 	else
-		ident_finish(l, ACL_UNKNOWN, LOOKUP_ANSWERED);
+		lookup_ident_finish(l, ACL_UNKNOWN, LOOKUP_ANSWERED);
 }
 
 static void
-ident_timer_cb(uv_timer_t *t)
+lookup_ident_timer_cb(uv_timer_t *t)
 {
 	struct lookup_ident *l = t->data;
 
 	if (l->result != NULL)
-		ident_finish(l, l->result, l->result_status);
+		lookup_ident_finish(l, l->result, l->result_status);
 	else
-		ident_finish(l, ACL_UNKNOWN, LOOKUP_TIMED_OUT);
+		lookup_ident_finish(l, ACL_UNKNOWN, LOOKUP_TIMED_OUT);
 }
 
 static void
-ident_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+lookup_ident_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	struct lookup_ident *l = h->data;
 
@@ -225,7 +225,7 @@ ident_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 }
 
 static void
-ident_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+lookup_ident_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
 	struct lookup_ident *l = s->data;
 
@@ -237,30 +237,30 @@ ident_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		 * EOF before the end of the line: libwrap's fgets() sees EOF
 		 * and rejects the reply, so do we.
 		 */
-		ident_finish(l, ACL_UNKNOWN, LOOKUP_ANSWERED);
+		lookup_ident_finish(l, ACL_UNKNOWN, LOOKUP_ANSWERED);
 		return;
 	}
 	if (memchr(l->reply + l->len, '\n', (size_t)n) != NULL) {
 		l->len += (size_t)n;
-		ident_answer(l);
+		lookup_ident_answer(l);
 		return;
 	}
 	l->len += (size_t)n;
 	if (l->len >= IDENT_LINE_MAX)
-		ident_answer(l); /* a full fgets() buffer without a newline */
+		lookup_ident_answer(l); /* a full fgets() buffer without a newline */
 }
 
 static void
-ident_write_cb(uv_write_t *w, int status)
+lookup_ident_write_cb(uv_write_t *w, int status)
 {
 	struct lookup_ident *l = w->data;
 
 	if (status < 0 && !l->done)
-		ident_finish(l, ACL_UNKNOWN, LOOKUP_ANSWERED);
+		lookup_ident_finish(l, ACL_UNKNOWN, LOOKUP_ANSWERED);
 }
 
 static void
-ident_connect_cb(uv_connect_t *c, int status)
+lookup_ident_connect_cb(uv_connect_t *c, int status)
 {
 	struct lookup_ident *l = c->data;
 	uv_buf_t b;
@@ -268,15 +268,15 @@ ident_connect_cb(uv_connect_t *c, int status)
 	if (l->done)
 		return;
 	if (status < 0) {
-		ident_finish(l, ACL_UNKNOWN, LOOKUP_ANSWERED);
+		lookup_ident_finish(l, ACL_UNKNOWN, LOOKUP_ANSWERED);
 		return;
 	}
 	b = uv_buf_init(l->query, (unsigned)strlen(l->query));
 	if (uv_write(&l->write, (uv_stream_t *)&l->tcp, &b, 1,
-	        ident_write_cb) != 0 ||
+	        lookup_ident_write_cb) != 0 ||
 	    uv_read_start(
-	        (uv_stream_t *)&l->tcp, ident_alloc_cb, ident_read_cb) != 0)
-		ident_finish(l, ACL_UNKNOWN, LOOKUP_ANSWERED);
+	        (uv_stream_t *)&l->tcp, lookup_ident_alloc_cb, lookup_ident_read_cb) != 0)
+		lookup_ident_finish(l, ACL_UNKNOWN, LOOKUP_ANSWERED);
 }
 
 /*
@@ -285,7 +285,7 @@ ident_connect_cb(uv_connect_t *c, int status)
  * not be asked (no descriptors, no memory, no route).
  */
 static int
-ident_connect(struct lookup_ident *l, const struct sockaddr *local,
+lookup_ident_connect(struct lookup_ident *l, const struct sockaddr *local,
     const struct sockaddr *client, unsigned port)
 {
 	struct sockaddr_storage lss, css;
@@ -314,7 +314,7 @@ ident_connect(struct lookup_ident *l, const struct sockaddr *local,
 	l->open_handles++;
 	if (uv_tcp_bind(&l->tcp, (struct sockaddr *)&lss, 0) != 0 ||
 	    uv_tcp_connect(&l->connect, &l->tcp, (struct sockaddr *)&css,
-	        ident_connect_cb) != 0)
+	        lookup_ident_connect_cb) != 0)
 		return -2;
 	return 0;
 }
@@ -337,7 +337,7 @@ lookup_ident_start_port(uv_loop_t *loop, const struct sockaddr *local,
 	uv_timer_init(loop, &l->timer);
 	l->timer.data = l;
 	l->open_handles++;
-	if ((rc = ident_connect(l, local, client, port)) != 0) {
+	if ((rc = lookup_ident_connect(l, local, client, port)) != 0) {
 		/*
 		 * Answer from the loop, never from inside this call: the
 		 * caller has not stored l yet.
@@ -345,13 +345,13 @@ lookup_ident_start_port(uv_loop_t *loop, const struct sockaddr *local,
 		l->result = ACL_UNKNOWN;
 		l->result_status = rc == -1 ? LOOKUP_ANSWERED : LOOKUP_SKIPPED;
 		if (l->tcp_open)
-			uv_close((uv_handle_t *)&l->tcp, ident_free_cb);
+			uv_close((uv_handle_t *)&l->tcp, lookup_ident_free_cb);
 		l->tcp_open = false;
-		uv_timer_start(&l->timer, ident_timer_cb, 0, 0);
+		uv_timer_start(&l->timer, lookup_ident_timer_cb, 0, 0);
 		return l;
 	}
 	if (timeout_ms > 0)
-		uv_timer_start(&l->timer, ident_timer_cb, timeout_ms, 0);
+		uv_timer_start(&l->timer, lookup_ident_timer_cb, timeout_ms, 0);
 	return l;
 }
 
@@ -370,5 +370,5 @@ lookup_ident_cancel(struct lookup_ident *l)
 	if (l == NULL || l->done)
 		return;
 	l->done = true;
-	ident_close(l);
+	lookup_ident_close(l);
 }

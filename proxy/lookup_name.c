@@ -56,7 +56,7 @@
 #define LOOKUP_WARN_INTERVAL_NS   1000000000ULL
 
 struct lookup_net {
-	uint64_t key;      /* lookup_net_key() */
+	uint64_t key;      /* lookup_name_net_key() */
 	unsigned inflight; /* at least 1: an entry with none is removed */
 };
 
@@ -93,7 +93,7 @@ struct lookup_name {
 	uv_getaddrinfo_t ai;
 	uv_timer_t timer;
 	enum lookup_stage stage;
-	uint64_t net;       /* the client network, lookup_net_key() */
+	uint64_t net;       /* the client network, lookup_name_net_key() */
 	int pending;        /* requests in flight + the timer until closed */
 	bool req_busy;      /* ni or ai is in flight (and counted for net) */
 	bool done;          /* answered or cancelled */
@@ -104,7 +104,7 @@ struct lookup_name {
 
 /* UV_THREADPOOL_SIZE as libuv takes it: 0 counts as 1, at most 1024. */
 static unsigned
-lookup_pool_clamp(unsigned long n)
+lookup_name_pool_clamp(unsigned long n)
 {
 	if (n < 1)
 		return 1;
@@ -114,7 +114,7 @@ lookup_pool_clamp(unsigned long n)
 void
 lookup_name_caps_for(unsigned pool, struct lookup_name_caps *caps)
 {
-	caps->pool = lookup_pool_clamp(pool);
+	caps->pool = lookup_name_pool_clamp(pool);
 	/* libuv's slow_work_thread_threshold(). */
 	caps->slow_io = (caps->pool + 1) / 2;
 	/*
@@ -128,7 +128,7 @@ lookup_name_caps_for(unsigned pool, struct lookup_name_caps *caps)
 
 /* The pool size the caps follow; call with the mutex held. */
 static unsigned
-lookup_pool_locked(void)
+lookup_name_pool_locked(void)
 {
 	if (lookup_flight.pool == 0) {
 		/* lookup_name_init_threadpool() was not called: libuv's choice. */
@@ -136,7 +136,7 @@ lookup_pool_locked(void)
 
 		lookup_flight.pool = v == NULL
 		    ? LOOKUP_LIBUV_POOL_DEFAULT
-		    : lookup_pool_clamp(strtoul(v, NULL, 10));
+		    : lookup_name_pool_clamp(strtoul(v, NULL, 10));
 	}
 	return lookup_flight.pool;
 }
@@ -145,13 +145,13 @@ void
 lookup_name_caps(struct lookup_name_caps *caps)
 {
 	pthread_mutex_lock(&lookup_flight.mu);
-	lookup_name_caps_for(lookup_pool_locked(), caps);
+	lookup_name_caps_for(lookup_name_pool_locked(), caps);
 	pthread_mutex_unlock(&lookup_flight.mu);
 }
 
 /* The network of an IPv4 or IPv6 address: family, then the prefix bytes. */
 static uint64_t
-lookup_net_key(const struct sockaddr_storage *ss)
+lookup_name_net_key(const struct sockaddr_storage *ss)
 {
 	const unsigned char *p;
 	uint64_t key = ss->ss_family;
@@ -172,7 +172,7 @@ lookup_net_key(const struct sockaddr_storage *ss)
 
 /* "192.0.2.0/24" or "2001:db8:1::/48", for the log. */
 static void
-lookup_net_text(uint64_t key, char *buf, size_t size)
+lookup_name_net_text(uint64_t key, char *buf, size_t size)
 {
 	if (key >> 8 * LOOKUP_NET_V6_BYTES == AF_INET6)
 		snprintf(buf, size, "%x:%x:%x::/48",
@@ -186,7 +186,7 @@ lookup_net_text(uint64_t key, char *buf, size_t size)
 
 /* Call with the mutex held. */
 static struct lookup_net *
-lookup_net_find(uint64_t key)
+lookup_name_net_find(uint64_t key)
 {
 	size_t i;
 
@@ -208,7 +208,7 @@ struct lookup_skips {
  * a burst's tail waits for the next skip).  Call with the mutex held.
  */
 static bool
-lookup_flight_skip_locked(
+lookup_name_flight_skip_locked(
     uint64_t key, bool at_ceiling, struct lookup_skips *out)
 {
 	uint64_t now = uv_hrtime();
@@ -227,7 +227,7 @@ lookup_flight_skip_locked(
 	out->all = lookup_flight.skipped_all;
 	snprintf(out->last, sizeof(out->last), "-");
 	if (out->net > 0)
-		lookup_net_text(
+		lookup_name_net_text(
 		    lookup_flight.skipped_key, out->last, sizeof(out->last));
 	lookup_flight.skipped_net = lookup_flight.skipped_all = 0;
 	return true;
@@ -238,7 +238,7 @@ lookup_flight_skip_locked(
  * nothing, when that network or all networks are at their cap.
  */
 static bool
-lookup_flight_take(uint64_t key)
+lookup_name_flight_take(uint64_t key)
 {
 	struct lookup_name_caps caps;
 	struct lookup_skips skips;
@@ -246,11 +246,11 @@ lookup_flight_take(uint64_t key)
 	bool at_ceiling, warn;
 
 	pthread_mutex_lock(&lookup_flight.mu);
-	lookup_name_caps_for(lookup_pool_locked(), &caps);
-	n = lookup_net_find(key);
+	lookup_name_caps_for(lookup_name_pool_locked(), &caps);
+	n = lookup_name_net_find(key);
 	at_ceiling = lookup_flight.total >= caps.ceiling;
 	if (at_ceiling || (n != NULL && n->inflight >= caps.per_network)) {
-		warn = lookup_flight_skip_locked(key, at_ceiling, &skips);
+		warn = lookup_name_flight_skip_locked(key, at_ceiling, &skips);
 		pthread_mutex_unlock(&lookup_flight.mu);
 		if (warn)
 			log_warnx("name look-ups not made, too many in flight: "
@@ -274,12 +274,12 @@ lookup_flight_take(uint64_t key)
 
 /* A request of network `key` has called back: its thread is free. */
 static void
-lookup_flight_put(uint64_t key)
+lookup_name_flight_put(uint64_t key)
 {
 	struct lookup_net *n;
 
 	pthread_mutex_lock(&lookup_flight.mu);
-	if ((n = lookup_net_find(key)) != NULL) {
+	if ((n = lookup_name_net_find(key)) != NULL) {
 		lookup_flight.total--;
 		if (--n->inflight == 0)
 			*n = lookup_flight.nets[--lookup_flight.nnets];
@@ -300,7 +300,7 @@ lookup_name_inflight(const struct sockaddr *addr)
 	if (addr == NULL)
 		count = lookup_flight.total;
 	else
-		count = (n = lookup_net_find(lookup_net_key(&ss))) != NULL
+		count = (n = lookup_name_net_find(lookup_name_net_key(&ss))) != NULL
 		    ? n->inflight
 		    : 0;
 	pthread_mutex_unlock(&lookup_flight.mu);
@@ -308,16 +308,16 @@ lookup_name_inflight(const struct sockaddr *addr)
 }
 
 static void
-lookup_unref(struct lookup_name *l)
+lookup_name_unref(struct lookup_name *l)
 {
 	if (--l->pending == 0)
 		free(l);
 }
 
 static void
-lookup_timer_closed(uv_handle_t *h)
+lookup_name_timer_closed(uv_handle_t *h)
 {
-	lookup_unref(h->data);
+	lookup_name_unref(h->data);
 }
 
 /*
@@ -326,7 +326,7 @@ lookup_timer_closed(uv_handle_t *h)
  * finishes in its own time.
  */
 static void
-lookup_abandon(struct lookup_name *l)
+lookup_name_abandon(struct lookup_name *l)
 {
 	l->done = true;
 	if (l->req_busy) {
@@ -336,49 +336,49 @@ lookup_abandon(struct lookup_name *l)
 			uv_cancel((uv_req_t *)&l->ai);
 	}
 	if (!uv_is_closing((uv_handle_t *)&l->timer))
-		uv_close((uv_handle_t *)&l->timer, lookup_timer_closed);
+		uv_close((uv_handle_t *)&l->timer, lookup_name_timer_closed);
 }
 
 static void
-lookup_finish(
+lookup_name_finish(
     struct lookup_name *l, const char *name, enum lookup_status status)
 {
 	if (l->done)
 		return;
-	lookup_abandon(l);
+	lookup_name_abandon(l);
 	l->cb(l->arg, name, status);
 }
 
 static void
-lookup_timer_cb(uv_timer_t *t)
+lookup_name_timer_cb(uv_timer_t *t)
 {
 	struct lookup_name *l = t->data;
 
 	if (l->result != NULL)
-		lookup_finish(l, l->result, l->result_status);
+		lookup_name_finish(l, l->result, l->result_status);
 	else
-		lookup_finish(l,
+		lookup_name_finish(l,
 		    l->stage == LOOKUP_REVERSE ? ACL_UNKNOWN : ACL_PARANOID,
 		    LOOKUP_TIMED_OUT);
 }
 
 static void
-lookup_forward_cb(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
+lookup_name_forward_cb(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 {
 	struct lookup_name *l = req->data;
 
 	l->req_busy = false;
 	/* Before the callback, which may start the next look-up. */
-	lookup_flight_put(l->net);
+	lookup_name_flight_put(l->net);
 	if (!l->done) {
 		const char *name = acl_verify_name((struct sockaddr *)&l->addr,
 		    l->name, status == 0 ? res : NULL);
 
-		lookup_finish(l, name, LOOKUP_ANSWERED);
+		lookup_name_finish(l, name, LOOKUP_ANSWERED);
 	}
 	if (res != NULL)
 		uv_freeaddrinfo(res);
-	lookup_unref(l);
+	lookup_name_unref(l);
 }
 
 /*
@@ -386,7 +386,7 @@ lookup_forward_cb(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
  * when the request is queued.
  */
 static int
-lookup_forward_start(struct lookup_name *l, uv_loop_t *loop, const char *host)
+lookup_name_forward_start(struct lookup_name *l, uv_loop_t *loop, const char *host)
 {
 	struct addrinfo hints;
 
@@ -407,14 +407,14 @@ lookup_forward_start(struct lookup_name *l, uv_loop_t *loop, const char *host)
 	l->stage = LOOKUP_FORWARD;
 	l->ai.data = l;
 	if (uv_getaddrinfo(
-	        loop, &l->ai, lookup_forward_cb, l->name, NULL, &hints) != 0)
+	        loop, &l->ai, lookup_name_forward_cb, l->name, NULL, &hints) != 0)
 		return -1;
 	l->req_busy = true;
 	return 0;
 }
 
 static void
-lookup_reverse_cb(
+lookup_name_reverse_cb(
     uv_getnameinfo_t *req, int status, const char *host, const char *service)
 {
 	struct lookup_name *l = req->data;
@@ -429,7 +429,7 @@ lookup_reverse_cb(
 		 * request: the name came from the client's reverse zone, so a
 		 * stuck forward zone is charged to the client's network too.
 		 */
-		if (lookup_forward_start(l, req->loop, host) == 0)
+		if (lookup_name_forward_start(l, req->loop, host) == 0)
 			return;
 		/* The forward question could not be asked (no resources). */
 		answer = ACL_PARANOID;
@@ -438,24 +438,24 @@ lookup_reverse_cb(
 		answer =
 		    acl_verify_name((struct sockaddr *)&l->addr, NULL, NULL);
 	/* Before the callback, which may start the next look-up. */
-	lookup_flight_put(l->net);
-	lookup_finish(l, answer, how);
-	lookup_unref(l);
+	lookup_name_flight_put(l->net);
+	lookup_name_finish(l, answer, how);
+	lookup_name_unref(l);
 }
 
 /* Queue the reverse look-up; returns 0 when it is queued. */
 static int
-lookup_reverse_start(
+lookup_name_reverse_start(
     struct lookup_name *l, uv_loop_t *loop, uint64_t timeout_ms)
 {
-	if (uv_getnameinfo(loop, &l->ni, lookup_reverse_cb,
+	if (uv_getnameinfo(loop, &l->ni, lookup_name_reverse_cb,
 	        (struct sockaddr *)&l->addr, NI_NAMEREQD) != 0)
 		return -1;
 	l->result = NULL;
 	l->pending++;
 	l->req_busy = true;
 	if (timeout_ms > 0)
-		uv_timer_start(&l->timer, lookup_timer_cb, timeout_ms, 0);
+		uv_timer_start(&l->timer, lookup_name_timer_cb, timeout_ms, 0);
 	return 0;
 }
 
@@ -487,14 +487,14 @@ lookup_name_start(uv_loop_t *loop, const struct sockaddr *addr,
 		 * the question cannot be queued (no resources).
 		 */
 		l->result_status = LOOKUP_SKIPPED;
-		l->net = lookup_net_key(&l->addr);
-		if (lookup_flight_take(l->net)) {
-			if (lookup_reverse_start(l, loop, timeout_ms) == 0)
+		l->net = lookup_name_net_key(&l->addr);
+		if (lookup_name_flight_take(l->net)) {
+			if (lookup_name_reverse_start(l, loop, timeout_ms) == 0)
 				return l;
-			lookup_flight_put(l->net);
+			lookup_name_flight_put(l->net);
 		}
 	}
-	uv_timer_start(&l->timer, lookup_timer_cb, 0, 0);
+	uv_timer_start(&l->timer, lookup_name_timer_cb, 0, 0);
 	return l;
 }
 
@@ -503,7 +503,7 @@ lookup_name_cancel(struct lookup_name *l)
 {
 	if (l == NULL || l->done)
 		return;
-	lookup_abandon(l);
+	lookup_name_abandon(l);
 }
 
 unsigned
@@ -515,9 +515,9 @@ lookup_name_init_threadpool(unsigned size)
 
 	/* An administrator's explicit setting wins (libuv clamps it). */
 	if (cur != NULL && *cur != '\0')
-		n = lookup_pool_clamp(strtoul(cur, NULL, 10));
+		n = lookup_name_pool_clamp(strtoul(cur, NULL, 10));
 	else {
-		n = lookup_pool_clamp(
+		n = lookup_name_pool_clamp(
 		    size == 0 ? LOOKUP_THREADPOOL_SIZE : size);
 		snprintf(buf, sizeof(buf), "%u", n);
 		setenv("UV_THREADPOOL_SIZE", buf, 1);

@@ -273,7 +273,7 @@ server_check_nofile(const struct wrapd_conf *conf)
 }
 
 static bool
-conf_uses(const struct wrapd_conf *c, enum conf_listen_kind k)
+server_conf_uses(const struct wrapd_conf *c, enum conf_listen_kind k)
 {
 	size_t i, j;
 
@@ -290,7 +290,7 @@ server_inherit(struct server *srv, const struct wrapd_conf *conf)
 	char err[256], key[64], text[128];
 	int i, k;
 
-	if (conf_uses(conf, CONF_LISTEN_SYSTEMD)) {
+	if (server_conf_uses(conf, CONF_LISTEN_SYSTEMD)) {
 		srv->nsd = listener_systemd_fds(&srv->sd, err, sizeof(err));
 		if (srv->nsd < 0) {
 			log_errx("%s", err);
@@ -312,7 +312,7 @@ server_inherit(struct server *srv, const struct wrapd_conf *conf)
 				srv->single = true;
 		}
 	}
-	if (conf_uses(conf, CONF_LISTEN_STDIN)) {
+	if (server_conf_uses(conf, CONF_LISTEN_STDIN)) {
 		if ((k = listener_stdin_kind(err, sizeof(err))) < 0) {
 			log_errx("%s", err);
 			return -1;

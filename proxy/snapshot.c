@@ -13,7 +13,7 @@
 #include "conf_trust.h"
 
 static struct svc_state *
-svc_state_get(const struct snapshot *old, const char *name)
+snapshot_svc_state_get(const struct snapshot *old, const char *name)
 {
 	struct svc_state *st;
 	size_t i;
@@ -41,7 +41,7 @@ svc_state_get(const struct snapshot *old, const char *name)
 }
 
 void
-svc_state_unref(struct svc_state *st)
+snapshot_svc_state_unref(struct svc_state *st)
 {
 	if (st == NULL || atomic_fetch_sub(&st->refs, 1) != 1)
 		return;
@@ -288,7 +288,7 @@ snapshot_build(struct wrapd_conf *conf, const struct snapshot_env *env)
 		goto fail;
 	for (i = 0; i < s->nsvc; i++) {
 		s->svc[i].conf = &conf->services[i];
-		s->svc[i].st = svc_state_get(env->old, conf->services[i].name);
+		s->svc[i].st = snapshot_svc_state_get(env->old, conf->services[i].name);
 		if (s->svc[i].st == NULL)
 			goto fail;
 		if (snapshot_resolve_backend(&s->svc[i]) < 0)
@@ -322,7 +322,7 @@ snapshot_unref(struct snapshot *s)
 		listener_unref(s->bind[i].ls);
 	free(s->bind);
 	for (i = 0; s->svc != NULL && i < s->nsvc; i++)
-		svc_state_unref(s->svc[i].st);
+		snapshot_svc_state_unref(s->svc[i].st);
 	free(s->svc);
 	if (s->rules != NULL)
 		acl_ruleset_unref(s->rules);

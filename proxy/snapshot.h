@@ -85,6 +85,6 @@ struct snapshot *snapshot_build(
 struct snapshot *snapshot_ref(struct snapshot *s);
 void snapshot_unref(struct snapshot *s);
 
-void svc_state_unref(struct svc_state *st);
+void snapshot_svc_state_unref(struct svc_state *st);
 
 #endif /* WRAPD_SNAPSHOT_H */
