@@ -14,7 +14,6 @@
 
 #include "acl.h"
 #include "cli_resolve.h"
-#include "lookup.h"
 
 const char *
 cli_resolve_name(const struct sockaddr *addr, char *buf, size_t bufsz)
