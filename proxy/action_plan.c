@@ -166,6 +166,7 @@ action_plan_fail(struct plan_ctx *pc, const struct acl_option *o, const char *re
 	pc->failed = true;
 	pc->p->verdict = ACL_DENY;
 	pc->p->reason = reason;
+	pc->p->failed = o;
 	if (note != NULL)
 		action_plan_note(pc, LOG_WARNING, o->kind, note);
 }
@@ -301,37 +302,35 @@ action_plan_account(struct plan_ctx *pc, const struct acl_option *o)
 	return true;
 }
 
-/* banners DIR: the rendered file, or a note (never a deny: libwrap's). */
+/*
+ * banners DIR: the rendered file, or nothing with a note; never a deny
+ * (libwrap's).  The step is there either way, with the file's path.
+ */
 static void
 action_plan_banner(struct plan_ctx *pc, const struct acl_option *o)
 {
-	char path[PATH_MAX], note[PATH_MAX + 64], *data, *out = NULL;
-	size_t len, outlen = 0;
+	char path[PATH_MAX], note[PATH_MAX + 64], *data = NULL, *out = NULL;
+	size_t len = 0, outlen = 0;
 	struct action_step *st;
 	int rc;
 
 	rc = action_banner_load(
 	    o->value, pc->req->daemon, path, sizeof(path), &data, &len);
-	if (rc != 0) {
-		if (rc < 0) {
-			snprintf(note, sizeof(note), "%s: %s", path,
-			    errno == EINVAL ? "not a regular file"
-			                    : strerror(errno));
-			action_plan_note(pc, LOG_WARNING, o->kind, note);
-		}
-		return;
-	}
-	rc = action_banner_render(data, len, pc->req, &out, &outlen);
-	free(data);
-	if (rc != ACL_DONE) {
+	if (rc < 0) {
+		snprintf(note, sizeof(note), "%s: %s", path,
+		    errno == EINVAL ? "not a regular file" : strerror(errno));
+		action_plan_note(pc, LOG_WARNING, o->kind, note);
+	} else if (rc == 0) {
+		rc = action_banner_render(data, len, pc->req, &out, &outlen);
 		if (rc == -1)
 			pc->oom = true;
-		else
+		else if (rc != ACL_DONE)
 			action_plan_note(pc, LOG_WARNING, o->kind,
 			    "a fact the banner needs was not looked up");
-		return;
 	}
-	if ((st = action_plan_step(pc, ACTION_STEP_SEND, o, out, outlen)) != NULL &&
+	free(data);
+	if ((st = action_plan_step(pc, ACTION_STEP_SEND, o, out, outlen)) !=
+	        NULL &&
 	    (st->path = strdup(path)) == NULL)
 		pc->oom = true;
 }
@@ -353,6 +352,8 @@ action_plan_nopts(const struct acl_rule *r)
 static void
 action_plan_option(struct plan_ctx *pc, const struct acl_option *o)
 {
+	char *text;
+
 	switch (o->kind) {
 	case ACL_OPT_ALLOW:
 	case ACL_OPT_DENY:
@@ -371,7 +372,15 @@ action_plan_option(struct plan_ctx *pc, const struct acl_option *o)
 		action_plan_banner(pc, o);
 		break;
 	case ACL_OPT_SETENV:
-		if (action_plan_expand(pc, o) && !action_plan_setenv(pc))
+		if (!action_plan_expand(pc, o))
+			break;
+		if ((text = strdup(pc->buf)) == NULL) {
+			pc->oom = true;
+			break;
+		}
+		(void)action_plan_step(
+		    pc, ACTION_STEP_SETENV, o, text, strlen(text));
+		if (!action_plan_setenv(pc))
 			action_plan_fail(pc, o, "setenv failed", NULL);
 		break;
 	case ACL_OPT_UMASK:

@@ -37,17 +37,21 @@ struct action_settings {
 };
 
 enum action_step_kind {
-	ACTION_STEP_SEND,      /* banners: write text[0..len) to the client */
+	ACTION_STEP_SEND,      /* banners: write text[0..len) to the client
+	                          (text NULL: the file sends nothing) */
 	ACTION_STEP_SPAWN,     /* a shell command, not waited for */
 	ACTION_STEP_ACLEXEC,   /* a shell command whose exit status decides */
 	ACTION_STEP_TWIST,     /* a shell command that gets the client socket */
 	ACTION_STEP_KEEPALIVE, /* SO_KEEPALIVE on the client socket */
+	ACTION_STEP_SETENV,    /* text: the expansion "NAME value"; the entry
+	                          is in the plan's env (nothing to run) */
 };
 
 struct action_step {
 	enum action_step_kind kind;
 	const struct acl_option *opt; /* the option it comes from */
-	char *text;  /* SEND: the rendered banner; else the expanded command */
+	char *text;  /* SEND: the rendered banner (may hold NUL bytes);
+	                commands, SETENV: the expansion */
 	size_t len;
 	char *path;  /* SEND: the banner file */
 	struct action_settings set; /* commands */
@@ -77,6 +81,7 @@ struct action_plan {
 	 */
 	enum acl_verdict verdict;
 	const char *reason; /* static */
+	const struct acl_option *failed; /* the option that failed, or NULL */
 	bool keyword;       /* ends in allow or deny: aclexec's status is
 			       not looked at */
 	int severity;       /* the severity option, or -1 */

@@ -2,12 +2,16 @@
  * json.c - JSON string escaping.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "json.h"
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 if invalid. */
+/*
+ * Length of the valid UTF-8 sequence at p (1..4, at most left bytes), or 0
+ * if invalid.
+ */
 static size_t
-json_utf8_len(const unsigned char *p)
+json_utf8_len(const unsigned char *p, size_t left)
 {
 	size_t n, i;
 	unsigned long cp;
@@ -26,8 +30,9 @@ json_utf8_len(const unsigned char *p)
 	} else {
 		return 0;
 	}
+	if (n > left)
+		return 0;
 	for (i = 1; i < n; i++) {
-		/* The NUL terminator fails this test, so we never read past it. */
 		if ((p[i] & 0xc0) != 0x80)
 			return 0;
 		cp = (cp << 6) | (p[i] & 0x3f);
@@ -40,19 +45,15 @@ json_utf8_len(const unsigned char *p)
 }
 
 void
-json_string(const char *s, json_put_fn put, void *arg)
+json_bytes(const char *s, size_t len, json_put_fn put, void *arg)
 {
-	const unsigned char *p;
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
 	char esc[8];
 	size_t n;
 
-	if (s == NULL) {
-		put(arg, "null", 4);
-		return;
-	}
 	put(arg, "\"", 1);
-	for (p = (const unsigned char *)s; *p != '\0'; p += n) {
-		n = json_utf8_len(p);
+	for (; p < end; p += n) {
+		n = json_utf8_len(p, (size_t)(end - p));
 		if (n == 0) {
 			put(arg, "\\ufffd", 6);
 			n = 1;
@@ -76,4 +77,13 @@ json_string(const char *s, json_put_fn put, void *arg)
 		}
 	}
 	put(arg, "\"", 1);
+}
+
+void
+json_string(const char *s, json_put_fn put, void *arg)
+{
+	if (s == NULL)
+		put(arg, "null", 4);
+	else
+		json_bytes(s, strlen(s), put, arg);
 }

@@ -18,5 +18,7 @@ typedef void (*json_put_fn)(void *arg, const char *p, size_t n);
 
 /* Write s as a JSON string literal, quotes included; NULL writes null. */
 void json_string(const char *s, json_put_fn put, void *arg);
+/* The same for len bytes that may hold NUL (written as \u0000). */
+void json_bytes(const char *s, size_t len, json_put_fn put, void *arg);
 
 #endif /* WRAPD_JSON_H */
