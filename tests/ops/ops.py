@@ -7,6 +7,10 @@ Run with Debian's python3; standard library only.
         bind (and for TCP listen) on A:P with the process name NAME (a
         Python escape string, so any byte can be named: '\\x1b[31m'),
         touch F, then sleep until killed (at most 10 minutes).
+  finger --src A --to H:P
+        send an RFC 1288 query (an empty line) from A, print the reply
+        ("reply:" and its first line), "closed", "reset" or "refused";
+        every step has a 20 s deadline.
   audit-json FILE CHECK...
         parse FILE (wrapd audit --json) and check each CHECK, written as
         proto:port:field=value (value true/false/null, a number or text;
@@ -34,6 +38,32 @@ def cmd_listen(args):
         s.listen(8)
     open(opts["--ready"], "w").close()
     time.sleep(600)
+
+
+def cmd_finger(args):
+    opts = dict(zip(args[0::2], args[1::2]))
+    host, _, port = opts["--to"].rpartition(":")
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(20)
+    s.bind((opts["--src"], 0))
+    try:
+        s.connect((host, int(port)))
+        s.sendall(b"\r\n")
+        data = b""
+        while True:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    except ConnectionRefusedError:
+        print("refused")
+        return 0
+    except ConnectionResetError:
+        print("reset" if not data else "reply:" + repr(data))
+        return 0
+    print("reply:" + data.decode("latin-1").splitlines()[0] if data
+          else "closed")
+    return 0
 
 
 def lookup(row, field):
@@ -88,6 +118,8 @@ def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "listen":
         return cmd_listen(args)
+    if cmd == "finger":
+        return cmd_finger(args)
     if cmd == "audit-json":
         return cmd_audit_json(args)
     print("unknown command " + cmd)
