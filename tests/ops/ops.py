@@ -11,6 +11,9 @@ Run with Debian's python3; standard library only.
         send an RFC 1288 query (an empty line) from A, print the reply
         ("reply:" and its first line), "closed", "reset" or "refused";
         every step has a 20 s deadline.
+  notify --socket PATH --out FILE
+        an sd_notify socket: bind a datagram socket at PATH, append each
+        message received to FILE (one per line), for at most 10 minutes.
   audit-json FILE CHECK...
         parse FILE (wrapd audit --json) and check each CHECK, written as
         proto:port:field=value (value true/false/null, a number or text;
@@ -66,6 +69,22 @@ def cmd_finger(args):
     return 0
 
 
+def cmd_notify(args):
+    opts = dict(zip(args[0::2], args[1::2]))
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.bind(opts["--socket"])
+    s.settimeout(600)
+    with open(opts["--out"], "a") as out:
+        while True:
+            try:
+                msg = s.recv(4096)
+            except socket.timeout:
+                return 0
+            out.write(msg.decode("utf-8", "replace").replace("\n", " ")
+                      + "\n")
+            out.flush()
+
+
 def lookup(row, field):
     v = row
     for part in field.split("."):
@@ -118,6 +137,8 @@ def main():
     cmd, args = sys.argv[1], sys.argv[2:]
     if cmd == "listen":
         return cmd_listen(args)
+    if cmd == "notify":
+        return cmd_notify(args)
     if cmd == "finger":
         return cmd_finger(args)
     if cmd == "audit-json":
