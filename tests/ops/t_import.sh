@@ -115,7 +115,10 @@ e2e_stop_wrapd "$WPID"
 # --- b) xinetd, from its package
 XI="$W/xinetd"
 mkdir -p "$XI"
-if (cd "$XI" && apt-get download xinetd >"$W/apt.log" 2>&1); then
+# A machine whose package lists are old or missing updates them once.
+if (cd "$XI" && apt-get download xinetd >"$W/apt.log" 2>&1) ||
+	{ timeout 300 apt-get update -qq >>"$W/apt.log" 2>&1 &&
+		(cd "$XI" && apt-get download xinetd >>"$W/apt.log" 2>&1); }; then
 	dpkg-deb -x "$XI"/xinetd_*.deb "$XI/root" || e2e_fail "dpkg-deb -x xinetd"
 	imp xd.yaml xinetd "$XI/root/etc/xinetd.d"
 	[ "$RC" = 1 ] || e2e_fail "Debian's xinetd.d (all disabled): exit $RC, want 1"
