@@ -108,14 +108,16 @@ import_inetd_program(struct import_set *set, const char *file,
 /* Listen addresses for the hosts (a comma list, or NULL) and protocol. */
 static int
 import_inetd_listen(struct import_set *set, const char *file, unsigned line,
-    char *hosts, const char *proto, unsigned port, struct import_svc *s)
+    const char *host_list, const char *proto, unsigned port,
+    struct import_svc *s)
 {
+	char hosts[1024];
 	static const char *const any[] = {"*", NULL};
 	char *save = NULL, *h;
 	bool v4 = strcmp(proto, "tcp6") != 0 && strcmp(proto, "tcp46") != 0;
 	bool v6 = strcmp(proto, "tcp4") != 0;
 
-	if (hosts == NULL || strcmp(hosts, "*") == 0) {
+	if (host_list == NULL || strcmp(host_list, "*") == 0) {
 		/* wrapd's [::] is dual-stack: "tcp" (both families in
 		 * openbsd-inetd) and tcp46 are one [::] listener */
 		s->listen[s->nlisten++] =
@@ -127,6 +129,7 @@ import_inetd_listen(struct import_set *set, const char *file, unsigned line,
 			    s->name, port);
 		return 0;
 	}
+	snprintf(hosts, sizeof hosts, "%s", host_list);
 	for (h = strtok_r(hosts, ",", &save); h != NULL;
 	     h = strtok_r(NULL, ",", &save)) {
 		size_t len = strlen(h);
@@ -302,8 +305,8 @@ import_inetd_entry(struct import_set *set, const char *file,
 	import_inetd_flags(set, file, e, s);
 	if (import_inetd_account(set, file, e->line, e->f[4], s) != 0 ||
 	    import_inetd_program(set, file, e, s) != 0 ||
-	    import_inetd_listen(set, file, e->line,
-	        hosts ? import_strdup(hosts) : NULL, e->f[2], port, s) != 0) {
+	    import_inetd_listen(set, file, e->line, hosts, e->f[2], port, s) !=
+	        0) {
 		import_svc_drop_last(set);
 		return;
 	}
