@@ -11,6 +11,10 @@
 int cmd_check(int argc, char **argv);
 /* wrapd match: predict one decision (tcpdmatch). 0 ran, 2 usage. */
 int cmd_match(int argc, char **argv);
+/* wrapd audit: exposed sockets and wrapd's fronts. 0 none, 1 some, 2 usage. */
+int cmd_audit(int argc, char **argv);
+/* wrapd import inetd|xinetd: a wrapd.yaml from their configuration. */
+int cmd_import(int argc, char **argv);
 /* wrapd [--config FILE | quick mode]: run the proxy. */
 int cmd_run(int argc, char **argv);
 
