@@ -70,8 +70,8 @@ listener_sockaddr(const struct conf_listen *l, struct sockaddr_storage *ss,
 }
 
 static int
-listener_socket(
-    const struct sockaddr_storage *ss, socklen_t len, bool reuseport, int *out)
+listener_socket(const struct sockaddr_storage *ss, socklen_t len,
+    bool reuseport, bool v6only_any, int *out)
 {
 	int fd, one = 1, zero = 0;
 
@@ -91,7 +91,8 @@ listener_socket(
 		 * normalises before any rule sees them.
 		 */
 		const struct sockaddr_in6 *s6 = (const void *)ss;
-		int v6only = !IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr);
+		int v6only = v6only_any ||
+		    !IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr);
 
 		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY,
 		        v6only ? &one : &zero, sizeof(int)) < 0)
@@ -110,9 +111,16 @@ fail : {
 	return -1;
 }
 
+void
+listener_addr_key(
+    const struct conf_listen *l, bool v6only_any, char *buf, size_t sz)
+{
+	snprintf(buf, sz, "addr %s%s", l->text, v6only_any ? " v6only" : "");
+}
+
 struct lsock *
-listener_open_addr(
-    const struct conf_listen *l, unsigned nfds, char *err, size_t errsz)
+listener_open_addr(const struct conf_listen *l, unsigned nfds,
+    bool v6only_any, char *err, size_t errsz)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -128,19 +136,20 @@ listener_open_addr(
 	 * process of the same user.  A plain bind first proves the port is
 	 * free; the window until the group is bound is tiny and harmless.
 	 */
-	if (listener_socket(&ss, len, false, &probe) < 0) {
+	if (listener_socket(&ss, len, false, v6only_any, &probe) < 0) {
 		snprintf(err, errsz, "listen %s: %s", l->text, strerror(errno));
 		return NULL;
 	}
 	close(probe);
-	snprintf(key, sizeof(key), "addr %s", l->text);
+	listener_addr_key(l, v6only_any, key, sizeof(key));
 	if ((ls = listener_alloc(CONF_LISTEN_ADDR, key, l->text, nfds)) ==
 	    NULL) {
 		snprintf(err, errsz, "listen %s: out of memory", l->text);
 		return NULL;
 	}
 	for (i = 0; i < nfds; i++) {
-		if (listener_socket(&ss, len, true, &ls->fds[i]) < 0 ||
+		if (listener_socket(&ss, len, true, v6only_any, &ls->fds[i]) <
+		        0 ||
 		    listen(ls->fds[i], LISTENER_BACKLOG) < 0) {
 			snprintf(err, errsz, "listen %s: %s", l->text,
 			    strerror(errno));

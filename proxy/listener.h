@@ -35,11 +35,16 @@ struct lsock {
 
 /*
  * Bind host:port nfds times with SO_REUSEPORT (after checking nobody else
- * holds the port).  "::" is bound dual-stack (IPV6_V6ONLY off).  On error
+ * holds the port).  "::" is bound dual-stack (IPV6_V6ONLY off), unless
+ * v6only_any: then an IPv4 address on the same port is bound beside it,
+ * and the dual-stack socket would take that port from it.  On error
  * returns NULL and fills err.
  */
-struct lsock *listener_open_addr(
-    const struct conf_listen *l, unsigned nfds, char *err, size_t errsz);
+struct lsock *listener_open_addr(const struct conf_listen *l, unsigned nfds,
+    bool v6only_any, char *err, size_t errsz);
+/* The identity of an address listener across reloads (lsock.key). */
+void listener_addr_key(
+    const struct conf_listen *l, bool v6only_any, char *buf, size_t sz);
 
 /* Wrap an inherited fd (systemd fd >= 3, or stdin). */
 struct lsock *listener_wrap_fd(enum conf_listen_kind kind, const char *key,

@@ -133,11 +133,37 @@ snapshot_bind_systemd(struct snapshot *s, const struct snapshot_env *env)
 	return 0;
 }
 
+/*
+ * Is l the IPv6 wildcard, with an IPv4 address on its port in the
+ * configuration?  Then it is bound IPv6-only: dual-stack, it would hold
+ * the IPv4 port too ("listen: [0.0.0.0:21, '[::]:21']" would fail).
+ */
+static bool
+snapshot_v4_beside(const struct wrapd_conf *c, const struct conf_listen *l)
+{
+	size_t i, j;
+
+	/* "::", and "*" or no host at all, which listener.c binds as "::". */
+	if (l->host != NULL && *l->host != '\0' && strcmp(l->host, "*") != 0 &&
+	    strcmp(l->host, "::") != 0)
+		return false;
+	for (i = 0; i < c->nservices; i++)
+		for (j = 0; j < c->services[i].nlisten; j++) {
+			const struct conf_listen *o = &c->services[i].listen[j];
+
+			if (o->kind == CONF_LISTEN_ADDR && o->port == l->port &&
+			    o->host != NULL && strchr(o->host, ':') == NULL)
+				return true;
+		}
+	return false;
+}
+
 static int
 snapshot_bind_listeners(struct snapshot *s, const struct snapshot_env *env)
 {
 	char err[512], key[512];
 	struct lsock *ls;
+	bool v6only;
 	size_t i, j;
 
 	for (i = 0; i < s->nsvc; i++) {
@@ -148,11 +174,12 @@ snapshot_bind_listeners(struct snapshot *s, const struct snapshot_env *env)
 
 			switch (l->kind) {
 			case CONF_LISTEN_ADDR:
-				snprintf(key, sizeof(key), "addr %s", l->text);
+				v6only = snapshot_v4_beside(s->conf, l);
+				listener_addr_key(l, v6only, key, sizeof(key));
 				ls = snapshot_find_lsock(env->old, key);
 				if (ls == NULL)
-					ls = listener_open_addr(
-					    l, env->workers, err, sizeof(err));
+					ls = listener_open_addr(l, env->workers,
+					    v6only, err, sizeof(err));
 				if (ls == NULL) {
 					if (s->conf->path != NULL && l->line)
 						log_errx("%s:%u:%u: %s",

@@ -714,6 +714,21 @@ def test_dualstack(t):
     check(outcome(s) in ("closed", "reset"), "::1 should be denied")
 
 
+def test_dualstack_pair(t):
+    """0.0.0.0:P and [::]:P together, as the README shows for vsftpd: the
+    IPv6 wildcard is bound IPv6-only beside the IPv4 one, and both serve."""
+    port = free_port()
+    be = Backend(echo_handler)
+    w = Wrapd(t, ["--listen", "0.0.0.0:%d" % port, "--listen", "[::]:%d" % port,
+                  "--backend", be.addr, "--no-syslog"] + t.rules("ALL: ALL\n", ""))
+    w.wait_listen(port)
+    for host in ("127.0.0.1", "::1"):
+        s = connect(port, host)
+        s.sendall(b"ds")
+        check(s.recv(2) == b"ds", "not served over " + host)
+        s.close()
+
+
 def test_stdin_nowait(t):
     be = Backend(echo_handler)
     ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
