@@ -54,6 +54,7 @@ action_conn_apply(
 	struct action_conn ac;
 
 	c->arun = NULL;
+	c->dir[1].bytes += res->sent; /* banners: part of what went out */
 	if (res->severity >= 0) {
 		c->has_severity = true;
 		c->severity = res->severity;
@@ -82,7 +83,7 @@ action_conn_apply(
 	}
 	conn_request(c, &req);
 	action_conn_view(c, &req, &ac);
-	action_deny_start(&ac, d);
+	c->dir[1].bytes += action_deny_start(&ac, d);
 	conn_close(c, res->reason != NULL ? res->reason
 	        : c->failed_closed       ? c->unanswered_why
 	                                 : "denied");

@@ -155,29 +155,30 @@ action_deny_sockaddr(const struct acl_endpoint *e, struct sockaddr_storage *ss)
 	    &e->addr, e->port > 0 ? (unsigned)e->port : 0, 0, ss);
 }
 
-void
+size_t
 action_deny_start(const struct action_conn *ac, const struct acl_decision *d)
 {
 	const struct conf_on_deny *od = ac->on_deny;
 	const struct acl_request *req = ac->req;
 	struct action_loop *al = ac->al;
 	struct deny_job *j;
+	size_t sent = 0;
 	struct sockaddr_storage cl, lo;
 
 	if (od == NULL)
-		return;
+		return 0;
 	if (od->reply != NULL && od->reply_len > 0) {
-		if (action_send(ac->fd, od->reply, od->reply_len) <
-		    od->reply_len)
+		sent = action_send(ac->fd, od->reply, od->reply_len);
+		if (sent < od->reply_len)
 			log_warnx("conn=%llu actions: reply cut: client "
 			          "socket full",
 			    (unsigned long long)ac->id);
 		action_deny_drain(ac->fd);
 	}
 	if (!od->finger && od->mail == NULL)
-		return;
+		return sent;
 	if ((j = calloc(1, sizeof(*j))) == NULL)
-		return;
+		return sent;
 	j->al = al;
 	j->id = ac->id;
 	j->when = time(NULL);
@@ -221,13 +222,13 @@ action_deny_start(const struct action_conn *ac, const struct acl_decision *d)
 	if (!od->finger) {
 		action_deny_job_mail(j, NULL, NULL);
 		action_deny_job_free(j);
-		return;
+		return sent;
 	}
 	if (action_loop_take(al, &j->req.client.addr, &j->admit, false) != 0) {
 		if (j->recipient != NULL)
 			action_deny_job_mail(j, NULL, "skipped: over the action limits");
 		action_deny_job_free(j);
-		return;
+		return sent;
 	}
 	j->finger_slot = true;
 	action_deny_sockaddr(&req->client, &cl);
@@ -243,6 +244,7 @@ action_deny_start(const struct action_conn *ac, const struct acl_decision *d)
 			action_deny_job_mail(j, NULL, "could not start the query");
 		action_deny_job_free(j);
 	}
+	return sent;
 }
 
 void

@@ -16,9 +16,10 @@ struct action_loop;
  * The connection is denied: write on_deny.reply to the client now (what
  * the socket buffer takes), start the finger query and the report mail,
  * and read away what the client has sent so closing does not turn into a
- * reset that loses the reply.  Call just before closing.
+ * reset that loses the reply.  Call just before closing.  Returns the
+ * reply's bytes written.
  */
-void action_deny_start(
+size_t action_deny_start(
     const struct action_conn *ac, const struct acl_decision *d);
 /* action_loop_close(): cancel the finger queries of al, drop its jobs. */
 void action_deny_cancel_all(struct action_loop *al);

@@ -134,13 +134,17 @@ static bool
 action_run_step(struct action_run *r, const struct action_step *st)
 {
 	int on = 1, rc;
+	size_t n;
 
 	switch (st->kind) {
 	case ACTION_STEP_SETENV:
 		break; /* in the plan's env, for the commands after it */
 	case ACTION_STEP_SEND:
-		if (st->text != NULL &&
-		    action_send(r->ac.fd, st->text, st->len) < st->len)
+		if (st->text == NULL)
+			break;
+		n = action_send(r->ac.fd, st->text, st->len);
+		r->res.sent += n;
+		if (n < st->len)
 			action_run_log(r, LOG_WARNING, st->opt->kind,
 			    "client socket full: banner cut");
 		break;

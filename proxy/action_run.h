@@ -29,6 +29,7 @@ struct action_result {
 	bool twisted;       /* the socket was handed to a twist command */
 	int severity;       /* syslog priority for this connection's line; -1 */
 	const char *reason; /* why the verdict changed here (static), or NULL */
+	size_t sent;        /* bytes written to the client (banners) */
 	/*
 	 * For a daemon wrapd execs for this connection: the environment with
 	 * the rule's setenv applied (NULL: unchanged).  Owned by the result:

@@ -2,6 +2,7 @@
  * conn_log.c - the last stage: the one log line of a connection, written
  * when it closes (key=value, or JSON with --log-format json).
  */
+#include <stdbool.h>
 #include <stdio.h>
 
 #include "conn.h"
@@ -39,13 +40,46 @@ conn_log_verdict(const struct conn *c)
 	}
 }
 
+/* One field of the line, in either form: ` key=value` or `"key":value`. */
+struct conn_log_out {
+	struct log_buf b;
+	bool json;
+};
+
+static void
+conn_log_key(struct conn_log_out *o, const char *key)
+{
+	if (o->json)
+		log_buf_printf(&o->b, "%s\"%s\":", o->b.len > 0 ? "," : "", key);
+	else
+		log_buf_printf(&o->b, "%s%s=", o->b.len > 0 ? " " : "", key);
+}
+
+/* A string; NULL is null in JSON, "-" in text. */
+static void
+conn_log_str(struct conn_log_out *o, const char *key, const char *v)
+{
+	conn_log_key(o, key);
+	if (o->json && v == NULL)
+		log_buf_printf(&o->b, "null");
+	else if (o->json)
+		log_buf_json_str(&o->b, v);
+	else
+		log_buf_kv_str(&o->b, v != NULL ? v : "-");
+}
+
+static void
+conn_log_num(struct conn_log_out *o, const char *key, long long v)
+{
+	conn_log_key(o, key);
+	log_buf_printf(&o->b, "%lld", v);
+}
+
 void
 conn_log(const struct conn *c)
 {
 	char line[1536], client[80], rule[600];
-	struct log_buf b = { line, 0, sizeof(line) };
-	const char *svc = conn_svc(c)->conf->name;
-	uint64_t ms = uv_now(&c->w->loop) - c->start_ms;
+	struct conn_log_out o = {{line, 0, sizeof(line)}, log_json()};
 	int prio = LOG_INFO;
 
 	line[0] = '\0';
@@ -65,53 +99,21 @@ conn_log(const struct conn *c)
 	else
 		snprintf(rule, sizeof(rule), "none");
 
-	if (log_json()) {
-		log_buf_printf(&b, "{\"conn\":%llu,\"service\":",
-		    (unsigned long long)c->id);
-		log_buf_json_str(&b, svc);
-		log_buf_printf(&b, ",\"client\":");
-		log_buf_json_str(&b, client);
-		log_buf_printf(&b, ",\"name\":");
-		if (c->client_name != NULL)
-			log_buf_json_str(&b, c->client_name);
-		else
-			log_buf_printf(&b, "null");
-		log_buf_printf(&b, ",\"user\":");
-		if (c->user != NULL)
-			log_buf_json_str(&b, c->user);
-		else
-			log_buf_printf(&b, "null");
-		log_buf_printf(&b, ",\"verdict\":\"%s\",\"rule\":",
-		    conn_log_verdict(c));
-		log_buf_json_str(&b, rule);
-		log_buf_printf(&b,
-		    ",\"in\":%llu,\"out\":%llu,\"ms\":%llu,\"reason\":",
-		    (unsigned long long)c->dir[0].bytes,
-		    (unsigned long long)c->dir[1].bytes,
-		    (unsigned long long)ms);
-		log_buf_json_str(&b, c->reason);
-		if (c->proc != NULL)
-			log_buf_printf(&b, ",\"exit\":%lld",
-			    (long long)c->exit_status);
-		log_buf_printf(&b, "}");
-	} else {
-		log_buf_printf(&b, "conn=%llu service=",
-		    (unsigned long long)c->id);
-		log_buf_kv_str(&b, svc);
-		log_buf_printf(&b, " client=%s name=", client);
-		log_buf_kv_str(&b, c->client_name ? c->client_name : "-");
-		log_buf_printf(&b, " user=");
-		log_buf_kv_str(&b, c->user ? c->user : "-");
-		log_buf_printf(&b, " verdict=%s rule=", conn_log_verdict(c));
-		log_buf_kv_str(&b, rule);
-		log_buf_printf(&b, " in=%llu out=%llu ms=%llu reason=",
-		    (unsigned long long)c->dir[0].bytes,
-		    (unsigned long long)c->dir[1].bytes,
-		    (unsigned long long)ms);
-		log_buf_kv_str(&b, c->reason);
-		if (c->proc != NULL)
-			log_buf_printf(&b, " exit=%lld",
-			    (long long)c->exit_status);
-	}
-	log_msg(prio, "%s", line);
+	conn_log_num(&o, "conn", (long long)c->id);
+	conn_log_str(&o, "service", conn_svc(c)->conf->name);
+	conn_log_str(&o, "client", client);
+	conn_log_str(&o, "name", c->client_name);
+	conn_log_str(&o, "user", c->user);
+	conn_log_str(&o, "verdict", conn_log_verdict(c));
+	conn_log_str(&o, "rule", rule);
+	conn_log_num(&o, "in", (long long)c->dir[0].bytes);
+	conn_log_num(&o, "out", (long long)c->dir[1].bytes);
+	conn_log_num(&o, "ms", (long long)(uv_now(&c->w->loop) - c->start_ms));
+	conn_log_str(&o, "reason", c->reason);
+	if (c->proc != NULL)
+		conn_log_num(&o, "exit", (long long)c->exit_status);
+	if (o.json)
+		log_json_record(prio, line);
+	else
+		log_msg(prio, "%s", line);
 }

@@ -93,11 +93,37 @@ log_pid(void)
 	return p;
 }
 
+/* One write per line: threads must not interleave partial lines. */
+static void
+log_write_line(struct log_buf *b)
+{
+	if (b->len + 1 >= b->cap)
+		b->len = b->cap - 2;
+	b->p[b->len++] = '\n';
+	while (write(STDERR_FILENO, b->p, b->len) < 0 && errno == EINTR)
+		;
+}
+
+/* The head of a JSON record: {"ts":"...","level":"...","pid":N, */
+static void
+log_json_head(struct log_buf *b, int prio)
+{
+	struct timespec ts;
+	struct tm tm;
+	char when[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
+	log_buf_printf(b, "{\"ts\":\"%s.%03ldZ\",\"level\":\"%s\",\"pid\":%ld,",
+	    when, ts.tv_nsec / 1000000, log_prio_name(prio), log_pid());
+}
+
 void
 log_vmsg(int prio, const char *fmt, va_list ap)
 {
-	char line[2048];
-	int n, hdr;
+	char line[2048], text[1800];
+	struct log_buf b = {line, 0, sizeof(line)};
 	va_list ap2;
 
 	if (!log_enabled(prio))
@@ -109,20 +135,45 @@ log_vmsg(int prio, const char *fmt, va_list ap)
 	}
 	if (!log_cfg.to_stderr)
 		return;
-	/* One write per line: threads must not interleave partial lines. */
-	hdr = snprintf(line, sizeof(line), "wrapd[%ld]: %s: ", log_pid(),
-	    log_prio_name(prio));
-	if (hdr < 0 || (size_t)hdr >= sizeof(line))
+	line[0] = '\0';
+	if (log_cfg.json) {
+		/* Every line a JSON object, so jq reads the whole stream. */
+		vsnprintf(text, sizeof(text), fmt, ap);
+		log_json_head(&b, prio);
+		log_buf_printf(&b, "\"msg\":");
+		log_buf_json_str(&b, text);
+		log_buf_printf(&b, "}");
+	} else {
+		log_buf_printf(&b, "wrapd[%ld]: %s: ", log_pid(),
+		    log_prio_name(prio));
+		if (b.len + 1 < b.cap) {
+			int n = vsnprintf(b.p + b.len, b.cap - b.len, fmt, ap);
+
+			if (n > 0)
+				b.len += (size_t)n < b.cap - b.len
+				    ? (size_t)n
+				    : b.cap - b.len - 1;
+		}
+	}
+	log_write_line(&b);
+}
+
+void
+log_json_record(int prio, const char *members)
+{
+	char line[2048];
+	struct log_buf b = {line, 0, sizeof(line)};
+
+	if (!log_enabled(prio))
 		return;
-	n = vsnprintf(line + hdr, sizeof(line) - (size_t)hdr - 1, fmt, ap);
-	if (n < 0)
+	if (log_cfg.to_syslog)
+		syslog(prio, "{%s}", members);
+	if (!log_cfg.to_stderr)
 		return;
-	n += hdr;
-	if ((size_t)n > sizeof(line) - 2)
-		n = (int)sizeof(line) - 2;
-	line[n++] = '\n';
-	while (write(STDERR_FILENO, line, (size_t)n) < 0 && errno == EINTR)
-		;
+	line[0] = '\0';
+	log_json_head(&b, prio);
+	log_buf_printf(&b, "%s}", members);
+	log_write_line(&b);
 }
 
 void

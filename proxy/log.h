@@ -17,8 +17,8 @@
 
 /*
  * Configure the sinks.  facility: a syslog facility name ("daemon",
- * "local0", ...) or NULL for no syslog.  json: the per-connection line is
- * JSON instead of key=value (see conn.c); other lines stay plain text.
+ * "local0", ...) or NULL for no syslog.  json: every stderr line is a JSON
+ * object (log_json_record), and the connection line is JSON on syslog too.
  * Returns -1 for an unknown facility name.
  */
 int log_setup(bool to_stderr, const char *facility, bool json, int level);
@@ -39,6 +39,14 @@ void log_info(const char *fmt, ...) LOG_ATTR(1, 2);
 void log_debug(const char *fmt, ...) LOG_ATTR(1, 2);
 /* log_errx: LOG_ERR without errno; for startup and reload errors. */
 void log_errx(const char *fmt, ...) LOG_ATTR(1, 2);
+/*
+ * With log.format json, every line on stderr is one JSON object:
+ * {"ts":"...Z","level":"info","pid":N,"msg":"..."} for a message, and for a
+ * record (the connection line) ts, level and pid followed by its members,
+ * given here as JSON text without the braces ("\"conn\":1,...").  Syslog
+ * gets {members}.
+ */
+void log_json_record(int prio, const char *members);
 
 /*
  * Helpers for building one log line in a caller's buffer.  They never

@@ -369,6 +369,12 @@ server_run(struct server_opts *o)
 		server_cleanup(&srv);
 		return 1;
 	}
+	/*
+	 * One process per connection (inetd nowait, Accept=yes): the pid is
+	 * the connection's id, unique among the processes running at once.
+	 */
+	if (srv.single)
+		atomic_store(&srv.next_id, (uint_fast64_t)getpid());
 	n = o->workers_override ? o->workers_override : conf->workers;
 	if (n == 0)
 		n = uv_available_parallelism();
@@ -440,7 +446,9 @@ server_run(struct server_opts *o)
 		}
 		srv.workers[i].started = true;
 	}
-	log_info("wrapd %s ready: %zu service(s), %zu listener(s), %u "
+	/* inetd nowait / Accept=yes: one connection, so one line for it. */
+	log_msg(srv.single ? LOG_DEBUG : LOG_INFO,
+	    "wrapd %s ready: %zu service(s), %zu listener(s), %u "
 		 "worker(s)", WRAPD_VERSION, srv.snap->nsvc, srv.snap->nbind,
 	    n);
 	sdnotify("READY=1");
@@ -449,7 +457,7 @@ server_run(struct server_opts *o)
 
 	for (i = 0; i < n; i++)
 		uv_thread_join(&srv.workers[i].thread);
-	log_info("stopped");
+	log_msg(srv.single ? LOG_DEBUG : LOG_INFO, "stopped");
 	uv_loop_close(srv.loop);
 	uv_mutex_destroy(&srv.lock);
 	uv_mutex_destroy(&srv.msg_lock);

@@ -358,8 +358,7 @@ def test_exec_missing(t):
               t.rules("ALL: ALL\n", "") + ["--", "/nonexistent/prog"])
     w.wait_listen(port)
     w.wait_log(r"reason=exec-failed")
-    s = connect(port)
-    check(outcome(s) in ("closed", "reset"), "client of a failed exec not closed")
+    check(connect_outcome(port) == "reset", "client of a failed exec not reset")
 
 
 def halfclose_handler(c):
@@ -538,22 +537,50 @@ def test_config_mode(t):
     check(outcome(s) in ("closed", "reset"), "service c not denied")
 
     def lines():
+        # Every line on stderr is one JSON object (jq reads the stream):
+        # messages as much as connection lines, each with ts and level.
         out = []
         for l in w.text().splitlines():
-            i = l.find("{")
-            if i >= 0:
-                try:
-                    out.append(json.loads(l[i:]))
-                except ValueError:
-                    pass
+            try:
+                d = json.loads(l)
+            except ValueError:
+                raise Fail("not a JSON line: %r" % l)
+            check(re.match(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$",
+                           d.get("ts", "")) and "level" in d, "line %r" % l)
+            out.append(d)
         return out
-    wait_for(lambda: any(d["service"] == "a" and d["in"] == 5 for d in lines()),
-             "json line for a")
-    wait_for(lambda: any(d["service"] == "c" and d["verdict"] == "deny"
+    wait_for(lambda: any(d.get("service") == "a" and d["in"] == 5
+                         for d in lines()), "json line for a")
+    wait_for(lambda: any(d.get("service") == "c" and d["verdict"] == "deny"
                          for d in lines()), "json deny line for c")
-    d = [d for d in lines() if d["service"] == "a" and d["in"] == 5][0]
+    d = [d for d in lines() if d.get("service") == "a" and d["in"] == 5][0]
     check(d["verdict"] == "grant" and d["rule"].endswith("hosts.allow:1")
           and d["name"] is None and d["out"] == 5, repr(d))
+    check(any("ready" in d.get("msg", "") for d in lines()),
+          "the ready message is not a JSON line")
+
+
+def test_deny_reply_counted(t):
+    """The on_deny reply and a banner are bytes the client got: out= counts
+    them."""
+    port = free_port()
+    be = Backend(echo_handler)
+    reply = "421 4.7.0 Access denied\r\n"
+    os.mkdir(os.path.join(t.dir, "banners"))
+    t.write("banners/c", "hello %a\n")
+    conf = yaml_conf(t, [("c", "127.0.0.1:%d" % port, be.addr)])
+    with open(conf, "a") as f:
+        f.write("    on_deny: { reply: \"421 4.7.0 Access denied\\r\\n\" }\n")
+    t.write("hosts.allow", "c: 127.0.0.2: banners %s\n" % os.path.join(t.dir, "banners"))
+    w = Wrapd(t, ["--config", conf])
+    w.wait_listen(port)
+    s = connect(port)
+    check(recv_all(s) == reply.encode(), "no reply")
+    w.wait_log(r"client=127\.0\.0\.1:\d+ .*verdict=deny .*out=%d " % len(reply))
+    s = connect(port, src="127.0.0.2")
+    check(s.recv(100) == b"hello 127.0.0.2\r\n", "no banner")
+    s.close()
+    w.wait_log(r"client=127\.0\.0\.2:\d+ .*verdict=grant .*out=17 ")
 
 
 def test_config_errors(t):
@@ -745,6 +772,11 @@ def test_stdin_nowait(t):
     check(recv_all(c) == b"", "no EOF")
     rc = w.wait_exit()
     check(rc == 0, "exit %d" % rc)
+    # One connection, one line, and its id is the process's own (unique
+    # among the wrapd processes inetd runs at once).
+    lines = w.text().splitlines()
+    check(len(lines) == 1, "nowait logged %d lines: %r" % (len(lines), lines))
+    check(kv(lines[0])["conn"] == str(w.p.pid), lines[0])
 
 
 def test_stdin_wait(t):
