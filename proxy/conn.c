@@ -27,6 +27,7 @@
 #include "action_conn.h"
 #include "backend.h"
 #include "conn.h"
+#include "geoip.h"
 #include "log.h"
 #include "lookup.h"
 #include "relay.h"
@@ -133,6 +134,8 @@ conn_request(const struct conn *c, struct acl_request *r)
 	r->server.name = c->server_name;
 	r->user = c->user;
 	r->pid = log_pid(); /* cached: %p needs it per evaluation */
+	/* Only for rules with country= / asn=: a look-up in memory. */
+	geoip_fill(&c->snap->geoip, c->snap->rules, r);
 }
 
 /* ------------------------------------------------------------------ */
