@@ -135,8 +135,8 @@ acl_ctx_init(struct acl_evalctx *c, const struct acl_ruleset *rs,
 static enum acl_m
 acl_geo_state(const struct acl_evalctx *c, unsigned fact)
 {
-	enum acl_geo_state st = fact == ACL_GEO_COUNTRY ? c->geo->country_state
-	                                                : c->geo->asn_state;
+	enum acl_geo_state st =
+	    fact == ACL_GEO_COUNTRY ? c->geo->country_state : c->geo->asn_state;
 
 	switch (st) {
 	case ACL_GEO_UNASKED:
@@ -304,8 +304,9 @@ acl_set_match(
 	if (acl__index_lookup(&set->idx, &sd->ep->addr, r, 1) > 0)
 		return ACL_M_YES;
 	if (set->ix_geo != 0) {
-		m = sd == &c->client ? acl_geo_index(c, &set->idx, set->ix_geo, r)
-		                     : ACL_M_FAIL;
+		m = sd == &c->client
+		    ? acl_geo_index(c, &set->idx, set->ix_geo, r)
+		    : ACL_M_FAIL;
 		if (m == ACL_M_YES || acl_m_need(m))
 			return m;
 		failed = m;
@@ -411,8 +412,8 @@ acl_need_status(enum acl_m m)
  * value of it (they ask for it, or fail closed).  At most 2 ranges.
  */
 static size_t
-acl_geo_ranges(
-    const struct acl_evalctx *c, const struct acl_tab *tab, struct acl_irange *rg)
+acl_geo_ranges(const struct acl_evalctx *c, const struct acl_tab *tab,
+    struct acl_irange *rg)
 {
 	size_t nr = 0;
 	unsigned k;
@@ -515,8 +516,7 @@ acl_decide_rule(struct acl_decision *out, const struct acl_rule *r, int t)
 
 /* Rule r of table t reached a GeoIP fact without an answer: deny there. */
 static void
-acl_decide_fact_error(
-    struct acl_decision *out, const struct acl_rule *r, int t)
+acl_decide_fact_error(struct acl_decision *out, const struct acl_rule *r, int t)
 {
 	out->verdict = ACL_DENY;
 	out->table = t == 0 ? ACL_TABLE_ALLOW : ACL_TABLE_DENY;

@@ -255,8 +255,8 @@ acl_note_geo(struct acl_ruleset *rs, struct acl_tab *tab,
 		if (!(geo & (k == 0 ? ACL_GEO_COUNTRY : ACL_GEO_ASN)))
 			continue;
 		if (tab->geo_ids[k] == NULL) {
-			tab->geo_ids[k] = acl__alloc(&rs->arena,
-			    tab->nrules * sizeof(*tab->geo_ids[k]));
+			tab->geo_ids[k] = acl__alloc(
+			    &rs->arena, tab->nrules * sizeof(*tab->geo_ids[k]));
 			if (tab->geo_ids[k] == NULL)
 				return -1;
 		}

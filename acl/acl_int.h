@@ -106,9 +106,9 @@ enum acl_hp_kind {
 	ACL_HP_FILE,     /* /path, compiled at load */
 	ACL_HP_KNOWN,
 	ACL_HP_LOCAL,
-	ACL_HP_NET4,   /* n.n.n.n/m.m.m.m or /len */
-	ACL_HP_NET6,   /* [v6]/len */
-	ACL_HP_STRING, /* string pattern against address, maybe name */
+	ACL_HP_NET4,    /* n.n.n.n/m.m.m.m or /len */
+	ACL_HP_NET6,    /* [v6]/len */
+	ACL_HP_STRING,  /* string pattern against address, maybe name */
 	ACL_HP_COUNTRY, /* country=XX: the client's GeoIP country */
 	ACL_HP_ASN,     /* asn=N: the client's GeoIP network owner */
 	/*
@@ -224,10 +224,10 @@ bool acl__hostpat_keys(const struct acl_hostpat *hp, struct acl_ikeys *keys,
  */
 struct acl_hostset {
 	const char *path;
-	bool all_indexable;   /* every word is an indexable address pattern */
-	bool eager;           /* no word needs a look-up */
-	unsigned geo;         /* GeoIP facts its words need (nested too) */
-	unsigned ix_geo;      /* ... of those, the indexed country=/asn= words */
+	bool all_indexable; /* every word is an indexable address pattern */
+	bool eager;         /* no word needs a look-up */
+	unsigned geo;       /* GeoIP facts its words need (nested too) */
+	unsigned ix_geo;    /* ... of those, the indexed country=/asn= words */
 	struct acl_index idx; /* indexable words */
 	/* The other words, eager ones first, then the rest in file order. */
 	struct acl_hostpat *items;
@@ -296,7 +296,7 @@ struct acl_ruleset {
 	struct acl_arena arena;
 	struct acl_tab tabs[2]; /* allow, deny */
 	const char *nis_domain; /* NULL: any */
-	unsigned geo_uses; /* enum acl_geo_bits of every pattern loaded */
+	unsigned geo_uses;      /* enum acl_geo_bits of every pattern loaded */
 };
 
 /* Address helpers (acl_addr.c). */

@@ -339,8 +339,8 @@ acl_asn_compile(struct acl_loader *ld, struct acl_hostpat *hp, const char *v,
 
 /* Compile text if it is a GeoIP pattern; false if it is not one. */
 static bool
-acl_geo_compile(struct acl_loader *ld, struct acl_hostpat *hp,
-    const char *text, const struct acl_where *w)
+acl_geo_compile(struct acl_loader *ld, struct acl_hostpat *hp, const char *text,
+    const struct acl_where *w)
 {
 	unsigned need;
 
@@ -823,8 +823,8 @@ acl_port_of(const char *s)
  * and reaching it denies.
  */
 static void
-acl_server_geo_check(struct acl_loader *ld, struct acl_hostpat *hp,
-    const struct acl_where *w)
+acl_server_geo_check(
+    struct acl_loader *ld, struct acl_hostpat *hp, const struct acl_where *w)
 {
 	if (acl__hostpat_geo(hp) == 0)
 		return; /* none, or in error and reported already */

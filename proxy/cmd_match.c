@@ -50,9 +50,9 @@ struct match_ctx {
 	char daemon[ACL_STRING_MAX];
 	char user[ACL_STRING_MAX];
 	const char *user_opt;
-	int user_asked; /* the engine asked for the user at least once */
-	int lookups;    /* DNS look-ups made (for the output) */
-	struct geoip geo; /* the databases given that could be opened */
+	int user_asked;     /* the engine asked for the user at least once */
+	int lookups;        /* DNS look-ups made (for the output) */
+	struct geoip geo;   /* the databases given that could be opened */
 	unsigned geo_given; /* enum acl_geo_bits of --geoip-* */
 	bool geo_shown;     /* a database was given, or the engine asked */
 };
@@ -199,8 +199,8 @@ match_geo_state(const struct match_ctx *m, unsigned fact, int json)
 	enum acl_geo_state st = fact == ACL_GEO_COUNTRY
 	    ? m->req.geo.country_state
 	    : m->req.geo.asn_state;
-	bool have = (fact == ACL_GEO_COUNTRY ? m->geo.country : m->geo.asn) !=
-	    NULL;
+	bool have =
+	    (fact == ACL_GEO_COUNTRY ? m->geo.country : m->geo.asn) != NULL;
 
 	switch (st) {
 	case ACL_GEO_FOUND:
@@ -212,9 +212,9 @@ match_geo_state(const struct match_ctx *m, unsigned fact, int json)
 			return json ? "failed" : "unknown (the look-up failed)";
 		if (!(m->geo_given & fact))
 			return json ? "no-database"
-			            : fact == ACL_GEO_COUNTRY
-			            ? "unknown (no database: --geoip-country)"
-			            : "unknown (no database: --geoip-asn)";
+			    : fact == ACL_GEO_COUNTRY
+			    ? "unknown (no database: --geoip-country)"
+			    : "unknown (no database: --geoip-asn)";
 		return json ? "no-database"
 		            : "unknown (the database could not be used)";
 	default:
@@ -482,8 +482,8 @@ match_print_text(
 	if (m->geo_shown) {
 		/* A found country is two letters: checked when opened. */
 		if (m->req.geo.country_state == ACL_GEO_FOUND)
-			fprintf(fp, "client:   country  %s\n",
-			    m->req.geo.country);
+			fprintf(
+			    fp, "client:   country  %s\n", m->req.geo.country);
 		else
 			fprintf(fp, "client:   country  %s\n",
 			    match_geo_state(m, ACL_GEO_COUNTRY, 0));
@@ -519,12 +519,12 @@ match_print_text(
 		fprintf(fp, ":%u (libwrap stops reading the table there)\n",
 		    r->dec.error_line);
 	} else if (r->dec.fact_error) {
-		fputs("error:    no answer for the GeoIP fact a pattern of ",
-		    fp);
+		fputs(
+		    "error:    no answer for the GeoIP fact a pattern of ", fp);
 		cli_text(
 		    fp, r->dec.error_file != NULL ? r->dec.error_file : "?");
-		fprintf(fp, ":%u needs (wrapd denies there)\n",
-		    r->dec.error_line);
+		fprintf(
+		    fp, ":%u needs (wrapd denies there)\n", r->dec.error_line);
 	}
 	if (rule == NULL) {
 		if (!r->dec.table_error && !r->dec.fact_error)
@@ -672,7 +672,8 @@ match_print_json(
 	cli_json_key(fp, "table_error");
 	fputs(!r->eval_failed && r->dec.table_error ? "true," : "false,", fp);
 	cli_json_key(fp, "error_file");
-	cli_json_str(fp, !r->eval_failed && (r->dec.table_error || r->dec.fact_error)
+	cli_json_str(fp,
+	    !r->eval_failed && (r->dec.table_error || r->dec.fact_error)
 	        ? r->dec.error_file
 	        : NULL);
 	fputc(',', fp);
@@ -758,8 +759,9 @@ match_geo_open(struct match_ctx *m, const char *const paths[2])
 
 		if (paths[k] == NULL)
 			continue;
-		*db = geoip_db_open(paths[k], k == 0 ? GEOIP_COUNTRY : GEOIP_ASN,
-		    NULL, NULL, err, sizeof err);
+		*db =
+		    geoip_db_open(paths[k], k == 0 ? GEOIP_COUNTRY : GEOIP_ASN,
+		        NULL, NULL, err, sizeof err);
 		if (*db == NULL)
 			cli_diag(stderr, paths[k], 0, 0, 1, err);
 	}
@@ -878,8 +880,8 @@ cmd_match(int argc, char **argv)
 		case OPT_GEOIP_COUNTRY:
 		case OPT_GEOIP_ASN:
 			geo_paths[c == OPT_GEOIP_ASN] = optarg;
-			m.geo_given |= c == OPT_GEOIP_ASN ? ACL_GEO_ASN
-			                                  : ACL_GEO_COUNTRY;
+			m.geo_given |=
+			    c == OPT_GEOIP_ASN ? ACL_GEO_ASN : ACL_GEO_COUNTRY;
 			break;
 		case OPT_HELP:
 			match_usage(stdout);

@@ -26,8 +26,7 @@ struct geoip_db {
 
 /* Where each kind keeps its value in a record, and what it is called. */
 static const char *const geoip_country_path[] = {"country", "iso_code", NULL};
-static const char *const geoip_asn_path[] = {"autonomous_system_number",
-    NULL};
+static const char *const geoip_asn_path[] = {"autonomous_system_number", NULL};
 
 static const char *const *
 geoip_path(enum geoip_kind kind)
@@ -58,12 +57,12 @@ geoip_letter(char ch)
 }
 
 static enum geoip_value
-geoip_country_of(const MMDB_entry_data_s *d, struct acl_geo *geo,
-    char *why, size_t whysz)
+geoip_country_of(
+    const MMDB_entry_data_s *d, struct acl_geo *geo, char *why, size_t whysz)
 {
 	if (d->type != MMDB_DATA_TYPE_UTF8_STRING) {
-		snprintf(why, whysz, "is not a string (type %u)",
-		    (unsigned)d->type);
+		snprintf(
+		    why, whysz, "is not a string (type %u)", (unsigned)d->type);
 		return GEOIP_BAD;
 	}
 	if (d->data_size != 2 || !geoip_letter(d->utf8_string[0]) ||
@@ -80,8 +79,8 @@ geoip_country_of(const MMDB_entry_data_s *d, struct acl_geo *geo,
 }
 
 static enum geoip_value
-geoip_asn_of(const MMDB_entry_data_s *d, struct acl_geo *geo, char *why,
-    size_t whysz)
+geoip_asn_of(
+    const MMDB_entry_data_s *d, struct acl_geo *geo, char *why, size_t whysz)
 {
 	uint64_t v;
 
@@ -103,8 +102,8 @@ geoip_asn_of(const MMDB_entry_data_s *d, struct acl_geo *geo, char *why,
 		v = (uint64_t)d->int32;
 		break;
 	default:
-		snprintf(why, whysz, "is not a number (type %u)",
-		    (unsigned)d->type);
+		snprintf(
+		    why, whysz, "is not a number (type %u)", (unsigned)d->type);
 		return GEOIP_BAD;
 	}
 	if (v > UINT32_MAX) {
@@ -192,8 +191,7 @@ geoip_copy(int fd, off_t size, char *err, size_t errsz)
 	}
 	/* Nobody, wrapd included, may change it any more. */
 	if (fcntl(mfd, F_ADD_SEALS,
-	        F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) <
-	    0) {
+	        F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
 		snprintf(err, errsz, "cannot seal the memory file: %s",
 		    strerror(errno));
 		close(mfd);
@@ -249,8 +247,8 @@ geoip_read(const char *path, char *err, size_t errsz)
 static bool
 geoip_type_fits(const char *type, enum geoip_kind kind)
 {
-	static const char *const country[] = {"Country", "City", "Enterprise",
-	    NULL};
+	static const char *const country[] = {
+	    "Country", "City", "Enterprise", NULL};
 	static const char *const asn[] = {"ASN", "ISP", NULL};
 	const char *const *w = kind == GEOIP_COUNTRY ? country : asn;
 
@@ -334,8 +332,10 @@ geoip_check_record(struct geoip_check *ck, uint32_t node, uint8_t type,
 	case GEOIP_NO_VALUE:
 		return 0;
 	default:
-		snprintf(err, errsz, "%s: the %s of the record at offset %lu %s",
-		    rc != MMDB_SUCCESS ? "corrupt" : "not a database of this kind",
+		snprintf(err, errsz,
+		    "%s: the %s of the record at offset %lu %s",
+		    rc != MMDB_SUCCESS ? "corrupt"
+		                       : "not a database of this kind",
 		    geoip_value_name(ck->kind), (unsigned long)entry->offset,
 		    why);
 		return -1;
@@ -351,8 +351,7 @@ geoip_check_record(struct geoip_check *ck, uint32_t node, uint8_t type,
  * path being followed).  The recursion is at most mmdb->depth deep.
  */
 static int
-geoip_height(const MMDB_s *mmdb, uint8_t *height, uint32_t node,
-    unsigned room)
+geoip_height(const MMDB_s *mmdb, uint8_t *height, uint32_t node, unsigned room)
 {
 	MMDB_search_node_s n;
 	unsigned h = 0;
@@ -366,7 +365,8 @@ geoip_height(const MMDB_s *mmdb, uint8_t *height, uint32_t node,
 		return -1;
 	height[node] = UINT8_MAX;
 	if (n.left_record_type == MMDB_RECORD_TYPE_SEARCH_NODE)
-		hl = geoip_height(mmdb, height, (uint32_t)n.left_record, room - 1);
+		hl = geoip_height(
+		    mmdb, height, (uint32_t)n.left_record, room - 1);
 	if (hl >= 0 && n.right_record_type == MMDB_RECORD_TYPE_SEARCH_NODE)
 		hr = geoip_height(
 		    mmdb, height, (uint32_t)n.right_record, room - 1);
@@ -392,8 +392,10 @@ geoip_check(const MMDB_s *mmdb, enum geoip_kind kind, char *err, size_t errsz)
 
 	/* A depth over 254 would not fit height[]; MMDB's is 32 or 128. */
 	if (mmdb->depth > 254 || mmdb->metadata.node_count == 0) {
-		snprintf(err, errsz, "corrupt: a search tree of %lu nodes, "
-		    "%u bits deep", (unsigned long)mmdb->metadata.node_count,
+		snprintf(err, errsz,
+		    "corrupt: a search tree of %lu nodes, "
+		    "%u bits deep",
+		    (unsigned long)mmdb->metadata.node_count,
 		    (unsigned)mmdb->depth);
 		return -1;
 	}
@@ -427,8 +429,7 @@ geoip_check(const MMDB_s *mmdb, enum geoip_kind kind, char *err, size_t errsz)
 	}
 	free(ck.seen.v);
 	if (rc == 0 && ck.values == 0) {
-		snprintf(err, errsz,
-		    "no record holds a %s: not a %s database",
+		snprintf(err, errsz, "no record holds a %s: not a %s database",
 		    geoip_value_name(kind),
 		    kind == GEOIP_COUNTRY ? "country" : "ASN");
 		rc = -1;
@@ -589,9 +590,9 @@ geoip_open(struct geoip *g, const char *country_path, const char *asn_path,
 	for (k = 0; k < 2; k++) {
 		if (paths[k] == NULL)
 			continue;
-		dbs[k] = geoip_db_open(paths[k],
-		    k == 0 ? GEOIP_COUNTRY : GEOIP_ASN, vet, vet_arg, err,
-		    sizeof err);
+		dbs[k] =
+		    geoip_db_open(paths[k], k == 0 ? GEOIP_COUNTRY : GEOIP_ASN,
+		        vet, vet_arg, err, sizeof err);
 		if (dbs[k] == NULL) {
 			if (report != NULL)
 				report(report_arg, paths[k], err);
@@ -633,5 +634,6 @@ geoip_fill(const struct geoip *g, const struct acl_ruleset *rs,
 		geoip_db_lookup(
 		    g->country, GEOIP_COUNTRY, &req->client.addr, &req->geo);
 	if (uses & ACL_GEO_ASN)
-		geoip_db_lookup(g->asn, GEOIP_ASN, &req->client.addr, &req->geo);
+		geoip_db_lookup(
+		    g->asn, GEOIP_ASN, &req->client.addr, &req->geo);
 }

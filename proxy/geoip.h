@@ -65,8 +65,8 @@ struct geoip {
  * report with the path and the problem for each that fails.  0, or -1 when
  * one failed (g then holds none).
  */
-int geoip_open(struct geoip *g, const char *country_path,
-    const char *asn_path, acl_vet_fn *vet, void *vet_arg,
+int geoip_open(struct geoip *g, const char *country_path, const char *asn_path,
+    acl_vet_fn *vet, void *vet_arg,
     void (*report)(void *arg, const char *path, const char *msg),
     void *report_arg);
 void geoip_close(struct geoip *g);

@@ -59,8 +59,8 @@ t_request(struct acl_request *r, const struct t_req *q)
 		r->geo.country_state = ACL_GEO_FAILED;
 	else {
 		r->geo.country_state = ACL_GEO_FOUND;
-		snprintf(r->geo.country, sizeof r->geo.country, "%s",
-		    q->country);
+		snprintf(
+		    r->geo.country, sizeof r->geo.country, "%s", q->country);
 	}
 	if (q->asn == 0)
 		r->geo.asn_state = ACL_GEO_UNASKED;
@@ -126,7 +126,9 @@ t_describe(
 	    d->table_error || d->fact_error ? d->error_line
 	        : d->rule != NULL           ? d->rule->line
 	                                    : 0,
-	    d->table_error ? ":error" : d->fact_error ? ":fact" : "");
+	    d->table_error      ? ":error"
+	        : d->fact_error ? ":fact"
+	                        : "");
 	return buf;
 }
 

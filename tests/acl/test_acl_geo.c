@@ -10,7 +10,11 @@
 /* ---------------------------------------------------------------------
  * Reading.
  */
-enum t_sev { T_NONE, T_WARN, T_ERR };
+enum t_sev {
+	T_NONE,
+	T_WARN,
+	T_ERR
+};
 
 struct parse_case {
 	const char *deny;
@@ -46,8 +50,7 @@ static const struct parse_case parse_cases[] = {
     {"ALL: asn=4294967296", T_ERR, "not an AS number", 6},
     /* 2^64 + 1: a 64-bit wrap would make it 1. */
     {"ALL: asn=18446744073709551617", T_ERR, "not an AS number", 6},
-    {"ALL: asn=99999999999999999999999999999", T_ERR, "not an AS number",
-        6},
+    {"ALL: asn=99999999999999999999999999999", T_ERR, "not an AS number", 6},
     {"ALL: asn=AS13335", T_ERR, "without \"AS\"", 6},
     {"ALL: asn=-1", T_ERR, "not an AS number", 6},
     {"ALL: asn=+1", T_ERR, "not an AS number", 6},
@@ -124,7 +127,8 @@ test_geo_no_database(void **state)
 	/* No database at all. */
 	rs = acl_ruleset_load(&lo, &dg);
 	assert_non_null(rs);
-	assert_int_equal(acl_ruleset_geo_uses(rs), ACL_GEO_COUNTRY | ACL_GEO_ASN);
+	assert_int_equal(
+	    acl_ruleset_geo_uses(rs), ACL_GEO_COUNTRY | ACL_GEO_ASN);
 	assert_int_equal(acl_diags_errors(&dg), 3);
 	assert_true(t_has_diag(&dg, 2, 7, "no GeoIP country database"));
 	assert_true(t_has_diag(&dg, 2, 19, "no GeoIP ASN database"));
@@ -169,9 +173,14 @@ struct geo_case {
 	const char *want;
 };
 
-#define DE(c, a)   {"sshd", "10.0.0.1", .country = (c), .asn = (a)}
+#define DE(c, a)                                                               \
+	{                                                                      \
+		"sshd", "10.0.0.1", .country = (c), .asn = (a)                 \
+	}
 #define DEU(c, a, u)                                                           \
-	{"sshd", "10.0.0.1", .user = (u), .country = (c), .asn = (a)}
+	{                                                                      \
+		"sshd", "10.0.0.1", .user = (u), .country = (c), .asn = (a)    \
+	}
 
 static const struct geo_case geo_cases[] = {
     /* One pattern, each state of its fact. */
@@ -205,8 +214,7 @@ static const struct geo_case geo_cases[] = {
     {"", "ALL: country=DE EXCEPT asn=3320\n", DE("DE", 1), "deny:deny:1"},
     {"", "ALL: country=DE EXCEPT asn=3320\n", DE("FR", 3320), "grant:none:0"},
     {"", "ALL: country=DE EXCEPT asn=3320\n", DE("DE", -1), "deny:deny:1"},
-    {"", "ALL: country=DE EXCEPT asn=3320\n", DE("DE", -2),
-        "deny:deny:1:fact"},
+    {"", "ALL: country=DE EXCEPT asn=3320\n", DE("DE", -2), "deny:deny:1:fact"},
     {"", "ALL: country=DE EXCEPT asn=3320\n", DE("FR", -2), "grant:none:0"},
     {"", "ALL: ALL EXCEPT country=DE\n", DE("DE", 1), "grant:none:0"},
     {"", "ALL: ALL EXCEPT country=DE\n", DE("FR", 1), "deny:deny:1"},
@@ -260,9 +268,10 @@ test_geo_match(void **state)
 		const char *g1, *g2;
 
 		t_request(&r, &c->req);
-		g1 = t_describe(acl_eval(rs, &r, ACL_TABLE_ALLOW, &d1), &d1, b1,
-		    sizeof b1);
-		g2 = t_describe(acl__eval_linear(rs, &r, &d2), &d2, b2, sizeof b2);
+		g1 = t_describe(
+		    acl_eval(rs, &r, ACL_TABLE_ALLOW, &d1), &d1, b1, sizeof b1);
+		g2 = t_describe(
+		    acl__eval_linear(rs, &r, &d2), &d2, b2, sizeof b2);
 		if (strcmp(g1, c->want) != 0 || strcmp(g2, c->want) != 0) {
 			fprintf(stderr,
 			    "allow \"%s\" deny \"%s\" country %s asn %lld: "
@@ -348,8 +357,7 @@ test_geo_file(void **state)
 	            .asn = -2},
 	        "deny:deny:1"},
 	    {"ALL: %s\n",
-	        {"sshd", "10.0.0.9", "a.example.org", .country = "!",
-	            .asn = 1},
+	        {"sshd", "10.0.0.9", "a.example.org", .country = "!", .asn = 1},
 	        "deny:deny:1:fact"},
 	    {"ALL: joe@%s\n",
 	        {"sshd", "10.0.0.9", .user = "joe", .country = "DE", .asn = 1},
@@ -358,7 +366,8 @@ test_geo_file(void **state)
 	        {"sshd", "10.0.0.9", .user = "bob", .country = "DE", .asn = 1},
 	        "grant:none:0"},
 	    {"ALL: ALL EXCEPT %s\n",
-	        {"sshd", "10.0.0.9", .country = "DE", .asn = 1}, "grant:none:0"},
+	        {"sshd", "10.0.0.9", .country = "DE", .asn = 1},
+	        "grant:none:0"},
 	};
 	size_t i;
 	int fails = 0;
@@ -373,16 +382,17 @@ test_geo_file(void **state)
 
 		snprintf(deny, sizeof deny, cases[i].deny_fmt, file);
 		rs = t_load("", deny);
-		assert_int_equal(acl_ruleset_geo_uses(rs),
-		    ACL_GEO_COUNTRY | ACL_GEO_ASN);
+		assert_int_equal(
+		    acl_ruleset_geo_uses(rs), ACL_GEO_COUNTRY | ACL_GEO_ASN);
 		t_request(&r, &cases[i].req);
-		g1 = t_describe(acl_eval(rs, &r, ACL_TABLE_ALLOW, &d1), &d1, b1,
-		    sizeof b1);
-		g2 = t_describe(acl__eval_linear(rs, &r, &d2), &d2, b2, sizeof b2);
+		g1 = t_describe(
+		    acl_eval(rs, &r, ACL_TABLE_ALLOW, &d1), &d1, b1, sizeof b1);
+		g2 = t_describe(
+		    acl__eval_linear(rs, &r, &d2), &d2, b2, sizeof b2);
 		if (strcmp(g1, cases[i].want) != 0 ||
 		    strcmp(g2, cases[i].want) != 0) {
-			fprintf(stderr, "case %zu (%s): got %s (linear %s)\n", i,
-			    deny, g1, g2);
+			fprintf(stderr, "case %zu (%s): got %s (linear %s)\n",
+			    i, deny, g1, g2);
 			fails++;
 		}
 		acl_ruleset_unref(rs);
@@ -400,8 +410,8 @@ test_geo_file(void **state)
 		assert_int_equal(rs->tabs[1].nalways, 0);
 		assert_int_equal(rs->tabs[1].ngeo_ids[0], 1);
 		assert_int_equal(rs->tabs[1].ngeo_ids[1], 1);
-		assert_int_equal(acl_ruleset_geo_uses(rs),
-		    ACL_GEO_COUNTRY | ACL_GEO_ASN);
+		assert_int_equal(
+		    acl_ruleset_geo_uses(rs), ACL_GEO_COUNTRY | ACL_GEO_ASN);
 		assert_string_equal(t_eval(rs,
 		                        &(struct t_req){"sshd", "10.0.0.9",
 		                            .country = "FR", .asn = 1}),
@@ -446,10 +456,10 @@ test_geo_file(void **state)
 			assert_int_equal(acl_diags_errors(&dg), 1);
 			assert_true(t_has_diag(
 			    &dg, errs[i].line, errs[i].col, errs[i].text));
-			assert_string_equal(t_eval(rs,
-			                        &(struct t_req){"sshd",
-			                            errs[i].addr,
-			                            .country = "FR"}),
+			assert_string_equal(
+			    t_eval(rs,
+			        &(struct t_req){
+			            "sshd", errs[i].addr, .country = "FR"}),
 			    errs[i].want);
 			acl_diags_free(&dg);
 			acl_ruleset_unref(rs);
@@ -469,11 +479,10 @@ rand_pattern(char *buf, size_t n, const char *file)
 {
 	static const char *const pats[] = {"country=DE", "country=FR",
 	    "country=de", "country=US", "asn=3320", "asn=64500",
-	    "asn=4294967295", "10.0.0.0", "10.0.0.1", "10.0.0.2",
-	    "10.0.0.0/30", "10.0.0.0/31", "joe@country=DE", "joe@country=fr",
-	    ".example.com", "ALL",
-	    "asn=0", /* an error: denies when reached */
-	    NULL,    /* the /file */
+	    "asn=4294967295", "10.0.0.0", "10.0.0.1", "10.0.0.2", "10.0.0.0/30",
+	    "10.0.0.0/31", "joe@country=DE", "joe@country=fr", ".example.com",
+	    "ALL", "asn=0", /* an error: denies when reached */
+	    NULL,           /* the /file */
 	    NULL};
 	const char *p = pats[pick(sizeof pats / sizeof pats[0])];
 
@@ -511,10 +520,9 @@ rand_table(unsigned nrules, const char *file)
 static void
 rand_facts(struct t_req *q)
 {
-	static const char *const cs[] = {NULL, "", "!", "DE", "FR", "de",
-	    "US", "JP"};
-	static const long long as[] = {0, -1, -2, 3320, 64500, 4294967295LL,
-	    7};
+	static const char *const cs[] = {
+	    NULL, "", "!", "DE", "FR", "de", "US", "JP"};
+	static const long long as[] = {0, -1, -2, 3320, 64500, 4294967295LL, 7};
 	static const char *const names[] = {NULL, "a.example.com", "b.org"};
 	static const char *const users[] = {NULL, "joe", "bob"};
 	static char addr[32];
@@ -564,14 +572,16 @@ test_geo_index_equivalence(void **state)
 			s2 = acl__eval_linear(rs, &r, &d2);
 			if (s1 != s2 ||
 			    (s1 == ACL_DONE &&
-			        (d1.rule != d2.rule || d1.verdict != d2.verdict ||
+			        (d1.rule != d2.rule ||
+			            d1.verdict != d2.verdict ||
 			            d1.table != d2.table ||
 			            d1.fact_error != d2.fact_error ||
 			            d1.error_line != d2.error_line))) {
 				if (diffs++ < 5)
 					fprintf(stderr,
 					    "diff for %s country %s asn %lld: "
-					    "%d/%u vs %d/%u\nallow:\n%sdeny:\n%s",
+					    "%d/%u vs "
+					    "%d/%u\nallow:\n%sdeny:\n%s",
 					    tq.caddr,
 					    tq.country ? tq.country : "-",
 					    tq.asn, (int)s1,
@@ -599,7 +609,9 @@ test_geo_index_equivalence(void **state)
 static void
 test_geo_big(void **state)
 {
-	enum { N = 10000 };
+	enum {
+		N = 10000
+	};
 	size_t cap = (size_t)N * 40, o = 0;
 	char *deny = malloc(cap);
 	struct acl_ruleset *rs;
@@ -625,25 +637,25 @@ test_geo_big(void **state)
 	assert_int_equal(rs->tabs[1].nalways, 0);
 	/* The first rule with a country decides, not a later duplicate. */
 	assert_string_equal(
-	    t_eval(rs, &(struct t_req){"sshd", "11.0.0.1", .country = "AA",
-	                   .asn = 1}),
+	    t_eval(rs,
+	        &(struct t_req){"sshd", "11.0.0.1", .country = "AA", .asn = 1}),
 	    "deny:deny:1");
-	assert_string_equal(
-	    t_eval(rs, &(struct t_req){"sshd", "11.0.0.1", .country = "",
-	                   .asn = 100000 + 9997}),
+	assert_string_equal(t_eval(rs,
+	                        &(struct t_req){"sshd", "11.0.0.1",
+	                            .country = "", .asn = 100000 + 9997}),
 	    "deny:deny:9998");
-	assert_string_equal(
-	    t_eval(rs, &(struct t_req){"sshd", "10.0.39.14", .country = "",
-	                   .asn = -1}),
+	assert_string_equal(t_eval(rs,
+	                        &(struct t_req){"sshd", "10.0.39.14",
+	                            .country = "", .asn = -1}),
 	    "deny:deny:9999");
 	assert_string_equal(
-	    t_eval(rs, &(struct t_req){"sshd", "11.0.0.1", .country = "",
-	                   .asn = -1}),
+	    t_eval(rs,
+	        &(struct t_req){"sshd", "11.0.0.1", .country = "", .asn = -1}),
 	    "grant:none:0");
 	/* Without an answer, the first GeoIP rule denies: line 1 or 2. */
-	assert_string_equal(
-	    t_eval(rs, &(struct t_req){"sshd", "11.0.0.1", .country = "DE",
-	                   .asn = -2}),
+	assert_string_equal(t_eval(rs,
+	                        &(struct t_req){"sshd", "11.0.0.1",
+	                            .country = "DE", .asn = -2}),
 	    "deny:deny:2:fact");
 	acl_ruleset_unref(rs);
 	free(deny);

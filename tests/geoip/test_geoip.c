@@ -24,6 +24,21 @@
 #include "acl.h"
 #include "geoip.h"
 
+/*
+ * libmaxminddb 1.7.1 (Debian 12) leaks its decoding pool (4.6 KiB) when
+ * MMDB_open() meets a file whose metadata languages or description do not
+ * decode: MMDB_get_entry_data_list() hands back the list with its error,
+ * and its caller there does not free it (later versions do).  Not wrapd's
+ * leak, and only on such a refused file: LeakSanitizer is told so.
+ */
+const char *__lsan_default_suppressions(void);
+
+const char *
+__lsan_default_suppressions(void)
+{
+	return "leak:libmaxminddb.so\n";
+}
+
 static const char *dbdir;
 
 static const char *
@@ -41,8 +56,8 @@ static struct geoip_db *
 must_open(const char *name, enum geoip_kind kind)
 {
 	char err[512];
-	struct geoip_db *db = geoip_db_open(db_path(name), kind, NULL, NULL,
-	    err, sizeof err);
+	struct geoip_db *db =
+	    geoip_db_open(db_path(name), kind, NULL, NULL, err, sizeof err);
 
 	if (db == NULL)
 		fail_msg("%s: %s", name, err);
@@ -142,8 +157,7 @@ test_lookups(void **state)
 		    strcmp(fact_of(a, GEOIP_ASN, l->addr), l->asn) != 0)
 			fail_msg("%s: got %s %s, want %s %s", l->addr,
 			    fact_of(c, GEOIP_COUNTRY, l->addr),
-			    fact_of(a, GEOIP_ASN, l->addr), l->country,
-			    l->asn);
+			    fact_of(a, GEOIP_ASN, l->addr), l->country, l->asn);
 	}
 	/* An unknown address is in no network. */
 	memset(&none, 0, sizeof none);
@@ -162,8 +176,8 @@ test_mapped_raw(void **state)
 {
 	struct geoip_db *c = must_open("country.mmdb", GEOIP_COUNTRY);
 	struct acl_addr a;
-	static const uint8_t mapped[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff,
-	    0xff, 127, 0, 0, 2};
+	static const uint8_t mapped[16] = {
+	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 2};
 
 	(void)state;
 	memset(&a, 0, sizeof a);
@@ -195,8 +209,7 @@ test_wrong_databases(void **state)
 	(void)state;
 	must_fail(db_path("asn.mmdb"), GEOIP_COUNTRY,
 	    "database type \"GeoLite2-ASN\" is not a country database");
-	must_fail(db_path("country.mmdb"), GEOIP_ASN,
-	    "is not an ASN database");
+	must_fail(db_path("country.mmdb"), GEOIP_ASN, "is not an ASN database");
 	must_fail(db_path("country-asnrecords.mmdb"), GEOIP_COUNTRY,
 	    "no record holds a country.iso_code: not a country database");
 	must_fail(db_path("asn-countryrecords.mmdb"), GEOIP_ASN,
