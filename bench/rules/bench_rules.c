@@ -421,7 +421,7 @@ bench_geo(const char *dir, const char *allow, const char *geodir,
 		int k;
 
 		printf("\n| look-up (country and ASN databases, %s) | client "
-		       "| found | wrapd / connection | iterations |\n",
+		       "| found | wrapd / look-up | iterations |\n",
 		    "10,000 networks each");
 		printf("|---|---|---|---:|---:|\n");
 		for (k = 0; k < 2; k++) {
