@@ -97,7 +97,7 @@ sub countries {
 }
 
 sub asns {
-    my ( $path, $type, $value ) = @_;
+    my ( $path, $type ) = @_;
     my $t = tree( $type // 'GeoLite2-ASN' );
     $t->insert_network( '127.0.0.2/32',   asn(64500) );
     $t->insert_network( '127.0.0.3/32',   asn(64501) );
