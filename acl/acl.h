@@ -107,6 +107,45 @@ struct acl_endpoint {
 	const char *name;
 };
 
+/*
+ * GeoIP facts about the client, for the country= and asn= patterns
+ * (wrapd-rules(5)).  The engine reads no database: the caller looks the
+ * client address up in its own (wrapd: proxy/geoip.h) and stores the
+ * answers here, either before evaluation whenever acl_ruleset_geo_uses()
+ * says the rules have such patterns, or when acl_eval() returns
+ * ACL_NEED_GEO.  Each fact has its own state, as each comes from its own
+ * database.
+ */
+enum acl_geo_bits {
+	ACL_GEO_COUNTRY = 1u << 0, /* country=XX: a country database */
+	ACL_GEO_ASN = 1u << 1,     /* asn=N: an ASN database */
+};
+
+enum acl_geo_state {
+	/* Not looked up: a pattern that needs it returns ACL_NEED_GEO. */
+	ACL_GEO_UNASKED = 0,
+	/* Looked up: the value is below. */
+	ACL_GEO_FOUND,
+	/*
+	 * Looked up: the client is in no network of the database, or its
+	 * network has no such value.  No pattern matches it.
+	 */
+	ACL_GEO_NONE,
+	/*
+	 * No answer: no database, or the look-up failed.  A rule that
+	 * reaches a pattern needing it denies the request there (never a
+	 * silent "no match": that would let a deny rule stop matching).
+	 */
+	ACL_GEO_FAILED,
+};
+
+struct acl_geo {
+	enum acl_geo_state country_state;
+	enum acl_geo_state asn_state;
+	char country[3]; /* FOUND: ISO 3166-1 alpha-2, compared without case */
+	uint32_t asn;    /* FOUND: 1..4294967295 */
+};
+
 struct acl_request {
 	const char *daemon; /* NULL is treated as ACL_UNKNOWN */
 	struct acl_endpoint client;
@@ -114,6 +153,7 @@ struct acl_request {
 	/* Ident user: NULL = not asked yet; ACL_UNKNOWN = failed. */
 	const char *user;
 	long pid; /* for %p */
+	struct acl_geo geo; /* the client's; all ACL_GEO_UNASKED at init */
 };
 
 /* Initialise with everything unknown (ports -1, names/user NULL). */
@@ -202,6 +242,13 @@ struct acl_load_opts {
 	acl_vet_fn *vet;
 	void *vet_arg;
 	/*
+	 * The GeoIP facts the caller can provide (enum acl_geo_bits: it has
+	 * the database).  A country= or asn= pattern whose database is not
+	 * among them is an error diagnostic where it is written: the rules
+	 * cannot be decided as they say.
+	 */
+	unsigned geo;
+	/*
 	 * lint: also report problems libwrap ignores silently (shadowed
 	 * rules, unbracketed IPv6, bad net/mask, ...) and keep scanning past
 	 * the errors that end a table, as tcpdchk does.  The rule set built
@@ -227,7 +274,10 @@ struct acl_load_opts {
  */
 struct acl_ruleset *acl_ruleset_load(const struct acl_load_opts *opts,
     struct acl_diags *diags);
-/* Same from memory (fuzzing, tests); names are used in diagnostics. */
+/*
+ * Same from memory (fuzzing, tests); names are used in diagnostics.  The
+ * caller is taken to provide every GeoIP fact (geo = both bits).
+ */
 struct acl_ruleset *acl_ruleset_load_mem(const char *allow_name,
     const char *allow_text, size_t allow_len, const char *deny_name,
     const char *deny_text, size_t deny_len, bool lint,
@@ -251,6 +301,8 @@ enum acl_status {
 	ACL_NEED_CLIENT_NAME,  /* set req->client.name and call again */
 	ACL_NEED_SERVER_NAME,  /* set req->server.name and call again */
 	ACL_NEED_USER,         /* set req->user and call again */
+	ACL_NEED_GEO,          /* set every ACL_GEO_UNASKED fact of req->geo
+	                          and call again */
 };
 
 enum acl_verdict {
@@ -276,9 +328,21 @@ struct acl_decision {
 	bool table_error;
 	const char *error_file;
 	unsigned error_line;
+	/*
+	 * A rule reached a GeoIP fact that has no answer (ACL_GEO_FAILED),
+	 * or a country= / asn= pattern that is in error: the request is
+	 * denied there (verdict ACL_DENY, rule NULL, table the rule's),
+	 * whatever later rules say.  error_file and error_line name that
+	 * rule.
+	 */
+	bool fact_error;
 };
 
 /*
+ * Returns ACL_DONE with *out filled, or the ACL_NEED_* of the first fact a
+ * rule reached needs; *out then holds a deny with no rule, so that a caller
+ * that does not know the status fails closed.
+ *
  * Start the scan at `start` (ACL_TABLE_ALLOW normally; ACL_TABLE_DENY after
  * an allow-table rule was turned into "no match" by a failing aclexec).  A
  * failing aclexec in the deny table means: grant, no further scan.
@@ -338,6 +402,13 @@ const struct acl_rule *acl_ruleset_rule(const struct acl_ruleset *rs,
     enum acl_table t, size_t i);
 /* The table file names the set was loaded from. */
 const char *acl_ruleset_path(const struct acl_ruleset *rs, enum acl_table t);
+
+/*
+ * Which GeoIP facts the rules' patterns need anywhere, /file lists
+ * included (enum acl_geo_bits; 0 for a plain libwrap rule set).  A caller
+ * that looks the facts up before evaluation does it only for these.
+ */
+unsigned acl_ruleset_geo_uses(const struct acl_ruleset *rs);
 
 /* Keyword name of an option kind ("spawn", ...). */
 const char *acl_opt_name(enum acl_opt_kind k);

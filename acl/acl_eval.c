@@ -4,8 +4,15 @@
  *
  * Evaluation is a pure function of the rule set and the request.  When a
  * pattern needs a fact the request does not have yet (a host name, the
- * ident user), the scan stops and says which; the caller finds it and
- * starts again from the top, which takes the same path up to that point.
+ * ident user, a GeoIP fact), the scan stops and says which; the caller
+ * finds it and starts again from the top, which takes the same path up to
+ * that point.
+ *
+ * A GeoIP fact that has no answer (no database, a failed look-up) is a
+ * third outcome beside match and no match: "cannot tell" (ACL_M_FAIL).  An
+ * item list is still a match when another item matches; otherwise the
+ * request is denied at that rule, whatever the rule or the later ones say,
+ * so that a database problem can never make a deny rule stop matching.
  */
 #include <netdb.h>
 #include <stdio.h>
@@ -20,7 +27,17 @@ enum acl_m {
 	ACL_M_NEED_CLIENT,
 	ACL_M_NEED_SERVER,
 	ACL_M_NEED_USER,
+	ACL_M_NEED_GEO,
+	ACL_M_FAIL, /* a GeoIP fact without an answer: deny here */
 };
+
+/* A need: stop and ask (ACL_M_FAIL is not one: it may still be outvoted). */
+static bool
+acl_m_need(enum acl_m m)
+{
+	return m == ACL_M_NEED_CLIENT || m == ACL_M_NEED_SERVER ||
+	    m == ACL_M_NEED_USER || m == ACL_M_NEED_GEO;
+}
 
 struct acl_side {
 	const struct acl_endpoint *ep;
@@ -39,6 +56,8 @@ struct acl_evalctx {
 	char daemonbuf[ACL_STRING_MAX];
 	const char *user;
 	char userbuf[ACL_STRING_MAX];
+	const struct acl_geo *geo;
+	char country[2]; /* geo->country in upper case */
 };
 
 /*
@@ -83,6 +102,12 @@ acl_side_addr(struct acl_side *sd)
 	return sd->addr;
 }
 
+static bool
+acl_geo_letter(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+}
+
 static void
 acl_ctx_init(struct acl_evalctx *c, const struct acl_ruleset *rs,
     const struct acl_request *req)
@@ -94,6 +119,93 @@ acl_ctx_init(struct acl_evalctx *c, const struct acl_ruleset *rs,
 	c->daemon = acl_trunc(
 	    c->daemonbuf, req->daemon != NULL ? req->daemon : ACL_UNKNOWN);
 	c->user = req->user != NULL ? acl_trunc(c->userbuf, req->user) : NULL;
+	c->geo = &req->geo;
+	/* Only ASCII letters change: any other byte matches no pattern. */
+	c->country[0] = (char)((unsigned char)req->geo.country[0] & 0xdf);
+	c->country[1] = (char)((unsigned char)req->geo.country[1] & 0xdf);
+	if (!acl_geo_letter(req->geo.country[0]) ||
+	    !acl_geo_letter(req->geo.country[1]))
+		c->country[0] = c->country[1] = '\0';
+}
+
+/*
+ * The state of a GeoIP fact: what a pattern needing it yields when it has
+ * no value, or ACL_M_YES when it has one.
+ */
+static enum acl_m
+acl_geo_state(const struct acl_evalctx *c, unsigned fact)
+{
+	enum acl_geo_state st =
+	    fact == ACL_GEO_COUNTRY ? c->geo->country_state : c->geo->asn_state;
+
+	switch (st) {
+	case ACL_GEO_UNASKED:
+		return ACL_M_NEED_GEO;
+	case ACL_GEO_FOUND:
+		return ACL_M_YES;
+	case ACL_GEO_NONE:
+		return ACL_M_NO;
+	default:
+		return ACL_M_FAIL;
+	}
+}
+
+/* A GeoIP pattern against the client's facts (never the server's). */
+static enum acl_m
+acl_geo_match(const struct acl_evalctx *c, const struct acl_hostpat *hp,
+    const struct acl_side *sd)
+{
+	enum acl_m m;
+
+	if (sd != &c->client)
+		return ACL_M_FAIL; /* reported at load: a daemon@ list */
+	m = acl_geo_state(c, acl__hostpat_geo(hp));
+	if (m != ACL_M_YES)
+		return m;
+	if (hp->kind == ACL_HP_COUNTRY)
+		return memcmp(hp->country, c->country, 2) == 0 ? ACL_M_YES
+		                                               : ACL_M_NO;
+	return hp->asn == c->geo->asn ? ACL_M_YES : ACL_M_NO;
+}
+
+/*
+ * The GeoIP keys of an index (those of the facts in `facts`): ACL_M_YES
+ * with *r set when the client's value is a key; else what a fact without a
+ * value asks for (a need before a failure), or ACL_M_NO.
+ */
+static enum acl_m
+acl_geo_index(const struct acl_evalctx *c, const struct acl_index *idx,
+    unsigned facts, struct acl_irange *r)
+{
+	enum acl_m out = ACL_M_NO, m;
+	uint8_t key[4];
+	unsigned f;
+
+	for (f = ACL_GEO_COUNTRY; f <= ACL_GEO_ASN; f <<= 1) {
+		if (!(facts & f))
+			continue;
+		m = acl_geo_state(c, f);
+		if (m == ACL_M_YES) {
+			if (f == ACL_GEO_COUNTRY) {
+				memcpy(key, c->country, 2);
+				key[2] = key[3] = 0;
+			} else {
+				key[0] = (uint8_t)(c->geo->asn >> 24);
+				key[1] = (uint8_t)(c->geo->asn >> 16);
+				key[2] = (uint8_t)(c->geo->asn >> 8);
+				key[3] = (uint8_t)c->geo->asn;
+			}
+			if (acl__index_lookup_geo(idx,
+			        f == ACL_GEO_COUNTRY ? ACL_IFAM_COUNTRY
+			                             : ACL_IFAM_ASN,
+			        key, r) > 0)
+				return ACL_M_YES;
+		} else if (m == ACL_M_NEED_GEO ||
+		    (m == ACL_M_FAIL && out == ACL_M_NO)) {
+			out = m;
+		}
+	}
+	return out;
 }
 
 static bool
@@ -172,6 +284,11 @@ acl_host_match(
 			return sd->need;
 		return acl__strpat_match(&hp->sp, sd->name) ? ACL_M_YES
 		                                            : ACL_M_NO;
+	case ACL_HP_COUNTRY:
+	case ACL_HP_ASN:
+		return acl_geo_match(c, hp, sd);
+	case ACL_HP_GEO_BAD:
+		return ACL_M_FAIL;
 	}
 	return ACL_M_NO;
 }
@@ -181,15 +298,27 @@ acl_set_match(
     struct acl_evalctx *c, const struct acl_hostset *set, struct acl_side *sd)
 {
 	struct acl_irange r[1];
-	enum acl_m m;
+	enum acl_m m, failed = ACL_M_NO;
 	size_t i;
 
 	if (acl__index_lookup(&set->idx, &sd->ep->addr, r, 1) > 0)
 		return ACL_M_YES;
-	for (i = 0; i < set->nitems; i++)
-		if ((m = acl_host_match(c, &set->items[i], sd)) != ACL_M_NO)
+	if (set->ix_geo != 0) {
+		m = sd == &c->client
+		    ? acl_geo_index(c, &set->idx, set->ix_geo, r)
+		    : ACL_M_FAIL;
+		if (m == ACL_M_YES || acl_m_need(m))
 			return m;
-	return ACL_M_NO;
+		failed = m;
+	}
+	for (i = 0; i < set->nitems; i++) {
+		m = acl_host_match(c, &set->items[i], sd);
+		if (m == ACL_M_FAIL)
+			failed = m; /* unless another word matches */
+		else if (m != ACL_M_NO)
+			return m;
+	}
+	return failed;
 }
 
 static enum acl_m
@@ -230,14 +359,20 @@ acl_list_match(struct acl_evalctx *c, const struct acl_list *l, bool server)
 		const struct acl_seg *sg = &l->segs[s];
 		bool hit = false;
 
+		bool failed = false;
+
 		for (i = 0; i < sg->n && !hit; i++) {
 			enum acl_m m = acl_item_match(c, &sg->items[i], server);
 
 			if (m == ACL_M_YES)
 				hit = true;
+			else if (m == ACL_M_FAIL)
+				failed = true; /* unless another item matches */
 			else if (m != ACL_M_NO)
 				return m;
 		}
+		if (!hit && failed)
+			return ACL_M_FAIL;
 		if (!hit)
 			return s % 2 == 1 ? ACL_M_YES : ACL_M_NO;
 	}
@@ -262,12 +397,46 @@ acl_need_status(enum acl_m m)
 		return ACL_NEED_CLIENT_NAME;
 	case ACL_M_NEED_SERVER:
 		return ACL_NEED_SERVER_NAME;
+	case ACL_M_NEED_GEO:
+		return ACL_NEED_GEO;
 	default:
 		return ACL_NEED_USER;
 	}
 }
 
 #define ACL_MAX_RANGES 200
+
+/*
+ * The GeoIP candidates of a table: the rules keyed by the client's country
+ * and AS number, and while a fact has no value the rules keyed by any
+ * value of it (they ask for it, or fail closed).  At most 2 ranges.
+ */
+static size_t
+acl_geo_ranges(const struct acl_evalctx *c, const struct acl_tab *tab,
+    struct acl_irange *rg)
+{
+	size_t nr = 0;
+	unsigned k;
+
+	for (k = 0; k < 2; k++) {
+		unsigned f = k == 0 ? ACL_GEO_COUNTRY : ACL_GEO_ASN;
+		enum acl_m m;
+
+		if (tab->ngeo_ids[k] == 0)
+			continue;
+		m = acl_geo_state(c, f);
+		if (m == ACL_M_YES) {
+			if (acl_geo_index(c, &tab->idx, f, &rg[nr]) ==
+			    ACL_M_YES)
+				nr++;
+		} else if (m != ACL_M_NO) {
+			rg[nr].ids = tab->geo_ids[k];
+			rg[nr].n = (uint32_t)tab->ngeo_ids[k];
+			nr++;
+		}
+	}
+	return nr;
+}
 
 /*
  * Scan one table.  Returns ACL_M_YES with *hit set, ACL_M_NO, or a need.
@@ -278,12 +447,13 @@ static enum acl_m
 acl_tab_scan(struct acl_evalctx *c, const struct acl_tab *tab,
     const struct acl_irule **hit)
 {
-	struct acl_irange rg[ACL_MAX_RANGES + 1];
+	struct acl_irange rg[ACL_MAX_RANGES + 3];
 	size_t nr, i;
 	uint32_t last = UINT32_MAX;
 
 	nr = acl__index_lookup(
 	    &tab->idx, &c->req->client.addr, rg, ACL_MAX_RANGES);
+	nr += acl_geo_ranges(c, tab, rg + nr);
 	rg[nr].ids = tab->always;
 	rg[nr].n = (uint32_t)tab->nalways;
 	nr++;
@@ -306,7 +476,7 @@ acl_tab_scan(struct acl_evalctx *c, const struct acl_tab *tab,
 			continue; /* the same rule under two keys */
 		last = id;
 		m = acl_rule_match(c, &tab->rules[id]);
-		if (m == ACL_M_YES) {
+		if (m == ACL_M_YES || m == ACL_M_FAIL) {
 			*hit = &tab->rules[id];
 			return m;
 		}
@@ -344,6 +514,27 @@ acl_decide_rule(struct acl_decision *out, const struct acl_rule *r, int t)
 	out->verdict = acl_rule_verdict(r, t);
 }
 
+/* Rule r of table t reached a GeoIP fact without an answer: deny there. */
+static void
+acl_decide_fact_error(struct acl_decision *out, const struct acl_rule *r, int t)
+{
+	out->verdict = ACL_DENY;
+	out->table = t == 0 ? ACL_TABLE_ALLOW : ACL_TABLE_DENY;
+	out->rule = NULL;
+	out->fact_error = true;
+	out->error_file = r->file;
+	out->error_line = r->line;
+}
+
+/* A need ends the scan; what is in *out then must not grant. */
+static enum acl_status
+acl_need(struct acl_decision *out, enum acl_m m)
+{
+	memset(out, 0, sizeof(*out));
+	out->verdict = ACL_DENY;
+	return acl_need_status(m);
+}
+
 /* The deny table could not be read to the end: deny, and say where. */
 static void
 acl_decide_deny_error(struct acl_decision *out, const struct acl_tab *tab)
@@ -375,10 +566,12 @@ acl_eval(const struct acl_ruleset *rs, const struct acl_request *req,
 			acl_decide_rule(out, &hit->pub, t);
 			return ACL_DONE;
 		}
-		if (m != ACL_M_NO) {
-			memset(out, 0, sizeof(*out));
-			return acl_need_status(m);
+		if (m == ACL_M_FAIL) {
+			acl_decide_fact_error(out, &hit->pub, t);
+			return ACL_DONE;
 		}
+		if (m != ACL_M_NO)
+			return acl_need(out, m);
 		if (tab->term && t == 1) {
 			acl_decide_deny_error(out, tab);
 			return ACL_DONE;
@@ -408,8 +601,13 @@ acl__eval_linear(const struct acl_ruleset *rs, const struct acl_request *req,
 				acl_decide_rule(out, &tab->rules[i].pub, t);
 				return ACL_DONE;
 			}
+			if (m == ACL_M_FAIL) {
+				acl_decide_fact_error(
+				    out, &tab->rules[i].pub, t);
+				return ACL_DONE;
+			}
 			if (m != ACL_M_NO)
-				return acl_need_status(m);
+				return acl_need(out, m);
 		}
 		if (tab->term && t == 1) {
 			acl_decide_deny_error(out, tab);

@@ -7,7 +7,9 @@
  * "10.1."), family 6 IPv6.  4 and 5 differ in one case only: libwrap's
  * net/mask code cannot parse the client address 255.255.255.255 (it is
  * INADDR_NONE), so that address never matches a net/mask, while it does
- * match its own text.
+ * match its own text.  Families ACL_IFAM_COUNTRY and ACL_IFAM_ASN key the
+ * GeoIP patterns by their value, one prefix length each: an address never
+ * looks there, a GeoIP fact looks nowhere else.
  *
  * Per distinct (family, prefix length) there is one open-addressing hash
  * table from masked address to a run of ids, ascending.  A lookup probes
@@ -176,7 +178,8 @@ acl__index_lookup(const struct acl_index *idx, const struct acl_addr *addr,
 		uint64_t h;
 
 		if (addr->family == AF_INET) {
-			if (pl->fam == 6 || (pl->fam == 4 && bcast))
+			if ((pl->fam != 4 && pl->fam != 5) ||
+			    (pl->fam == 4 && bcast))
 				continue;
 			alen = 4;
 		} else {
@@ -210,10 +213,62 @@ acl__index_lookup(const struct acl_index *idx, const struct acl_addr *addr,
 	return found;
 }
 
+size_t
+acl__index_lookup_geo(const struct acl_index *idx, unsigned fam,
+    const uint8_t key4[4], struct acl_irange *out)
+{
+	uint8_t key[16] = {0};
+	size_t i;
+	uint64_t h;
+
+	memcpy(key, key4, fam == ACL_IFAM_COUNTRY ? 2 : 4);
+	for (i = 0; i < idx->nplens; i++) {
+		const struct acl_iplen *pl = &idx->plens[i];
+
+		if (pl->fam != fam)
+			continue;
+		h = acl_ihash(key) & (pl->nbuckets - 1);
+		for (; pl->buckets[h].used; h = (h + 1) & (pl->nbuckets - 1)) {
+			if (memcmp(pl->buckets[h].addr, key, 16) != 0)
+				continue;
+			out->ids = idx->ids + pl->buckets[h].start;
+			out->n = pl->buckets[h].count;
+			out->fam = pl->fam;
+			out->plen = pl->plen;
+			return 1;
+		}
+		return 0;
+	}
+	return 0;
+}
+
+/* Rule i goes on the list of each GeoIP fact its head is keyed by. */
+static int
+acl_note_geo(struct acl_ruleset *rs, struct acl_tab *tab,
+    const struct acl_seg *head, uint32_t i)
+{
+	unsigned geo = 0, k;
+
+	for (k = 0; k < head->n; k++)
+		geo |= acl__hostpat_geo(&head->items[k].host);
+	for (k = 0; k < 2; k++) {
+		if (!(geo & (k == 0 ? ACL_GEO_COUNTRY : ACL_GEO_ASN)))
+			continue;
+		if (tab->geo_ids[k] == NULL) {
+			tab->geo_ids[k] = acl__alloc(
+			    &rs->arena, tab->nrules * sizeof(*tab->geo_ids[k]));
+			if (tab->geo_ids[k] == NULL)
+				return -1;
+		}
+		tab->geo_ids[k][tab->ngeo_ids[k]++] = i;
+	}
+	return 0;
+}
+
 /*
  * Index a table: rules whose client-list head is made only of indexable
- * address patterns are found through the index, all others are always
- * candidates.
+ * address (or GeoIP) patterns are found through the index, all others are
+ * always candidates.
  */
 int
 acl__build_index(struct acl_ruleset *rs, struct acl_tab *tab)
@@ -247,6 +302,8 @@ acl__build_index(struct acl_ruleset *rs, struct acl_tab *tab)
 		for (k = 0; k < head->n; k++)
 			acl__hostpat_keys(
 			    &head->items[k].host, &keys, (uint32_t)i, &err);
+		if (err == 0 && acl_note_geo(rs, tab, head, (uint32_t)i) != 0)
+			err = -1;
 	}
 	tab->nalways = nal;
 	if (err == 0)

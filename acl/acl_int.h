@@ -106,9 +106,17 @@ enum acl_hp_kind {
 	ACL_HP_FILE,     /* /path, compiled at load */
 	ACL_HP_KNOWN,
 	ACL_HP_LOCAL,
-	ACL_HP_NET4,   /* n.n.n.n/m.m.m.m or /len */
-	ACL_HP_NET6,   /* [v6]/len */
-	ACL_HP_STRING, /* string pattern against address, maybe name */
+	ACL_HP_NET4,    /* n.n.n.n/m.m.m.m or /len */
+	ACL_HP_NET6,    /* [v6]/len */
+	ACL_HP_STRING,  /* string pattern against address, maybe name */
+	ACL_HP_COUNTRY, /* country=XX: the client's GeoIP country */
+	ACL_HP_ASN,     /* asn=N: the client's GeoIP network owner */
+	/*
+	 * A country= or asn= pattern in error (a bad value, or in a daemon
+	 * list): an error diagnostic at load, and a request that reaches it
+	 * is denied (acl_decision.fact_error).
+	 */
+	ACL_HP_GEO_BAD,
 };
 
 struct acl_hostset;
@@ -128,7 +136,12 @@ struct acl_hostpat {
 	unsigned plen6;
 	const char *group;
 	const struct acl_hostset *set;
+	char country[2]; /* ACL_HP_COUNTRY: upper case */
+	uint32_t asn;    /* ACL_HP_ASN */
 };
+
+/* Which GeoIP facts hp needs (enum acl_geo_bits; /file sets included). */
+unsigned acl__hostpat_geo(const struct acl_hostpat *hp);
 
 /*
  * An item never needs a fact it does not have (no name or user look-up):
@@ -138,10 +151,14 @@ struct acl_hostpat {
 bool acl__hostpat_eager(const struct acl_hostpat *hp);
 
 /* ---------------------------------------------------------------------
- * Address index: (family, prefix length, masked address) -> ids.
+ * Address index: (family, prefix length, masked address) -> ids.  The same
+ * structure keys the GeoIP patterns, under families no address has.
  */
+#define ACL_IFAM_COUNTRY 7 /* plen 16: the two upper-case letters */
+#define ACL_IFAM_ASN     8 /* plen 32: the number, big-endian */
+
 struct acl_ikey {
-	uint8_t fam; /* 4 or 6 */
+	uint8_t fam; /* 4, 5 or 6 (addresses), ACL_IFAM_COUNTRY, ACL_IFAM_ASN */
 	uint8_t plen;
 	uint8_t addr[16]; /* masked, network order */
 	uint32_t id;
@@ -191,6 +208,12 @@ struct acl_irange {
  */
 size_t acl__index_lookup(const struct acl_index *idx,
     const struct acl_addr *addr, struct acl_irange *out, size_t max);
+/*
+ * The range of a GeoIP key (fam ACL_IFAM_COUNTRY or ACL_IFAM_ASN, the key
+ * bytes as acl_ikey holds them), if present: 1 and *out, or 0.
+ */
+size_t acl__index_lookup_geo(const struct acl_index *idx, unsigned fam,
+    const uint8_t key[4], struct acl_irange *out);
 
 /* Whether hp contributes index keys; adds them with id if keys != NULL. */
 bool acl__hostpat_keys(const struct acl_hostpat *hp, struct acl_ikeys *keys,
@@ -201,8 +224,10 @@ bool acl__hostpat_keys(const struct acl_hostpat *hp, struct acl_ikeys *keys,
  */
 struct acl_hostset {
 	const char *path;
-	bool all_indexable;   /* every word is an indexable address pattern */
-	bool eager;           /* no word needs a look-up */
+	bool all_indexable; /* every word is an indexable address pattern */
+	bool eager;         /* no word needs a look-up */
+	unsigned geo;       /* GeoIP facts its words need (nested too) */
+	unsigned ix_geo;    /* ... of those, the indexed country=/asn= words */
 	struct acl_index idx; /* indexable words */
 	/* The other words, eager ones first, then the rest in file order. */
 	struct acl_hostpat *items;
@@ -257,6 +282,13 @@ struct acl_tab {
 	struct acl_index idx;
 	uint32_t *always; /* ids of rules that are always candidates */
 	size_t nalways;
+	/*
+	 * Indexed rules whose head has a country= (geo_ids[0]) or asn=
+	 * (geo_ids[1]) key: candidates too while that fact has no value
+	 * (unasked or failed), so that they ask for it or fail closed.
+	 */
+	uint32_t *geo_ids[2];
+	size_t ngeo_ids[2];
 };
 
 struct acl_ruleset {
@@ -264,6 +296,7 @@ struct acl_ruleset {
 	struct acl_arena arena;
 	struct acl_tab tabs[2]; /* allow, deny */
 	const char *nis_domain; /* NULL: any */
+	unsigned geo_uses;      /* enum acl_geo_bits of every pattern loaded */
 };
 
 /* Address helpers (acl_addr.c). */
@@ -282,6 +315,8 @@ int acl__load_table(struct acl_ruleset *rs, struct acl_loader *ld, int t,
     const char *name, const char *text, size_t len, int open_errno);
 struct acl_loader *acl__loader_new(struct acl_ruleset *rs, bool lint,
     acl_vet_fn *vet, void *vet_arg, struct acl_diags *diags);
+/* The GeoIP databases the caller has (enum acl_geo_bits); default both. */
+void acl__loader_geo(struct acl_loader *ld, unsigned have);
 void acl__loader_free(struct acl_loader *ld);
 int acl__build_index(struct acl_ruleset *rs, struct acl_tab *tab);
 /* The linear reference scan (no index), for tests and the bench. */

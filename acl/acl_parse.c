@@ -42,6 +42,7 @@ struct acl_loader {
 	struct acl_diags *diags;
 	struct acl_fcache *files;
 	unsigned depth;
+	unsigned geo_have; /* enum acl_geo_bits: the caller's databases */
 	int oom;
 };
 
@@ -65,7 +66,14 @@ acl__loader_new(struct acl_ruleset *rs, bool lint, acl_vet_fn *vet,
 	ld->vet = vet;
 	ld->vet_arg = vet_arg;
 	ld->diags = diags;
+	ld->geo_have = ACL_GEO_COUNTRY | ACL_GEO_ASN;
 	return ld;
+}
+
+void
+acl__loader_geo(struct acl_loader *ld, unsigned have)
+{
+	ld->geo_have = have;
 }
 
 void
@@ -232,9 +240,146 @@ acl_net_compile(struct acl_loader *ld, struct acl_hostpat *hp, char *net,
 	hp->kind = ACL_HP_NET4;
 }
 
+/* ---------------------------------------------------------------------
+ * GeoIP patterns: country=XX and asn=N.  To libwrap these are host names
+ * that never match (no host name holds '='); wrapd gives them a meaning,
+ * and makes a value that is not one an error rather than a pattern that
+ * silently never matches.
+ */
+
+/* ISO 3166-1 alpha-2, officially assigned (iso-codes 4.15), sorted. */
+static const char acl_iso3166[] =
+    "ADAEAFAGAIALAMAOAQARASATAUAWAXAZBABBBDBEBFBGBHBIBJBLBMBNBOBQBRBSBTBV"
+    "BWBYBZCACCCDCFCGCHCICKCLCMCNCOCRCUCVCWCXCYCZDEDJDKDMDODZECEEEGEHERES"
+    "ETFIFJFKFMFOFRGAGBGDGEGFGGGHGIGLGMGNGPGQGRGSGTGUGWGYHKHMHNHRHTHUIDIE"
+    "ILIMINIOIQIRISITJEJMJOJPKEKGKHKIKMKNKPKRKWKYKZLALBLCLILKLRLSLTLULVLY"
+    "MAMCMDMEMFMGMHMKMLMMMNMOMPMQMRMSMTMUMVMWMXMYMZNANCNENFNGNINLNONPNRNU"
+    "NZOMPAPEPFPGPHPKPLPMPNPRPSPTPWPYQARERORSRURWSASBSCSDSESGSHSISJSKSLSM"
+    "SNSOSRSSSTSVSXSYSZTCTDTFTGTHTJTKTLTMTNTOTRTTTVTWTZUAUGUMUSUYUZVAVCVE"
+    "VGVIVNVUWFWSYEYTZAZMZW";
+
 /*
- * Compile one host pattern (D5..D15).  text is owned by the arena and may
- * be cut (net/mask split).
+ * An assigned code, or one ISO 3166-1 leaves to users (AA, QM-QZ, XA-XZ,
+ * ZZ), which databases use for what has no country (XK: Kosovo).
+ */
+static bool
+acl_country_known(const char c[2])
+{
+	size_t lo = 0, hi = (sizeof acl_iso3166 - 1) / 2;
+
+	if ((c[0] == 'A' && c[1] == 'A') || (c[0] == 'Z' && c[1] == 'Z') ||
+	    (c[0] == 'Q' && c[1] >= 'M') || c[0] == 'X')
+		return true;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int d = memcmp(acl_iso3166 + 2 * mid, c, 2);
+
+		if (d == 0)
+			return true;
+		if (d < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+static bool
+acl_is_letter(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+}
+
+static void
+acl_country_compile(struct acl_loader *ld, struct acl_hostpat *hp,
+    const char *v, const struct acl_where *w)
+{
+	if (strlen(v) != 2 || !acl_is_letter(v[0]) || !acl_is_letter(v[1])) {
+		acl__diag(ld->diags, w->file, w->line, w->col, ACL_SEV_ERROR,
+		    "\"%.80s\": not a country: write an ISO 3166-1 alpha-2 "
+		    "code, two letters such as country=DE",
+		    hp->text);
+		hp->kind = ACL_HP_GEO_BAD;
+		return;
+	}
+	hp->kind = ACL_HP_COUNTRY;
+	hp->country[0] = (char)(v[0] & ~0x20);
+	hp->country[1] = (char)(v[1] & ~0x20);
+	if (!acl_country_known(hp->country))
+		acl__diag(ld->diags, w->file, w->line, w->col, ACL_SEV_WARNING,
+		    "\"%s\": %.2s is not an ISO 3166-1 country code%s: it "
+		    "matches only clients a database gives that code",
+		    hp->text, hp->country,
+		    memcmp(hp->country, "UK", 2) == 0
+		        ? " (the United Kingdom's is GB)"
+		        : "");
+}
+
+static void
+acl_asn_compile(struct acl_loader *ld, struct acl_hostpat *hp, const char *v,
+    const struct acl_where *w)
+{
+	uint64_t n = 0;
+	size_t i;
+
+	for (i = 0; v[i] >= '0' && v[i] <= '9' && n <= UINT32_MAX; i++)
+		n = n * 10 + (uint64_t)(v[i] - '0');
+	if (i == 0 || v[i] != '\0' || n == 0 || n > UINT32_MAX) {
+		acl__diag(ld->diags, w->file, w->line, w->col, ACL_SEV_ERROR,
+		    "\"%.80s\": not an AS number: write a number from 1 to "
+		    "4294967295%s",
+		    hp->text,
+		    strncasecmp(v, "AS", 2) == 0 ? ", without \"AS\"" : "");
+		hp->kind = ACL_HP_GEO_BAD;
+		return;
+	}
+	hp->kind = ACL_HP_ASN;
+	hp->asn = (uint32_t)n;
+}
+
+/* Compile text if it is a GeoIP pattern; false if it is not one. */
+static bool
+acl_geo_compile(struct acl_loader *ld, struct acl_hostpat *hp, const char *text,
+    const struct acl_where *w)
+{
+	unsigned need;
+
+	if (strncasecmp(text, "country=", 8) == 0)
+		acl_country_compile(ld, hp, text + 8, w);
+	else if (strncasecmp(text, "asn=", 4) == 0)
+		acl_asn_compile(ld, hp, text + 4, w);
+	else
+		return false;
+	need = acl__hostpat_geo(hp);
+	ld->rs->geo_uses |= need;
+	if ((need & ~ld->geo_have) != 0)
+		acl__diag(ld->diags, w->file, w->line, w->col, ACL_SEV_ERROR,
+		    "\"%s\": no GeoIP %s database is configured (geoip.%s in "
+		    "wrapd.yaml, --geoip-%s): the rule cannot be decided",
+		    hp->text, need == ACL_GEO_COUNTRY ? "country" : "ASN",
+		    need == ACL_GEO_COUNTRY ? "country" : "asn",
+		    need == ACL_GEO_COUNTRY ? "country" : "asn");
+	return true;
+}
+
+unsigned
+acl__hostpat_geo(const struct acl_hostpat *hp)
+{
+	switch (hp->kind) {
+	case ACL_HP_COUNTRY:
+		return ACL_GEO_COUNTRY;
+	case ACL_HP_ASN:
+		return ACL_GEO_ASN;
+	case ACL_HP_FILE:
+		return hp->set->geo;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Compile one host pattern (D5..D15, and wrapd's GeoIP patterns).  text is
+ * owned by the arena and may be cut (net/mask split).
  */
 static void
 acl_hostpat_compile(struct acl_loader *ld, struct acl_hostpat *hp, char *text,
@@ -246,6 +391,8 @@ acl_hostpat_compile(struct acl_loader *ld, struct acl_hostpat *hp, char *text,
 	memset(hp, 0, sizeof(*hp));
 	orig = acl_dup(ld, text);
 	hp->text = orig;
+	if (acl_geo_compile(ld, hp, text, w))
+		return;
 	if (text[0] == '@') {
 		hp->kind = ACL_HP_NETGROUP;
 		hp->group = text + 1;
@@ -305,6 +452,9 @@ acl__hostpat_eager(const struct acl_hostpat *hp)
 	case ACL_HP_NEVER:
 	case ACL_HP_NET4:
 	case ACL_HP_NET6:
+	case ACL_HP_COUNTRY: /* a GeoIP fact takes no network */
+	case ACL_HP_ASN:
+	case ACL_HP_GEO_BAD:
 		return true;
 	case ACL_HP_STRING:
 		return !hp->name_too;
@@ -350,6 +500,19 @@ acl__hostpat_keys(
 	case ACL_HP_NET6:
 		if (keys != NULL &&
 		    acl__ikeys_add(keys, 6, hp->plen6, hp->net6, id) != 0)
+			*err = -1;
+		return true;
+	case ACL_HP_COUNTRY:
+		memset(b, 0, sizeof b);
+		memcpy(b, hp->country, 2);
+		if (keys != NULL &&
+		    acl__ikeys_add(keys, ACL_IFAM_COUNTRY, 16, b, id) != 0)
+			*err = -1;
+		return true;
+	case ACL_HP_ASN:
+		acl_v4_bytes(b, hp->asn);
+		if (keys != NULL &&
+		    acl__ikeys_add(keys, ACL_IFAM_ASN, 32, b, id) != 0)
 			*err = -1;
 		return true;
 	case ACL_HP_STRING:
@@ -507,6 +670,11 @@ acl_file_build(
 		if (acl_hpvec_push(&eager, &lazy.v[i]) != 0)
 			err = -1;
 	free(lazy.v);
+	for (i = 0; set->ixitems != NULL && i < set->nixitems; i++)
+		set->ix_geo |= acl__hostpat_geo(&set->ixitems[i]);
+	set->geo = set->ix_geo;
+	for (i = 0; i < eager.n; i++)
+		set->geo |= acl__hostpat_geo(&eager.v[i]);
 	set->nitems = eager.n;
 	set->items = acl_hpvec_finish(ld, &eager);
 	if (err == 0 && acl__index_build(ld->ar, &set->idx, &keys) != 0)
@@ -649,6 +817,24 @@ acl_port_of(const char *s)
 	return v <= 65535 ? (int)v : -1;
 }
 
+/*
+ * daemon@host names the server's address: GeoIP facts are the client's, so
+ * a country= or asn= pattern there (or in a /file named there) is an error,
+ * and reaching it denies.
+ */
+static void
+acl_server_geo_check(
+    struct acl_loader *ld, struct acl_hostpat *hp, const struct acl_where *w)
+{
+	if (acl__hostpat_geo(hp) == 0)
+		return; /* none, or in error and reported already */
+	acl__diag(ld->diags, w->file, w->line, w->col, ACL_SEV_ERROR,
+	    "\"%s\": country= and asn= patterns are about the client: not "
+	    "in daemon@host, which names the server",
+	    hp->text);
+	hp->kind = ACL_HP_GEO_BAD;
+}
+
 static void
 acl_item_compile(
     struct acl_linectx *lc, struct acl_item *it, char *tok, bool server)
@@ -677,6 +863,7 @@ acl_item_compile(
 			it->has_host = true;
 			acl_hostpat_compile(
 			    ld, &it->host, acl_dup(ld, host), &hw);
+			acl_server_geo_check(ld, &it->host, &hw);
 		}
 		it->eager = !it->has_host || acl__hostpat_eager(&it->host);
 		return;
@@ -1433,8 +1620,8 @@ acl_item_range(const struct acl_item *it, int *fam, uint8_t *a, unsigned *plen)
 
 	if (it->has_name || !acl__hostpat_keys(&it->host, NULL, 0, &err))
 		return false;
-	if (it->host.kind == ACL_HP_FILE)
-		return false;
+	if (it->host.kind == ACL_HP_FILE || acl__hostpat_geo(&it->host) != 0)
+		return false; /* not an address range */
 	if (acl__hostpat_keys(&it->host, &k, 0, &err) && k.n == 1) {
 		*fam = k.v[0].fam == 6 ? 6 : 4;
 		memcpy(a, k.v[0].addr, 16);
@@ -1585,8 +1772,10 @@ acl__lint_shadow(
 			if (acl_list_covers(&e->daemons, &r->daemons, true))
 				by = e;
 		}
+		/* One address item: the index finds what covers it. */
 		single = r->indexed && r->clients.nseg >= 1 &&
-		    r->clients.segs[0].n == 1;
+		    r->clients.segs[0].n == 1 &&
+		    acl__hostpat_geo(&r->clients.segs[0].items[0].host) == 0;
 		if (by == NULL && single) {
 			e = acl_shadow_by_index(tab, i);
 			if (e != NULL)

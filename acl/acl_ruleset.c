@@ -125,6 +125,8 @@ acl_load(const char *const names[2], const char *const texts[2],
 		acl_ruleset_unref(rs);
 		return NULL;
 	}
+	if (opts != NULL)
+		acl__loader_geo(ld, opts->geo);
 	for (t = 0; t < 2; t++) {
 		if (opts != NULL)
 			rc = acl_load_path(rs, ld, t, names[t], opts, diags);
@@ -224,6 +226,12 @@ acl_ruleset_path(const struct acl_ruleset *rs, enum acl_table t)
 	const struct acl_tab *tab = acl_tab_of(rs, t);
 
 	return tab != NULL ? tab->path : NULL;
+}
+
+unsigned
+acl_ruleset_geo_uses(const struct acl_ruleset *rs)
+{
+	return rs != NULL ? rs->geo_uses : 0;
 }
 
 static bool

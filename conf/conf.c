@@ -201,6 +201,8 @@ conf_free(struct wrapd_conf *c)
 	free(c->user);
 	free(c->syslog_facility);
 	free(c->actions.sendmail);
+	free(c->geoip_country);
+	free(c->geoip_asn);
 	for (size_t i = 0; i < c->nservices; i++)
 		conf__service_clear(&c->services[i]);
 	free(c->services);

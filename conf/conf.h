@@ -115,6 +115,12 @@ struct wrapd_conf {
 	bool log_stderr;
 	enum conf_log_format log_format;
 	struct conf_actions actions;
+	/*
+	 * geoip: the MaxMind DB files the rules' country= and asn= patterns
+	 * are decided with (proxy/geoip.h); NULL: none.
+	 */
+	char *geoip_country;
+	char *geoip_asn;
 	unsigned workers; /* event loops; 0 = one per CPU */
 	struct conf_service *services;
 	size_t nservices;

@@ -212,6 +212,10 @@ conf_dump(const struct wrapd_conf *c, FILE *fp)
 	    fp, c->actions.mail_rate_count, c->actions.mail_rate_secs);
 	fputs("  sendmail: ", fp);
 	conf__dq_str(fp, c->actions.sendmail);
+	fputs("\ngeoip:\n  country: ", fp);
+	conf__dq_str(fp, c->geoip_country);
+	fputs("\n  asn: ", fp);
+	conf__dq_str(fp, c->geoip_asn);
 	fputs("\nservices:\n", fp);
 	for (size_t i = 0; i < c->nservices; i++)
 		conf__dump_service(fp, &c->services[i]);

@@ -129,6 +129,15 @@ const struct conf_key conf_schema[] = {
 	  .scope = CONF_SCOPE_SERVICE, .flags = CONF_F_NULLABLE,
 	  .offset = SVC(group), .check = conf__check_account_group,
 	  .help = "a group name" },
+	/* Issue "Beyond TCP Wrappers": the databases of country= and asn=. */
+	{ .path = "geoip", .type = CONF_T_MAP,
+	  .help = "GeoIP databases" },
+	{ .path = "geoip.country", .type = CONF_T_PATH,
+	  .flags = CONF_F_NULLABLE, .offset = TOP(geoip_country),
+	  .help = "a file path" },
+	{ .path = "geoip.asn", .type = CONF_T_PATH,
+	  .flags = CONF_F_NULLABLE, .offset = TOP(geoip_asn),
+	  .help = "a file path" },
 };
 /* clang-format on */
 const size_t conf_schema_len = sizeof conf_schema / sizeof conf_schema[0];

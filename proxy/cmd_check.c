@@ -5,8 +5,10 @@
  *
  * Besides what tcpdchk finds, it reports as errors what wrapd refuses to run
  * with: a /file list that cannot be read, a missing table other than the
- * defaults, and files someone other than root or the user running the check
- * could change (conf_trust.h).
+ * defaults, files someone other than root or the user running the check
+ * could change (conf_trust.h), GeoIP databases that wrapd would refuse
+ * (--geoip-country, --geoip-asn), and country= / asn= patterns whose
+ * database is not given.
  *
  * Exit 0 when there is no error (warnings allowed), 1 when there is at least
  * one, 2 on usage errors.
@@ -23,11 +25,24 @@
 #include "cli_text.h"
 #include "commands.h"
 #include "conf_trust.h"
+#include "geoip.h"
 
 static void
 check_usage(FILE *fp)
 {
-	fputs("usage: wrapd check [--allow FILE] [--deny FILE] [--dns]\n", fp);
+	fputs("usage: wrapd check [--allow FILE] [--deny FILE] [--dns]\n"
+	      "                   [--geoip-country FILE] [--geoip-asn FILE]\n",
+	    fp);
+}
+
+/* A GeoIP database wrapd would refuse: an error about the file itself. */
+static void
+check_geoip_report(void *arg, const char *path, const char *msg)
+{
+	size_t *errors = arg;
+
+	cli_diag(stdout, path, 0, 0, 1, msg);
+	(*errors)++;
 }
 
 /*
@@ -110,12 +125,16 @@ cmd_check(int argc, char **argv)
 		OPT_ALLOW = 256,
 		OPT_DENY,
 		OPT_DNS,
+		OPT_GEOIP_COUNTRY,
+		OPT_GEOIP_ASN,
 		OPT_HELP,
 	};
 	static const struct option longopts[] = {
 	    {"allow", required_argument, NULL, OPT_ALLOW},
 	    {"deny", required_argument, NULL, OPT_DENY},
 	    {"dns", no_argument, NULL, OPT_DNS},
+	    {"geoip-country", required_argument, NULL, OPT_GEOIP_COUNTRY},
+	    {"geoip-asn", required_argument, NULL, OPT_GEOIP_ASN},
 	    {"help", no_argument, NULL, OPT_HELP},
 	    {NULL, 0, NULL, 0},
 	};
@@ -123,7 +142,9 @@ cmd_check(int argc, char **argv)
 	struct acl_diags diags;
 	struct acl_ruleset *rs;
 	struct check_dns dns;
-	size_t i, errors, warnings;
+	struct geoip geo;
+	const char *geo_paths[2] = {NULL, NULL};
+	size_t i, errors, warnings, geo_errors = 0;
 	int c, want_dns = 0;
 	uid_t owner = geteuid();
 
@@ -147,6 +168,10 @@ cmd_check(int argc, char **argv)
 		case OPT_DNS:
 			want_dns = 1;
 			break;
+		case OPT_GEOIP_COUNTRY:
+		case OPT_GEOIP_ASN:
+			geo_paths[c == OPT_GEOIP_ASN] = optarg;
+			break;
 		case OPT_HELP:
 			check_usage(stdout);
 			return 0;
@@ -164,6 +189,14 @@ cmd_check(int argc, char **argv)
 		return 2;
 	}
 
+	/*
+	 * As wrapd reads them.  A database refused is an error, and the
+	 * patterns that need it are reported as having none.
+	 */
+	(void)geoip_open(&geo, geo_paths[0], geo_paths[1], conf_trust_vet,
+	    &owner, check_geoip_report, &geo_errors);
+	lo.geo = geoip_have(&geo);
+	geoip_close(&geo);
 	rs = acl_ruleset_load(&lo, &diags);
 	if (rs == NULL) {
 		fprintf(stderr, "wrapd check: out of memory\n");
@@ -174,8 +207,8 @@ cmd_check(int argc, char **argv)
 		cli_diag(stdout, diags.v[i].file, diags.v[i].line,
 		    diags.v[i].col, diags.v[i].severity == ACL_SEV_ERROR,
 		    diags.v[i].msg);
-	errors = acl_diags_errors(&diags);
-	warnings = diags.n - errors;
+	errors = acl_diags_errors(&diags) + geo_errors;
+	warnings = diags.n - acl_diags_errors(&diags);
 	if (want_dns) {
 		acl_ruleset_foreach_hostname(rs, check_dns_cb, &dns);
 		warnings += dns.warnings;

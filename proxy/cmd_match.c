@@ -9,6 +9,11 @@
  *
  * Like tcpdmatch this is a dry run: spawn, twist and aclexec commands are
  * expanded and shown, never run; aclexec is assumed to exit 0.
+ *
+ * With --geoip-country / --geoip-asn the client is looked up in those
+ * databases up front, as the proxy does, and the answers are shown; a
+ * country= or asn= pattern reached without its database has no answer,
+ * and the request is denied there, as wrapd would refuse such rules.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -25,6 +30,7 @@
 #include "cli_resolve.h"
 #include "cli_text.h"
 #include "commands.h"
+#include "geoip.h"
 
 /* Room for one expansion (libwrap's BUFSIZ) plus our NUL. */
 #define MATCH_EXPAND_BUF (ACL_EXPAND_MAX + 1)
@@ -44,8 +50,11 @@ struct match_ctx {
 	char daemon[ACL_STRING_MAX];
 	char user[ACL_STRING_MAX];
 	const char *user_opt;
-	int user_asked; /* the engine asked for the user at least once */
-	int lookups;    /* DNS look-ups made (for the output) */
+	int user_asked;     /* the engine asked for the user at least once */
+	int lookups;        /* DNS look-ups made (for the output) */
+	struct geoip geo;   /* the databases given that could be opened */
+	unsigned geo_given; /* enum acl_geo_bits of --geoip-* */
+	bool geo_shown;     /* a database was given, or the engine asked */
 };
 
 static void
@@ -56,7 +65,9 @@ match_usage(FILE *fp)
 	      "                   [--server ADDR] [--server-name NAME] "
 	      "[--server-port N]\n"
 	      "                   [--client-port N] [--expand TEMPLATE] "
-	      "[--json] [--]\n"
+	      "[--json]\n"
+	      "                   [--geoip-country FILE] [--geoip-asn FILE] "
+	      "[--]\n"
 	      "                   DAEMON CLIENT_ADDR\n",
 	    fp);
 }
@@ -132,8 +143,62 @@ match_supply(struct match_ctx *m, int need)
 		    m->user_opt != NULL ? m->user_opt : ACL_UNKNOWN);
 		m->req.user = m->user;
 		return 0;
+	case ACL_NEED_GEO:
+		/* Asked for only without the database: no answer. */
+		m->geo_shown = true;
+		if (m->req.geo.country_state == ACL_GEO_UNASKED)
+			m->req.geo.country_state = ACL_GEO_FAILED;
+		if (m->req.geo.asn_state == ACL_GEO_UNASKED)
+			m->req.geo.asn_state = ACL_GEO_FAILED;
+		return 0;
 	default:
 		return -1;
+	}
+}
+
+/* Look the client up in every database given, to decide and to show. */
+static void
+match_geo_lookup(struct match_ctx *m)
+{
+	if (m->geo_given != 0)
+		m->geo_shown = true;
+	if (m->geo_given & ACL_GEO_COUNTRY)
+		geoip_db_lookup(m->geo.country, GEOIP_COUNTRY,
+		    &m->req.client.addr, &m->req.geo);
+	if (m->geo_given & ACL_GEO_ASN)
+		geoip_db_lookup(
+		    m->geo.asn, GEOIP_ASN, &m->req.client.addr, &m->req.geo);
+}
+
+/*
+ * A GeoIP fact for people: the value, or why there is none (JSON: a word).
+ */
+static const char *
+match_geo_state(const struct match_ctx *m, unsigned fact, int json)
+{
+	enum acl_geo_state st = fact == ACL_GEO_COUNTRY
+	    ? m->req.geo.country_state
+	    : m->req.geo.asn_state;
+	bool have =
+	    (fact == ACL_GEO_COUNTRY ? m->geo.country : m->geo.asn) != NULL;
+
+	switch (st) {
+	case ACL_GEO_FOUND:
+		return "found";
+	case ACL_GEO_NONE:
+		return json ? "none" : "none (in no network of the database)";
+	case ACL_GEO_FAILED:
+		if (have)
+			return json ? "failed" : "unknown (the look-up failed)";
+		if (!(m->geo_given & fact))
+			return json ? "no-database"
+			    : fact == ACL_GEO_COUNTRY
+			    ? "unknown (no database: --geoip-country)"
+			    : "unknown (no database: --geoip-asn)";
+		return json ? "no-database"
+		            : "unknown (the database could not be used)";
+	default:
+		return json ? "not-looked-up" : "not looked up";
 	}
 }
 
@@ -394,6 +459,21 @@ match_print_text(
 	}
 	if (m->req.client.port >= 0)
 		fprintf(fp, "client:   port     %d\n", m->req.client.port);
+	if (m->geo_shown) {
+		/* A found country is two letters: checked when opened. */
+		if (m->req.geo.country_state == ACL_GEO_FOUND)
+			fprintf(
+			    fp, "client:   country  %s\n", m->req.geo.country);
+		else
+			fprintf(fp, "client:   country  %s\n",
+			    match_geo_state(m, ACL_GEO_COUNTRY, 0));
+		if (m->req.geo.asn_state == ACL_GEO_FOUND)
+			fprintf(fp, "client:   asn      %lu\n",
+			    (unsigned long)m->req.geo.asn);
+		else
+			fprintf(fp, "client:   asn      %s\n",
+			    match_geo_state(m, ACL_GEO_ASN, 0));
+	}
 	if (m->req.server.addr.family != AF_UNSPEC)
 		fprintf(fp, "server:   address  %s\n", r->server_addr);
 	if (m->server.resolved) {
@@ -418,9 +498,16 @@ match_print_text(
 		    fp, r->dec.error_file != NULL ? r->dec.error_file : "?");
 		fprintf(fp, ":%u (libwrap stops reading the table there)\n",
 		    r->dec.error_line);
+	} else if (r->dec.fact_error) {
+		fputs(
+		    "error:    no answer for the GeoIP fact a pattern of ", fp);
+		cli_text(
+		    fp, r->dec.error_file != NULL ? r->dec.error_file : "?");
+		fprintf(
+		    fp, ":%u needs (wrapd denies there)\n", r->dec.error_line);
 	}
 	if (rule == NULL) {
-		if (!r->dec.table_error)
+		if (!r->dec.table_error && !r->dec.fact_error)
 			fputs("matched:  no rule matched\n", fp);
 	} else {
 		fprintf(
@@ -491,6 +578,32 @@ match_print_endpoint(
 	fputc('}', fp);
 }
 
+/* "country", "asn", "geoip" (how each was found) and "fact_error". */
+static void
+match_print_json_geo(
+    const struct match_ctx *m, const struct match_result *r, FILE *fp)
+{
+	bool found_c = m->req.geo.country_state == ACL_GEO_FOUND;
+	bool found_a = m->req.geo.asn_state == ACL_GEO_FOUND;
+
+	cli_json_key(fp, "country");
+	cli_json_str(fp, found_c ? m->req.geo.country : NULL);
+	fputc(',', fp);
+	cli_json_key(fp, "asn");
+	cli_json_uint(fp, found_a, m->req.geo.asn);
+	fputc(',', fp);
+	cli_json_key(fp, "geoip");
+	fputc('{', fp);
+	cli_json_key(fp, "country");
+	cli_json_str(fp, match_geo_state(m, ACL_GEO_COUNTRY, 1));
+	fputc(',', fp);
+	cli_json_key(fp, "asn");
+	cli_json_str(fp, match_geo_state(m, ACL_GEO_ASN, 1));
+	fputs("},", fp);
+	cli_json_key(fp, "fact_error");
+	fputs(!r->eval_failed && r->dec.fact_error ? "true," : "false,", fp);
+}
+
 static void
 match_print_json(
     const struct match_ctx *m, const struct match_result *r, FILE *fp)
@@ -540,12 +653,16 @@ match_print_json(
 	fputs(!r->eval_failed && r->dec.table_error ? "true," : "false,", fp);
 	cli_json_key(fp, "error_file");
 	cli_json_str(fp,
-	    !r->eval_failed && r->dec.table_error ? r->dec.error_file : NULL);
+	    !r->eval_failed && (r->dec.table_error || r->dec.fact_error)
+	        ? r->dec.error_file
+	        : NULL);
 	fputc(',', fp);
 	cli_json_key(fp, "error_line");
-	cli_json_uint(
-	    fp, !r->eval_failed && r->dec.table_error, r->dec.error_line);
+	cli_json_uint(fp,
+	    !r->eval_failed && (r->dec.table_error || r->dec.fact_error),
+	    r->dec.error_line);
 	fputc(',', fp);
+	match_print_json_geo(m, r, fp);
 	cli_json_key(fp, "option_error");
 	cli_json_str(fp, rule != NULL ? rule->opt_error : NULL);
 	fputc(',', fp);
@@ -607,6 +724,29 @@ match_print_json(
 	fputs("}\n", fp);
 }
 
+/*
+ * Open each database given; one that cannot be used is reported, and its
+ * fact will have no answer (one good database is still used).
+ */
+static void
+match_geo_open(struct match_ctx *m, const char *const paths[2])
+{
+	char err[512];
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		struct geoip_db **db = k == 0 ? &m->geo.country : &m->geo.asn;
+
+		if (paths[k] == NULL)
+			continue;
+		*db =
+		    geoip_db_open(paths[k], k == 0 ? GEOIP_COUNTRY : GEOIP_ASN,
+		        NULL, NULL, err, sizeof err);
+		if (*db == NULL)
+			cli_diag(stderr, paths[k], 0, 0, 1, err);
+	}
+}
+
 static void
 match_print_diags(const struct acl_diags *d)
 {
@@ -631,6 +771,8 @@ cmd_match(int argc, char **argv)
 		OPT_CLIENT_PORT,
 		OPT_EXPAND,
 		OPT_JSON,
+		OPT_GEOIP_COUNTRY,
+		OPT_GEOIP_ASN,
 		OPT_HELP,
 	};
 	static const struct option longopts[] = {
@@ -644,6 +786,8 @@ cmd_match(int argc, char **argv)
 	    {"client-port", required_argument, NULL, OPT_CLIENT_PORT},
 	    {"expand", required_argument, NULL, OPT_EXPAND},
 	    {"json", no_argument, NULL, OPT_JSON},
+	    {"geoip-country", required_argument, NULL, OPT_GEOIP_COUNTRY},
+	    {"geoip-asn", required_argument, NULL, OPT_GEOIP_ASN},
 	    {"help", no_argument, NULL, OPT_HELP},
 	    {NULL, 0, NULL, 0},
 	};
@@ -652,6 +796,7 @@ cmd_match(int argc, char **argv)
 	struct acl_ruleset *rs;
 	struct match_ctx m;
 	struct match_result r;
+	const char *geo_paths[2] = {NULL, NULL};
 	int c, json = 0;
 	size_t i;
 
@@ -712,6 +857,12 @@ cmd_match(int argc, char **argv)
 		case OPT_JSON:
 			json = 1;
 			break;
+		case OPT_GEOIP_COUNTRY:
+		case OPT_GEOIP_ASN:
+			geo_paths[c == OPT_GEOIP_ASN] = optarg;
+			m.geo_given |=
+			    c == OPT_GEOIP_ASN ? ACL_GEO_ASN : ACL_GEO_COUNTRY;
+			break;
 		case OPT_HELP:
 			match_usage(stdout);
 			return 0;
@@ -764,10 +915,15 @@ cmd_match(int argc, char **argv)
 		snprintf(
 		    r.server_addr, sizeof(r.server_addr), "%s", ACL_UNKNOWN);
 
+	/* The rules are not also told that a database given is missing. */
+	match_geo_open(&m, geo_paths);
+	match_geo_lookup(&m);
+	lo.geo = m.geo_given;
 	rs = acl_ruleset_load(&lo, &diags);
 	if (rs == NULL) {
 		fprintf(stderr, "wrapd match: out of memory\n");
 		acl_diags_free(&diags);
+		geoip_close(&m.geo);
 		return 1;
 	}
 	match_print_diags(&diags);
@@ -803,5 +959,6 @@ cmd_match(int argc, char **argv)
 	free(r.views);
 	free(r.expand_out);
 	acl_ruleset_unref(rs);
+	geoip_close(&m.geo);
 	return 0;
 }

@@ -45,6 +45,7 @@ struct run_args {
 	long per_source;
 	const char *proxy_protocol;
 	const char *exec_user, *exec_group;
+	const char *geoip_country, *geoip_asn;
 	int verbose;
 	uid_t owner; /* the effective user that started wrapd (conf_trust.h) */
 };
@@ -117,6 +118,8 @@ run_usage(FILE *fp)
 	    "user field)\n"
 	    "      --exec-group GROUP ... with GROUP (default: USER's "
 	    "primary group)\n"
+	    "      --geoip-country FILE  MaxMind DB for country= patterns\n"
+	    "      --geoip-asn FILE      MaxMind DB for asn= patterns\n"
 	    "\n"
 	    "Both modes:\n"
 	    "  -u, --user USER        drop privileges to USER after binding\n"
@@ -171,6 +174,8 @@ enum {
 	OPT_PROXY_PROTOCOL,
 	OPT_EXEC_USER,
 	OPT_EXEC_GROUP,
+	OPT_GEOIP_COUNTRY,
+	OPT_GEOIP_ASN,
 };
 
 static const struct option run_longopts[] = {
@@ -195,6 +200,8 @@ static const struct option run_longopts[] = {
     {"proxy-protocol", required_argument, NULL, OPT_PROXY_PROTOCOL},
     {"exec-user", required_argument, NULL, OPT_EXEC_USER},
     {"exec-group", required_argument, NULL, OPT_EXEC_GROUP},
+    {"geoip-country", required_argument, NULL, OPT_GEOIP_COUNTRY},
+    {"geoip-asn", required_argument, NULL, OPT_GEOIP_ASN},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -310,7 +317,11 @@ run_quick_conf(const struct run_args *a, struct conf_errs *errs)
 	if ((c = conf_new()) == NULL)
 		goto oom;
 	if ((a->allow != NULL && run_set_str(&c->allow_path, a->allow) < 0) ||
-	    (a->deny != NULL && run_set_str(&c->deny_path, a->deny) < 0))
+	    (a->deny != NULL && run_set_str(&c->deny_path, a->deny) < 0) ||
+	    (a->geoip_country != NULL &&
+	        run_set_str(&c->geoip_country, a->geoip_country) < 0) ||
+	    (a->geoip_asn != NULL &&
+	        run_set_str(&c->geoip_asn, a->geoip_asn) < 0))
 		goto oom_free;
 	if ((s = conf_service_add(c, name)) == NULL) {
 		run_complain("--daemon %s: a name is 1 to 64 of "
@@ -598,6 +609,12 @@ cmd_run(int argc, char **argv)
 		case OPT_EXEC_GROUP:
 			a.exec_group = optarg;
 			break;
+		case OPT_GEOIP_COUNTRY:
+			a.geoip_country = optarg;
+			break;
+		case OPT_GEOIP_ASN:
+			a.geoip_asn = optarg;
+			break;
 		case OPT_PROXY_PROTOCOL:
 			if (strcmp(optarg, "v1") != 0 &&
 			    strcmp(optarg, "v2") != 0) {
@@ -643,6 +660,12 @@ cmd_run(int argc, char **argv)
 		    "--daemon, --allow, --deny, --per-source, --exec-user, "
 		    "--exec-group and the timeouts need quick mode (--listen; "
 		    "in a file: the services[] keys)");
+		goto out;
+	}
+	if (!quick && (a.geoip_country || a.geoip_asn)) {
+		rc = run_usage_error("%s",
+		    "--geoip-country and --geoip-asn need quick mode "
+		    "(--listen; in a file: geoip.country and geoip.asn)");
 		goto out;
 	}
 	if (quick && a.nlisten == 0) {

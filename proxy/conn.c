@@ -17,6 +17,7 @@
 #include "conn.h"
 #include "decide.h"
 #include "deliver.h"
+#include "geoip.h"
 #include "log.h"
 #include "relay.h"
 #include "server.h"
@@ -71,6 +72,8 @@ conn_request(const struct conn *c, struct acl_request *r)
 	r->server.name = c->server_name;
 	r->user = c->user;
 	r->pid = log_pid(); /* cached: %p needs it per evaluation */
+	/* Only for rules with country= / asn=: a look-up in memory. */
+	geoip_fill(&c->snap->geoip, c->snap->rules, r);
 }
 
 /* ------------------------------------------------------------------ */

@@ -257,10 +257,29 @@ snapshot_resolve_backend(struct snap_svc *sv)
 	}
 }
 
+static void
+snapshot_geoip_report(void *arg, const char *path, const char *msg)
+{
+	(void)arg;
+	log_errx("geoip: %s: %s", path, msg);
+}
+
+/*
+ * Read the GeoIP databases anew (a reload is how an updated one takes
+ * effect), refusing any that is not what it is named as.
+ */
+static int
+snapshot_load_geoip(struct snapshot *s, uid_t owner)
+{
+	return geoip_open(&s->geoip, s->conf->geoip_country,
+	    s->conf->geoip_asn, conf_trust_vet, &owner, snapshot_geoip_report,
+	    NULL);
+}
+
 /*
  * Load the rules, refusing any error: libwrap would go on with a broken
  * table or an unreadable /file list, and either can grant clients the rules
- * mean to deny.
+ * mean to deny.  A country= or asn= pattern without its database is one.
  */
 static int
 snapshot_load_rules(struct snapshot *s, uid_t owner)
@@ -275,6 +294,7 @@ snapshot_load_rules(struct snapshot *s, uid_t owner)
 	o.deny_path = s->conf->deny_path;
 	o.vet = conf_trust_vet;
 	o.vet_arg = &owner;
+	o.geo = geoip_have(&s->geoip);
 	s->rules = acl_ruleset_load(&o, &d);
 	if (s->rules == NULL) {
 		acl_diags_free(&d);
@@ -321,7 +341,8 @@ snapshot_build(struct wrapd_conf *conf, const struct snapshot_env *env)
 		if (snapshot_resolve_backend(&s->svc[i]) < 0)
 			goto fail;
 	}
-	if (snapshot_load_rules(s, env->owner) < 0)
+	if (snapshot_load_geoip(s, env->owner) < 0 ||
+	    snapshot_load_rules(s, env->owner) < 0)
 		goto fail;
 	if (snapshot_bind_listeners(s, env) < 0)
 		goto fail;
@@ -353,6 +374,7 @@ snapshot_unref(struct snapshot *s)
 	free(s->svc);
 	if (s->rules != NULL)
 		acl_ruleset_unref(s->rules);
+	geoip_close(&s->geoip);
 	conf_free(s->conf);
 	free(s);
 }

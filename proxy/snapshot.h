@@ -19,6 +19,7 @@
 
 #include "acl.h"
 #include "conf.h"
+#include "geoip.h"
 #include "listener.h"
 #include "source.h"
 
@@ -54,6 +55,9 @@ struct snapshot {
 	uint64_t gen; /* 1, 2, ... in the order they were built */
 	struct wrapd_conf *conf;
 	struct acl_ruleset *rules;
+	/* conf's GeoIP databases, read with the rules: a connection in
+	 * flight keeps deciding with the ones it was accepted under. */
+	struct geoip geoip;
 	struct snap_svc *svc;
 	size_t nsvc;
 	struct snap_bind *bind;
@@ -77,7 +81,8 @@ struct snapshot_env {
  * rule files and logs their diagnostics; a rule-set diagnostic of severity
  * error fails the build (wrapd does not start; a reload keeps the old set),
  * and so does a rule file that someone other than root or env->owner could
- * change.  Returns NULL on failure, with the reason logged.
+ * change.  The GeoIP databases are read (again) first, with the same
+ * strictness.  Returns NULL on failure, with the reason logged.
  */
 struct snapshot *snapshot_build(
     struct wrapd_conf *conf, const struct snapshot_env *env);

@@ -2,6 +2,9 @@
 # run.sh - build bench_rules (Release) and write bench/rules/RESULTS.md.
 #
 #   bench/rules/run.sh [MAX_RULES [SECONDS_PER_CELL]]
+#
+# The GeoIP table needs perl's MaxMind::DB::Writer
+# (libmaxmind-db-writer-perl), which writes its two databases.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -12,8 +15,11 @@ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DWRAPD_TESTS=OFF \
 cmake --build "$build" --target bench_rules -j"$(nproc)" >/dev/null
 
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
-"$build/bench/rules/bench_rules" "$@" | tee "$out"
+geo=$(mktemp -d)
+trap 'rm -rf "$out" "$geo"' EXIT
+perl "$root/tests/geoip/make_mmdb.pl" --big 10000 "$geo"
+"$build/bench/rules/bench_rules" "${1:-100000}" "${2:-0.5}" "$geo" |
+	tee "$out"
 
 {
 	echo "# Rule engine: decision cost against rule count"
@@ -36,6 +42,21 @@ trap 'rm -f "$out"' EXIT
 	echo "count grows, and libwrap ÷ wrapd is at least 1000× at 10k rules."
 	echo "The machine may be shared with other work: compare the columns"
 	echo "of one run, not runs with each other."
+	echo
+	echo "The second table is wrapd's GeoIP patterns (libwrap has none):"
+	echo "hosts.deny holds N lines cycling \`ALL: country=XX\` (650 codes,"
+	echo "AA to YZ, so codes repeat past 1,950 rules), \`ALL: asn=N\` (all"
+	echo "different) and \`ALL: a.b.c.d\`, or one \`ALL: /file\` line whose"
+	echo "file holds those words.  The client's country and AS number are"
+	echo "given (as conn_request() fills them); it has the country of the"
+	echo "last \`country=\` rule, the AS number of the last \`asn=\` rule,"
+	echo "the address of the last address rule, or none of them.  The"
+	echo "deciding line is checked against a plain scan of the rules.  The"
+	echo "third table is the look-up itself, \`geoip_fill()\` in both"
+	echo "databases (10,000 networks each, written by"
+	echo "\`tests/geoip/make_mmdb.pl --big 10000\`), made each time"
+	echo "conn_request() builds the request of a connection whose rules"
+	echo "use these patterns (once per evaluation, a few per connection)."
 	echo
 	cat "$out"
 } >"$here/RESULTS.md"

@@ -29,6 +29,12 @@ struct t_req {
 	int sport;         /* 0: unknown */
 	const char *saddr;
 	const char *sname;
+	/*
+	 * GeoIP facts: country NULL unasked, "" in no network, "!" failed,
+	 * else found; asn 0 unasked, -1 in no network, -2 failed, else found.
+	 */
+	const char *country;
+	long long asn;
 };
 
 static inline void
@@ -45,6 +51,27 @@ t_request(struct acl_request *r, const struct t_req *q)
 		assert_int_equal(acl_addr_parse(&r->server.addr, q->saddr), 0);
 	r->server.name = q->sname;
 	r->pid = 4242;
+	if (q->country == NULL)
+		r->geo.country_state = ACL_GEO_UNASKED;
+	else if (q->country[0] == '\0')
+		r->geo.country_state = ACL_GEO_NONE;
+	else if (strcmp(q->country, "!") == 0)
+		r->geo.country_state = ACL_GEO_FAILED;
+	else {
+		r->geo.country_state = ACL_GEO_FOUND;
+		snprintf(
+		    r->geo.country, sizeof r->geo.country, "%s", q->country);
+	}
+	if (q->asn == 0)
+		r->geo.asn_state = ACL_GEO_UNASKED;
+	else if (q->asn == -1)
+		r->geo.asn_state = ACL_GEO_NONE;
+	else if (q->asn == -2)
+		r->geo.asn_state = ACL_GEO_FAILED;
+	else {
+		r->geo.asn_state = ACL_GEO_FOUND;
+		r->geo.asn = (uint32_t)q->asn;
+	}
 }
 
 static inline struct acl_ruleset *
@@ -72,9 +99,9 @@ t_verdict_name(enum acl_verdict v)
 }
 
 /*
- * "need-client", "need-server", "need-user", or
+ * "need-client", "need-server", "need-user", "need-geo", or
  * "<verdict>:<allow|deny|none>:<line>" with ":error" appended for a table
- * error (line = the error's line).
+ * error and ":fact" for a GeoIP fact error (line = the error's line).
  */
 static inline const char *
 t_describe(
@@ -87,6 +114,8 @@ t_describe(
 		return "need-server";
 	case ACL_NEED_USER:
 		return "need-user";
+	case ACL_NEED_GEO:
+		return "need-geo";
 	case ACL_DONE:
 		break;
 	}
@@ -94,10 +123,12 @@ t_describe(
 	    d->table == ACL_TABLE_ALLOW      ? "allow"
 	        : d->table == ACL_TABLE_DENY ? "deny"
 	                                     : "none",
-	    d->table_error        ? d->error_line
-	        : d->rule != NULL ? d->rule->line
-	                          : 0,
-	    d->table_error ? ":error" : "");
+	    d->table_error || d->fact_error ? d->error_line
+	        : d->rule != NULL           ? d->rule->line
+	                                    : 0,
+	    d->table_error      ? ":error"
+	        : d->fact_error ? ":fact"
+	                        : "");
 	return buf;
 }
 
@@ -112,6 +143,24 @@ t_eval(const struct acl_ruleset *rs, const struct t_req *q)
 	t_request(&r, q);
 	st = acl_eval(rs, &r, ACL_TABLE_ALLOW, &d);
 	return t_describe(st, &d, buf, sizeof buf);
+}
+
+/* A small deterministic generator (xorshift); tests seed rng_state. */
+static uint64_t rng_state;
+
+static inline uint32_t
+rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint32_t)(rng_state >> 11);
+}
+
+static inline unsigned
+pick(unsigned n)
+{
+	return rng() % n;
 }
 
 /* Write a temporary file; returns its path (static buffer per slot). */

@@ -7,24 +7,6 @@
  */
 #include "acl_test.h"
 
-/* A small deterministic generator (xorshift), seeded per test. */
-static uint64_t rng_state;
-
-static uint32_t
-rng(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return (uint32_t)(rng_state >> 11);
-}
-
-static unsigned
-pick(unsigned n)
-{
-	return rng() % n;
-}
-
 /* Addresses come from a tiny space so that patterns overlap often. */
 static void
 rand_v4(char *buf, size_t n)

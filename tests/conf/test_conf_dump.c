@@ -41,6 +41,9 @@ test_golden_minimal(void **state)
 	    "  per_source: 6/min\n"
 	    "  mail_rate: 60/hour\n"
 	    "  sendmail: \"/usr/sbin/sendmail\"\n"
+	    "geoip:\n"
+	    "  country: null\n"
+	    "  asn: null\n"
 	    "services:\n"
 	    "  - name: \"s\"\n"
 	    "    daemon: \"s\"\n"
@@ -87,6 +90,7 @@ test_round_trip(void **state)
 	    "user: wrapd\nworkers: 4\n"
 	    "log: { syslog: false, stderr: false, format: json }\n"
 	    "actions: { max_running: 7, per_source: 3/45s, sendmail: /x }\n"
+	    "geoip: { country: geo/c.mmdb, asn: /a.mmdb }\n"
 	    "services:\n"
 	    "  - name: ftp\n    daemon: in.ftpd\n"
 	    "    listen: [\"0.0.0.0:21\", \"[::]:21\"]\n"
@@ -100,6 +104,7 @@ test_round_trip(void **state)
 	round_trip(c);
 	char *d = dump(c);
 	assert_non_null(strstr(d, "  per_source: 3/45s\n"));
+	assert_non_null(strstr(d, "geo/c.mmdb\"\n  asn: \"/a.mmdb\"\n"));
 	assert_non_null(strstr(d, "  syslog: false\n"));
 	assert_non_null(strstr(d,
 	    "timeouts: { connect: 250ms, idle: 0s, "

@@ -4,10 +4,12 @@
  * Input: one flag byte, then table text.  Flag bit 0: lint on; bit 1:
  * split the text into allow and deny at the first "\xff\xff" (else it is
  * all hosts.allow).  Every load is evaluated for a few fixed requests,
- * answering each ACL_NEED_* with a fixed fact until the decision is done,
- * and the matched rule's option values are expanded.  Invariants checked:
- * evaluation ends, a decision names a rule of the right table or a table
- * error, and expansions stay within their buffer.
+ * answering each ACL_NEED_* with a fixed fact until the decision is done
+ * (GeoIP facts found, in no network, or failed), and the matched rule's
+ * option values are expanded.  Invariants checked: evaluation ends, a
+ * decision names a rule of the right table, a table error or a fact error
+ * (which denies), GeoIP facts are asked for only by rules that use them,
+ * and expansions stay within their buffer.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -34,7 +36,7 @@ fuzz_name_cb(
 
 static void
 fuzz_eval(const struct acl_ruleset *rs, const char *daemon, const char *addr,
-    const char *name, const char *user, int sport)
+    const char *name, const char *user, int sport, const struct acl_geo *geo)
 {
 	struct acl_request req;
 	struct acl_decision d;
@@ -52,21 +54,27 @@ fuzz_eval(const struct acl_ruleset *rs, const char *daemon, const char *addr,
 	req.client.port = 40000;
 	req.pid = 1;
 	while ((st = acl_eval(rs, &req, ACL_TABLE_ALLOW, &d)) != ACL_DONE) {
-		/* Each fact is asked for at most once. */
-		fuzz_check(++steps <= 3);
+		/* Each fact is asked for at most once; a need never grants. */
+		fuzz_check(++steps <= 4 && d.verdict == ACL_DENY);
 		if (st == ACL_NEED_CLIENT_NAME) {
 			fuzz_check(req.client.name == NULL);
 			req.client.name = name;
 		} else if (st == ACL_NEED_SERVER_NAME) {
 			fuzz_check(req.server.name == NULL);
 			req.server.name = "localhost";
+		} else if (st == ACL_NEED_GEO) {
+			fuzz_check(acl_ruleset_geo_uses(rs) != 0);
+			fuzz_check(req.geo.country_state == ACL_GEO_UNASKED ||
+			    req.geo.asn_state == ACL_GEO_UNASKED);
+			req.geo = *geo;
 		} else {
-			fuzz_check(req.user == NULL);
+			fuzz_check(st == ACL_NEED_USER && req.user == NULL);
 			req.user = user;
 		}
 	}
-	if (d.table_error) {
-		fuzz_check(d.verdict == ACL_DENY && d.error_file != NULL);
+	if (d.table_error || d.fact_error) {
+		fuzz_check(d.verdict == ACL_DENY && d.error_file != NULL &&
+		    d.rule == NULL && !(d.table_error && d.fact_error));
 		return;
 	}
 	if (d.rule == NULL) {
@@ -107,10 +115,14 @@ fuzz_one(const char *a, size_t alen, const char *d, size_t dlen, int lint)
 	}
 	for (i = 0; i < dg.n; i++)
 		fuzz_check(dg.v[i].file != NULL && dg.v[i].msg != NULL);
-	fuzz_eval(rs, "sshd", "10.0.0.1", "host.example.com", "joe", 22);
-	fuzz_eval(rs, "in.fingerd", "2001:db8::1", "paranoid", "unknown", 79);
-	fuzz_eval(rs, NULL, NULL, "unknown", "root", -1);
-	fuzz_eval(rs, "ftpd", "::ffff:192.168.1.1", "local", "a b;c", 21);
+	fuzz_eval(rs, "sshd", "10.0.0.1", "host.example.com", "joe", 22,
+	    &(struct acl_geo){ACL_GEO_FOUND, ACL_GEO_FOUND, "DE", 3320});
+	fuzz_eval(rs, "in.fingerd", "2001:db8::1", "paranoid", "unknown", 79,
+	    &(struct acl_geo){ACL_GEO_FAILED, ACL_GEO_FOUND, "", 64500});
+	fuzz_eval(rs, NULL, NULL, "unknown", "root", -1,
+	    &(struct acl_geo){ACL_GEO_NONE, ACL_GEO_NONE, "", 0});
+	fuzz_eval(rs, "ftpd", "::ffff:192.168.1.1", "local", "a b;c", 21,
+	    &(struct acl_geo){ACL_GEO_FOUND, ACL_GEO_FAILED, "us", 0});
 	acl_ruleset_foreach_hostname(rs, fuzz_name_cb, &n);
 	for (i = 0; i < acl_ruleset_rule_count(rs, ACL_TABLE_ALLOW); i++)
 		fuzz_check(acl_ruleset_rule(rs, ACL_TABLE_ALLOW, i) != NULL);
