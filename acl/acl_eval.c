@@ -33,7 +33,7 @@ enum acl_m {
 
 /* A need: stop and ask (ACL_M_FAIL is not one: it may still be outvoted). */
 static bool
-acl_m_need(enum acl_m m)
+acl_eval_m_need(enum acl_m m)
 {
 	return m == ACL_M_NEED_CLIENT || m == ACL_M_NEED_SERVER ||
 	    m == ACL_M_NEED_USER || m == ACL_M_NEED_GEO;
@@ -65,7 +65,7 @@ struct acl_evalctx {
  * common short string is used in place, without a copy).
  */
 static const char *
-acl_trunc(char *buf, const char *s)
+acl_eval_trunc(char *buf, const char *s)
 {
 	size_t n = strnlen(s, ACL_STRING_MAX);
 
@@ -77,14 +77,14 @@ acl_trunc(char *buf, const char *s)
 }
 
 static void
-acl_side_init(
+acl_eval_side_init(
     struct acl_side *sd, const struct acl_endpoint *ep, enum acl_m need)
 {
 	sd->ep = ep;
 	sd->need = need;
 	sd->addr_ready = false;
 	if (ep->name != NULL)
-		sd->name = acl_trunc(sd->namebuf, ep->name);
+		sd->name = acl_eval_trunc(sd->namebuf, ep->name);
 	else if (ep->addr.family != AF_INET && ep->addr.family != AF_INET6)
 		sd->name = ACL_UNKNOWN; /* nothing to look up */
 	else
@@ -93,7 +93,7 @@ acl_side_init(
 
 /* The address text, formatted on first use: most rules never need it. */
 static const char *
-acl_side_addr(struct acl_side *sd)
+acl_eval_side_addr(struct acl_side *sd)
 {
 	if (!sd->addr_ready) {
 		acl_addr_format(&sd->ep->addr, sd->addr, sizeof sd->addr);
@@ -103,28 +103,29 @@ acl_side_addr(struct acl_side *sd)
 }
 
 static bool
-acl_geo_letter(char ch)
+acl_eval_geo_letter(char ch)
 {
 	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
 }
 
 static void
-acl_ctx_init(struct acl_evalctx *c, const struct acl_ruleset *rs,
+acl_eval_ctx_init(struct acl_evalctx *c, const struct acl_ruleset *rs,
     const struct acl_request *req)
 {
 	c->rs = rs;
 	c->req = req;
-	acl_side_init(&c->client, &req->client, ACL_M_NEED_CLIENT);
-	acl_side_init(&c->server, &req->server, ACL_M_NEED_SERVER);
-	c->daemon = acl_trunc(
+	acl_eval_side_init(&c->client, &req->client, ACL_M_NEED_CLIENT);
+	acl_eval_side_init(&c->server, &req->server, ACL_M_NEED_SERVER);
+	c->daemon = acl_eval_trunc(
 	    c->daemonbuf, req->daemon != NULL ? req->daemon : ACL_UNKNOWN);
-	c->user = req->user != NULL ? acl_trunc(c->userbuf, req->user) : NULL;
+	c->user =
+	    req->user != NULL ? acl_eval_trunc(c->userbuf, req->user) : NULL;
 	c->geo = &req->geo;
 	/* Only ASCII letters change: any other byte matches no pattern. */
 	c->country[0] = (char)((unsigned char)req->geo.country[0] & 0xdf);
 	c->country[1] = (char)((unsigned char)req->geo.country[1] & 0xdf);
-	if (!acl_geo_letter(req->geo.country[0]) ||
-	    !acl_geo_letter(req->geo.country[1]))
+	if (!acl_eval_geo_letter(req->geo.country[0]) ||
+	    !acl_eval_geo_letter(req->geo.country[1]))
 		c->country[0] = c->country[1] = '\0';
 }
 
@@ -133,7 +134,7 @@ acl_ctx_init(struct acl_evalctx *c, const struct acl_ruleset *rs,
  * no value, or ACL_M_YES when it has one.
  */
 static enum acl_m
-acl_geo_state(const struct acl_evalctx *c, unsigned fact)
+acl_eval_geo_state(const struct acl_evalctx *c, unsigned fact)
 {
 	enum acl_geo_state st =
 	    fact == ACL_GEO_COUNTRY ? c->geo->country_state : c->geo->asn_state;
@@ -152,14 +153,14 @@ acl_geo_state(const struct acl_evalctx *c, unsigned fact)
 
 /* A GeoIP pattern against the client's facts (never the server's). */
 static enum acl_m
-acl_geo_match(const struct acl_evalctx *c, const struct acl_hostpat *hp,
+acl_eval_geo_match(const struct acl_evalctx *c, const struct acl_hostpat *hp,
     const struct acl_side *sd)
 {
 	enum acl_m m;
 
 	if (sd != &c->client)
 		return ACL_M_FAIL; /* reported at load: a daemon@ list */
-	m = acl_geo_state(c, acl__hostpat_geo(hp));
+	m = acl_eval_geo_state(c, acl__hostpat_geo(hp));
 	if (m != ACL_M_YES)
 		return m;
 	if (hp->kind == ACL_HP_COUNTRY)
@@ -174,7 +175,7 @@ acl_geo_match(const struct acl_evalctx *c, const struct acl_hostpat *hp,
  * value asks for (a need before a failure), or ACL_M_NO.
  */
 static enum acl_m
-acl_geo_index(const struct acl_evalctx *c, const struct acl_index *idx,
+acl_eval_geo_index(const struct acl_evalctx *c, const struct acl_index *idx,
     unsigned facts, struct acl_irange *r)
 {
 	enum acl_m out = ACL_M_NO, m;
@@ -184,7 +185,7 @@ acl_geo_index(const struct acl_evalctx *c, const struct acl_index *idx,
 	for (f = ACL_GEO_COUNTRY; f <= ACL_GEO_ASN; f <<= 1) {
 		if (!(facts & f))
 			continue;
-		m = acl_geo_state(c, f);
+		m = acl_eval_geo_state(c, f);
 		if (m == ACL_M_YES) {
 			if (f == ACL_GEO_COUNTRY) {
 				memcpy(key, c->country, 2);
@@ -209,17 +210,17 @@ acl_geo_index(const struct acl_evalctx *c, const struct acl_index *idx,
 }
 
 static bool
-acl_name_known(const char *n)
+acl_eval_name_known(const char *n)
 {
 	return strcasecmp(n, ACL_UNKNOWN) != 0 &&
 	    strcasecmp(n, ACL_PARANOID) != 0;
 }
 
-static enum acl_m acl_set_match(
+static enum acl_m acl_eval_set_match(
     struct acl_evalctx *c, const struct acl_hostset *set, struct acl_side *sd);
 
 static enum acl_m
-acl_host_match(
+acl_eval_host_match(
     struct acl_evalctx *c, const struct acl_hostpat *hp, struct acl_side *sd)
 {
 	const struct acl_addr *a = &sd->ep->addr;
@@ -236,17 +237,18 @@ acl_host_match(
 		    ? ACL_M_YES
 		    : ACL_M_NO;
 	case ACL_HP_FILE:
-		return acl_set_match(c, hp->set, sd);
+		return acl_eval_set_match(c, hp->set, sd);
 	case ACL_HP_KNOWN:
 		if (sd->name == NULL)
 			return sd->need;
-		return a->family != AF_UNSPEC && acl_name_known(sd->name)
+		return a->family != AF_UNSPEC && acl_eval_name_known(sd->name)
 		    ? ACL_M_YES
 		    : ACL_M_NO;
 	case ACL_HP_LOCAL:
 		if (sd->name == NULL)
 			return sd->need;
-		return strchr(sd->name, '.') == NULL && acl_name_known(sd->name)
+		return strchr(sd->name, '.') == NULL &&
+		        acl_eval_name_known(sd->name)
 		    ? ACL_M_YES
 		    : ACL_M_NO;
 	case ACL_HP_NET4:
@@ -276,7 +278,7 @@ acl_host_match(
 			    ? ACL_M_YES
 			    : ACL_M_NO;
 		}
-		if (acl__strpat_match(&hp->sp, acl_side_addr(sd)))
+		if (acl__strpat_match(&hp->sp, acl_eval_side_addr(sd)))
 			return ACL_M_YES;
 		if (!hp->name_too)
 			return ACL_M_NO;
@@ -286,7 +288,7 @@ acl_host_match(
 		                                            : ACL_M_NO;
 	case ACL_HP_COUNTRY:
 	case ACL_HP_ASN:
-		return acl_geo_match(c, hp, sd);
+		return acl_eval_geo_match(c, hp, sd);
 	case ACL_HP_GEO_BAD:
 		return ACL_M_FAIL;
 	}
@@ -294,7 +296,7 @@ acl_host_match(
 }
 
 static enum acl_m
-acl_set_match(
+acl_eval_set_match(
     struct acl_evalctx *c, const struct acl_hostset *set, struct acl_side *sd)
 {
 	struct acl_irange r[1];
@@ -305,14 +307,14 @@ acl_set_match(
 		return ACL_M_YES;
 	if (set->ix_geo != 0) {
 		m = sd == &c->client
-		    ? acl_geo_index(c, &set->idx, set->ix_geo, r)
+		    ? acl_eval_geo_index(c, &set->idx, set->ix_geo, r)
 		    : ACL_M_FAIL;
-		if (m == ACL_M_YES || acl_m_need(m))
+		if (m == ACL_M_YES || acl_eval_m_need(m))
 			return m;
 		failed = m;
 	}
 	for (i = 0; i < set->nitems; i++) {
-		m = acl_host_match(c, &set->items[i], sd);
+		m = acl_eval_host_match(c, &set->items[i], sd);
 		if (m == ACL_M_FAIL)
 			failed = m; /* unless another word matches */
 		else if (m != ACL_M_NO)
@@ -322,7 +324,8 @@ acl_set_match(
 }
 
 static enum acl_m
-acl_item_match(struct acl_evalctx *c, const struct acl_item *it, bool server)
+acl_eval_item_match(
+    struct acl_evalctx *c, const struct acl_item *it, bool server)
 {
 	const struct acl_endpoint *sv = &c->req->server;
 	enum acl_m m;
@@ -336,9 +339,9 @@ acl_item_match(struct acl_evalctx *c, const struct acl_item *it, bool server)
 		}
 		if (!it->has_host)
 			return ACL_M_YES;
-		return acl_host_match(c, &it->host, &c->server);
+		return acl_eval_host_match(c, &it->host, &c->server);
 	}
-	m = acl_host_match(c, &it->host, &c->client);
+	m = acl_eval_host_match(c, &it->host, &c->client);
 	if (m != ACL_M_YES || !it->has_name)
 		return m;
 	if (c->user == NULL)
@@ -351,7 +354,8 @@ acl_item_match(struct acl_evalctx *c, const struct acl_item *it, bool server)
  * forward, the first segment that does not match decides by its parity.
  */
 static enum acl_m
-acl_list_match(struct acl_evalctx *c, const struct acl_list *l, bool server)
+acl_eval_list_match(
+    struct acl_evalctx *c, const struct acl_list *l, bool server)
 {
 	unsigned s, i;
 
@@ -362,7 +366,8 @@ acl_list_match(struct acl_evalctx *c, const struct acl_list *l, bool server)
 		bool failed = false;
 
 		for (i = 0; i < sg->n && !hit; i++) {
-			enum acl_m m = acl_item_match(c, &sg->items[i], server);
+			enum acl_m m =
+			    acl_eval_item_match(c, &sg->items[i], server);
 
 			if (m == ACL_M_YES)
 				hit = true;
@@ -380,17 +385,17 @@ acl_list_match(struct acl_evalctx *c, const struct acl_list *l, bool server)
 }
 
 static enum acl_m
-acl_rule_match(struct acl_evalctx *c, const struct acl_irule *r)
+acl_eval_rule_match(struct acl_evalctx *c, const struct acl_irule *r)
 {
-	enum acl_m m = acl_list_match(c, &r->daemons, true);
+	enum acl_m m = acl_eval_list_match(c, &r->daemons, true);
 
 	if (m != ACL_M_YES)
 		return m;
-	return acl_list_match(c, &r->clients, false);
+	return acl_eval_list_match(c, &r->clients, false);
 }
 
 static enum acl_status
-acl_need_status(enum acl_m m)
+acl_eval_need_status(enum acl_m m)
 {
 	switch (m) {
 	case ACL_M_NEED_CLIENT:
@@ -412,7 +417,7 @@ acl_need_status(enum acl_m m)
  * value of it (they ask for it, or fail closed).  At most 2 ranges.
  */
 static size_t
-acl_geo_ranges(const struct acl_evalctx *c, const struct acl_tab *tab,
+acl_eval_geo_ranges(const struct acl_evalctx *c, const struct acl_tab *tab,
     struct acl_irange *rg)
 {
 	size_t nr = 0;
@@ -424,9 +429,9 @@ acl_geo_ranges(const struct acl_evalctx *c, const struct acl_tab *tab,
 
 		if (tab->ngeo_ids[k] == 0)
 			continue;
-		m = acl_geo_state(c, f);
+		m = acl_eval_geo_state(c, f);
 		if (m == ACL_M_YES) {
-			if (acl_geo_index(c, &tab->idx, f, &rg[nr]) ==
+			if (acl_eval_geo_index(c, &tab->idx, f, &rg[nr]) ==
 			    ACL_M_YES)
 				nr++;
 		} else if (m != ACL_M_NO) {
@@ -444,7 +449,7 @@ acl_geo_ranges(const struct acl_evalctx *c, const struct acl_tab *tab,
  * rule order with the rules that are always candidates.
  */
 static enum acl_m
-acl_tab_scan(struct acl_evalctx *c, const struct acl_tab *tab,
+acl_eval_tab_scan(struct acl_evalctx *c, const struct acl_tab *tab,
     const struct acl_irule **hit)
 {
 	struct acl_irange rg[ACL_MAX_RANGES + 3];
@@ -453,7 +458,7 @@ acl_tab_scan(struct acl_evalctx *c, const struct acl_tab *tab,
 
 	nr = acl__index_lookup(
 	    &tab->idx, &c->req->client.addr, rg, ACL_MAX_RANGES);
-	nr += acl_geo_ranges(c, tab, rg + nr);
+	nr += acl_eval_geo_ranges(c, tab, rg + nr);
 	rg[nr].ids = tab->always;
 	rg[nr].n = (uint32_t)tab->nalways;
 	nr++;
@@ -475,7 +480,7 @@ acl_tab_scan(struct acl_evalctx *c, const struct acl_tab *tab,
 		if (id == last)
 			continue; /* the same rule under two keys */
 		last = id;
-		m = acl_rule_match(c, &tab->rules[id]);
+		m = acl_eval_rule_match(c, &tab->rules[id]);
 		if (m == ACL_M_YES || m == ACL_M_FAIL) {
 			*hit = &tab->rules[id];
 			return m;
@@ -486,7 +491,7 @@ acl_tab_scan(struct acl_evalctx *c, const struct acl_tab *tab,
 }
 
 static enum acl_verdict
-acl_rule_verdict(const struct acl_rule *r, int t)
+acl_eval_rule_verdict(const struct acl_rule *r, int t)
 {
 	if (r->opt_error != NULL)
 		return ACL_DENY;
@@ -507,16 +512,17 @@ acl_rule_verdict(const struct acl_rule *r, int t)
 
 /* The decision when rule r of table t (0: allow, 1: deny) matches. */
 static void
-acl_decide_rule(struct acl_decision *out, const struct acl_rule *r, int t)
+acl_eval_decide_rule(struct acl_decision *out, const struct acl_rule *r, int t)
 {
 	out->rule = r;
 	out->table = t == 0 ? ACL_TABLE_ALLOW : ACL_TABLE_DENY;
-	out->verdict = acl_rule_verdict(r, t);
+	out->verdict = acl_eval_rule_verdict(r, t);
 }
 
 /* Rule r of table t reached a GeoIP fact without an answer: deny there. */
 static void
-acl_decide_fact_error(struct acl_decision *out, const struct acl_rule *r, int t)
+acl_eval_decide_fact_error(
+    struct acl_decision *out, const struct acl_rule *r, int t)
 {
 	out->verdict = ACL_DENY;
 	out->table = t == 0 ? ACL_TABLE_ALLOW : ACL_TABLE_DENY;
@@ -528,16 +534,16 @@ acl_decide_fact_error(struct acl_decision *out, const struct acl_rule *r, int t)
 
 /* A need ends the scan; what is in *out then must not grant. */
 static enum acl_status
-acl_need(struct acl_decision *out, enum acl_m m)
+acl_eval_need(struct acl_decision *out, enum acl_m m)
 {
 	memset(out, 0, sizeof(*out));
 	out->verdict = ACL_DENY;
-	return acl_need_status(m);
+	return acl_eval_need_status(m);
 }
 
 /* The deny table could not be read to the end: deny, and say where. */
 static void
-acl_decide_deny_error(struct acl_decision *out, const struct acl_tab *tab)
+acl_eval_decide_deny_error(struct acl_decision *out, const struct acl_tab *tab)
 {
 	out->verdict = ACL_DENY;
 	out->table = ACL_TABLE_DENY;
@@ -556,24 +562,24 @@ acl_eval(const struct acl_ruleset *rs, const struct acl_request *req,
 	memset(out, 0, sizeof(*out));
 	out->verdict = ACL_GRANT;
 	out->table = ACL_TABLE_NONE;
-	acl_ctx_init(&c, rs, req);
+	acl_eval_ctx_init(&c, rs, req);
 	for (t = start == ACL_TABLE_DENY ? 1 : 0; t < 2; t++) {
 		const struct acl_tab *tab = &rs->tabs[t];
 		const struct acl_irule *hit = NULL;
-		enum acl_m m = acl_tab_scan(&c, tab, &hit);
+		enum acl_m m = acl_eval_tab_scan(&c, tab, &hit);
 
 		if (m == ACL_M_YES) {
-			acl_decide_rule(out, &hit->pub, t);
+			acl_eval_decide_rule(out, &hit->pub, t);
 			return ACL_DONE;
 		}
 		if (m == ACL_M_FAIL) {
-			acl_decide_fact_error(out, &hit->pub, t);
+			acl_eval_decide_fact_error(out, &hit->pub, t);
 			return ACL_DONE;
 		}
 		if (m != ACL_M_NO)
-			return acl_need(out, m);
+			return acl_eval_need(out, m);
 		if (tab->term && t == 1) {
-			acl_decide_deny_error(out, tab);
+			acl_eval_decide_deny_error(out, tab);
 			return ACL_DONE;
 		}
 	}
@@ -590,27 +596,28 @@ acl__eval_linear(const struct acl_ruleset *rs, const struct acl_request *req,
 
 	memset(out, 0, sizeof(*out));
 	out->verdict = ACL_GRANT;
-	acl_ctx_init(&c, rs, req);
+	acl_eval_ctx_init(&c, rs, req);
 	for (t = 0; t < 2; t++) {
 		const struct acl_tab *tab = &rs->tabs[t];
 
 		for (i = 0; i < tab->nrules; i++) {
-			enum acl_m m = acl_rule_match(&c, &tab->rules[i]);
+			enum acl_m m = acl_eval_rule_match(&c, &tab->rules[i]);
 
 			if (m == ACL_M_YES) {
-				acl_decide_rule(out, &tab->rules[i].pub, t);
+				acl_eval_decide_rule(
+				    out, &tab->rules[i].pub, t);
 				return ACL_DONE;
 			}
 			if (m == ACL_M_FAIL) {
-				acl_decide_fact_error(
+				acl_eval_decide_fact_error(
 				    out, &tab->rules[i].pub, t);
 				return ACL_DONE;
 			}
 			if (m != ACL_M_NO)
-				return acl_need(out, m);
+				return acl_eval_need(out, m);
 		}
 		if (tab->term && t == 1) {
-			acl_decide_deny_error(out, tab);
+			acl_eval_decide_deny_error(out, tab);
 			return ACL_DONE;
 		}
 	}

@@ -16,7 +16,7 @@
 #define ACL_EXPAND_LIMIT (ACL_EXPAND_MAX - 2)
 
 static bool
-acl_ok_char(unsigned char c)
+acl_expand_ok_char(unsigned char c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
 	    (c >= 'A' && c <= 'Z') ||
@@ -32,7 +32,7 @@ acl_sanitise(char *out, size_t outsz, const char *s)
 		return;
 	acl_string_copy(out, outsz, s);
 	for (p = out; *p != '\0'; p++)
-		if (!acl_ok_char((unsigned char)*p))
+		if (!acl_expand_ok_char((unsigned char)*p))
 			*p = '_';
 }
 
@@ -66,7 +66,7 @@ struct acl_xside {
 };
 
 static void
-acl_xside_init(struct acl_xside *x, const struct acl_endpoint *ep)
+acl_expand_xside_init(struct acl_xside *x, const struct acl_endpoint *ep)
 {
 	acl_addr_format(&ep->addr, x->addr, sizeof x->addr);
 	x->can_lookup =
@@ -81,7 +81,7 @@ acl_xside_init(struct acl_xside *x, const struct acl_endpoint *ep)
 
 /* eval_hostinfo(): the name if already known and good, else the address. */
 static const char *
-acl_hostinfo(const struct acl_xside *x)
+acl_expand_hostinfo(const struct acl_xside *x)
 {
 	if (x->name == NULL || strcasecmp(x->name, ACL_UNKNOWN) == 0 ||
 	    strcasecmp(x->name, ACL_PARANOID) == 0)
@@ -105,8 +105,8 @@ acl_expand(
 		return -1;
 	}
 	limit = outsz - 1 < ACL_EXPAND_LIMIT ? outsz - 1 : ACL_EXPAND_LIMIT;
-	acl_xside_init(&cl, &req->client);
-	acl_xside_init(&sv, &req->server);
+	acl_expand_xside_init(&cl, &req->client);
+	acl_expand_xside_init(&sv, &req->server);
 	acl_string_copy(daemon, sizeof daemon,
 	    req->daemon != NULL ? req->daemon : ACL_UNKNOWN);
 	u = NULL;
@@ -135,20 +135,20 @@ acl_expand(
 				if (u != NULL &&
 				    strcasecmp(u, ACL_UNKNOWN) != 0) {
 					snprintf(tmp, sizeof tmp, "%s@%s", u,
-					    acl_hostinfo(&cl));
+					    acl_expand_hostinfo(&cl));
 					val = tmp;
 				} else {
-					val = acl_hostinfo(&cl);
+					val = acl_expand_hostinfo(&cl);
 				}
 				break;
 			case 'd':
 				val = daemon;
 				break;
 			case 'h':
-				val = acl_hostinfo(&cl);
+				val = acl_expand_hostinfo(&cl);
 				break;
 			case 'H':
-				val = acl_hostinfo(&sv);
+				val = acl_expand_hostinfo(&sv);
 				break;
 			case 'n':
 				if (cl.name == NULL)
@@ -177,10 +177,10 @@ acl_expand(
 				val = tmp;
 				break;
 			case 's':
-				if (strcasecmp(
-				        acl_hostinfo(&sv), ACL_UNKNOWN) != 0) {
+				if (strcasecmp(acl_expand_hostinfo(&sv),
+				        ACL_UNKNOWN) != 0) {
 					snprintf(tmp, sizeof tmp, "%s@%s",
-					    daemon, acl_hostinfo(&sv));
+					    daemon, acl_expand_hostinfo(&sv));
 					val = tmp;
 				} else {
 					val = daemon;
@@ -213,7 +213,8 @@ acl_expand(
 		for (i = 0; i < vlen; i++) {
 			unsigned char c = (unsigned char)val[i];
 
-			out[n++] = sanitise && !acl_ok_char(c) ? '_' : (char)c;
+			out[n++] =
+			    sanitise && !acl_expand_ok_char(c) ? '_' : (char)c;
 		}
 	}
 	out[n] = '\0';

@@ -56,7 +56,7 @@ acl__ikeys_add(struct acl_ikeys *k, int fam, unsigned plen, const uint8_t *addr,
 }
 
 static int
-acl_ikey_cmp(const void *pa, const void *pb)
+acl_index_ikey_cmp(const void *pa, const void *pb)
 {
 	const struct acl_ikey *a = pa, *b = pb;
 	int c;
@@ -73,7 +73,7 @@ acl_ikey_cmp(const void *pa, const void *pb)
 }
 
 static uint64_t
-acl_ihash(const uint8_t *a)
+acl_index_ihash(const uint8_t *a)
 {
 	uint64_t x, y;
 
@@ -97,10 +97,11 @@ acl__index_build(
 	memset(idx, 0, sizeof(*idx));
 	if (keys->n == 0)
 		return 0;
-	qsort(keys->v, keys->n, sizeof(*keys->v), acl_ikey_cmp);
+	qsort(keys->v, keys->n, sizeof(*keys->v), acl_index_ikey_cmp);
 	/* Drop duplicates (same key, same id). */
 	for (i = 0; i < keys->n; i++)
-		if (n == 0 || acl_ikey_cmp(&keys->v[n - 1], &keys->v[i]) != 0)
+		if (n == 0 ||
+		    acl_index_ikey_cmp(&keys->v[n - 1], &keys->v[i]) != 0)
 			keys->v[n++] = keys->v[i];
 	keys->n = n;
 	idx->ids = acl__alloc(ar, n * sizeof(*idx->ids));
@@ -145,7 +146,7 @@ acl__index_build(
 			while (e < j &&
 			    memcmp(keys->v[e].addr, keys->v[k].addr, 16) == 0)
 				e++;
-			h = acl_ihash(keys->v[k].addr) & (nb - 1);
+			h = acl_index_ihash(keys->v[k].addr) & (nb - 1);
 			while (pl->buckets[h].used)
 				h = (h + 1) & (nb - 1);
 			b = &pl->buckets[h];
@@ -196,7 +197,7 @@ acl__index_lookup(const struct acl_index *idx, const struct acl_addr *addr,
 				p = 0;
 			}
 		}
-		h = acl_ihash(key) & (pl->nbuckets - 1);
+		h = acl_index_ihash(key) & (pl->nbuckets - 1);
 		while (pl->buckets[h].used) {
 			if (memcmp(pl->buckets[h].addr, key, 16) == 0) {
 				out[found].ids =
@@ -227,7 +228,7 @@ acl__index_lookup_geo(const struct acl_index *idx, unsigned fam,
 
 		if (pl->fam != fam)
 			continue;
-		h = acl_ihash(key) & (pl->nbuckets - 1);
+		h = acl_index_ihash(key) & (pl->nbuckets - 1);
 		for (; pl->buckets[h].used; h = (h + 1) & (pl->nbuckets - 1)) {
 			if (memcmp(pl->buckets[h].addr, key, 16) != 0)
 				continue;
@@ -244,7 +245,7 @@ acl__index_lookup_geo(const struct acl_index *idx, unsigned fam,
 
 /* Rule i goes on the list of each GeoIP fact its head is keyed by. */
 static int
-acl_note_geo(struct acl_ruleset *rs, struct acl_tab *tab,
+acl_index_note_geo(struct acl_ruleset *rs, struct acl_tab *tab,
     const struct acl_seg *head, uint32_t i)
 {
 	unsigned geo = 0, k;
@@ -302,7 +303,8 @@ acl__build_index(struct acl_ruleset *rs, struct acl_tab *tab)
 		for (k = 0; k < head->n; k++)
 			acl__hostpat_keys(
 			    &head->items[k].host, &keys, (uint32_t)i, &err);
-		if (err == 0 && acl_note_geo(rs, tab, head, (uint32_t)i) != 0)
+		if (err == 0 &&
+		    acl_index_note_geo(rs, tab, head, (uint32_t)i) != 0)
 			err = -1;
 	}
 	tab->nalways = nal;

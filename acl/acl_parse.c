@@ -92,7 +92,7 @@ acl__loader_free(struct acl_loader *ld)
 
 /* libwrap's split_at(): the first delim outside [...], depth counted. */
 static char *
-acl_split_at(char *s, int delim)
+acl_parse_split_at(char *s, int delim)
 {
 	int bracket = 0;
 	char *cp;
@@ -111,7 +111,7 @@ acl_split_at(char *s, int delim)
 }
 
 static bool
-acl_mask_contiguous(uint32_t m, unsigned *plen)
+acl_parse_mask_contiguous(uint32_t m, unsigned *plen)
 {
 	unsigned n = 0;
 
@@ -124,7 +124,7 @@ acl_mask_contiguous(uint32_t m, unsigned *plen)
 }
 
 static void
-acl_v6_mask(uint8_t *a, unsigned plen)
+acl_parse_v6_mask(uint8_t *a, unsigned plen)
 {
 	unsigned i;
 
@@ -140,7 +140,7 @@ acl_v6_mask(uint8_t *a, unsigned plen)
 
 /* An arena copy that is never NULL: on failure the load is marked failed. */
 static char *
-acl_dup(struct acl_loader *ld, const char *s)
+acl_parse_dup(struct acl_loader *ld, const char *s)
 {
 	char *p = acl__strdup(ld->ar, s);
 
@@ -157,12 +157,12 @@ acl_dup(struct acl_loader *ld, const char *s)
 /* ---------------------------------------------------------------------
  * Host patterns.
  */
-static const struct acl_hostset *acl_file_compile(
+static const struct acl_hostset *acl_parse_file_compile(
     struct acl_loader *ld, const char *path, const struct acl_where *w);
 
 static void
-acl_lint(struct acl_loader *ld, const struct acl_where *w, const char *fmt,
-    const char *arg)
+acl_parse_lint(struct acl_loader *ld, const struct acl_where *w,
+    const char *fmt, const char *arg)
 {
 	if (ld->lint)
 		acl__diag(ld->diags, w->file, w->line, w->col, ACL_SEV_WARNING,
@@ -171,7 +171,7 @@ acl_lint(struct acl_loader *ld, const struct acl_where *w, const char *fmt,
 
 /* libwrap's atoi() of a CIDR length, without atoi's overflow. */
 static long
-acl_atoi(const char *s)
+acl_parse_atoi(const char *s)
 {
 	long v = strtol(s, NULL, 10);
 
@@ -183,7 +183,7 @@ acl_atoi(const char *s)
 }
 
 static void
-acl_net_compile(struct acl_loader *ld, struct acl_hostpat *hp, char *net,
+acl_parse_net_compile(struct acl_loader *ld, struct acl_hostpat *hp, char *net,
     char *mask, const struct acl_where *w, const char *text)
 {
 	size_t n = strlen(net);
@@ -195,31 +195,32 @@ acl_net_compile(struct acl_loader *ld, struct acl_hostpat *hp, char *net,
 		/* [v6net]/len: len 0..128 via atoi. */
 		if (n < 2 || net[n - 1] != ']' ||
 		    acl__parse_v6(net + 1, n - 2, hp->net6) != 0) {
-			acl_lint(ld, w,
+			acl_parse_lint(ld, w,
 			    "bad IPv6 net/len \"%s\": never matches", text);
 			return;
 		}
-		len = acl_atoi(mask);
+		len = acl_parse_atoi(mask);
 		if (len < 0 || len > 128) {
-			acl_lint(ld, w,
+			acl_parse_lint(ld, w,
 			    "bad IPv6 prefix length in \"%s\": never matches",
 			    text);
 			return;
 		}
 		hp->plen6 = (unsigned)len;
-		acl_v6_mask(hp->net6, hp->plen6);
+		acl_parse_v6_mask(hp->net6, hp->plen6);
 		hp->kind = ACL_HP_NET6;
 		return;
 	}
 	if (acl__dot_quad(net, &a) != 0) {
-		acl_lint(ld, w, "bad net/mask \"%s\": never matches", text);
+		acl_parse_lint(
+		    ld, w, "bad net/mask \"%s\": never matches", text);
 		return;
 	}
 	if (acl__dot_quad(mask, &m) != 0) {
 		/* Debian's CIDR patch: /len, atoi, 1..32. */
-		len = acl_atoi(mask);
+		len = acl_parse_atoi(mask);
 		if (len < 1 || len > 32) {
-			acl_lint(ld, w,
+			acl_parse_lint(ld, w,
 			    "bad net/mask \"%s\": never matches "
 			    "(mask 255.255.255.255, /0 or length over 32; "
 			    "use the bare address)",
@@ -229,7 +230,7 @@ acl_net_compile(struct acl_loader *ld, struct acl_hostpat *hp, char *net,
 		m = len == 32 ? 0xffffffffu : ~(0xffffffffu >> len);
 	}
 	if ((a & ~m) != 0) {
-		acl_lint(ld, w,
+		acl_parse_lint(ld, w,
 		    "net/mask \"%s\" has host bits set: never "
 		    "matches",
 		    text);
@@ -263,7 +264,7 @@ static const char acl_iso3166[] =
  * ZZ), which databases use for what has no country (XK: Kosovo).
  */
 static bool
-acl_country_known(const char c[2])
+acl_parse_country_known(const char c[2])
 {
 	size_t lo = 0, hi = (sizeof acl_iso3166 - 1) / 2;
 
@@ -285,16 +286,17 @@ acl_country_known(const char c[2])
 }
 
 static bool
-acl_is_letter(char ch)
+acl_parse_is_letter(char ch)
 {
 	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
 }
 
 static void
-acl_country_compile(struct acl_loader *ld, struct acl_hostpat *hp,
+acl_parse_country_compile(struct acl_loader *ld, struct acl_hostpat *hp,
     const char *v, const struct acl_where *w)
 {
-	if (strlen(v) != 2 || !acl_is_letter(v[0]) || !acl_is_letter(v[1])) {
+	if (strlen(v) != 2 || !acl_parse_is_letter(v[0]) ||
+	    !acl_parse_is_letter(v[1])) {
 		acl__diag(ld->diags, w->file, w->line, w->col, ACL_SEV_ERROR,
 		    "\"%.80s\": not a country: write an ISO 3166-1 alpha-2 "
 		    "code, two letters such as country=DE",
@@ -305,7 +307,7 @@ acl_country_compile(struct acl_loader *ld, struct acl_hostpat *hp,
 	hp->kind = ACL_HP_COUNTRY;
 	hp->country[0] = (char)(v[0] & ~0x20);
 	hp->country[1] = (char)(v[1] & ~0x20);
-	if (!acl_country_known(hp->country))
+	if (!acl_parse_country_known(hp->country))
 		acl__diag(ld->diags, w->file, w->line, w->col, ACL_SEV_WARNING,
 		    "\"%s\": %.2s is not an ISO 3166-1 country code%s: it "
 		    "matches only clients a database gives that code",
@@ -316,8 +318,8 @@ acl_country_compile(struct acl_loader *ld, struct acl_hostpat *hp,
 }
 
 static void
-acl_asn_compile(struct acl_loader *ld, struct acl_hostpat *hp, const char *v,
-    const struct acl_where *w)
+acl_parse_asn_compile(struct acl_loader *ld, struct acl_hostpat *hp,
+    const char *v, const struct acl_where *w)
 {
 	uint64_t n = 0;
 	size_t i;
@@ -339,15 +341,15 @@ acl_asn_compile(struct acl_loader *ld, struct acl_hostpat *hp, const char *v,
 
 /* Compile text if it is a GeoIP pattern; false if it is not one. */
 static bool
-acl_geo_compile(struct acl_loader *ld, struct acl_hostpat *hp, const char *text,
-    const struct acl_where *w)
+acl_parse_geo_compile(struct acl_loader *ld, struct acl_hostpat *hp,
+    const char *text, const struct acl_where *w)
 {
 	unsigned need;
 
 	if (strncasecmp(text, "country=", 8) == 0)
-		acl_country_compile(ld, hp, text + 8, w);
+		acl_parse_country_compile(ld, hp, text + 8, w);
 	else if (strncasecmp(text, "asn=", 4) == 0)
-		acl_asn_compile(ld, hp, text + 4, w);
+		acl_parse_asn_compile(ld, hp, text + 4, w);
 	else
 		return false;
 	need = acl__hostpat_geo(hp);
@@ -382,16 +384,16 @@ acl__hostpat_geo(const struct acl_hostpat *hp)
  * owned by the arena and may be cut (net/mask split).
  */
 static void
-acl_hostpat_compile(struct acl_loader *ld, struct acl_hostpat *hp, char *text,
-    const struct acl_where *w)
+acl_parse_hostpat_compile(struct acl_loader *ld, struct acl_hostpat *hp,
+    char *text, const struct acl_where *w)
 {
 	char *mask;
 	const char *orig;
 
 	memset(hp, 0, sizeof(*hp));
-	orig = acl_dup(ld, text);
+	orig = acl_parse_dup(ld, text);
 	hp->text = orig;
-	if (acl_geo_compile(ld, hp, text, w))
+	if (acl_parse_geo_compile(ld, hp, text, w))
 		return;
 	if (text[0] == '@') {
 		hp->kind = ACL_HP_NETGROUP;
@@ -400,7 +402,7 @@ acl_hostpat_compile(struct acl_loader *ld, struct acl_hostpat *hp, char *text,
 	}
 	if (text[0] == '/') {
 		hp->kind = ACL_HP_FILE;
-		hp->set = acl_file_compile(ld, text, w);
+		hp->set = acl_parse_file_compile(ld, text, w);
 		if (hp->set == NULL)
 			hp->kind = ACL_HP_NEVER;
 		return;
@@ -413,8 +415,8 @@ acl_hostpat_compile(struct acl_loader *ld, struct acl_hostpat *hp, char *text,
 		hp->kind = ACL_HP_LOCAL;
 		return;
 	}
-	if ((mask = acl_split_at(text, '/')) != NULL) {
-		acl_net_compile(ld, hp, text, mask, w, hp->text);
+	if ((mask = acl_parse_split_at(text, '/')) != NULL) {
+		acl_parse_net_compile(ld, hp, text, mask, w, hp->text);
 		return;
 	}
 	hp->kind = ACL_HP_STRING;
@@ -429,20 +431,21 @@ acl_hostpat_compile(struct acl_loader *ld, struct acl_hostpat *hp, char *text,
 	if (!ld->lint)
 		return;
 	if (strcasecmp(text, "FAIL") == 0)
-		acl_lint(ld, w,
+		acl_parse_lint(ld, w,
 		    "\"%s\": FAIL is obsolete, it is matched as a "
 		    "host name",
 		    text);
 	if (!hp->name_too && text[0] == '.')
-		acl_lint(
+		acl_parse_lint(
 		    ld, w, "numeric pattern \"%s\" starts with a dot", text);
 	else if (hp->name_too && hp->sp.kind == ACL_SP_PREFIX)
-		acl_lint(ld, w,
+		acl_parse_lint(ld, w,
 		    "host name \"%s\" ends in a dot: it is matched as "
 		    "a prefix",
 		    text);
 	if (hp->sp.kind == ACL_SP_EXACT && strchr(text, '[') != NULL)
-		acl_lint(ld, w, "bad bracketed IPv6 address \"%s\"", text);
+		acl_parse_lint(
+		    ld, w, "bad bracketed IPv6 address \"%s\"", text);
 }
 
 bool
@@ -467,7 +470,7 @@ acl__hostpat_eager(const struct acl_hostpat *hp)
 
 /* An IPv4 address in host order as index key bytes (network order). */
 static void
-acl_v4_bytes(uint8_t b[4], uint32_t a)
+acl_parse_v4_bytes(uint8_t b[4], uint32_t a)
 {
 	b[0] = (uint8_t)(a >> 24);
 	b[1] = (uint8_t)(a >> 16);
@@ -488,11 +491,11 @@ acl__hostpat_keys(
 	case ACL_HP_NEVER:
 		return true;
 	case ACL_HP_NET4:
-		if (!acl_mask_contiguous(hp->mask4, &plen))
+		if (!acl_parse_mask_contiguous(hp->mask4, &plen))
 			return false;
 		if (keys != NULL) {
 			a = hp->net4;
-			acl_v4_bytes(b, a);
+			acl_parse_v4_bytes(b, a);
 			if (acl__ikeys_add(keys, 4, plen, b, id) != 0)
 				*err = -1;
 		}
@@ -510,7 +513,7 @@ acl__hostpat_keys(
 			*err = -1;
 		return true;
 	case ACL_HP_ASN:
-		acl_v4_bytes(b, hp->asn);
+		acl_parse_v4_bytes(b, hp->asn);
 		if (keys != NULL &&
 		    acl__ikeys_add(keys, ACL_IFAM_ASN, 32, b, id) != 0)
 			*err = -1;
@@ -540,7 +543,7 @@ acl__hostpat_keys(
 			return false;
 		}
 		if (keys != NULL) {
-			acl_v4_bytes(b, a);
+			acl_parse_v4_bytes(b, a);
 			/* family 5: IPv4 address text, see acl_index.c */
 			if (acl__ikeys_add(keys, 5, plen, b, id) != 0)
 				*err = -1;
@@ -561,7 +564,7 @@ acl__hostpat_keys(
  * /file patterns (Debian 11_tcpd_blacklist), compiled once.
  */
 static bool
-acl_isspace(int c)
+acl_parse_isspace(int c)
 {
 	return c == ' ' || (c >= '\t' && c <= '\r');
 }
@@ -572,7 +575,7 @@ struct acl_hpvec {
 };
 
 static int
-acl_hpvec_push(struct acl_hpvec *hv, const struct acl_hostpat *hp)
+acl_parse_hpvec_push(struct acl_hpvec *hv, const struct acl_hostpat *hp)
 {
 	if (hv->n == hv->cap) {
 		size_t nc = hv->cap ? hv->cap * 2 : 16;
@@ -588,7 +591,7 @@ acl_hpvec_push(struct acl_hpvec *hv, const struct acl_hostpat *hp)
 }
 
 static struct acl_hostpat *
-acl_hpvec_finish(struct acl_loader *ld, struct acl_hpvec *hv)
+acl_parse_hpvec_finish(struct acl_loader *ld, struct acl_hpvec *hv)
 {
 	struct acl_hostpat *out = NULL;
 
@@ -603,7 +606,7 @@ acl_hpvec_finish(struct acl_loader *ld, struct acl_hpvec *hv)
 }
 
 static const struct acl_hostset *
-acl_file_build(
+acl_parse_file_build(
     struct acl_loader *ld, const char *path, const char *buf, size_t len)
 {
 	struct acl_hostset *set;
@@ -628,12 +631,12 @@ acl_file_build(
 		size_t start, wlen;
 		char *word;
 
-		while (i < len && acl_isspace((unsigned char)buf[i]))
+		while (i < len && acl_parse_isspace((unsigned char)buf[i]))
 			i++;
 		if (i >= len)
 			break;
 		start = i;
-		while (i < len && !acl_isspace((unsigned char)buf[i]))
+		while (i < len && !acl_parse_isspace((unsigned char)buf[i]))
 			i++;
 		wlen = strnlen(buf + start, i - start);
 		if (wlen == 0)
@@ -645,29 +648,29 @@ acl_file_build(
 		}
 		w.file = set->path;
 		acl__src_pos(&src, start, &w.line, &w.col);
-		acl_hostpat_compile(ld, &hp, word, &w);
+		acl_parse_hostpat_compile(ld, &hp, word, &w);
 		if (acl__hostpat_keys(&hp, NULL, 0, &err)) {
-			if (acl_hpvec_push(&ix, &hp) != 0 ||
+			if (acl_parse_hpvec_push(&ix, &hp) != 0 ||
 			    !acl__hostpat_keys(&hp, &keys, 0, &err))
 				err = -1;
 			continue;
 		}
 		set->all_indexable = false;
 		if (acl__hostpat_eager(&hp)) {
-			if (acl_hpvec_push(&eager, &hp) != 0)
+			if (acl_parse_hpvec_push(&eager, &hp) != 0)
 				err = -1;
 		} else {
 			set->eager = false;
-			if (acl_hpvec_push(&lazy, &hp) != 0)
+			if (acl_parse_hpvec_push(&lazy, &hp) != 0)
 				err = -1;
 		}
 	}
 	acl__src_free(&src);
 	set->nixitems = ix.n;
-	set->ixitems = acl_hpvec_finish(ld, &ix);
+	set->ixitems = acl_parse_hpvec_finish(ld, &ix);
 	/* Eager words first, then the others in file order. */
 	for (i = 0; i < lazy.n && err == 0; i++)
-		if (acl_hpvec_push(&eager, &lazy.v[i]) != 0)
+		if (acl_parse_hpvec_push(&eager, &lazy.v[i]) != 0)
 			err = -1;
 	free(lazy.v);
 	for (i = 0; set->ixitems != NULL && i < set->nixitems; i++)
@@ -676,7 +679,7 @@ acl_file_build(
 	for (i = 0; i < eager.n; i++)
 		set->geo |= acl__hostpat_geo(&eager.v[i]);
 	set->nitems = eager.n;
-	set->items = acl_hpvec_finish(ld, &eager);
+	set->items = acl_parse_hpvec_finish(ld, &eager);
 	if (err == 0 && acl__index_build(ld->ar, &set->idx, &keys) != 0)
 		err = -1;
 	free(keys.v);
@@ -688,7 +691,7 @@ acl_file_build(
 }
 
 static const struct acl_hostset *
-acl_file_compile(
+acl_parse_file_compile(
     struct acl_loader *ld, const char *path, const struct acl_where *w)
 {
 	struct acl_fcache *f;
@@ -750,7 +753,7 @@ acl_file_compile(
 		    r == ACL_READ_FAILED ? ": never matches" : "");
 	}
 	ld->depth++;
-	set = acl_file_build(ld, path, buf != NULL ? buf : "", len);
+	set = acl_parse_file_build(ld, path, buf != NULL ? buf : "", len);
 	ld->depth--;
 	free(buf);
 	f->set = set;
@@ -769,7 +772,8 @@ struct acl_linectx {
 };
 
 static void
-acl_where_at(const struct acl_linectx *lc, const char *p, struct acl_where *w)
+acl_parse_where_at(
+    const struct acl_linectx *lc, const char *p, struct acl_where *w)
 {
 	w->file = lc->src->name;
 	acl__lline_pos(
@@ -777,7 +781,7 @@ acl_where_at(const struct acl_linectx *lc, const char *p, struct acl_where *w)
 }
 
 static void
-acl_name_lint(struct acl_loader *ld, const char *what, const char *pat,
+acl_parse_name_lint(struct acl_loader *ld, const char *what, const char *pat,
     const struct acl_where *w)
 {
 	size_t n = strlen(pat);
@@ -794,15 +798,15 @@ acl_name_lint(struct acl_loader *ld, const char *what, const char *pat,
 		                          "supported here, matched literally"
 		        : pat[0] == '.' ? "starts with a dot"
 		                        : "ends in a dot");
-		acl_lint(ld, w, fmt, pat);
+		acl_parse_lint(ld, w, fmt, pat);
 	}
 	if (strcasecmp(pat, "FAIL") == 0)
-		acl_lint(ld, w, "\"%s\": FAIL is obsolete", pat);
+		acl_parse_lint(ld, w, "\"%s\": FAIL is obsolete", pat);
 }
 
 /* Debian match_port: a complete "%u" number up to 65535 is a port. */
 static int
-acl_port_of(const char *s)
+acl_parse_port_of(const char *s)
 {
 	char *end;
 	unsigned long v;
@@ -823,7 +827,7 @@ acl_port_of(const char *s)
  * and reaching it denies.
  */
 static void
-acl_server_geo_check(
+acl_parse_server_geo_check(
     struct acl_loader *ld, struct acl_hostpat *hp, const struct acl_where *w)
 {
 	if (acl__hostpat_geo(hp) == 0)
@@ -836,7 +840,7 @@ acl_server_geo_check(
 }
 
 static void
-acl_item_compile(
+acl_parse_item_compile(
     struct acl_linectx *lc, struct acl_item *it, char *tok, bool server)
 {
 	struct acl_loader *ld = lc->ld;
@@ -845,40 +849,41 @@ acl_item_compile(
 
 	memset(it, 0, sizeof(*it));
 	it->port = -1;
-	acl_where_at(lc, tok, &w);
+	acl_parse_where_at(lc, tok, &w);
 	it->line = w.line;
 	it->col = w.col;
-	it->text = acl_dup(ld, tok);
-	host = acl_split_at(tok + 1, '@');
+	it->text = acl_parse_dup(ld, tok);
+	host = acl_parse_split_at(tok + 1, '@');
 	if (host != NULL)
-		acl_where_at(lc, host, &hw);
+		acl_parse_where_at(lc, host, &hw);
 	if (server) {
-		name = acl_dup(ld, tok);
+		name = acl_parse_dup(ld, tok);
 		it->has_name = true;
-		it->port = acl_port_of(name);
+		it->port = acl_parse_port_of(name);
 		acl__strpat_init(&it->name, name);
 		if (it->port < 0)
-			acl_name_lint(ld, "daemon", it->name.text, &w);
+			acl_parse_name_lint(ld, "daemon", it->name.text, &w);
 		if (host != NULL) {
 			it->has_host = true;
-			acl_hostpat_compile(
-			    ld, &it->host, acl_dup(ld, host), &hw);
-			acl_server_geo_check(ld, &it->host, &hw);
+			acl_parse_hostpat_compile(
+			    ld, &it->host, acl_parse_dup(ld, host), &hw);
+			acl_parse_server_geo_check(ld, &it->host, &hw);
 		}
 		it->eager = !it->has_host || acl__hostpat_eager(&it->host);
 		return;
 	}
 	it->has_host = true;
 	if (host == NULL) {
-		acl_hostpat_compile(ld, &it->host, acl_dup(ld, tok), &w);
+		acl_parse_hostpat_compile(
+		    ld, &it->host, acl_parse_dup(ld, tok), &w);
 		it->eager = acl__hostpat_eager(&it->host);
 		return;
 	}
-	name = acl_dup(ld, tok);
+	name = acl_parse_dup(ld, tok);
 	it->has_name = true;
 	acl__strpat_init(&it->name, name);
-	acl_name_lint(ld, "user", it->name.text, &w);
-	acl_hostpat_compile(ld, &it->host, acl_dup(ld, host), &hw);
+	acl_parse_name_lint(ld, "user", it->name.text, &w);
+	acl_parse_hostpat_compile(ld, &it->host, acl_parse_dup(ld, host), &hw);
 	it->eager = false;
 }
 
@@ -887,7 +892,7 @@ acl_item_compile(
  * piece of lc->base.
  */
 static void
-acl_list_compile(struct acl_linectx *lc, struct acl_list *out, char *list,
+acl_parse_list_compile(struct acl_linectx *lc, struct acl_list *out, char *list,
     bool server, const char *what, const char *field)
 {
 	struct acl_loader *ld = lc->ld;
@@ -911,8 +916,8 @@ acl_list_compile(struct acl_linectx *lc, struct acl_list *out, char *list,
 		last = tok;
 		if (strcasecmp(tok, "EXCEPT") == 0) {
 			if (ld->lint && n == 0 && nseg == 1) {
-				acl_where_at(lc, tok, &w);
-				acl_lint(ld, &w,
+				acl_parse_where_at(lc, tok, &w);
+				acl_parse_lint(ld, &w,
 				    "%s list starts with EXCEPT: it "
 				    "never matches",
 				    what);
@@ -940,16 +945,16 @@ acl_list_compile(struct acl_linectx *lc, struct acl_list *out, char *list,
 			}
 			items = tmp;
 		}
-		acl_item_compile(lc, &items[n++], tok, server);
+		acl_parse_item_compile(lc, &items[n++], tok, server);
 	}
 	if (ld->lint) {
 		if (last == NULL) {
-			acl_where_at(lc, field, &w);
-			acl_lint(ld, &w,
+			acl_parse_where_at(lc, field, &w);
+			acl_parse_lint(ld, &w,
 			    "empty %s list: the rule never matches", what);
 		} else if (strcasecmp(last, "EXCEPT") == 0) {
-			acl_where_at(lc, last, &w);
-			acl_lint(ld, &w, "%s list ends in EXCEPT", what);
+			acl_parse_where_at(lc, last, &w);
+			acl_parse_lint(ld, &w, "%s list ends in EXCEPT", what);
 		}
 	}
 	out->segs = acl__zalloc(ld->ar, nseg * sizeof(*out->segs));
@@ -1031,7 +1036,7 @@ acl_opt_name(enum acl_opt_kind k)
 /* libwrap's severity option names (case-insensitive, as it compares). */
 /* Look name up in libwrap's facility (fac) or level table. */
 static int
-acl_sev_map(bool fac, const char *name, int *out)
+acl_parse_sev_map(bool fac, const char *name, int *out)
 {
 	int v = fac ? acl_syslog_facility(name, true) : acl_syslog_level(name);
 
@@ -1043,7 +1048,7 @@ acl_sev_map(bool fac, const char *name, int *out)
 
 /* sscanf(s, "%d%c") == 1: a whole int (glibc keeps the low 32 bits). */
 static int
-acl_scan_int(const char *s, long *out)
+acl_parse_scan_int(const char *s, long *out)
 {
 	char *end;
 	long v;
@@ -1058,12 +1063,12 @@ acl_scan_int(const char *s, long *out)
 }
 
 static char *
-acl_chop(char *s)
+acl_parse_chop(char *s)
 {
 	char *start = NULL, *end = NULL, *cp;
 
 	for (cp = s; *cp != '\0'; cp++) {
-		if (!acl_isspace((unsigned char)*cp)) {
+		if (!acl_parse_isspace((unsigned char)*cp)) {
 			if (start == NULL)
 				start = cp;
 			end = cp;
@@ -1085,7 +1090,7 @@ acl_chop(char *s)
  * holds '=' (%u giving "a=b"), which is the caller's run-time check.
  */
 static bool
-acl_setenv_bad(const char *v)
+acl_parse_setenv_bad(const char *v)
 {
 	char shape[ACL_LINE_BUF];
 	size_t n = 0;
@@ -1104,9 +1109,9 @@ acl_setenv_bad(const char *v)
 		shape[n++] = *p;
 	}
 	shape[n] = '\0';
-	name = acl_chop(shape);
-	for (end = name; *end != '\0' && !acl_isspace((unsigned char)*end);
-	     end++)
+	name = acl_parse_chop(shape);
+	for (end = name;
+	     *end != '\0' && !acl_parse_isspace((unsigned char)*end); end++)
 		;
 	*end = '\0';
 	return name[0] == '\0' || strchr(name, '=') != NULL;
@@ -1117,7 +1122,7 @@ acl_setenv_bad(const char *v)
  * Returns NULL, or the error text (arena) on failure.
  */
 static const char *
-acl_opt_check(
+acl_parse_opt_check(
     struct acl_loader *ld, struct acl_option *o, const char *key, char *value)
 {
 	char buf[256];
@@ -1143,7 +1148,7 @@ acl_opt_check(
 	case ACL_OPT_RFC931:
 		o->num = ACL_RFC931_TIMEOUT;
 		if (value != NULL) {
-			if (acl_scan_int(value, &v) != 0 || v <= 0) {
+			if (acl_parse_scan_int(value, &v) != 0 || v <= 0) {
 				snprintf(buf, sizeof buf,
 				    "bad rfc931 timeout: \"%s\"", value);
 				return acl__strdup(ld->ar, buf);
@@ -1154,7 +1159,7 @@ acl_opt_check(
 	case ACL_OPT_NICE:
 		o->num = ACL_NICE_DEFAULT;
 		if (value != NULL) {
-			if (acl_scan_int(value, &v) != 0) {
+			if (acl_parse_scan_int(value, &v) != 0) {
 				snprintf(buf, sizeof buf,
 				    "bad nice value: \"%s\"", value);
 				return acl__strdup(ld->ar, buf);
@@ -1163,7 +1168,7 @@ acl_opt_check(
 		}
 		break;
 	case ACL_OPT_LINGER:
-		if (acl_scan_int(value, &v) != 0 || v < 0) {
+		if (acl_parse_scan_int(value, &v) != 0 || v < 0) {
 			snprintf(
 			    buf, sizeof buf, "bad linger value: \"%s\"", value);
 			return acl__strdup(ld->ar, buf);
@@ -1175,16 +1180,16 @@ acl_opt_check(
 
 		if (tmp == NULL)
 			return "out of memory";
-		lvl = acl_split_at(tmp, '.');
+		lvl = acl_parse_split_at(tmp, '.');
 		if (lvl != NULL) {
-			if (acl_sev_map(true, tmp, &f) != 0) {
+			if (acl_parse_sev_map(true, tmp, &f) != 0) {
 				snprintf(buf, sizeof buf,
 				    "bad syslog facility "
 				    "or severity: \"%s\"",
 				    tmp);
 				return acl__strdup(ld->ar, buf);
 			}
-			if (acl_sev_map(false, lvl, &s) != 0) {
+			if (acl_parse_sev_map(false, lvl, &s) != 0) {
 				snprintf(buf, sizeof buf,
 				    "bad syslog facility "
 				    "or severity: \"%s\"",
@@ -1193,7 +1198,7 @@ acl_opt_check(
 			}
 			o->severity = f | s;
 		} else {
-			if (acl_sev_map(false, tmp, &s) != 0) {
+			if (acl_parse_sev_map(false, tmp, &s) != 0) {
 				snprintf(buf, sizeof buf,
 				    "bad syslog facility "
 				    "or severity: \"%s\"",
@@ -1210,7 +1215,7 @@ acl_opt_check(
 
 		if (tmp == NULL)
 			return "out of memory";
-		if ((grp = acl_split_at(tmp, '.')) != NULL &&
+		if ((grp = acl_parse_split_at(tmp, '.')) != NULL &&
 		    getgrnam(grp) == NULL) {
 			snprintf(buf, sizeof buf, "unknown group: \"%s\"", grp);
 			return acl__strdup(ld->ar, buf);
@@ -1229,7 +1234,7 @@ acl_opt_check(
 		}
 		break;
 	case ACL_OPT_SETENV:
-		if (acl_setenv_bad(value)) {
+		if (acl_parse_setenv_bad(value)) {
 			snprintf(buf, sizeof buf,
 			    "bad setenv name in \"%s\": setenv(3) fails "
 			    "(libwrap "
@@ -1250,7 +1255,7 @@ acl_opt_check(
  * the field (cut in place) and advances *pp, NULL past the last field.
  */
 static char *
-acl_get_field(char **pp)
+acl_parse_get_field(char **pp)
 {
 	char *src, *dst, *ret;
 	int ch = 0;
@@ -1273,7 +1278,7 @@ acl_get_field(char **pp)
 }
 
 static void
-acl_opts_compile(struct acl_linectx *lc, struct acl_irule *r, char *text)
+acl_parse_opts_compile(struct acl_linectx *lc, struct acl_irule *r, char *text)
 {
 	struct acl_loader *ld = lc->ld;
 	struct acl_option *opts;
@@ -1292,18 +1297,18 @@ acl_opts_compile(struct acl_linectx *lc, struct acl_irule *r, char *text)
 		ld->oom = 1;
 		return;
 	}
-	cur = acl_get_field(&p);
+	cur = acl_parse_get_field(&p);
 	for (; cur != NULL && err == NULL; cur = next) {
 		char *field = cur;
 		char buf[300];
 		int k = -1;
 
-		next = acl_get_field(&p);
+		next = acl_parse_get_field(&p);
 		/* Fields are cut in place: text offsets stay valid. */
-		acl_where_at(lc, field, &w);
-		cur = acl_chop(cur);
+		acl_parse_where_at(lc, field, &w);
+		cur = acl_parse_chop(cur);
 		if (*cur != '\0')
-			acl_where_at(lc, cur, &w);
+			acl_parse_where_at(lc, cur, &w);
 		value = cur + strcspn(cur, " \t\r\n=");
 		if (*value != '\0') {
 			if (*value != '=') {
@@ -1357,7 +1362,7 @@ acl_opts_compile(struct acl_linectx *lc, struct acl_irule *r, char *text)
 		opts[nopts].col = w.col;
 		opts[nopts].value =
 		    value != NULL ? acl__strdup(ld->ar, value) : NULL;
-		err = acl_opt_check(ld, &opts[nopts], key, value);
+		err = acl_parse_opt_check(ld, &opts[nopts], key, value);
 		if (err != NULL)
 			break;
 		if (acl_opt_table[k].flags & OPT_EXPAND)
@@ -1392,7 +1397,7 @@ acl_opts_compile(struct acl_linectx *lc, struct acl_irule *r, char *text)
  * as IPv6 is reported once (linear in the line length).
  */
 static bool
-acl_has_hex(const char *s, const char *e)
+acl_parse_has_hex(const char *s, const char *e)
 {
 	for (; s < e; s++)
 		if (strchr("0123456789abcdefABCDEF", *s) != NULL)
@@ -1401,7 +1406,7 @@ acl_has_hex(const char *s, const char *e)
 }
 
 static void
-acl_lint_v6(struct acl_linectx *lc, const char *line)
+acl_parse_lint_v6(struct acl_linectx *lc, const char *line)
 {
 	static const char v6chars[] = "0123456789abcdefABCDEF:.";
 	const char *s = line, *e;
@@ -1416,13 +1421,13 @@ acl_lint_v6(struct acl_linectx *lc, const char *line)
 		for (e = s; *e != '\0' && strchr(v6chars, *e) != NULL; e++)
 			;
 		if (memchr(s, ':', (size_t)(e - s)) != NULL && e - s >= 3 &&
-		    acl_has_hex(s, e) && (s == line || s[-1] != '[') &&
+		    acl_parse_has_hex(s, e) && (s == line || s[-1] != '[') &&
 		    acl__parse_v6(s, (size_t)(e - s), b) == 0) {
 			char tmp[64];
 
 			snprintf(tmp, sizeof tmp, "%.*s", (int)(e - s), s);
-			acl_where_at(lc, s, &w);
-			acl_lint(lc->ld, &w,
+			acl_parse_where_at(lc, s, &w);
+			acl_parse_lint(lc->ld, &w,
 			    "unbracketed IPv6 address \"%s\" is "
 			    "cut at its first colon: write [addr] or "
 			    "[net]/len",
@@ -1438,7 +1443,7 @@ struct acl_rulevec {
 };
 
 static void
-acl_rule_add(struct acl_linectx *lc, struct acl_rulevec *rv, char *text,
+acl_parse_rule_add(struct acl_linectx *lc, struct acl_rulevec *rv, char *text,
     unsigned line, bool keep)
 {
 	struct acl_loader *ld = lc->ld;
@@ -1459,18 +1464,18 @@ acl_rule_add(struct acl_linectx *lc, struct acl_rulevec *rv, char *text,
 	}
 	r.pub.text = copy != NULL ? copy : "";
 	if (ld->lint)
-		acl_lint_v6(lc, text);
-	if ((cl = acl_split_at(text, ':')) == NULL) {
-		acl_where_at(lc, text, &w);
+		acl_parse_lint_v6(lc, text);
+	if ((cl = acl_parse_split_at(text, ':')) == NULL) {
+		acl_parse_where_at(lc, text, &w);
 		acl__diag(ld->diags, w.file, w.line, 0, ACL_SEV_WARNING,
 		    "missing \":\" separator: line ignored");
 		return;
 	}
-	sh = acl_split_at(cl, ':');
-	acl_list_compile(lc, &r.daemons, text, true, "daemon", text);
-	acl_list_compile(lc, &r.clients, cl, false, "client", cl);
+	sh = acl_parse_split_at(cl, ':');
+	acl_parse_list_compile(lc, &r.daemons, text, true, "daemon", text);
+	acl_parse_list_compile(lc, &r.clients, cl, false, "client", cl);
 	if (sh != NULL)
-		acl_opts_compile(lc, &r, sh);
+		acl_parse_opts_compile(lc, &r, sh);
 	if (!keep)
 		return;
 	if (rv->n == rv->cap) {
@@ -1553,7 +1558,7 @@ acl__load_table(struct acl_ruleset *rs, struct acl_loader *ld, int t,
 		if (ll->text[0] == '#' ||
 		    ll->text[strspn(ll->text, " \t\r\n")] == '\0')
 			continue;
-		acl_rule_add(&lc, &rv, ll->text, line, !ended);
+		acl_parse_rule_add(&lc, &rv, ll->text, line, !ended);
 	}
 	acl__src_free(&src);
 	free(ll);
@@ -1584,13 +1589,13 @@ acl__load_table(struct acl_ruleset *rs, struct acl_loader *ld, int t,
  * earlier rule has no EXCEPT, no aclexec, and covers item by item.
  */
 static bool
-acl_item_same(const struct acl_item *a, const struct acl_item *b)
+acl_parse_item_same(const struct acl_item *a, const struct acl_item *b)
 {
 	return strcasecmp(a->text, b->text) == 0;
 }
 
 static bool
-acl_list_all(const struct acl_list *l, bool server)
+acl_parse_list_all(const struct acl_list *l, bool server)
 {
 	unsigned i;
 
@@ -1612,7 +1617,8 @@ acl_list_all(const struct acl_list *l, bool server)
 
 /* An address-like item: its v4/v6 range, for containment tests. */
 static bool
-acl_item_range(const struct acl_item *it, int *fam, uint8_t *a, unsigned *plen)
+acl_parse_item_range(
+    const struct acl_item *it, int *fam, uint8_t *a, unsigned *plen)
 {
 	struct acl_ikeys k = {0};
 	int err = 0;
@@ -1634,7 +1640,7 @@ acl_item_range(const struct acl_item *it, int *fam, uint8_t *a, unsigned *plen)
 }
 
 static bool
-acl_range_covers(int fa, const uint8_t *a, unsigned pa, int fb,
+acl_parse_range_covers(int fa, const uint8_t *a, unsigned pa, int fb,
     const uint8_t *b, unsigned pb)
 {
 	unsigned i;
@@ -1651,28 +1657,30 @@ acl_range_covers(int fa, const uint8_t *a, unsigned pa, int fb,
 }
 
 static bool
-acl_item_covers(const struct acl_item *a, const struct acl_item *b)
+acl_parse_item_covers(const struct acl_item *a, const struct acl_item *b)
 {
 	int fa, fb;
 	uint8_t xa[16], xb[16];
 	unsigned pa, pb;
 
-	if (acl_item_same(a, b))
+	if (acl_parse_item_same(a, b))
 		return true;
-	if (acl_item_range(a, &fa, xa, &pa) && acl_item_range(b, &fb, xb, &pb))
-		return acl_range_covers(fa, xa, pa, fb, xb, pb);
+	if (acl_parse_item_range(a, &fa, xa, &pa) &&
+	    acl_parse_item_range(b, &fb, xb, &pb))
+		return acl_parse_range_covers(fa, xa, pa, fb, xb, pb);
 	return false;
 }
 
 /* Every item of b's head is covered by some item of a (a: one segment). */
 static bool
-acl_list_covers(const struct acl_list *a, const struct acl_list *b, bool server)
+acl_parse_list_covers(
+    const struct acl_list *a, const struct acl_list *b, bool server)
 {
 	unsigned i, j;
 
 	if (a->nseg != 1 || b->nseg < 1)
 		return false;
-	if (acl_list_all(a, server))
+	if (acl_parse_list_all(a, server))
 		return true;
 	if (b->segs[0].n == 0)
 		return false;
@@ -1680,7 +1688,7 @@ acl_list_covers(const struct acl_list *a, const struct acl_list *b, bool server)
 		bool ok = false;
 
 		for (j = 0; j < a->segs[0].n && !ok; j++)
-			ok = acl_item_covers(
+			ok = acl_parse_item_covers(
 			    &a->segs[0].items[j], &b->segs[0].items[i]);
 		if (!ok)
 			return false;
@@ -1689,7 +1697,7 @@ acl_list_covers(const struct acl_list *a, const struct acl_list *b, bool server)
 }
 
 static bool
-acl_rule_can_shadow(const struct acl_irule *r)
+acl_parse_rule_can_shadow(const struct acl_irule *r)
 {
 	return !r->has_aclexec && r->daemons.nseg == 1 &&
 	    r->clients.nseg == 1 && r->daemons.segs[0].n > 0 &&
@@ -1705,7 +1713,7 @@ acl_rule_can_shadow(const struct acl_irule *r)
  * whose key contains r's key, and whose daemon list covers r's.
  */
 static const struct acl_irule *
-acl_shadow_by_index(const struct acl_tab *tab, size_t i)
+acl_parse_shadow_by_index(const struct acl_tab *tab, size_t i)
 {
 	const struct acl_irule *r = &tab->rules[i], *best = NULL;
 	const struct acl_item *it;
@@ -1738,8 +1746,9 @@ acl_shadow_by_index(const struct acl_tab *tab, size_t i)
 
 			if (rg[j].ids[m] >= i || (best != NULL && e >= best))
 				break;
-			if (acl_rule_can_shadow(e) &&
-			    acl_list_covers(&e->daemons, &r->daemons, true)) {
+			if (acl_parse_rule_can_shadow(e) &&
+			    acl_parse_list_covers(
+			        &e->daemons, &r->daemons, true)) {
 				best = e;
 				break;
 			}
@@ -1769,7 +1778,8 @@ acl__lint_shadow(
 		/* Catch-all earlier rules. */
 		for (j = 0; j < nwide && by == NULL; j++) {
 			e = &tab->rules[wide[j]];
-			if (acl_list_covers(&e->daemons, &r->daemons, true))
+			if (acl_parse_list_covers(
+			        &e->daemons, &r->daemons, true))
 				by = e;
 		}
 		/* One address item: the index finds what covers it. */
@@ -1777,7 +1787,7 @@ acl__lint_shadow(
 		    r->clients.segs[0].n == 1 &&
 		    acl__hostpat_geo(&r->clients.segs[0].items[0].host) == 0;
 		if (by == NULL && single) {
-			e = acl_shadow_by_index(tab, i);
+			e = acl_parse_shadow_by_index(tab, i);
 			if (e != NULL)
 				by = e;
 		}
@@ -1788,9 +1798,11 @@ acl__lint_shadow(
 		for (j = i > ACL_SHADOW_SCAN ? i - ACL_SHADOW_SCAN : 0;
 		     j < i && by == NULL && !single; j++) {
 			e = &tab->rules[j];
-			if (acl_rule_can_shadow(e) &&
-			    acl_list_covers(&e->clients, &r->clients, false) &&
-			    acl_list_covers(&e->daemons, &r->daemons, true))
+			if (acl_parse_rule_can_shadow(e) &&
+			    acl_parse_list_covers(
+			        &e->clients, &r->clients, false) &&
+			    acl_parse_list_covers(
+			        &e->daemons, &r->daemons, true))
 				by = e;
 		}
 		if (by != NULL)
@@ -1799,7 +1811,8 @@ acl__lint_shadow(
 			    "rule never decides anything: "
 			    "line %u matches every request it matches",
 			    by->pub.line);
-		if (acl_rule_can_shadow(r) && acl_list_all(&r->clients, false))
+		if (acl_parse_rule_can_shadow(r) &&
+		    acl_parse_list_all(&r->clients, false))
 			wide[nwide++] = (uint32_t)i;
 	}
 	free(wide);

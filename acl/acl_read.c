@@ -87,7 +87,7 @@ acl__lline_pos(const struct acl_src *src, const struct acl_lline *ll,
  * newline.  Returns the number of bytes copied, or -1 at end of file.
  */
 static long
-acl_fgets(struct acl_src *src, char *ptr, size_t size)
+acl_read_fgets(struct acl_src *src, char *ptr, size_t size)
 {
 	size_t n = 0;
 
@@ -118,7 +118,7 @@ acl__xgets(struct acl_src *src, struct acl_lline *ll)
 	while (len > 1) {
 		size_t foff = src->pos, got;
 
-		if ((n = acl_fgets(src, ptr, len)) < 0)
+		if ((n = acl_read_fgets(src, ptr, len)) < 0)
 			break;
 		got = strlen(ptr);
 		if (got > 0) {

@@ -53,7 +53,7 @@ acl_ruleset_new(void)
  * one, which is empty) is a table error; the others keep what was read.
  */
 static void
-acl_table_read_diag(
+acl_ruleset_table_read_diag(
     int t, const char *path, enum acl_read r, int err, struct acl_diags *diags)
 {
 	static const char *const defaults[2] = {
@@ -85,7 +85,7 @@ acl_table_read_diag(
 
 /* Table t from the file at path: vetted, read, reported, then parsed. */
 static int
-acl_load_path(struct acl_ruleset *rs, struct acl_loader *ld, int t,
+acl_ruleset_load_path(struct acl_ruleset *rs, struct acl_loader *ld, int t,
     const char *path, const struct acl_load_opts *opts, struct acl_diags *diags)
 {
 	enum acl_read r;
@@ -97,7 +97,7 @@ acl_load_path(struct acl_ruleset *rs, struct acl_loader *ld, int t,
 	r = acl__read_path(path, &buf, &len, &err);
 	if (r == ACL_READ_FAILED && err == ENOMEM)
 		return -1;
-	acl_table_read_diag(t, path, r, err, diags);
+	acl_ruleset_table_read_diag(t, path, r, err, diags);
 	rc = acl__load_table(rs, ld, t, path, buf != NULL ? buf : "", len,
 	    r == ACL_READ_FAILED ? err : 0);
 	free(buf);
@@ -109,7 +109,7 @@ acl_load_path(struct acl_ruleset *rs, struct acl_loader *ld, int t,
  * texts (names are then only for diagnostics).
  */
 static struct acl_ruleset *
-acl_load(const char *const names[2], const char *const texts[2],
+acl_ruleset_load_tables(const char *const names[2], const char *const texts[2],
     const size_t lens[2], bool lint, const struct acl_load_opts *opts,
     struct acl_diags *diags)
 {
@@ -129,7 +129,8 @@ acl_load(const char *const names[2], const char *const texts[2],
 		acl__loader_geo(ld, opts->geo);
 	for (t = 0; t < 2; t++) {
 		if (opts != NULL)
-			rc = acl_load_path(rs, ld, t, names[t], opts, diags);
+			rc = acl_ruleset_load_path(
+			    rs, ld, t, names[t], opts, diags);
 		else
 			rc = acl__load_table(rs, ld, t, names[t],
 			    texts[t] != NULL ? texts[t] : "", lens[t], 0);
@@ -154,7 +155,8 @@ acl_ruleset_load(const struct acl_load_opts *opts, struct acl_diags *diags)
 	names[0] =
 	    opts->allow_path != NULL ? opts->allow_path : ACL_DEFAULT_ALLOW;
 	names[1] = opts->deny_path != NULL ? opts->deny_path : ACL_DEFAULT_DENY;
-	return acl_load(names, NULL, NULL, opts->lint, opts, diags);
+	return acl_ruleset_load_tables(
+	    names, NULL, NULL, opts->lint, opts, diags);
 }
 
 struct acl_ruleset *
@@ -168,7 +170,7 @@ acl_ruleset_load_mem(const char *allow_name, const char *allow_text,
 	const size_t lens[2] = {allow_text != NULL ? allow_len : 0,
 	    deny_text != NULL ? deny_len : 0};
 
-	return acl_load(names, texts, lens, lint, NULL, diags);
+	return acl_ruleset_load_tables(names, texts, lens, lint, NULL, diags);
 }
 
 struct acl_ruleset *
@@ -191,7 +193,7 @@ acl_ruleset_unref(struct acl_ruleset *rs)
 }
 
 static const struct acl_tab *
-acl_tab_of(const struct acl_ruleset *rs, enum acl_table t)
+acl_ruleset_tab_of(const struct acl_ruleset *rs, enum acl_table t)
 {
 	if (rs == NULL)
 		return NULL;
@@ -205,7 +207,7 @@ acl_tab_of(const struct acl_ruleset *rs, enum acl_table t)
 size_t
 acl_ruleset_rule_count(const struct acl_ruleset *rs, enum acl_table t)
 {
-	const struct acl_tab *tab = acl_tab_of(rs, t);
+	const struct acl_tab *tab = acl_ruleset_tab_of(rs, t);
 
 	return tab != NULL ? tab->nrules : 0;
 }
@@ -213,7 +215,7 @@ acl_ruleset_rule_count(const struct acl_ruleset *rs, enum acl_table t)
 const struct acl_rule *
 acl_ruleset_rule(const struct acl_ruleset *rs, enum acl_table t, size_t i)
 {
-	const struct acl_tab *tab = acl_tab_of(rs, t);
+	const struct acl_tab *tab = acl_ruleset_tab_of(rs, t);
 
 	if (tab == NULL || i >= tab->nrules)
 		return NULL;
@@ -223,7 +225,7 @@ acl_ruleset_rule(const struct acl_ruleset *rs, enum acl_table t, size_t i)
 const char *
 acl_ruleset_path(const struct acl_ruleset *rs, enum acl_table t)
 {
-	const struct acl_tab *tab = acl_tab_of(rs, t);
+	const struct acl_tab *tab = acl_ruleset_tab_of(rs, t);
 
 	return tab != NULL ? tab->path : NULL;
 }
@@ -235,7 +237,7 @@ acl_ruleset_geo_uses(const struct acl_ruleset *rs)
 }
 
 static bool
-acl_is_hostname(const struct acl_hostpat *hp)
+acl_ruleset_is_hostname(const struct acl_hostpat *hp)
 {
 	const char *s = hp->sp.text;
 
@@ -245,7 +247,7 @@ acl_is_hostname(const struct acl_hostpat *hp)
 }
 
 static void
-acl_list_names(const struct acl_list *l,
+acl_ruleset_list_names(const struct acl_list *l,
     void (*cb)(void *, const char *, unsigned, unsigned, const char *),
     void *arg, const char *file)
 {
@@ -255,7 +257,7 @@ acl_list_names(const struct acl_list *l,
 		for (i = 0; i < l->segs[s].n; i++) {
 			const struct acl_item *it = &l->segs[s].items[i];
 
-			if (it->has_host && acl_is_hostname(&it->host))
+			if (it->has_host && acl_ruleset_is_hostname(&it->host))
 				cb(arg, file, it->line,
 				    it->col +
 				        (unsigned)(it->host.sp.text == NULL
@@ -282,9 +284,9 @@ acl_ruleset_foreach_hostname(const struct acl_ruleset *rs,
 		const struct acl_tab *tab = &rs->tabs[t];
 
 		for (i = 0; i < tab->nrules; i++) {
-			acl_list_names(&tab->rules[i].daemons, cb, arg,
+			acl_ruleset_list_names(&tab->rules[i].daemons, cb, arg,
 			    tab->rules[i].pub.file);
-			acl_list_names(&tab->rules[i].clients, cb, arg,
+			acl_ruleset_list_names(&tab->rules[i].clients, cb, arg,
 			    tab->rules[i].pub.file);
 		}
 	}

@@ -52,13 +52,14 @@ static const struct acl_syslog_name acl_levels[] = {
 };
 
 static int
-acl_syslog_find(const struct acl_syslog_name *t, size_t n, const char *name,
-    bool libwrap)
+acl_syslog_find(
+    const struct acl_syslog_name *t, size_t n, const char *name, bool libwrap)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if ((!libwrap || t[i].libwrap) && strcasecmp(t[i].name, name) == 0)
+		if ((!libwrap || t[i].libwrap) &&
+		    strcasecmp(t[i].name, name) == 0)
 			return t[i].value;
 	return -1;
 }
@@ -73,6 +74,6 @@ acl_syslog_facility(const char *name, bool libwrap)
 int
 acl_syslog_level(const char *name)
 {
-	return acl_syslog_find(acl_levels,
-	    sizeof(acl_levels) / sizeof(acl_levels[0]), name, true);
+	return acl_syslog_find(
+	    acl_levels, sizeof(acl_levels) / sizeof(acl_levels[0]), name, true);
 }

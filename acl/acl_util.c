@@ -191,7 +191,7 @@ acl__vet(acl_vet_fn *vet, void *arg, const char *path, struct acl_diags *d,
  * String patterns.
  */
 static int
-acl_lower(int c)
+acl_util_lower(int c)
 {
 	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
 }
@@ -212,8 +212,8 @@ acl__glob_match(const char *pat, size_t plen, const char *s)
 			star_s = i;
 		} else if (p < plen &&
 		    (pat[p] == '?' ||
-		        acl_lower((unsigned char)pat[p]) ==
-		            acl_lower((unsigned char)s[i]))) {
+		        acl_util_lower((unsigned char)pat[p]) ==
+		            acl_util_lower((unsigned char)s[i]))) {
 			p++;
 			i++;
 		} else if (star_p != (size_t)-1) {
@@ -259,7 +259,7 @@ acl__strpat_init(struct acl_strpat *sp, const char *text)
  * daemon names go through here too, as in libwrap.
  */
 static const char *
-acl_strip_mapped(const char *s)
+acl_util_strip_mapped(const char *s)
 {
 	uint32_t v;
 
@@ -275,7 +275,7 @@ acl__strpat_match(const struct acl_strpat *sp, const char *s)
 	size_t n;
 	uint8_t v6[16];
 
-	s = acl_strip_mapped(s);
+	s = acl_util_strip_mapped(s);
 	switch (sp->kind) {
 	case ACL_SP_GLOB:
 		return acl__glob_match(sp->text, sp->len, s);

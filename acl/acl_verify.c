@@ -14,7 +14,7 @@
 
 /* A reverse name that parses as a numeric address is a spoofing attempt. */
 static bool
-acl_name_is_numeric(const char *name)
+acl_verify_name_is_numeric(const char *name)
 {
 	struct addrinfo hints, *res = NULL;
 
@@ -30,7 +30,7 @@ acl_name_is_numeric(const char *name)
 
 /* The client address as the forward look-up's family sees it. */
 static bool
-acl_same_addr(const struct sockaddr *want, const struct sockaddr *got)
+acl_verify_same_addr(const struct sockaddr *want, const struct sockaddr *got)
 {
 	struct acl_addr a, b;
 
@@ -60,7 +60,7 @@ acl_verify_name(const struct sockaddr *addr, const char *rev_name,
 
 	if (rev_name == NULL || rev_name[0] == '\0')
 		return ACL_UNKNOWN;
-	if (acl_name_is_numeric(rev_name))
+	if (acl_verify_name_is_numeric(rev_name))
 		return ACL_PARANOID;
 	if (fwd == NULL || addr == NULL)
 		return ACL_PARANOID;
@@ -69,7 +69,7 @@ acl_verify_name(const struct sockaddr *addr, const char *rev_name,
 	    strcasecmp(rev_name, "localhost") != 0)
 		return ACL_PARANOID;
 	for (ai = fwd; ai != NULL; ai = ai->ai_next)
-		if (acl_same_addr(addr, ai->ai_addr))
+		if (acl_verify_same_addr(addr, ai->ai_addr))
 			return rev_name;
 	return ACL_PARANOID;
 }

@@ -27,7 +27,7 @@ enum account_kind {
 
 /* Digits only, fitting an id_t and not (id_t)-1: "1000", not "-1". */
 static bool
-account_numeric(const char *s, unsigned long *id)
+conf_account_numeric(const char *s, unsigned long *id)
 {
 	char *end;
 
@@ -41,8 +41,8 @@ account_numeric(const char *s, unsigned long *id)
 
 /* One look-up by name, then by number; 0, ENOENT, or an NSS errno. */
 static int
-account_try(enum account_kind kind, const char *name, char *buf, size_t len,
-    uid_t *uid, gid_t *gid)
+conf_account_try(enum account_kind kind, const char *name, char *buf,
+    size_t len, uid_t *uid, gid_t *gid)
 {
 	struct passwd pw, *pwp = NULL;
 	struct group gr, *grp = NULL;
@@ -51,7 +51,7 @@ account_try(enum account_kind kind, const char *name, char *buf, size_t len,
 
 	if (kind == ACCOUNT_USER) {
 		rc = getpwnam_r(name, &pw, buf, len, &pwp);
-		if (rc == 0 && pwp == NULL && account_numeric(name, &id))
+		if (rc == 0 && pwp == NULL && conf_account_numeric(name, &id))
 			rc = getpwuid_r((uid_t)id, &pw, buf, len, &pwp);
 		if (rc == 0 && pwp != NULL) {
 			*uid = pwp->pw_uid;
@@ -60,7 +60,7 @@ account_try(enum account_kind kind, const char *name, char *buf, size_t len,
 		return rc != 0 ? rc : pwp == NULL ? ENOENT : 0;
 	}
 	rc = getgrnam_r(name, &gr, buf, len, &grp);
-	if (rc == 0 && grp == NULL && account_numeric(name, &id))
+	if (rc == 0 && grp == NULL && conf_account_numeric(name, &id))
 		rc = getgrgid_r((gid_t)id, &gr, buf, len, &grp);
 	if (rc == 0 && grp != NULL)
 		*gid = grp->gr_gid;
@@ -68,7 +68,8 @@ account_try(enum account_kind kind, const char *name, char *buf, size_t len,
 }
 
 static int
-account_lookup(enum account_kind kind, const char *name, uid_t *uid, gid_t *gid)
+conf_account_lookup(
+    enum account_kind kind, const char *name, uid_t *uid, gid_t *gid)
 {
 	size_t len;
 	char *buf;
@@ -77,7 +78,7 @@ account_lookup(enum account_kind kind, const char *name, uid_t *uid, gid_t *gid)
 	for (len = ACCOUNT_BUF_MIN; len <= ACCOUNT_BUF_MAX; len *= 2) {
 		if ((buf = malloc(len)) == NULL)
 			return ENOMEM;
-		rc = account_try(kind, name, buf, len, uid, gid);
+		rc = conf_account_try(kind, name, buf, len, uid, gid);
 		free(buf);
 		if (rc != ERANGE)
 			break;
@@ -88,11 +89,11 @@ account_lookup(enum account_kind kind, const char *name, uid_t *uid, gid_t *gid)
 int
 conf__lookup_user(const char *name, uid_t *uid, gid_t *gid)
 {
-	return account_lookup(ACCOUNT_USER, name, uid, gid);
+	return conf_account_lookup(ACCOUNT_USER, name, uid, gid);
 }
 
 static const char *
-account_why(int rc, enum account_kind kind)
+conf_account_why(int rc, enum account_kind kind)
 {
 	if (rc == 0)
 		return NULL;
@@ -107,7 +108,7 @@ account_why(int rc, enum account_kind kind)
  * gid point, if they do), or why not.
  */
 static const char *
-account_find(enum account_kind kind, const char *s, uid_t *uid, gid_t *gid)
+conf_account_find(enum account_kind kind, const char *s, uid_t *uid, gid_t *gid)
 {
 	const char *why;
 	uid_t u;
@@ -115,28 +116,28 @@ account_find(enum account_kind kind, const char *s, uid_t *uid, gid_t *gid)
 
 	if ((why = conf__check_user(s, strlen(s))) != NULL)
 		return why;
-	return account_why(
-	    account_lookup(kind, s, uid ? uid : &u, gid ? gid : &g), kind);
+	return conf_account_why(
+	    conf_account_lookup(kind, s, uid ? uid : &u, gid ? gid : &g), kind);
 }
 
 /* Schema checks: the walk has refused NUL bytes, so s is all of it. */
 const char *
 conf__check_account_user(const char *s, size_t len)
 {
-	return len > 0 ? account_find(ACCOUNT_USER, s, NULL, NULL)
+	return len > 0 ? conf_account_find(ACCOUNT_USER, s, NULL, NULL)
 	               : conf__check_user(s, len);
 }
 
 const char *
 conf__check_account_group(const char *s, size_t len)
 {
-	return len > 0 ? account_find(ACCOUNT_GROUP, s, NULL, NULL)
+	return len > 0 ? conf_account_find(ACCOUNT_GROUP, s, NULL, NULL)
 	               : conf__check_user(s, len);
 }
 
 /* s->user and s->group to ids, or an error at the service. */
 static void
-account_resolve(struct conf_ctx *cx, struct conf_service *s)
+conf_account_resolve(struct conf_ctx *cx, struct conf_service *s)
 {
 	const char *name = s->name ? s->name : "?", *why;
 	uid_t uid = 0;
@@ -151,9 +152,9 @@ account_resolve(struct conf_ctx *cx, struct conf_service *s)
 			    name, s->group);
 		return;
 	}
-	why = account_find(ACCOUNT_USER, s->user, &uid, &gid);
+	why = conf_account_find(ACCOUNT_USER, s->user, &uid, &gid);
 	if (why == NULL && s->group != NULL)
-		why = account_find(ACCOUNT_GROUP, s->group, &uid, &gid);
+		why = conf_account_find(ACCOUNT_GROUP, s->group, &uid, &gid);
 	if (why != NULL) {
 		conf__err(cx, s->line, s->col,
 		    "service \"%s\": user \"%s\"%s%s: %s", name, s->user,
@@ -170,14 +171,14 @@ account_resolve(struct conf_ctx *cx, struct conf_service *s)
  * other account: a service asking for one could only fail per connection.
  */
 static void
-account_check_drop(struct conf_ctx *cx, const struct wrapd_conf *c,
+conf_account_check_drop(struct conf_ctx *cx, const struct wrapd_conf *c,
     const struct conf_service *s)
 {
 	uid_t uid;
 	gid_t gid;
 
 	if (c->user == NULL || !s->has_uid ||
-	    account_lookup(ACCOUNT_USER, c->user, &uid, &gid) != 0)
+	    conf_account_lookup(ACCOUNT_USER, c->user, &uid, &gid) != 0)
 		return; /* no drop, or privdrop() reports the bad user */
 	if (s->uid == uid && s->gid == gid)
 		return;
@@ -193,7 +194,7 @@ void
 conf__resolve_accounts(struct conf_ctx *cx, struct wrapd_conf *c)
 {
 	for (size_t i = 0; i < c->nservices && !cx->full; i++) {
-		account_resolve(cx, &c->services[i]);
-		account_check_drop(cx, c, &c->services[i]);
+		conf_account_resolve(cx, &c->services[i]);
+		conf_account_check_drop(cx, c, &c->services[i]);
 	}
 }

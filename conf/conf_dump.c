@@ -18,7 +18,7 @@
  * length, or 0 if s does not start with a valid sequence.
  */
 static size_t
-conf__utf8(const unsigned char *s, size_t len, unsigned long *cp)
+conf_dump_utf8(const unsigned char *s, size_t len, unsigned long *cp)
 {
 	size_t n;
 	unsigned long v, min;
@@ -49,7 +49,7 @@ conf__utf8(const unsigned char *s, size_t len, unsigned long *cp)
 
 /* YAML 1.1 printable characters, minus the ones that act as line breaks. */
 static bool
-conf__yaml_plain_char(unsigned long cp)
+conf_dump_yaml_plain_char(unsigned long cp)
 {
 	if (cp == 0x85 || cp == 0x2028 || cp == 0x2029 || cp == 0xfeff)
 		return false;
@@ -64,13 +64,13 @@ conf__yaml_plain_char(unsigned long cp)
  * one case where the round trip is not exact.
  */
 static void
-conf__dq(FILE *fp, const char *str, size_t len)
+conf_dump_dq(FILE *fp, const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	fputc('"', fp);
 	for (size_t i = 0; i < len;) {
 		unsigned long cp;
-		size_t n = conf__utf8(s + i, len - i, &cp);
+		size_t n = conf_dump_utf8(s + i, len - i, &cp);
 		if (n == 0) {
 			fprintf(fp, "\\x%02x", s[i]);
 			i++;
@@ -86,7 +86,7 @@ conf__dq(FILE *fp, const char *str, size_t len)
 			fputs("\\n", fp);
 		else if (cp == '\t')
 			fputs("\\t", fp);
-		else if (conf__yaml_plain_char(cp))
+		else if (conf_dump_yaml_plain_char(cp))
 			fwrite(s + i, 1, n, fp);
 		else if (cp <= 0xff)
 			fprintf(fp, "\\x%02lx", cp);
@@ -100,29 +100,29 @@ conf__dq(FILE *fp, const char *str, size_t len)
 }
 
 static void
-conf__dq_str(FILE *fp, const char *s)
+conf_dump_dq_str(FILE *fp, const char *s)
 {
 	if (s == NULL)
 		fputs("null", fp);
 	else
-		conf__dq(fp, s, strlen(s));
+		conf_dump_dq(fp, s, strlen(s));
 }
 
 static void
-conf__dump_service(FILE *fp, const struct conf_service *s)
+conf_dump_dump_service(FILE *fp, const struct conf_service *s)
 {
 	static const char *const pp[] = {"off", "v1", "v2"};
 	char a[32], b[32], c[32];
 
 	fputs("  - name: ", fp);
-	conf__dq_str(fp, s->name);
+	conf_dump_dq_str(fp, s->name);
 	fputs("\n    daemon: ", fp);
-	conf__dq_str(fp, s->daemon);
+	conf_dump_dq_str(fp, s->daemon);
 	fputs("\n    listen: [", fp);
 	for (size_t i = 0; i < s->nlisten; i++) {
 		if (i > 0)
 			fputs(", ", fp);
-		conf__dq_str(fp, s->listen[i].text);
+		conf_dump_dq_str(fp, s->listen[i].text);
 	}
 	fputs("]\n", fp);
 	if (s->exec_argv != NULL) {
@@ -130,13 +130,13 @@ conf__dump_service(FILE *fp, const struct conf_service *s)
 		for (size_t i = 0; s->exec_argv[i] != NULL; i++) {
 			if (i > 0)
 				fputs(", ", fp);
-			conf__dq_str(fp, s->exec_argv[i]);
+			conf_dump_dq_str(fp, s->exec_argv[i]);
 		}
 		fputs("]\n", fp);
 	}
 	if (s->backend != NULL) {
 		fputs("    backend: ", fp);
-		conf__dq_str(fp, s->backend);
+		conf_dump_dq_str(fp, s->backend);
 		fputc('\n', fp);
 	}
 	unsigned p = (unsigned)s->proxy_protocol;
@@ -154,20 +154,20 @@ conf__dump_service(FILE *fp, const struct conf_service *s)
 	if (s->on_deny.reply == NULL)
 		fputs("null", fp);
 	else
-		conf__dq(fp, s->on_deny.reply, s->on_deny.reply_len);
+		conf_dump_dq(fp, s->on_deny.reply, s->on_deny.reply_len);
 	fprintf(fp, "\n      finger: %s\n      mail: ",
 	    s->on_deny.finger ? "true" : "false");
-	conf__dq_str(fp, s->on_deny.mail);
+	conf_dump_dq_str(fp, s->on_deny.mail);
 	fputs("\n    user: ", fp);
-	conf__dq_str(fp, s->user);
+	conf_dump_dq_str(fp, s->user);
 	fputs("\n    group: ", fp);
-	conf__dq_str(fp, s->group);
+	conf_dump_dq_str(fp, s->group);
 	fputc('\n', fp);
 }
 
 /* A rate as the file writes it, "6/min", and the end of its line. */
 static void
-conf__dump_rate(FILE *fp, unsigned count, unsigned secs)
+conf_dump_dump_rate(FILE *fp, unsigned count, unsigned secs)
 {
 	if (secs == 1 || secs == 60 || secs == 3600)
 		fprintf(fp, "%u/%s\n", count,
@@ -189,35 +189,35 @@ conf_dump(const struct wrapd_conf *c, FILE *fp)
 		fputc('\n', fp);
 	}
 	fputs("rules:\n  allow: ", fp);
-	conf__dq_str(fp, c->allow_path);
+	conf_dump_dq_str(fp, c->allow_path);
 	fputs("\n  deny: ", fp);
-	conf__dq_str(fp, c->deny_path);
+	conf_dump_dq_str(fp, c->deny_path);
 	fputs("\nuser: ", fp);
-	conf__dq_str(fp, c->user);
+	conf_dump_dq_str(fp, c->user);
 	fprintf(fp, "\nworkers: %u\n", c->workers);
 	fputs("log:\n  syslog: ", fp);
 	if (c->syslog_facility == NULL)
 		fputs("false", fp);
 	else
-		conf__dq_str(fp, c->syslog_facility);
+		conf_dump_dq_str(fp, c->syslog_facility);
 	fprintf(fp, "\n  stderr: %s\n  format: %s\n",
 	    c->log_stderr ? "true" : "false",
 	    c->log_format == CONF_LOG_JSON ? "json" : "text");
 	fprintf(fp, "actions:\n  max_running: %u\n  per_source: ",
 	    c->actions.max_running);
-	conf__dump_rate(
+	conf_dump_dump_rate(
 	    fp, c->actions.per_source_count, c->actions.per_source_secs);
 	fputs("  mail_rate: ", fp);
-	conf__dump_rate(
+	conf_dump_dump_rate(
 	    fp, c->actions.mail_rate_count, c->actions.mail_rate_secs);
 	fputs("  sendmail: ", fp);
-	conf__dq_str(fp, c->actions.sendmail);
+	conf_dump_dq_str(fp, c->actions.sendmail);
 	fputs("\ngeoip:\n  country: ", fp);
-	conf__dq_str(fp, c->geoip_country);
+	conf_dump_dq_str(fp, c->geoip_country);
 	fputs("\n  asn: ", fp);
-	conf__dq_str(fp, c->geoip_asn);
+	conf_dump_dq_str(fp, c->geoip_asn);
 	fputs("\nservices:\n", fp);
 	for (size_t i = 0; i < c->nservices; i++)
-		conf__dump_service(fp, &c->services[i]);
+		conf_dump_dump_service(fp, &c->services[i]);
 	return ferror(fp) ? -1 : 0;
 }

@@ -154,7 +154,7 @@ conf__key_leaf(const char *path)
 
 /* Does row k live directly in the mapping at prefix ("" is the top)? */
 static bool
-conf__key_in(const struct conf_key *k, const char *prefix)
+conf_schema_key_in(const struct conf_key *k, const char *prefix)
 {
 	const char *leaf = conf__key_leaf(k->path);
 	size_t plen = leaf == k->path ? 0 : (size_t)(leaf - k->path - 1);
@@ -166,7 +166,7 @@ conf__key_in(const struct conf_key *k, const char *prefix)
  * an error message never carries control bytes to a terminal or syslog.
  */
 static const char *
-conf__quote(const char *s, size_t len, char *buf, size_t size)
+conf_schema_quote(const char *s, size_t len, char *buf, size_t size)
 {
 	size_t o = 0, i;
 	for (i = 0; i < len && o + 8 < size; i++) {
@@ -189,7 +189,7 @@ conf__quote(const char *s, size_t len, char *buf, size_t size)
 }
 
 static const char *
-conf__kind_name(const struct conf_node *n)
+conf_schema_kind_name(const struct conf_node *n)
 {
 	if (n->kind == CONF_NODE_MAP)
 		return "a mapping";
@@ -202,13 +202,13 @@ conf__kind_name(const struct conf_node *n)
 
 /* "timeouts.connect" for "services[].timeouts.connect": how users see it. */
 static const char *
-conf__display(const char *path)
+conf_schema_display(const char *path)
 {
 	return strncmp(path, "services[].", 11) == 0 ? path + 11 : path;
 }
 
 static void *
-conf__base(
+conf_schema_base(
     struct conf_ctx *cx, const struct conf_key *k, struct conf_service *svc)
 {
 	return k->scope == CONF_SCOPE_TOP ? (void *)cx->conf : (void *)svc;
@@ -217,7 +217,7 @@ conf__base(
 #define FIELD(base, off, type) ((type *)(void *)((char *)(base) + (off)))
 
 static void
-conf__set_str(void *base, size_t off, char *v)
+conf_schema_set_str(void *base, size_t off, char *v)
 {
 	char **p = FIELD(base, off, char *);
 	free(*p);
@@ -226,7 +226,7 @@ conf__set_str(void *base, size_t off, char *v)
 
 /* A relative rule path is relative to the configuration file. */
 static char *
-conf__resolve(struct conf_ctx *cx, const char *path)
+conf_schema_resolve(struct conf_ctx *cx, const char *path)
 {
 	if (path[0] == '/' || cx->dir == NULL)
 		return conf__strdup(path);
@@ -236,29 +236,30 @@ conf__resolve(struct conf_ctx *cx, const char *path)
 
 /* A string value: a scalar without NUL bytes; NULL (reported) if not. */
 static const char *
-conf__want_string(
+conf_schema_want_string(
     struct conf_ctx *cx, const struct conf_key *k, const struct conf_node *v)
 {
 	if (v->kind != CONF_NODE_SCALAR || v->is_null) {
 		conf__err(cx, v->line, v->col, "%s: expected %s, got %s",
-		    conf__display(k->path), k->help, conf__kind_name(v));
+		    conf_schema_display(k->path), k->help,
+		    conf_schema_kind_name(v));
 		return NULL;
 	}
 	if (memchr(v->str, '\0', v->len) != NULL) {
 		conf__err(cx, v->line, v->col, "%s: contains a NUL byte",
-		    conf__display(k->path));
+		    conf_schema_display(k->path));
 		return NULL;
 	}
 	if (v->len > CONF_MAX_STRING) {
 		conf__err(cx, v->line, v->col, "%s: longer than %d bytes",
-		    conf__display(k->path), CONF_MAX_STRING);
+		    conf_schema_display(k->path), CONF_MAX_STRING);
 		return NULL;
 	}
 	return v->str;
 }
 
 static void
-conf__set_bool(struct conf_ctx *cx, const struct conf_key *k,
+conf_schema_set_bool(struct conf_ctx *cx, const struct conf_key *k,
     const struct conf_node *v, void *base)
 {
 	/* clang-format off */
@@ -283,33 +284,33 @@ conf__set_bool(struct conf_ctx *cx, const struct conf_key *k,
 	if (v->kind == CONF_NODE_SCALAR && !v->is_null)
 		conf__err(cx, v->line, v->col,
 		    "%s: expected true or false, got \"%s\"%s",
-		    conf__display(k->path),
-		    conf__quote(v->str, v->len, q, sizeof q),
+		    conf_schema_display(k->path),
+		    conf_schema_quote(v->str, v->len, q, sizeof q),
 		    v->plain ? "" : " (quoted: a string)");
 	else
 		conf__err(cx, v->line, v->col,
 		    "%s: expected true or false, got %s",
-		    conf__display(k->path), conf__kind_name(v));
+		    conf_schema_display(k->path), conf_schema_kind_name(v));
 }
 
 static void
-conf__set_scalar(struct conf_ctx *cx, const struct conf_key *k,
+conf_schema_set_scalar(struct conf_ctx *cx, const struct conf_key *k,
     const struct conf_node *v, struct conf_service *svc)
 {
-	void *base = conf__base(cx, k, svc);
-	const char *name = conf__display(k->path);
+	void *base = conf_schema_base(cx, k, svc);
+	const char *name = conf_schema_display(k->path);
 	const char *s, *why;
 	char q[80], lo[32], hi[32];
 	uint64_t n;
 	char *err = NULL;
 
 	if (k->type == CONF_T_BOOL) {
-		conf__set_bool(cx, k, v, base);
+		conf_schema_set_bool(cx, k, v, base);
 		return;
 	}
 	if (v->kind == CONF_NODE_SCALAR && v->is_null &&
 	    (k->flags & CONF_F_NULLABLE)) {
-		conf__set_str(base, k->offset, NULL);
+		conf_schema_set_str(base, k->offset, NULL);
 		if (k->type == CONF_T_BYTES)
 			*FIELD(base, k->offset2, size_t) = 0;
 		return;
@@ -320,14 +321,14 @@ conf__set_scalar(struct conf_ctx *cx, const struct conf_key *k,
 	            (strcmp(v->str, "false") == 0 ||
 	                strcmp(v->str, "no") == 0 ||
 	                strcmp(v->str, "off") == 0)))) {
-		conf__set_str(base, k->offset, NULL);
+		conf_schema_set_str(base, k->offset, NULL);
 		return;
 	}
 	if (k->type == CONF_T_BYTES) {
 		if (v->kind != CONF_NODE_SCALAR || v->is_null) {
 			conf__err(cx, v->line, v->col,
 			    "%s: expected %s, got %s", name, k->help,
-			    conf__kind_name(v));
+			    conf_schema_kind_name(v));
 			return;
 		}
 		if (v->len > k->max) {
@@ -336,13 +337,14 @@ conf__set_scalar(struct conf_ctx *cx, const struct conf_key *k,
 			    (unsigned long long)k->max);
 			return;
 		}
-		conf__set_str(base, k->offset, conf__memdup(v->str, v->len));
+		conf_schema_set_str(
+		    base, k->offset, conf__memdup(v->str, v->len));
 		*FIELD(base, k->offset2, size_t) = v->len;
 		return;
 	}
-	if ((s = conf__want_string(cx, k, v)) == NULL)
+	if ((s = conf_schema_want_string(cx, k, v)) == NULL)
 		return;
-	conf__quote(v->str, v->len, q, sizeof q);
+	conf_schema_quote(v->str, v->len, q, sizeof q);
 
 	switch (k->type) {
 	case CONF_T_STRING:
@@ -351,7 +353,7 @@ conf__set_scalar(struct conf_ctx *cx, const struct conf_key *k,
 			    cx, v->line, v->col, "%s \"%s\": %s", name, q, why);
 			return;
 		}
-		conf__set_str(base, k->offset, conf__strdup(s));
+		conf_schema_set_str(base, k->offset, conf__strdup(s));
 		return;
 	case CONF_T_PATH:
 	case CONF_T_ABSPATH:
@@ -364,7 +366,8 @@ conf__set_scalar(struct conf_ctx *cx, const struct conf_key *k,
 			    "%s \"%s\": must be an absolute path", name, q);
 			return;
 		}
-		conf__set_str(base, k->offset, conf__resolve(cx, s));
+		conf_schema_set_str(
+		    base, k->offset, conf_schema_resolve(cx, s));
 		return;
 	case CONF_T_UINT:
 		if (conf__parse_uint(s, UINT64_MAX, &n) != 0 || n < k->min ||
@@ -429,7 +432,7 @@ conf__set_scalar(struct conf_ctx *cx, const struct conf_key *k,
 			    name, q);
 			return;
 		}
-		conf__set_str(base, k->offset, conf__strdup(s));
+		conf_schema_set_str(base, k->offset, conf__strdup(s));
 		return;
 	case CONF_T_BACKEND:
 		if (conf_parse_backend(s, svc, &err) != 0) {
@@ -443,14 +446,14 @@ conf__set_scalar(struct conf_ctx *cx, const struct conf_key *k,
 }
 
 static void
-conf__set_listen(struct conf_ctx *cx, const struct conf_key *k,
+conf_schema_set_listen(struct conf_ctx *cx, const struct conf_key *k,
     const struct conf_node *v, struct conf_service *svc)
 {
 	if (v->kind != CONF_NODE_SEQ) {
 		conf__err(cx, v->line, v->col,
 		    "listen: expected a list such as [\"0.0.0.0:21\", "
 		    "\"[::]:21\"], got %s",
-		    conf__kind_name(v));
+		    conf_schema_kind_name(v));
 		return;
 	}
 	if (v->nkids == 0) {
@@ -466,7 +469,7 @@ conf__set_listen(struct conf_ctx *cx, const struct conf_key *k,
 	for (size_t i = 0; i < v->nkids && !cx->full; i++) {
 		const struct conf_node *it = v->kids[i];
 		char *err = NULL;
-		if (conf__want_string(cx, k, it) == NULL)
+		if (conf_schema_want_string(cx, k, it) == NULL)
 			continue;
 		if (conf_service_add_listen(svc, it->str, &err) != 0) {
 			conf__err(cx, it->line, it->col, "%s", err);
@@ -479,14 +482,14 @@ conf__set_listen(struct conf_ctx *cx, const struct conf_key *k,
 }
 
 static void
-conf__set_argv(struct conf_ctx *cx, const struct conf_key *k,
+conf_schema_set_argv(struct conf_ctx *cx, const struct conf_key *k,
     const struct conf_node *v, struct conf_service *svc)
 {
 	if (v->kind != CONF_NODE_SEQ) {
 		conf__err(cx, v->line, v->col,
 		    "exec: expected a list such as [\"/usr/sbin/in.fingerd\", "
 		    "\"-w\"], got %s",
-		    conf__kind_name(v));
+		    conf_schema_kind_name(v));
 		return;
 	}
 	if (v->nkids == 0) {
@@ -505,7 +508,7 @@ conf__set_argv(struct conf_ctx *cx, const struct conf_key *k,
 	bool ok = true;
 	for (size_t i = 0; i < v->nkids; i++) {
 		const struct conf_node *it = v->kids[i];
-		if (conf__want_string(cx, k, it) == NULL) {
+		if (conf_schema_want_string(cx, k, it) == NULL) {
 			ok = false;
 			continue;
 		}
@@ -513,7 +516,7 @@ conf__set_argv(struct conf_ctx *cx, const struct conf_key *k,
 			char q[80];
 			conf__err(cx, it->line, it->col,
 			    "exec: the program \"%s\" must be an absolute path",
-			    conf__quote(it->str, it->len, q, sizeof q));
+			    conf_schema_quote(it->str, it->len, q, sizeof q));
 			ok = false;
 			continue;
 		}
@@ -524,12 +527,12 @@ conf__set_argv(struct conf_ctx *cx, const struct conf_key *k,
 	free(argv);
 }
 
-static void conf__walk_map(struct conf_ctx *cx, const char *prefix,
+static void conf_schema_walk_map(struct conf_ctx *cx, const char *prefix,
     const struct conf_node *map, struct conf_service *svc,
     const struct conf_node **found);
 
 static void
-conf__walk_service(struct conf_ctx *cx, const struct conf_node *item)
+conf_schema_walk_service(struct conf_ctx *cx, const struct conf_node *item)
 {
 	const struct conf_node *found[CONF_SCHEMA_MAX] = {0};
 	size_t ib = 0, ie = 0;
@@ -537,13 +540,13 @@ conf__walk_service(struct conf_ctx *cx, const struct conf_node *item)
 	if (item->kind != CONF_NODE_MAP) {
 		conf__err(cx, item->line, item->col,
 		    "services: expected a mapping for each service, got %s",
-		    conf__kind_name(item));
+		    conf_schema_kind_name(item));
 		return;
 	}
 	struct conf_service *svc = conf__service_new(cx->conf);
 	svc->line = item->line;
 	svc->col = item->col;
-	conf__walk_map(cx, "services[]", item, svc, found);
+	conf_schema_walk_map(cx, "services[]", item, svc, found);
 	for (size_t i = 0; i < conf_schema_len; i++) {
 		if (strcmp(conf_schema[i].path, "services[].backend") == 0)
 			ib = i;
@@ -568,12 +571,12 @@ conf__walk_service(struct conf_ctx *cx, const struct conf_node *item)
 }
 
 static void
-conf__walk_services(struct conf_ctx *cx, const struct conf_node *v)
+conf_schema_walk_services(struct conf_ctx *cx, const struct conf_node *v)
 {
 	if (v->kind != CONF_NODE_SEQ) {
 		conf__err(cx, v->line, v->col,
 		    "services: expected a list of services, got %s",
-		    conf__kind_name(v));
+		    conf_schema_kind_name(v));
 		return;
 	}
 	if (v->nkids == 0) {
@@ -587,16 +590,16 @@ conf__walk_services(struct conf_ctx *cx, const struct conf_node *v)
 		return;
 	}
 	for (size_t i = 0; i < v->nkids && !cx->full; i++)
-		conf__walk_service(cx, v->kids[i]);
+		conf_schema_walk_service(cx, v->kids[i]);
 }
 
 static void
-conf__valid_keys(const char *prefix, char *buf, size_t size)
+conf_schema_valid_keys(const char *prefix, char *buf, size_t size)
 {
 	size_t o = 0;
 	buf[0] = '\0';
 	for (size_t i = 0; i < conf_schema_len && o < size; i++) {
-		if (!conf__key_in(&conf_schema[i], prefix))
+		if (!conf_schema_key_in(&conf_schema[i], prefix))
 			continue;
 		int n = snprintf(buf + o, size - o, "%s%s", o ? ", " : "",
 		    conf__key_leaf(conf_schema[i].path));
@@ -608,7 +611,7 @@ conf__valid_keys(const char *prefix, char *buf, size_t size)
 
 /* Edit distance, for keys of at most 32 bytes (longer: no suggestion). */
 static size_t
-conf__distance(const char *a, size_t al, const char *b, size_t bl)
+conf_schema_distance(const char *a, size_t al, const char *b, size_t bl)
 {
 	size_t row[33];
 	if (al > 32 || bl > 32)
@@ -638,16 +641,16 @@ conf__distance(const char *a, size_t al, const char *b, size_t bl)
  * service means "timeouts.idle").
  */
 static const char *
-conf__suggest(const char *prefix, const struct conf_node *key)
+conf_schema_suggest(const char *prefix, const struct conf_node *key)
 {
 	const char *best = NULL;
 	size_t bestd = key->len >= 4 ? 2 : 1;
 	for (size_t r = 0; r < conf_schema_len; r++) {
 		const char *leaf = conf__key_leaf(conf_schema[r].path);
-		if (!conf__key_in(&conf_schema[r], prefix))
+		if (!conf_schema_key_in(&conf_schema[r], prefix))
 			continue;
-		size_t d =
-		    conf__distance(key->str, key->len, leaf, strlen(leaf));
+		size_t d = conf_schema_distance(
+		    key->str, key->len, leaf, strlen(leaf));
 		if (d <= bestd) {
 			bestd = d;
 			best = leaf;
@@ -659,13 +662,13 @@ conf__suggest(const char *prefix, const struct conf_node *key)
 		const char *leaf = conf__key_leaf(conf_schema[r].path);
 		if (strlen(leaf) == key->len &&
 		    memcmp(leaf, key->str, key->len) == 0)
-			return conf__display(conf_schema[r].path);
+			return conf_schema_display(conf_schema[r].path);
 	}
 	return NULL;
 }
 
 static void
-conf__walk_value(struct conf_ctx *cx, const struct conf_key *k,
+conf_schema_walk_value(struct conf_ctx *cx, const struct conf_key *k,
     const struct conf_node *v, struct conf_service *svc)
 {
 	switch (k->type) {
@@ -675,22 +678,23 @@ conf__walk_value(struct conf_ctx *cx, const struct conf_key *k,
 		if (v->kind != CONF_NODE_MAP) {
 			conf__err(cx, v->line, v->col,
 			    "%s: expected a mapping, got %s",
-			    conf__display(k->path), conf__kind_name(v));
+			    conf_schema_display(k->path),
+			    conf_schema_kind_name(v));
 			return;
 		}
-		conf__walk_map(cx, k->path, v, svc, NULL);
+		conf_schema_walk_map(cx, k->path, v, svc, NULL);
 		return;
 	case CONF_T_SERVICES:
-		conf__walk_services(cx, v);
+		conf_schema_walk_services(cx, v);
 		return;
 	case CONF_T_LISTEN:
-		conf__set_listen(cx, k, v, svc);
+		conf_schema_set_listen(cx, k, v, svc);
 		return;
 	case CONF_T_ARGV:
-		conf__set_argv(cx, k, v, svc);
+		conf_schema_set_argv(cx, k, v, svc);
 		return;
 	default:
-		conf__set_scalar(cx, k, v, svc);
+		conf_schema_set_scalar(cx, k, v, svc);
 		return;
 	}
 }
@@ -701,7 +705,7 @@ conf__walk_value(struct conf_ctx *cx, const struct conf_key *k,
  * caller check keys that depend on each other.
  */
 static void
-conf__walk_map(struct conf_ctx *cx, const char *prefix,
+conf_schema_walk_map(struct conf_ctx *cx, const char *prefix,
     const struct conf_node *map, struct conf_service *svc,
     const struct conf_node **found)
 {
@@ -709,7 +713,7 @@ conf__walk_map(struct conf_ctx *cx, const char *prefix,
 	char q[80], valid[512];
 	const char *where = prefix[0] == '\0'   ? "at the top level"
 	    : strcmp(prefix, "services[]") == 0 ? "in a service"
-	                                        : conf__display(prefix);
+	                                        : conf_schema_display(prefix);
 	bool in = prefix[0] != '\0' && strcmp(prefix, "services[]") != 0;
 
 	if (found == NULL)
@@ -720,23 +724,23 @@ conf__walk_map(struct conf_ctx *cx, const char *prefix,
 		if (key->kind != CONF_NODE_SCALAR || key->is_null) {
 			conf__err(cx, key->line, key->col,
 			    "expected a key name, got %s",
-			    conf__kind_name(key));
+			    conf_schema_kind_name(key));
 			continue;
 		}
 		size_t row = conf_schema_len;
 		for (size_t r = 0; r < conf_schema_len; r++) {
 			const char *leaf = conf__key_leaf(conf_schema[r].path);
-			if (conf__key_in(&conf_schema[r], prefix) &&
+			if (conf_schema_key_in(&conf_schema[r], prefix) &&
 			    strlen(leaf) == key->len &&
 			    memcmp(leaf, key->str, key->len) == 0) {
 				row = r;
 				break;
 			}
 		}
-		conf__quote(key->str, key->len, q, sizeof q);
+		conf_schema_quote(key->str, key->len, q, sizeof q);
 		if (row == conf_schema_len) {
-			conf__valid_keys(prefix, valid, sizeof valid);
-			const char *hint = conf__suggest(prefix, key);
+			conf_schema_valid_keys(prefix, valid, sizeof valid);
+			const char *hint = conf_schema_suggest(prefix, key);
 			conf__err(cx, key->line, key->col,
 			    "unknown key \"%s\" %s%s%s%s%s (valid keys: %s)", q,
 			    in ? "in " : "", where,
@@ -752,12 +756,12 @@ conf__walk_map(struct conf_ctx *cx, const char *prefix,
 			continue;
 		}
 		found[row] = key;
-		conf__walk_value(cx, &conf_schema[row], val, svc);
+		conf_schema_walk_value(cx, &conf_schema[row], val, svc);
 	}
 	for (size_t r = 0; r < conf_schema_len && !cx->full; r++) {
 		const struct conf_key *k = &conf_schema[r];
 		if ((k->flags & CONF_F_REQUIRED) && found[r] == NULL &&
-		    conf__key_in(k, prefix))
+		    conf_schema_key_in(k, prefix))
 			conf__err(cx, map->line, map->col,
 			    "missing required key \"%s\" %s%s",
 			    conf__key_leaf(k->path), in ? "in " : "", where);
@@ -775,10 +779,10 @@ conf__schema_walk(struct conf_ctx *cx, const struct conf_node *root)
 		conf__err(cx, root->line, root->col,
 		    "expected a mapping of keys (such as \"services:\") at "
 		    "the top level, got %s",
-		    conf__kind_name(root));
+		    conf_schema_kind_name(root));
 		return;
 	}
-	conf__walk_map(cx, "", root, NULL, NULL);
+	conf_schema_walk_map(cx, "", root, NULL, NULL);
 }
 
 int
@@ -798,7 +802,7 @@ conf__schema_defaults(enum conf_scope scope, void *base)
 		    .str = (char *)(uintptr_t)k->def,
 		    .len = strlen(k->def),
 		    .plain = true};
-		conf__set_scalar(
+		conf_schema_set_scalar(
 		    &cx, k, &v, scope == CONF_SCOPE_SERVICE ? base : NULL);
 	}
 	int rc = errs.n == 0 ? 0 : -1;

@@ -10,11 +10,11 @@
  */
 #include <limits.h>
 #include <pwd.h>
-#include <sys/sysmacros.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "conf_trust.h"
@@ -32,7 +32,7 @@ struct trust_walk {
 };
 
 static const char *
-trust_kind(mode_t m)
+conf_trust_kind(mode_t m)
 {
 	if (S_ISDIR(m))
 		return "directory";
@@ -48,7 +48,7 @@ trust_kind(mode_t m)
  * worker threads may look users up meanwhile (the user option).
  */
 static void
-trust_uid_text(uid_t uid, char *buf, size_t bufsz)
+conf_trust_uid_text(uid_t uid, char *buf, size_t bufsz)
 {
 	struct passwd pwbuf, *pw = NULL;
 	char strings[1024];
@@ -67,15 +67,15 @@ trust_uid_text(uid_t uid, char *buf, size_t bufsz)
  * but not replace the ones they do not own.
  */
 static int
-trust_object(struct trust_walk *tw, const char *name, const struct stat *st,
-    bool as_parent)
+conf_trust_object(struct trust_walk *tw, const char *name,
+    const struct stat *st, bool as_parent)
 {
-	const char *kind = trust_kind(st->st_mode);
+	const char *kind = conf_trust_kind(st->st_mode);
 	char who[128], starter[128];
 
 	if (st->st_uid != 0 && st->st_uid != tw->owner) {
-		trust_uid_text(st->st_uid, who, sizeof who);
-		trust_uid_text(tw->owner, starter, sizeof starter);
+		conf_trust_uid_text(st->st_uid, who, sizeof who);
+		conf_trust_uid_text(tw->owner, starter, sizeof starter);
 		snprintf(tw->why, tw->whysz,
 		    "unsafe permissions: %s %s is owned by %s, not by root%s%s",
 		    kind, name, who, tw->owner != 0 ? " or by " : "",
@@ -100,7 +100,7 @@ trust_object(struct trust_walk *tw, const char *name, const struct stat *st,
 }
 
 static int
-trust_too_long(struct trust_walk *tw, const char *path)
+conf_trust_too_long(struct trust_walk *tw, const char *path)
 {
 	snprintf(tw->why, tw->whysz,
 	    "unsafe permissions: cannot check %s: the path is too long", path);
@@ -112,7 +112,7 @@ trust_too_long(struct trust_walk *tw, const char *path)
  * the directory that holds it (or from / for an absolute target).
  */
 static int
-trust_follow(struct trust_walk *tw, const char *cand, const char *rest)
+conf_trust_follow(struct trust_walk *tw, const char *cand, const char *rest)
 {
 	char target[PATH_MAX], next[PATH_MAX];
 	ssize_t len;
@@ -125,7 +125,7 @@ trust_follow(struct trust_walk *tw, const char *cand, const char *rest)
 	target[len] = '\0';
 	if ((size_t)snprintf(next, sizeof next, "%s/%s", target, rest) >=
 	    sizeof next)
-		return trust_too_long(tw, cand);
+		return conf_trust_too_long(tw, cand);
 	memcpy(tw->todo, next, strlen(next) + 1);
 	if (target[0] == '/')
 		tw->done[0] = '\0';
@@ -134,7 +134,7 @@ trust_follow(struct trust_walk *tw, const char *cand, const char *rest)
 
 /* 0: checked, all trusted; 1: cannot be resolved; -1: refused (why). */
 static int
-trust_walk(struct trust_walk *tw)
+conf_trust_walk(struct trust_walk *tw)
 {
 	char comp[NAME_MAX + 1], cand[PATH_MAX];
 	const char *rest = tw->todo;
@@ -144,7 +144,7 @@ trust_walk(struct trust_walk *tw)
 
 	if (stat("/", &st) != 0)
 		return 1;
-	if (trust_object(tw, "/", &st, true) != 0)
+	if (conf_trust_object(tw, "/", &st, true) != 0)
 		return -1;
 	for (;;) {
 		rest += strspn(rest, "/");
@@ -168,21 +168,21 @@ trust_walk(struct trust_walk *tw)
 		}
 		if ((size_t)snprintf(cand, sizeof cand, "%s/%s", tw->done,
 		        comp) >= sizeof cand)
-			return trust_too_long(tw, cand);
+			return conf_trust_too_long(tw, cand);
 		if (lstat(cand, &st) != 0)
 			return 1;
 		if (S_ISLNK(st.st_mode)) {
 			/* Its owner could point it elsewhere (in /tmp, say). */
-			if (trust_object(tw, cand, &st, false) != 0)
+			if (conf_trust_object(tw, cand, &st, false) != 0)
 				return -1;
-			if ((rc = trust_follow(tw, cand, rest)) != 0)
+			if ((rc = conf_trust_follow(tw, cand, rest)) != 0)
 				return rc;
 			rest = tw->todo;
 			continue;
 		}
 		if (rest[strspn(rest, "/")] != '\0' && !S_ISDIR(st.st_mode))
 			return 1; /* ENOTDIR: the reader reports it */
-		if (trust_object(tw, cand, &st, true) != 0)
+		if (conf_trust_object(tw, cand, &st, true) != 0)
 			return -1;
 		memcpy(tw->done, cand, strlen(cand) + 1);
 	}
@@ -191,7 +191,7 @@ trust_walk(struct trust_walk *tw)
 		memcpy(tw->done, "/", 2);
 	if (lstat(tw->done, &st) != 0)
 		return 1;
-	return trust_object(tw, tw->done, &st, false);
+	return conf_trust_object(tw, tw->done, &st, false);
 }
 
 int
@@ -212,8 +212,8 @@ conf_trust_path(const char *path, uid_t owner, char *why, size_t whysz)
 	else
 		return 0; /* no working directory: the reader fails too */
 	if (n < 0 || (size_t)n >= sizeof tw.todo)
-		return trust_too_long(&tw, path);
-	return trust_walk(&tw) < 0 ? -1 : 0;
+		return conf_trust_too_long(&tw, path);
+	return conf_trust_walk(&tw) < 0 ? -1 : 0;
 }
 
 int

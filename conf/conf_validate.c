@@ -20,7 +20,7 @@ struct conf_ref {
 };
 
 static int
-conf__ref_cmp(const void *a, const void *b)
+conf_validate_ref_cmp(const void *a, const void *b)
 {
 	const struct conf_ref *x = a, *y = b;
 	int r = strcmp(x->key, y->key);
@@ -34,7 +34,7 @@ conf__ref_cmp(const void *a, const void *b)
 }
 
 static void
-conf__check_service(struct conf_ctx *cx, struct conf_service *s)
+conf_validate_check_service(struct conf_ctx *cx, struct conf_service *s)
 {
 	const char *name = s->name ? s->name : "?";
 	const char *why;
@@ -101,10 +101,10 @@ conf__check_service(struct conf_ctx *cx, struct conf_service *s)
 
 /* Sort references and report each one equal to an earlier one. */
 static void
-conf__dups(struct conf_ctx *cx, struct wrapd_conf *c, struct conf_ref *v,
-    size_t n, bool listen)
+conf_validate_dups(struct conf_ctx *cx, struct wrapd_conf *c,
+    struct conf_ref *v, size_t n, bool listen)
 {
-	qsort(v, n, sizeof *v, conf__ref_cmp);
+	qsort(v, n, sizeof *v, conf_validate_ref_cmp);
 	for (size_t i = 1; i < n && !cx->full; i++) {
 		size_t first = i - 1;
 		while (first > 0 && strcmp(v[first - 1].key, v[i].key) == 0 &&
@@ -151,7 +151,7 @@ conf_validate(struct wrapd_conf *c, struct conf_errs *errs)
 		conf__err(&cx, 0, 0, "no services defined");
 	for (size_t i = 0; i < c->nservices; i++) {
 		struct conf_service *s = &c->services[i];
-		conf__check_service(&cx, s);
+		conf_validate_check_service(&cx, s);
 		nl += s->nlisten;
 		for (size_t j = 0; j < s->nlisten; j++) {
 			if (s->listen[j].kind != CONF_LISTEN_STDIN)
@@ -178,7 +178,7 @@ conf_validate(struct wrapd_conf *c, struct conf_errs *errs)
 		if (c->services[i].name != NULL)
 			v[n++] = (struct conf_ref){
 			    .key = c->services[i].name, .svc = i};
-	conf__dups(&cx, c, v, n, false);
+	conf_validate_dups(&cx, c, v, n, false);
 	n = 0;
 	for (size_t i = 0; i < c->nservices; i++) {
 		const struct conf_service *s = &c->services[i];
@@ -191,7 +191,7 @@ conf_validate(struct wrapd_conf *c, struct conf_errs *errs)
 				        .svc = i,
 				        .idx = j};
 	}
-	conf__dups(&cx, c, v, n, true);
+	conf_validate_dups(&cx, c, v, n, true);
 	free(v);
 	if (cx.errs->n == before)
 		conf__resolve_accounts(&cx, c);

@@ -31,7 +31,7 @@ conf__node_free(struct conf_node *n)
 }
 
 static struct conf_node *
-conf__node_new(enum conf_node_kind kind, const yaml_mark_t *m)
+conf_yaml_node_new(enum conf_node_kind kind, const yaml_mark_t *m)
 {
 	struct conf_node *n = calloc(1, sizeof *n);
 	if (n == NULL)
@@ -43,7 +43,7 @@ conf__node_new(enum conf_node_kind kind, const yaml_mark_t *m)
 }
 
 static void
-conf__node_append(struct conf_node *parent, struct conf_node *kid)
+conf_yaml_node_append(struct conf_node *parent, struct conf_node *kid)
 {
 	if (parent->nkids == parent->cap) {
 		parent->cap = parent->cap ? parent->cap * 2 : 4;
@@ -56,7 +56,7 @@ conf__node_append(struct conf_node *parent, struct conf_node *kid)
 }
 
 static bool
-conf__plain_null(const char *s, size_t len)
+conf_yaml_plain_null(const char *s, size_t len)
 {
 	return len == 0 || (len == 1 && s[0] == '~') ||
 	    (len == 4 &&
@@ -71,7 +71,7 @@ conf__plain_null(const char *s, size_t len)
  * not have, so it is an error.
  */
 static int
-conf__tag_check(
+conf_yaml_tag_check(
     struct conf_ctx *cx, const yaml_mark_t *m, const unsigned char *tag)
 {
 	if (tag == NULL || strcmp((const char *)tag, "!") == 0 ||
@@ -84,12 +84,13 @@ conf__tag_check(
 }
 
 static struct conf_node *
-conf__scalar(struct conf_ctx *cx, const yaml_event_t *ev)
+conf_yaml_scalar(struct conf_ctx *cx, const yaml_event_t *ev)
 {
 	const unsigned char *tag = ev->data.scalar.tag;
-	if (conf__tag_check(cx, &ev->start_mark, tag) != 0)
+	if (conf_yaml_tag_check(cx, &ev->start_mark, tag) != 0)
 		return NULL;
-	struct conf_node *n = conf__node_new(CONF_NODE_SCALAR, &ev->start_mark);
+	struct conf_node *n =
+	    conf_yaml_node_new(CONF_NODE_SCALAR, &ev->start_mark);
 	n->str = conf__memdup(
 	    (const char *)ev->data.scalar.value, ev->data.scalar.length);
 	n->len = ev->data.scalar.length;
@@ -104,14 +105,14 @@ conf__scalar(struct conf_ctx *cx, const yaml_event_t *ev)
 			n->is_null = true;
 		}
 	}
-	if (n->plain && conf__plain_null(n->str, n->len))
+	if (n->plain && conf_yaml_plain_null(n->str, n->len))
 		n->is_null = true;
 	return n;
 }
 
 /* libyaml gives a reader error (bad UTF-8, control bytes) as an offset. */
 static void
-conf__offset_pos(
+conf_yaml_offset_pos(
     const char *text, size_t len, size_t off, unsigned *line, unsigned *col)
 {
 	*line = 1;
@@ -129,7 +130,7 @@ conf__offset_pos(
 }
 
 static void
-conf__syntax_error(
+conf_yaml_syntax_error(
     struct conf_ctx *cx, const yaml_parser_t *p, const char *text, size_t len)
 {
 	unsigned line, col;
@@ -140,7 +141,7 @@ conf__syntax_error(
 		conf__err(cx, 0, 0, "out of memory while parsing");
 		return;
 	case YAML_READER_ERROR:
-		conf__offset_pos(text, len, p->problem_offset, &line, &col);
+		conf_yaml_offset_pos(text, len, p->problem_offset, &line, &col);
 		if (p->problem_value != -1)
 			conf__err(cx, line, col, "%s (byte 0x%02x)", problem,
 			    (unsigned)p->problem_value & 0xffu);
@@ -179,7 +180,7 @@ conf__yaml_load(struct conf_ctx *cx, const char *text, size_t len)
 		yaml_event_t ev;
 		struct conf_node *n = NULL;
 		if (!yaml_parser_parse(&p, &ev)) {
-			conf__syntax_error(cx, &p, text, len);
+			conf_yaml_syntax_error(cx, &p, text, len);
 			failed = true;
 			break;
 		}
@@ -203,7 +204,7 @@ conf__yaml_load(struct conf_ctx *cx, const char *text, size_t len)
 			failed = true;
 			break;
 		case YAML_SCALAR_EVENT:
-			n = conf__scalar(cx, &ev);
+			n = conf_yaml_scalar(cx, &ev);
 			if (n == NULL)
 				failed = true;
 			break;
@@ -213,7 +214,7 @@ conf__yaml_load(struct conf_ctx *cx, const char *text, size_t len)
 			    ev.type == YAML_SEQUENCE_START_EVENT
 			    ? ev.data.sequence_start.tag
 			    : ev.data.mapping_start.tag;
-			if (conf__tag_check(cx, &ev.start_mark, tag) != 0) {
+			if (conf_yaml_tag_check(cx, &ev.start_mark, tag) != 0) {
 				failed = true;
 				break;
 			}
@@ -225,7 +226,8 @@ conf__yaml_load(struct conf_ctx *cx, const char *text, size_t len)
 				failed = true;
 				break;
 			}
-			n = conf__node_new(ev.type == YAML_SEQUENCE_START_EVENT
+			n = conf_yaml_node_new(
+			    ev.type == YAML_SEQUENCE_START_EVENT
 			        ? CONF_NODE_SEQ
 			        : CONF_NODE_MAP,
 			    &ev.start_mark);
@@ -247,7 +249,7 @@ conf__yaml_load(struct conf_ctx *cx, const char *text, size_t len)
 				else
 					conf__node_free(n);
 			} else {
-				conf__node_append(stack[depth - 1], n);
+				conf_yaml_node_append(stack[depth - 1], n);
 			}
 			if (n->kind != CONF_NODE_SCALAR)
 				stack[depth++] = n;
