@@ -163,7 +163,7 @@ void acl_request_init(struct acl_request *r);
  * user, host name): a C string cut to ACL_STRING_MAX - 1 bytes (and to
  * bufsz - 1).
  */
-void acl_string_copy(char *buf, size_t bufsz, const char *s);
+void acl_request_copy_string(char *buf, size_t bufsz, const char *s);
 
 /* ---------------------------------------------------------------------
  * Options of a rule (hosts_options(5)), parsed when the rules are loaded.
@@ -376,7 +376,7 @@ unsigned acl_expand_needs(const char *tmpl);
  * any other place that hands a network-given string (ident reply, host
  * name) to a program, such as the environment of an exec'd daemon.
  */
-void acl_sanitise(char *out, size_t outsz, const char *s);
+void acl_expand_sanitise(char *out, size_t outsz, const char *s);
 
 /* ---------------------------------------------------------------------
  * Host name verification (the double-reverse check, semantics E2), shared
@@ -411,7 +411,7 @@ const char *acl_ruleset_path(const struct acl_ruleset *rs, enum acl_table t);
 unsigned acl_ruleset_geo_uses(const struct acl_ruleset *rs);
 
 /* Keyword name of an option kind ("spawn", ...). */
-const char *acl_opt_name(enum acl_opt_kind k);
+const char *acl_parse_opt_name(enum acl_opt_kind k);
 
 /*
  * syslog names (case-insensitive), the one table of them: a facility's

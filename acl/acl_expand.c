@@ -24,13 +24,13 @@ acl_expand_ok_char(unsigned char c)
 }
 
 void
-acl_sanitise(char *out, size_t outsz, const char *s)
+acl_expand_sanitise(char *out, size_t outsz, const char *s)
 {
 	char *p;
 
 	if (outsz == 0)
 		return;
-	acl_string_copy(out, outsz, s);
+	acl_request_copy_string(out, outsz, s);
 	for (p = out; *p != '\0'; p++)
 		if (!acl_expand_ok_char((unsigned char)*p))
 			*p = '_';
@@ -72,7 +72,8 @@ acl_expand_xside_init(struct acl_xside *x, const struct acl_endpoint *ep)
 	x->can_lookup =
 	    ep->addr.family == AF_INET || ep->addr.family == AF_INET6;
 	if (ep->name != NULL) {
-		acl_string_copy(x->namebuf, sizeof x->namebuf, ep->name);
+		acl_request_copy_string(
+		    x->namebuf, sizeof x->namebuf, ep->name);
 		x->name = x->namebuf;
 	} else {
 		x->name = x->can_lookup ? NULL : ACL_UNKNOWN;
@@ -107,11 +108,11 @@ acl_expand(
 	limit = outsz - 1 < ACL_EXPAND_LIMIT ? outsz - 1 : ACL_EXPAND_LIMIT;
 	acl_expand_xside_init(&cl, &req->client);
 	acl_expand_xside_init(&sv, &req->server);
-	acl_string_copy(daemon, sizeof daemon,
+	acl_request_copy_string(daemon, sizeof daemon,
 	    req->daemon != NULL ? req->daemon : ACL_UNKNOWN);
 	u = NULL;
 	if (req->user != NULL) {
-		acl_string_copy(user, sizeof user, req->user);
+		acl_request_copy_string(user, sizeof user, req->user);
 		u = user;
 	}
 	for (p = tmpl; *p != '\0';) {

@@ -1023,7 +1023,7 @@ static const struct {
 };
 
 const char *
-acl_opt_name(enum acl_opt_kind k)
+acl_parse_opt_name(enum acl_opt_kind k)
 {
 	size_t i;
 

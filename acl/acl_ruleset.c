@@ -14,21 +14,6 @@
 #define ACL_DEFAULT_ALLOW "/etc/hosts.allow"
 #define ACL_DEFAULT_DENY  "/etc/hosts.deny"
 
-void
-acl_request_init(struct acl_request *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->daemon = NULL;
-	r->client.addr.family = AF_UNSPEC;
-	r->client.port = -1;
-	r->client.name = NULL;
-	r->server.addr.family = AF_UNSPEC;
-	r->server.port = -1;
-	r->server.name = NULL;
-	r->user = NULL;
-	r->pid = 0;
-}
-
 static struct acl_ruleset *
 acl_ruleset_new(void)
 {

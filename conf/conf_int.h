@@ -133,7 +133,7 @@ void conf__schema_walk(struct conf_ctx *cx, const struct conf_node *root);
 /* The leaf name of a path, "connect" for "services[].timeouts.connect". */
 const char *conf__key_leaf(const char *path);
 
-/* conf_value.c: scalar syntax, shared by the file and quick mode. */
+/* conf_parse.c: scalar syntax, shared by the file and quick mode. */
 int conf__parse_uint(const char *s, uint64_t max, uint64_t *out);
 int conf__parse_rate(
     const char *s, unsigned *count, unsigned *secs, char **err);

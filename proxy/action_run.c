@@ -41,7 +41,7 @@ action_run_log(const struct action_run *r, int prio, enum acl_opt_kind opt,
     const char *detail)
 {
 	log_msg(prio, "conn=%llu actions: %s rule=%s:%u %s",
-	    (unsigned long long)r->ac.id, acl_opt_name(opt),
+	    (unsigned long long)r->ac.id, acl_parse_opt_name(opt),
 	    r->d.rule ? r->d.rule->file : "-", r->d.rule ? r->d.rule->line : 0,
 	    detail ? detail : "");
 }

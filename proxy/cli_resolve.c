@@ -5,7 +5,7 @@
  * this is the simple synchronous version of the proxy's resolver.  The
  * decision which name to believe is acl_verify_name(), the address
  * normalisation acl_sockaddr_unmap() and the name truncation
- * acl_string_copy(), all shared with the proxy's resolver (lookup.c), so
+ * acl_request_copy_string(), all shared with the proxy's resolver (lookup.c), so
  * both give the answer libwrap gives.
  */
 #include <netdb.h>
@@ -27,25 +27,25 @@ cli_resolve_name(const struct sockaddr *addr, char *buf, size_t bufsz)
 	if (bufsz == 0)
 		return buf;
 	if (acl_sockaddr_unmap(&ss, addr) != 0) {
-		acl_string_copy(buf, bufsz, ACL_UNKNOWN);
+		acl_request_copy_string(buf, bufsz, ACL_UNKNOWN);
 		return buf;
 	}
 	salen = sa->sa_family == AF_INET ? sizeof(struct sockaddr_in)
 	                                 : sizeof(struct sockaddr_in6);
 	if (getnameinfo(sa, salen, host, sizeof(host), NULL, 0, NI_NAMEREQD) !=
 	    0) {
-		acl_string_copy(buf, bufsz, acl_verify_name(sa, NULL, NULL));
+		acl_request_copy_string(buf, bufsz, acl_verify_name(sa, NULL, NULL));
 		return buf;
 	}
 	/* Cut first, then confirm the cut name, as libwrap and lookup.c do. */
-	acl_string_copy(name, sizeof(name), host);
+	acl_request_copy_string(name, sizeof(name), host);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = sa->sa_family;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_CANONNAME;
 	if (getaddrinfo(name, NULL, &hints, &res) != 0)
 		res = NULL;
-	acl_string_copy(buf, bufsz, acl_verify_name(sa, name, res));
+	acl_request_copy_string(buf, bufsz, acl_verify_name(sa, name, res));
 	if (res != NULL)
 		freeaddrinfo(res);
 	return buf;

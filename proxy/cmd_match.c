@@ -111,13 +111,13 @@ match_side_name(
 	if (side->resolved)
 		return side->name;
 	if (side->name_opt != NULL) {
-		acl_string_copy(side->name, sizeof(side->name), side->name_opt);
+		acl_request_copy_string(side->name, sizeof(side->name), side->name_opt);
 	} else if (acl_addr_to_sockaddr(&ep->addr, 0, 0, &ss) > 0) {
 		m->lookups++;
 		cli_resolve_name((const struct sockaddr *)&ss, side->name,
 		    sizeof(side->name));
 	} else {
-		acl_string_copy(side->name, sizeof(side->name), ACL_UNKNOWN);
+		acl_request_copy_string(side->name, sizeof(side->name), ACL_UNKNOWN);
 	}
 	side->resolved = 1;
 	return side->name;
@@ -139,7 +139,7 @@ match_supply(struct match_ctx *m, int need)
 	case ACL_NEED_USER:
 		/* No ident from a command line: the user is what was given. */
 		m->user_asked = 1;
-		acl_string_copy(m->user, sizeof(m->user),
+		acl_request_copy_string(m->user, sizeof(m->user),
 		    m->user_opt != NULL ? m->user_opt : ACL_UNKNOWN);
 		m->req.user = m->user;
 		return 0;
@@ -518,7 +518,7 @@ match_print_text(
 		for (i = 0; i < r->nviews; i++) {
 			const struct match_optview *v = &r->views[i];
 
-			fprintf(fp, "option:   %s", acl_opt_name(v->opt->kind));
+			fprintf(fp, "option:   %s", acl_parse_opt_name(v->opt->kind));
 			if (v->opt->value != NULL) {
 				fputc(' ', fp);
 				cli_text(fp, v->opt->value);
@@ -533,7 +533,7 @@ match_print_text(
 			}
 			if (v->err != NULL)
 				fprintf(fp, "error:    %s: %s\n",
-				    acl_opt_name(v->opt->kind), v->err);
+				    acl_parse_opt_name(v->opt->kind), v->err);
 			else if (v->expanded != NULL)
 				match_print_expanded(fp, v);
 			if (v->opt->kind == ACL_OPT_ACLEXEC)
@@ -679,7 +679,7 @@ match_print_json(
 			fputc(',', fp);
 		fputc('{', fp);
 		cli_json_key(fp, "name");
-		cli_json_str(fp, acl_opt_name(v->opt->kind));
+		cli_json_str(fp, acl_parse_opt_name(v->opt->kind));
 		fputc(',', fp);
 		cli_json_key(fp, "value");
 		cli_json_str(fp, v->opt->value);
@@ -889,7 +889,7 @@ cmd_match(int argc, char **argv)
 		    argv[optind + 1]);
 		return 2;
 	}
-	acl_string_copy(m.daemon, sizeof(m.daemon), argv[optind]);
+	acl_request_copy_string(m.daemon, sizeof(m.daemon), argv[optind]);
 	m.req.daemon = m.daemon;
 	m.client.addr_text = argv[optind + 1];
 	/*

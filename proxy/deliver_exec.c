@@ -11,7 +11,7 @@
  *   WRAPD_SERVICE              the service name
  * REMOTE_HOST and REMOTE_IDENT come from the network (the client runs its
  * own ident server and DNS): they are exported only as a %-expansion
- * would give them, cut and sanitised by acl_sanitise(), never raw.
+ * would give them, cut and sanitised by acl_expand_sanitise(), never raw.
  * It inherits no other descriptor: every fd wrapd opens is close-on-exec.
  * It runs as the service's user and group if it has them (inetd's user
  * field), else as wrapd.
@@ -68,7 +68,7 @@ deliver_exec_fact_var(const char *k, const char *v)
 
 	if (v == NULL)
 		return NULL;
-	acl_sanitise(clean, sizeof(clean), v);
+	acl_expand_sanitise(clean, sizeof(clean), v);
 	return deliver_exec_var(k, clean);
 }
 

@@ -397,7 +397,7 @@ lookup_name_forward_start(struct lookup_name *l, uv_loop_t *loop, const char *ho
 	 * same answer libwrap gives; see tests/lookup).  cli_resolve.c does
 	 * the same.  Sanitising for shells is acl_expand's job.
 	 */
-	acl_string_copy(l->name, sizeof(l->name), host);
+	acl_request_copy_string(l->name, sizeof(l->name), host);
 
 	/* The forward look-up in the same family, as libwrap does it. */
 	memset(&hints, 0, sizeof(hints));

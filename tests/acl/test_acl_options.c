@@ -156,8 +156,8 @@ test_opt_values(void **state)
 	assert_int_equal(r->opts[7].kind, ACL_OPT_TWIST);
 	/* %n (setenv), %u (twist) and rfc931 need facts. */
 	assert_int_equal(r->opt_needs, ACL_NEEDS_CLIENT_NAME | ACL_NEEDS_USER);
-	assert_string_equal(acl_opt_name(ACL_OPT_ACLEXEC), "aclexec");
-	assert_string_equal(acl_opt_name(ACL_OPT_KEEPALIVE), "keepalive");
+	assert_string_equal(acl_parse_opt_name(ACL_OPT_ACLEXEC), "aclexec");
+	assert_string_equal(acl_parse_opt_name(ACL_OPT_KEEPALIVE), "keepalive");
 	acl_ruleset_unref(rs);
 }
 

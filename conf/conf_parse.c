@@ -1,5 +1,5 @@
 /*
- * conf_value.c - the syntax of single values: numbers, durations, rates,
+ * conf_parse.c - the syntax of single values: numbers, durations, rates,
  * names, listen addresses and backends.  Shared by the YAML file and the
  * command line (quick mode), so both accept exactly the same forms.
  *
@@ -143,7 +143,7 @@ conf__parse_rate(const char *s, unsigned *count, unsigned *secs, char **err)
 }
 
 static bool
-conf_value_name_char(char ch)
+conf_parse_name_char(char ch)
 {
 	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
 	    (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
@@ -159,7 +159,7 @@ conf__check_name(const char *s, size_t len)
 	if (len == 0 || len > CONF_MAX_NAME)
 		return "must be 1 to 64 characters";
 	for (size_t i = 0; i < len; i++)
-		if (!conf_value_name_char(s[i]))
+		if (!conf_parse_name_char(s[i]))
 			return "may contain only letters, digits, '.', '_' and "
 			       "'-'";
 	return NULL;
@@ -174,7 +174,7 @@ conf__check_user(const char *s, size_t len)
 	if (s[0] == '-')
 		return "must not start with '-'";
 	for (size_t i = 0; i < len; i++)
-		if (!conf_value_name_char(s[i]) &&
+		if (!conf_parse_name_char(s[i]) &&
 		    !(s[i] == '$' && i == len - 1))
 			return "may contain only letters, digits, '.', '_', "
 			       "'-' (and a final '$')";
@@ -193,7 +193,7 @@ conf__check_mail(const char *s, size_t len)
 	if (s[0] == '-')
 		return "must not start with '-'";
 	for (size_t i = 0; i < len; i++)
-		if (!conf_value_name_char(s[i]) && s[i] != '+' && s[i] != '@')
+		if (!conf_parse_name_char(s[i]) && s[i] != '+' && s[i] != '@')
 			return "may contain only letters, digits and . _ - + @";
 	return NULL;
 }
@@ -205,7 +205,7 @@ conf__is_facility(const char *s)
 }
 
 static bool
-conf_value_looks_like_name(const char *s)
+conf_parse_looks_like_name(const char *s)
 {
 	for (; *s != '\0'; s++)
 		if (isalpha((unsigned char)*s))
@@ -315,7 +315,7 @@ conf__parse_hostport(const char *text, char **host, uint16_t *port,
 		memcpy(addr, &a6, 16);
 	} else {
 		if (inet_pton(AF_INET, hbuf, &a4) != 1) {
-			if (conf_value_looks_like_name(hbuf))
+			if (conf_parse_looks_like_name(hbuf))
 				*err = conf__asprintf(
 				    "\"%s\" is not a numeric "
 				    "address; host names are not allowed, "
