@@ -61,7 +61,7 @@ action_conn_apply(
 	}
 	/* setenv for an exec'd daemon (deliver_exec.c); freed with c. */
 	if (res->verdict == ACL_GRANT && !res->rescan && res->env != NULL) {
-		action_env_free(c->action_env);
+		action_plan_env_free(c->action_env);
 		c->action_env = res->env;
 		res->env = NULL;
 	}

@@ -79,7 +79,7 @@ action_deny_job_mail(struct deny_job *j, const char *finger, const char *finger_
 	rep.when = j->when;
 	rep.finger = finger;
 	rep.finger_error = finger_err;
-	if ((msg = action_mail_compose(&rep, &len)) == NULL)
+	if ((msg = action_text_mail_compose(&rep, &len)) == NULL)
 		return;
 	if (action_loop_take(j->al, &j->req.client.addr, &j->admit, true) !=
 	    0) {

@@ -57,7 +57,7 @@ action_finger_finish(struct action_finger *f, const char *err)
 	f->cb = NULL;
 	if (cb != NULL) {
 		if (f->len > 0 || err == NULL) {
-			clean = action_finger_clean(
+			clean = action_text_finger_clean(
 			    f->buf ? f->buf : "", f->len, NULL);
 			if (clean != NULL)
 				cb(f->arg, clean, NULL);

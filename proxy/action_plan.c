@@ -22,7 +22,7 @@ extern char **environ;
 /* Environments. */
 
 char **
-action_env_build(char *const *adds, size_t nadds)
+action_plan_env_build(char *const *adds, size_t nadds)
 {
 	size_t n = 0, i, j, k = 0, nl;
 	char **env;
@@ -55,12 +55,12 @@ action_env_build(char *const *adds, size_t nadds)
 	}
 	return env;
 fail:
-	action_env_free(env);
+	action_plan_env_free(env);
 	return NULL;
 }
 
 void
-action_env_free(char **env)
+action_plan_env_free(char **env)
 {
 	size_t i;
 
@@ -75,7 +75,7 @@ action_env_free(char **env)
 /* Banner files. */
 
 int
-action_banner_load(const char *dir, const char *daemon, char *path,
+action_plan_banner_load(const char *dir, const char *daemon, char *path,
     size_t pathsz, char **data, size_t *len)
 {
 	struct stat st;
@@ -314,14 +314,14 @@ action_plan_banner(struct plan_ctx *pc, const struct acl_option *o)
 	struct action_step *st;
 	int rc;
 
-	rc = action_banner_load(
+	rc = action_plan_banner_load(
 	    o->value, pc->req->daemon, path, sizeof(path), &data, &len);
 	if (rc < 0) {
 		snprintf(note, sizeof(note), "%s: %s", path,
 		    errno == EINVAL ? "not a regular file" : strerror(errno));
 		action_plan_note(pc, LOG_WARNING, o->kind, note);
 	} else if (rc == 0) {
-		rc = action_banner_render(data, len, pc->req, &out, &outlen);
+		rc = action_text_banner_render(data, len, pc->req, &out, &outlen);
 		if (rc == -1)
 			pc->oom = true;
 		else if (rc != ACL_DONE)
@@ -507,9 +507,9 @@ action_plan_needs(
 			if (o->num > 0 && ident_timeout_ms != NULL)
 				*ident_timeout_ms = (uint64_t)o->num * 1000u;
 		} else if (o->kind == ACL_OPT_BANNERS) {
-			if (action_banner_load(o->value, daemon, path,
+			if (action_plan_banner_load(o->value, daemon, path,
 			        sizeof(path), &data, &len) == 0) {
-				needs |= action_banner_needs(data, len);
+				needs |= action_text_banner_needs(data, len);
 				free(data);
 			}
 		} else if (o->kind == ACL_OPT_SPAWN ||

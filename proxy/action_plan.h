@@ -115,7 +115,7 @@ unsigned action_plan_needs(
  * errno for any other problem (libwrap warns and sends nothing).  path
  * receives the file's path in every case.
  */
-int action_banner_load(const char *dir, const char *daemon, char *path,
+int action_plan_banner_load(const char *dir, const char *daemon, char *path,
     size_t pathsz, char **data, size_t *len);
 
 /*
@@ -123,7 +123,7 @@ int action_banner_load(const char *dir, const char *daemon, char *path,
  * NAME=VALUE entries of adds replacing or added (a later one wins, as
  * setenv(3) would).  NULL when out of memory.
  */
-char **action_env_build(char *const *adds, size_t nadds);
-void action_env_free(char **env);
+char **action_plan_env_build(char *const *adds, size_t nadds);
+void action_plan_env_free(char **env);
 
 #endif /* WRAPD_ACTION_PLAN_H */

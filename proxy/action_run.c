@@ -99,7 +99,7 @@ action_run_command(struct action_run *r, const struct action_step *st, int stdio
 	    st->kind == ACTION_STEP_TWIST ? 0 : ACTION_CMD_TIMEOUT_MS;
 	po.limit = al->limit;
 	if (st->set.nenv > 0) {
-		if ((env = action_env_build(r->plan.env, st->set.nenv)) ==
+		if ((env = action_plan_env_build(r->plan.env, st->set.nenv)) ==
 		    NULL) {
 			action_limit_put(al->limit);
 			return -2;
@@ -107,7 +107,7 @@ action_run_command(struct action_run *r, const struct action_step *st, int stdio
 		po.env = env;
 	}
 	err = action_proc_start(&al->procs, &po, cb, r, out);
-	action_env_free(env);
+	action_plan_env_free(env);
 	if (err != 0) {
 		action_limit_put(al->limit);
 		action_run_log(r, LOG_WARNING, st->opt->kind, uv_strerror(err));
@@ -199,7 +199,7 @@ action_run_finish(struct action_run *r)
 		r->res.verdict = p->verdict;
 	}
 	if (p->nenv > 0 && r->res.verdict == ACL_GRANT)
-		r->res.env = action_env_build(p->env, p->nenv);
+		r->res.env = action_plan_env_build(p->env, p->nenv);
 }
 
 static void
@@ -243,7 +243,7 @@ action_run_steps(struct action_run *r)
 void
 action_run_result_free(struct action_result *res)
 {
-	action_env_free(res->env);
+	action_plan_env_free(res->env);
 	res->env = NULL;
 }
 

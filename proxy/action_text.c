@@ -80,7 +80,7 @@ action_text_buf_finish(struct tbuf *b, size_t *outlen)
 }
 
 char *
-action_finger_clean(const char *in, size_t len, size_t *outlen)
+action_text_finger_clean(const char *in, size_t len, size_t *outlen)
 {
 	struct tbuf b = {0};
 	size_t col = 0, i;
@@ -113,7 +113,7 @@ action_finger_clean(const char *in, size_t len, size_t *outlen)
 }
 
 void
-action_field_clean(char *dst, size_t dstsz, const char *src)
+action_text_field_clean(char *dst, size_t dstsz, const char *src)
 {
 	size_t i;
 
@@ -137,27 +137,27 @@ action_text_mail_field(struct tbuf *b, const char *label, const char *value)
 
 	if (value == NULL)
 		return;
-	action_field_clean(v, sizeof(v), value);
+	action_text_field_clean(v, sizeof(v), value);
 	action_text_buf_printf(b, "%-10s %s\n", label, v);
 }
 
 char *
-action_mail_compose(const struct action_report *r, size_t *outlen)
+action_text_mail_compose(const struct action_report *r, size_t *outlen)
 {
 	struct tbuf b = {0};
 	char to[256], svc[128], who[160], addr[64], date[64], port[16];
 	struct tm tm;
 
-	action_field_clean(to, sizeof(to), r->recipient);
-	action_field_clean(
+	action_text_field_clean(to, sizeof(to), r->recipient);
+	action_text_field_clean(
 	    svc, sizeof(svc), r->service ? r->service : r->daemon);
-	action_field_clean(addr, sizeof(addr), r->client_addr);
+	action_text_field_clean(addr, sizeof(addr), r->client_addr);
 	/* The name goes in the Subject only when it says more than the address. */
 	if (r->client_name != NULL &&
 	    strcmp(r->client_name, ACL_UNKNOWN) != 0 &&
 	    (r->client_addr == NULL ||
 	        strcmp(r->client_name, r->client_addr) != 0))
-		action_field_clean(who, sizeof(who), r->client_name);
+		action_text_field_clean(who, sizeof(who), r->client_name);
 	else
 		who[0] = '\0';
 	localtime_r(&r->when, &tm);
@@ -220,7 +220,7 @@ action_mail_compose(const struct action_report *r, size_t *outlen)
 	} else if (r->finger_error != NULL) {
 		char e[256];
 
-		action_field_clean(e, sizeof(e), r->finger_error);
+		action_text_field_clean(e, sizeof(e), r->finger_error);
 		action_text_buf_printf(&b, "\nfinger @client: %s\n", e);
 	}
 	return action_text_buf_finish(&b, outlen);
@@ -291,7 +291,7 @@ action_text_banner_render_line(void *arg, const char *line, size_t n, int newlin
 }
 
 int
-action_banner_render(const char *data, size_t len,
+action_text_banner_render(const char *data, size_t len,
     const struct acl_request *req, char **out, size_t *outlen)
 {
 	struct banner_render br = {.req = req};
@@ -338,7 +338,7 @@ action_text_banner_needs_line(void *arg, const char *line, size_t n, int newline
 }
 
 unsigned
-action_banner_needs(const char *data, size_t len)
+action_text_banner_needs(const char *data, size_t len)
 {
 	struct banner_needs bn = {0, NULL};
 	size_t nuls;

@@ -23,14 +23,14 @@
  * lines are broken at ACTION_FINGER_LINE_MAX columns.  Returns a
  * NUL-terminated malloc'd string (its length in *outlen), NULL on ENOMEM.
  */
-char *action_finger_clean(const char *in, size_t len, size_t *outlen);
+char *action_text_finger_clean(const char *in, size_t len, size_t *outlen);
 
 /*
  * Copy src into one header/field value: every byte that is not printable
  * ASCII (CR and LF above all) becomes '?', and the value is cut at
  * dstsz - 1 bytes.  NULL src gives "".
  */
-void action_field_clean(char *dst, size_t dstsz, const char *src);
+void action_text_field_clean(char *dst, size_t dstsz, const char *src);
 
 /* What the report mail says about one connection; NULL fields are omitted. */
 struct action_report {
@@ -56,12 +56,12 @@ struct action_report {
  * The whole message for `sendmail -t -oi`: headers (To, Subject naming the
  * service and the client, Date, Auto-Submitted, MIME text/plain us-ascii),
  * a blank line, the body.  Every value from the network is passed through
- * action_field_clean (headers, body fields) or is already cleaned finger
+ * action_text_field_clean (headers, body fields) or is already cleaned finger
  * output, so no byte of it can end a header or start a new one.  Lines end
  * in LF (sendmail's local convention).  malloc'd, NUL-terminated; NULL on
  * ENOMEM.
  */
-char *action_mail_compose(const struct action_report *r, size_t *outlen);
+char *action_text_mail_compose(const struct action_report *r, size_t *outlen);
 
 /*
  * What `banners DIR` sends for the file content data[0..len): leading NUL
@@ -75,10 +75,10 @@ char *action_mail_compose(const struct action_report *r, size_t *outlen);
  * status for a fact an expansion needs (find it, call again), or -1 on
  * ENOMEM.
  */
-int action_banner_render(const char *data, size_t len,
+int action_text_banner_render(const char *data, size_t len,
     const struct acl_request *req, char **out, size_t *outlen);
 
 /* Facts (enum acl_need_bits) that rendering data would need. */
-unsigned action_banner_needs(const char *data, size_t len);
+unsigned action_text_banner_needs(const char *data, size_t len);
 
 #endif /* WRAPD_ACTION_TEXT_H */

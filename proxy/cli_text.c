@@ -26,7 +26,7 @@ cli_text(FILE *fp, const char *s)
 }
 
 void
-cli_diag(FILE *fp, const char *file, unsigned line, unsigned col, int error,
+cli_text_diag(FILE *fp, const char *file, unsigned line, unsigned col, int error,
     const char *msg)
 {
 	cli_text(fp, file != NULL ? file : "");

@@ -17,7 +17,7 @@ void cli_text_n(FILE *fp, const char *s, size_t n);
  * One diagnostic line, `file:line:col: error|warning: msg`, file and msg
  * escaped as by cli_text() (NULL prints as empty).
  */
-void cli_diag(FILE *fp, const char *file, unsigned line, unsigned col,
+void cli_text_diag(FILE *fp, const char *file, unsigned line, unsigned col,
     int error, const char *msg);
 
 #endif /* WRAPD_CLI_TEXT_H */

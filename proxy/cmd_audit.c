@@ -76,7 +76,7 @@ struct audit {
 };
 
 static void
-audit_usage(FILE *fp)
+cmd_audit_usage(FILE *fp)
 {
 	fputs("usage: wrapd audit [--config FILE] [--json]\n"
 	      "\n"
@@ -103,7 +103,7 @@ audit_usage(FILE *fp)
 
 /* The socket address as text, IPv6 without brackets. */
 static void
-audit_addr_text(const struct audit_proc_sock *s, char *buf, size_t size)
+cmd_audit_addr_text(const struct audit_proc_sock *s, char *buf, size_t size)
 {
 	if (inet_ntop(s->family, s->addr, buf, (socklen_t)size) == NULL)
 		snprintf(buf, size, "?");
@@ -111,18 +111,18 @@ audit_addr_text(const struct audit_proc_sock *s, char *buf, size_t size)
 
 /* "0.0.0.0:22" or "[::]:22", as wrapd.yaml writes a listen address. */
 static void
-audit_endpoint_text(const struct audit_proc_sock *s, char *buf, size_t size)
+cmd_audit_endpoint_text(const struct audit_proc_sock *s, char *buf, size_t size)
 {
 	char a[INET6_ADDRSTRLEN];
 
-	audit_addr_text(s, a, sizeof a);
+	cmd_audit_addr_text(s, a, sizeof a);
 	snprintf(buf, size, s->family == AF_INET6 ? "[%s]:%u" : "%s:%u", a,
 	    (unsigned)s->port);
 }
 
 /* Does a TCP backend written as host (numeric) and port reach socket s? */
 static bool
-audit_backend_reaches(
+cmd_audit_backend_reaches(
     const char *host, uint16_t port, const struct audit_proc_sock *s)
 {
 	unsigned char b[16], mapped[16] = {[10] = 0xff, [11] = 0xff};
@@ -146,7 +146,7 @@ audit_backend_reaches(
 
 /* The name of the wrapd service whose backend s is, or NULL. */
 static const char *
-audit_fronting_service(
+cmd_audit_fronting_service(
     const struct wrapd_conf *c, const struct audit_proc_sock *s)
 {
 	size_t i;
@@ -155,7 +155,7 @@ audit_fronting_service(
 		const struct conf_service *svc = &c->services[i];
 
 		if (svc->backend_kind == CONF_BACKEND_TCP &&
-		    audit_backend_reaches(
+		    cmd_audit_backend_reaches(
 		        svc->backend_host, svc->backend_port, s))
 			return svc->name;
 	}
@@ -163,12 +163,12 @@ audit_fronting_service(
 }
 
 static void
-audit_classify(const struct wrapd_conf *c, struct audit_row *r)
+cmd_audit_classify(const struct wrapd_conf *c, struct audit_row *r)
 {
 	const struct audit_proc_sock *s = r->sock;
 	bool exposed = !audit_proc_is_loopback(s->family, s->addr);
 
-	r->service = audit_fronting_service(c, s);
+	r->service = cmd_audit_fronting_service(c, s);
 	if (s->by_wrapd)
 		r->status = AUDIT_WRAPD;
 	else if (r->service != NULL)
@@ -178,21 +178,21 @@ audit_classify(const struct wrapd_conf *c, struct audit_row *r)
 }
 
 static bool
-audit_row_exposed(const struct audit_row *r)
+cmd_audit_row_exposed(const struct audit_row *r)
 {
 	return !audit_proc_is_loopback(r->sock->family, r->sock->addr);
 }
 
 /* A problem the exit status reports: TCP reachable around wrapd. */
 static bool
-audit_row_problem(const struct audit_row *r)
+cmd_audit_row_problem(const struct audit_row *r)
 {
 	return r->sock->proto == IPPROTO_TCP &&
 	    (r->status == AUDIT_EXPOSED || r->status == AUDIT_BYPASS);
 }
 
 static bool
-audit_name_ok(const char *s)
+cmd_audit_name_ok(const char *s)
 {
 	size_t i, n = strlen(s);
 
@@ -209,7 +209,7 @@ audit_name_ok(const char *s)
 
 /* Is name taken by a configured service or an earlier proposal? */
 static bool
-audit_name_taken(const struct audit *a, const char *name)
+cmd_audit_name_taken(const struct audit *a, const char *name)
 {
 	size_t i;
 
@@ -223,7 +223,7 @@ audit_name_taken(const struct audit *a, const char *name)
 }
 
 static bool
-audit_port_used(const struct audit *a, unsigned port)
+cmd_audit_port_used(const struct audit *a, unsigned port)
 {
 	size_t i;
 
@@ -239,14 +239,14 @@ audit_port_used(const struct audit *a, unsigned port)
 
 /* A loopback port for the daemon to move to: port+10000 or the next free. */
 static unsigned
-audit_backend_port(const struct audit *a, uint16_t port)
+cmd_audit_backend_port(const struct audit *a, uint16_t port)
 {
 	unsigned p = port + AUDIT_BACKEND_OFFSET, tries;
 
 	for (tries = 0; tries < 65535; tries++, p++) {
 		if (p > 65535)
 			p = 1024;
-		if (p != port && !audit_port_used(a, p))
+		if (p != port && !cmd_audit_port_used(a, p))
 			return p;
 	}
 	return 0;
@@ -254,19 +254,19 @@ audit_backend_port(const struct audit *a, uint16_t port)
 
 /* Name the proposal: /etc/services' name, else the process, else tcp-PORT. */
 static void
-audit_proposal_names(
+cmd_audit_proposal_names(
     struct audit *a, struct audit_proposal *p, const struct audit_proc_sock *s)
 {
 	struct servent *se = getservbyport(htons(s->port), "tcp");
-	bool comm_ok = s->pid != 0 && audit_name_ok(s->comm);
+	bool comm_ok = s->pid != 0 && cmd_audit_name_ok(s->comm);
 
-	if (se != NULL && audit_name_ok(se->s_name))
+	if (se != NULL && cmd_audit_name_ok(se->s_name))
 		snprintf(p->name, sizeof p->name, "%s", se->s_name);
 	else if (comm_ok)
 		snprintf(p->name, sizeof p->name, "%s", s->comm);
 	else
 		snprintf(p->name, sizeof p->name, "tcp-%u", (unsigned)s->port);
-	if (audit_name_taken(a, p->name)) {
+	if (cmd_audit_name_taken(a, p->name)) {
 		char base[64];
 
 		snprintf(base, sizeof base, "%.56s", p->name);
@@ -280,7 +280,7 @@ audit_proposal_names(
 
 /* The proposal for row r: one per process and port, new or shared. */
 static struct audit_proposal *
-audit_propose(struct audit *a, const struct audit_proc_sock *s)
+cmd_audit_propose(struct audit *a, const struct audit_proc_sock *s)
 {
 	struct audit_proposal *p;
 	size_t i;
@@ -289,7 +289,7 @@ audit_propose(struct audit *a, const struct audit_proc_sock *s)
 		p = &a->props[i];
 		if (p->port == s->port && p->pid == s->pid && s->pid != 0) {
 			if (p->nlisten < 4)
-				audit_endpoint_text(s, p->listen[p->nlisten++],
+				cmd_audit_endpoint_text(s, p->listen[p->nlisten++],
 				    sizeof p->listen[0]);
 			return p;
 		}
@@ -298,16 +298,16 @@ audit_propose(struct audit *a, const struct audit_proc_sock *s)
 	memset(p, 0, sizeof *p);
 	p->pid = s->pid;
 	p->port = s->port;
-	audit_proposal_names(a, p, s);
-	audit_endpoint_text(s, p->listen[0], sizeof p->listen[0]);
+	cmd_audit_proposal_names(a, p, s);
+	cmd_audit_endpoint_text(s, p->listen[0], sizeof p->listen[0]);
 	p->nlisten = 1;
-	p->backend_port = audit_backend_port(a, s->port);
+	p->backend_port = cmd_audit_backend_port(a, s->port);
 	a->nprops++;
 	return p;
 }
 
 static int
-audit_by_place(const void *x, const void *y)
+cmd_audit_by_place(const void *x, const void *y)
 {
 	const struct audit_row *a = x, *b = y;
 
@@ -326,7 +326,7 @@ audit_by_place(const void *x, const void *y)
  * The rows are sorted; returns how many are left.
  */
 static size_t
-audit_merge_reuseport(struct audit_row *rows, size_t n)
+cmd_audit_merge_reuseport(struct audit_row *rows, size_t n)
 {
 	size_t i, out = 0;
 
@@ -335,7 +335,7 @@ audit_merge_reuseport(struct audit_row *rows, size_t n)
 
 		if (out > 0) {
 			p = rows[out - 1].sock;
-			if (audit_by_place(&rows[out - 1], &rows[i]) == 0 &&
+			if (cmd_audit_by_place(&rows[out - 1], &rows[i]) == 0 &&
 			    p->pid == s->pid && p->pid != 0 &&
 			    rows[out - 1].status == rows[i].status)
 				continue;
@@ -346,7 +346,7 @@ audit_merge_reuseport(struct audit_row *rows, size_t n)
 }
 
 static int
-audit_build(struct audit *a)
+cmd_audit_build(struct audit *a)
 {
 	size_t i;
 
@@ -356,14 +356,14 @@ audit_build(struct audit *a)
 		return -1;
 	for (i = 0; i < a->socks.n; i++) {
 		a->rows[i].sock = &a->socks.v[i];
-		audit_classify(a->conf, &a->rows[i]);
+		cmd_audit_classify(a->conf, &a->rows[i]);
 	}
-	qsort(a->rows, a->socks.n, sizeof *a->rows, audit_by_place);
-	a->nrows = audit_merge_reuseport(a->rows, a->socks.n);
+	qsort(a->rows, a->socks.n, sizeof *a->rows, cmd_audit_by_place);
+	a->nrows = cmd_audit_merge_reuseport(a->rows, a->socks.n);
 	for (i = 0; i < a->nrows; i++)
 		if (a->rows[i].status == AUDIT_EXPOSED &&
 		    a->rows[i].sock->proto == IPPROTO_TCP)
-			a->rows[i].proposal = audit_propose(a, a->rows[i].sock);
+			a->rows[i].proposal = cmd_audit_propose(a, a->rows[i].sock);
 	return 0;
 }
 
@@ -373,7 +373,7 @@ audit_build(struct audit *a)
  * one column and no escape sequence reaches the terminal.
  */
 static void
-audit_text_name(FILE *fp, const char *s)
+cmd_audit_text_name(FILE *fp, const char *s)
 {
 	for (; *s != '\0'; s++) {
 		unsigned char c = (unsigned char)*s;
@@ -386,7 +386,7 @@ audit_text_name(FILE *fp, const char *s)
 }
 
 static void
-audit_print_process(FILE *fp, const struct audit_proc_sock *s)
+cmd_audit_print_process(FILE *fp, const struct audit_proc_sock *s)
 {
 	char pid[24];
 	int w = 0;
@@ -397,7 +397,7 @@ audit_print_process(FILE *fp, const struct audit_proc_sock *s)
 	}
 	/* Pad by what is printed: the escaped name has no fixed width. */
 	snprintf(pid, sizeof pid, "[%ld]", (long)s->pid);
-	audit_text_name(fp, s->comm);
+	cmd_audit_text_name(fp, s->comm);
 	fputs(pid, fp);
 	for (const char *p = s->comm; *p != '\0'; p++)
 		w += ((unsigned char)*p > ' ' && (unsigned char)*p < 0x7f &&
@@ -410,7 +410,7 @@ audit_print_process(FILE *fp, const struct audit_proc_sock *s)
 }
 
 static void
-audit_print_note(FILE *fp, const struct audit_row *r)
+cmd_audit_print_note(FILE *fp, const struct audit_row *r)
 {
 	switch (r->status) {
 	case AUDIT_WRAPD:
@@ -438,7 +438,7 @@ audit_print_note(FILE *fp, const struct audit_row *r)
 }
 
 static void
-audit_print_proposals(FILE *fp, const struct audit *a)
+cmd_audit_print_proposals(FILE *fp, const struct audit *a)
 {
 	size_t i, j;
 
@@ -464,14 +464,14 @@ audit_print_proposals(FILE *fp, const struct audit *a)
 }
 
 static void
-audit_print_table(FILE *fp, const struct audit *a)
+cmd_audit_print_table(FILE *fp, const struct audit *a)
 {
 	char addr[INET6_ADDRSTRLEN];
 	int width = 9; /* "127.0.0.1": the column fits its widest address */
 	size_t i;
 
 	for (i = 0; i < a->nrows; i++) {
-		audit_addr_text(a->rows[i].sock, addr, sizeof addr);
+		cmd_audit_addr_text(a->rows[i].sock, addr, sizeof addr);
 		if ((int)strlen(addr) > width)
 			width = (int)strlen(addr);
 	}
@@ -480,21 +480,21 @@ audit_print_table(FILE *fp, const struct audit *a)
 	for (i = 0; i < a->nrows; i++) {
 		const struct audit_row *r = &a->rows[i];
 
-		audit_addr_text(r->sock, addr, sizeof addr);
+		cmd_audit_addr_text(r->sock, addr, sizeof addr);
 		fprintf(fp, "%-5s %-*s %-5u ",
 		    r->sock->proto == IPPROTO_TCP ? "tcp" : "udp", width, addr,
 		    (unsigned)r->sock->port);
-		audit_print_process(fp, r->sock);
+		cmd_audit_print_process(fp, r->sock);
 		fprintf(fp, " %-8s ", audit_status_names[r->status]);
-		audit_print_note(fp, r);
+		cmd_audit_print_note(fp, r);
 		fputs("\n", fp);
 	}
-	audit_print_proposals(fp, a);
+	cmd_audit_print_proposals(fp, a);
 }
 
 /* "key":"value", (value escaped; NULL is null), then a comma if more. */
 static void
-audit_json_member(FILE *fp, const char *key, const char *value, bool more)
+cmd_audit_json_member(FILE *fp, const char *key, const char *value, bool more)
 {
 	cli_json_key(fp, key);
 	cli_json_str(fp, value);
@@ -503,7 +503,7 @@ audit_json_member(FILE *fp, const char *key, const char *value, bool more)
 }
 
 static void
-audit_json_proposal(FILE *fp, const struct audit_proposal *p)
+cmd_audit_json_proposal(FILE *fp, const struct audit_proposal *p)
 {
 	size_t j;
 
@@ -512,8 +512,8 @@ audit_json_proposal(FILE *fp, const struct audit_proposal *p)
 		return;
 	}
 	fputs("{", fp);
-	audit_json_member(fp, "name", p->name, true);
-	audit_json_member(fp, "daemon", p->daemon, true);
+	cmd_audit_json_member(fp, "name", p->name, true);
+	cmd_audit_json_member(fp, "daemon", p->daemon, true);
 	cli_json_key(fp, "listen");
 	fputs("[", fp);
 	for (j = 0; j < p->nlisten; j++) {
@@ -525,17 +525,17 @@ audit_json_proposal(FILE *fp, const struct audit_proposal *p)
 }
 
 static void
-audit_json_row(FILE *fp, const struct audit_row *r)
+cmd_audit_json_row(FILE *fp, const struct audit_row *r)
 {
 	char addr[INET6_ADDRSTRLEN];
 
-	audit_addr_text(r->sock, addr, sizeof addr);
+	cmd_audit_addr_text(r->sock, addr, sizeof addr);
 	fputs("{", fp);
-	audit_json_member(
+	cmd_audit_json_member(
 	    fp, "proto", r->sock->proto == IPPROTO_TCP ? "tcp" : "udp", true);
-	audit_json_member(
+	cmd_audit_json_member(
 	    fp, "family", r->sock->family == AF_INET ? "ipv4" : "ipv6", true);
-	audit_json_member(fp, "address", addr, true);
+	cmd_audit_json_member(fp, "address", addr, true);
 	cli_json_key(fp, "port");
 	cli_json_uint(fp, 1, r->sock->port);
 	fputs(",", fp);
@@ -547,34 +547,34 @@ audit_json_row(FILE *fp, const struct audit_row *r)
 		fputs("null", fp);
 	} else {
 		fputs("{", fp);
-		audit_json_member(fp, "name", r->sock->comm, true);
+		cmd_audit_json_member(fp, "name", r->sock->comm, true);
 		cli_json_key(fp, "pid");
 		cli_json_uint(fp, 1, (unsigned long)r->sock->pid);
 		fputs("}", fp);
 	}
 	fprintf(fp, ",\"exposed\":%s,\"wrapped\":%s,\"wrapd\":%s,",
-	    audit_row_exposed(r) ? "true" : "false",
+	    cmd_audit_row_exposed(r) ? "true" : "false",
 	    r->status == AUDIT_WRAPD || r->status == AUDIT_WRAPPED ||
 	            r->status == AUDIT_BYPASS
 	        ? "true"
 	        : "false",
 	    r->status == AUDIT_WRAPD ? "true" : "false");
-	audit_json_member(fp, "status", audit_status_names[r->status], true);
-	audit_json_member(fp, "service", r->service, true);
+	cmd_audit_json_member(fp, "status", audit_status_names[r->status], true);
+	cmd_audit_json_member(fp, "service", r->service, true);
 	cli_json_key(fp, "proposal");
-	audit_json_proposal(fp, r->proposal);
+	cmd_audit_json_proposal(fp, r->proposal);
 	fputs("}", fp);
 }
 
 static void
-audit_print_json(FILE *fp, const struct audit *a)
+cmd_audit_print_json(FILE *fp, const struct audit *a)
 {
 	size_t i;
 
 	fputs("[", fp);
 	for (i = 0; i < a->nrows; i++) {
 		fputs(i ? ",\n " : "", fp);
-		audit_json_row(fp, &a->rows[i]);
+		cmd_audit_json_row(fp, &a->rows[i]);
 	}
 	fputs("]\n", fp);
 }
@@ -585,7 +585,7 @@ audit_print_json(FILE *fp, const struct audit *a)
  * 0, or -1 with the errors printed.
  */
 static int
-audit_load_conf(const char *path, bool explicit_path, struct audit *a)
+cmd_audit_load_conf(const char *path, bool explicit_path, struct audit *a)
 {
 	struct conf_errs errs = {0};
 
@@ -604,7 +604,7 @@ audit_load_conf(const char *path, bool explicit_path, struct audit *a)
 }
 
 static void
-audit_free(struct audit *a)
+cmd_audit_free(struct audit *a)
 {
 	audit_proc_free(&a->socks);
 	free(a->rows);
@@ -645,45 +645,45 @@ cmd_audit(int argc, char **argv)
 			json = true;
 			break;
 		case 'h':
-			audit_usage(stdout);
+			cmd_audit_usage(stdout);
 			return 0;
 		default:
 			fprintf(stderr, "wrapd audit: bad option %s\n",
 			    argv[optind - 1]);
-			audit_usage(stderr);
+			cmd_audit_usage(stderr);
 			return 2;
 		}
 	}
 	if (optind != argc) {
 		fprintf(stderr, "wrapd audit: unexpected argument: %s\n",
 		    argv[optind]);
-		audit_usage(stderr);
+		cmd_audit_usage(stderr);
 		return 2;
 	}
-	if (audit_load_conf(path, explicit_path, &a) != 0)
+	if (cmd_audit_load_conf(path, explicit_path, &a) != 0)
 		return 1;
 	if (audit_proc_read("/proc", &a.socks, err, sizeof err) != 0) {
 		fprintf(stderr, "wrapd audit: %s\n", err);
-		audit_free(&a);
+		cmd_audit_free(&a);
 		return 1;
 	}
-	if (audit_build(&a) != 0) {
+	if (cmd_audit_build(&a) != 0) {
 		fprintf(stderr, "wrapd audit: out of memory\n");
-		audit_free(&a);
+		cmd_audit_free(&a);
 		return 1;
 	}
 	for (i = 0; i < a.nrows; i++)
-		problems += audit_row_problem(&a.rows[i]);
+		problems += cmd_audit_row_problem(&a.rows[i]);
 	if (json)
-		audit_print_json(stdout, &a);
+		cmd_audit_print_json(stdout, &a);
 	else
-		audit_print_table(stdout, &a);
+		cmd_audit_print_table(stdout, &a);
 	if (!json)
 		fprintf(stderr,
 		    "wrapd audit: %zu listener(s), %zu TCP reachable around "
 		    "wrapd\n",
 		    a.nrows, problems);
-	audit_free(&a);
+	cmd_audit_free(&a);
 	if (fflush(stdout) != 0 || ferror(stdout))
 		return 1;
 	return problems > 0 ? 1 : 0;

@@ -41,7 +41,7 @@ check_geoip_report(void *arg, const char *path, const char *msg)
 {
 	size_t *errors = arg;
 
-	cli_diag(stdout, path, 0, 0, 1, msg);
+	cli_text_diag(stdout, path, 0, 0, 1, msg);
 	(*errors)++;
 }
 
@@ -114,7 +114,7 @@ check_dns_cb(
 	} else {
 		return;
 	}
-	cli_diag(stdout, file, line, col, 0, msg);
+	cli_text_diag(stdout, file, line, col, 0, msg);
 	d->warnings++;
 }
 
@@ -204,7 +204,7 @@ cmd_check(int argc, char **argv)
 		return 1;
 	}
 	for (i = 0; i < diags.n; i++)
-		cli_diag(stdout, diags.v[i].file, diags.v[i].line,
+		cli_text_diag(stdout, diags.v[i].file, diags.v[i].line,
 		    diags.v[i].col, diags.v[i].severity == ACL_SEV_ERROR,
 		    diags.v[i].msg);
 	errors = acl_diags_errors(&diags) + geo_errors;

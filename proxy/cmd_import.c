@@ -24,14 +24,14 @@
 
 #include "commands.h"
 #include "import_inetd.h"
-#include "import_svc.h"
+#include "import.h"
 #include "import_xinetd.h"
 
 #define IMPORT_INETD_DEFAULT  "/etc/inetd.conf"
 #define IMPORT_XINETD_DEFAULT "/etc/xinetd.d"
 
 static void
-import_usage(FILE *fp)
+cmd_import_usage(FILE *fp)
 {
 	fputs("usage: wrapd import inetd [FILE] [--rules DIR]\n"
 	      "       wrapd import xinetd [DIR|FILE] [--rules DIR]\n"
@@ -62,7 +62,7 @@ import_usage(FILE *fp)
 
 /* Create path new (O_EXCL: never an existing file); NULL with a message. */
 static FILE *
-import_create(const char *path)
+cmd_import_create(const char *path)
 {
 	int fd = open(
 	    path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
@@ -81,9 +81,9 @@ import_create(const char *path)
 }
 
 static int
-import_write_file(const char *path, const struct import_set *set, bool allow)
+cmd_import_write_file(const char *path, const struct import_set *set, bool allow)
 {
-	FILE *fp = import_create(path);
+	FILE *fp = cmd_import_create(path);
 	int rc;
 
 	if (fp == NULL)
@@ -104,7 +104,7 @@ import_write_file(const char *path, const struct import_set *set, bool allow)
 
 /* --rules DIR: both files new, or neither left behind. */
 static int
-import_rules_files(const char *dir, const struct import_set *set, char *allow,
+cmd_import_rules_files(const char *dir, const struct import_set *set, char *allow,
     char *deny, size_t size)
 {
 	char real[PATH_MAX];
@@ -116,9 +116,9 @@ import_rules_files(const char *dir, const struct import_set *set, char *allow,
 	}
 	snprintf(allow, size, "%s/hosts.allow", real);
 	snprintf(deny, size, "%s/hosts.deny", real);
-	if (import_write_file(allow, set, true) != 0)
+	if (cmd_import_write_file(allow, set, true) != 0)
 		return -1;
-	if (import_write_file(deny, set, false) != 0) {
+	if (cmd_import_write_file(deny, set, false) != 0) {
 		unlink(allow);
 		return -1;
 	}
@@ -127,7 +127,7 @@ import_rules_files(const char *dir, const struct import_set *set, char *allow,
 
 /* Without --rules: the lines on stderr, for the admin to add. */
 static void
-import_print_rules(const struct import_set *set)
+cmd_import_print_rules(const struct import_set *set)
 {
 	static const bool which[] = {true, false};
 	size_t i;
@@ -170,12 +170,12 @@ cmd_import(int argc, char **argv)
 			rules_dir = optarg;
 			break;
 		case 'h':
-			import_usage(stdout);
+			cmd_import_usage(stdout);
 			return 0;
 		default:
 			fprintf(stderr, "wrapd import: bad option %s\n",
 			    argv[optind - 1]);
-			import_usage(stderr);
+			cmd_import_usage(stderr);
 			return 2;
 		}
 	}
@@ -185,7 +185,7 @@ cmd_import(int argc, char **argv)
 		fprintf(stderr,
 		    "wrapd import: say inetd or xinetd, and at "
 		    "most one path\n");
-		import_usage(stderr);
+		cmd_import_usage(stderr);
 		return 2;
 	}
 	kind = argv[optind];
@@ -208,11 +208,11 @@ cmd_import(int argc, char **argv)
 	}
 	rc = 0;
 	if (rules_dir != NULL &&
-	    import_rules_files(rules_dir, &set, allow, deny, PATH_MAX + 16) !=
+	    cmd_import_rules_files(rules_dir, &set, allow, deny, PATH_MAX + 16) !=
 	        0)
 		rc = 1;
 	if (rc == 0 && rules_dir == NULL)
-		import_print_rules(&set);
+		cmd_import_print_rules(&set);
 	if (rc == 0 &&
 	    import_write_yaml(stdout, &set, path, rules_dir ? allow : NULL,
 	        rules_dir ? deny : NULL) != 0) {

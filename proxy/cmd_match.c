@@ -743,7 +743,7 @@ match_geo_open(struct match_ctx *m, const char *const paths[2])
 		    geoip_db_open(paths[k], k == 0 ? GEOIP_COUNTRY : GEOIP_ASN,
 		        NULL, NULL, err, sizeof err);
 		if (*db == NULL)
-			cli_diag(stderr, paths[k], 0, 0, 1, err);
+			cli_text_diag(stderr, paths[k], 0, 0, 1, err);
 	}
 }
 
@@ -753,7 +753,7 @@ match_print_diags(const struct acl_diags *d)
 	size_t i;
 
 	for (i = 0; i < d->n; i++)
-		cli_diag(stderr, d->v[i].file, d->v[i].line, d->v[i].col,
+		cli_text_diag(stderr, d->v[i].file, d->v[i].line, d->v[i].col,
 		    d->v[i].severity == ACL_SEV_ERROR, d->v[i].msg);
 }
 

@@ -86,7 +86,7 @@ conn_free(struct conn *c)
 	free(c->client_name);
 	free(c->server_name);
 	free(c->user);
-	action_env_free(c->action_env);
+	action_plan_env_free(c->action_env);
 	free(c);
 }
 

@@ -51,8 +51,8 @@ import_inetd_account(struct import_set *set, const char *file, unsigned line,
 		sep = strchr(buf, '.');
 	if (sep != NULL)
 		*sep++ = '\0';
-	if (!import_svc_account_ok(buf) ||
-	    (sep != NULL && !import_svc_account_ok(sep))) {
+	if (!import_account_ok(buf) ||
+	    (sep != NULL && !import_account_ok(sep))) {
 		import_note(set, file, line,
 		    "user \"%s\" is not a user name: skipped", field);
 		return -1;
@@ -93,7 +93,7 @@ import_inetd_program(struct import_set *set, const char *file,
 		    argv0, server);
 	}
 	s->daemon = import_strdup(import_inetd_base(argv0));
-	if (!import_svc_name_ok(s->daemon)) {
+	if (!import_name_ok(s->daemon)) {
 		import_note(set, file, e->line,
 		    "daemon name \"%s\" is not usable in wrapd.yaml: skipped",
 		    s->daemon);
@@ -162,7 +162,7 @@ import_inetd_text(struct import_set *set, const char *file,
 	size_t i;
 
 	for (i = 0; i < e->n; i++)
-		if (!import_svc_text_ok(e->f[i])) {
+		if (!import_text_ok(e->f[i])) {
 			import_note(set, file, e->line,
 			    "field %zu has control or non-ASCII bytes: skipped",
 			    i + 1);
@@ -292,13 +292,13 @@ import_inetd_entry(struct import_set *set, const char *file,
 	}
 	if (!import_inetd_wanted(set, file, e, svc))
 		return;
-	if ((port = import_tcp_port(svc)) == 0 || !import_svc_name_ok(svc)) {
+	if ((port = import_tcp_port(svc)) == 0 || !import_name_ok(svc)) {
 		import_note(set, file, e->line,
 		    "service \"%s\" has no TCP port in /etc/services: skipped",
 		    svc);
 		return;
 	}
-	if ((s = import_svc_add(set, svc, file, e->line)) == NULL) {
+	if ((s = import_add(set, svc, file, e->line)) == NULL) {
 		import_note(set, file, e->line, "too many services: skipped");
 		return;
 	}
@@ -307,12 +307,12 @@ import_inetd_entry(struct import_set *set, const char *file,
 	    import_inetd_program(set, file, e, s) != 0 ||
 	    import_inetd_listen(set, file, e->line, hosts, e->f[2], port, s) !=
 	        0) {
-		import_svc_drop_last(set);
+		import_drop_last(set);
 		return;
 	}
 	/* "finger ... tcp4" and "finger ... tcp6": one service, two
 	 * addresses */
-	if (strcmp(s->name, svc) != 0 && (twin = import_svc_twin(set, s)) &&
+	if (strcmp(s->name, svc) != 0 && (twin = import_twin(set, s)) &&
 	    strcmp(twin->name, svc) == 0 &&
 	    twin->nlisten + s->nlisten <= IMPORT_SVC_MAX_LISTEN) {
 		for (size_t i = 0; i < s->nlisten; i++) {
@@ -320,7 +320,7 @@ import_inetd_entry(struct import_set *set, const char *file,
 			s->listen[i] = NULL;
 		}
 		s->nlisten = 0;
-		import_svc_drop_last(set);
+		import_drop_last(set);
 	}
 }
 

@@ -1,10 +1,10 @@
 /*
- * import_inetd.h - an inetd.conf into imported services (import_svc.h).
+ * import_inetd.h - an inetd.conf into imported services (import.h).
  */
 #ifndef WRAPD_IMPORT_INETD_H
 #define WRAPD_IMPORT_INETD_H
 
-#include "import_svc.h"
+#include "import.h"
 
 /*
  * Read FILE into set; every entry not mapped, and every part of one, is a

@@ -75,7 +75,7 @@ struct xi_reader {
 /* --- reading --- */
 
 static void
-xi_attr_free(struct xi_attr *a)
+import_xinetd_attr_free(struct xi_attr *a)
 {
 	size_t i;
 
@@ -87,19 +87,19 @@ xi_attr_free(struct xi_attr *a)
 }
 
 static void
-xi_section_free(struct xi_section *s)
+import_xinetd_section_free(struct xi_section *s)
 {
 	size_t i;
 
 	for (i = 0; i < s->nattrs; i++)
-		xi_attr_free(&s->attrs[i]);
+		import_xinetd_attr_free(&s->attrs[i]);
 	free(s->name);
 	free(s->file);
 	memset(s, 0, sizeof *s);
 }
 
 static struct xi_attr *
-xi_find(struct xi_section *s, const char *name)
+import_xinetd_find(struct xi_section *s, const char *name)
 {
 	size_t i;
 
@@ -111,7 +111,7 @@ xi_find(struct xi_section *s, const char *name)
 
 /* One "attr op values" line into section s. */
 static void
-xi_attr_line(struct xi_reader *r, struct xi_section *s, const char *file,
+import_xinetd_attr_line(struct xi_reader *r, struct xi_section *s, const char *file,
     unsigned line, char *text)
 {
 	char *eq = strchr(text, '='), *name, *save = NULL, *v, *end;
@@ -137,7 +137,7 @@ xi_attr_line(struct xi_reader *r, struct xi_section *s, const char *file,
 		return;
 	}
 	*end = '\0';
-	if ((a = xi_find(s, name)) == NULL) {
+	if ((a = import_xinetd_find(s, name)) == NULL) {
 		if (s->nattrs == XI_MAX_ATTRS) {
 			import_note(r->set, file, line,
 			    "too many attributes: not mapped");
@@ -150,7 +150,7 @@ xi_attr_line(struct xi_reader *r, struct xi_section *s, const char *file,
 	a->line = line;
 	if (op == '=' && a->mode != XI_SET) {
 		/* the first "=" replaces what "+=" lines gathered */
-		xi_attr_free(a);
+		import_xinetd_attr_free(a);
 		memset(a, 0, sizeof *a);
 		a->name = import_strdup(name);
 		a->line = line;
@@ -173,7 +173,7 @@ xi_attr_line(struct xi_reader *r, struct xi_section *s, const char *file,
 }
 
 static struct xi_section *
-xi_new_service(
+import_xinetd_new_service(
     struct xi_reader *r, const char *name, const char *file, unsigned line)
 {
 	struct xi_section *s;
@@ -196,11 +196,11 @@ xi_new_service(
 	return s;
 }
 
-static int xi_read_path(struct xi_reader *r, const char *path, int depth);
+static int import_xinetd_read_path(struct xi_reader *r, const char *path, int depth);
 
 /* A top-level line: service NAME, defaults, include, includedir. */
 static struct xi_section *
-xi_top_line(struct xi_reader *r, const char *file, unsigned line, char *text,
+import_xinetd_top_line(struct xi_reader *r, const char *file, unsigned line, char *text,
     int depth, bool *open_brace)
 {
 	char *save = NULL, *w1, *w2, *w3;
@@ -214,7 +214,7 @@ xi_top_line(struct xi_reader *r, const char *file, unsigned line, char *text,
 	if (strcmp(w1, "service") == 0 && w2 != NULL &&
 	    (w3 == NULL || strcmp(w3, "{") == 0)) {
 		*open_brace = w3 != NULL;
-		return xi_new_service(r, w2, file, line);
+		return import_xinetd_new_service(r, w2, file, line);
 	}
 	if (strcmp(w1, "defaults") == 0 &&
 	    (w2 == NULL || strcmp(w2, "{") == 0)) {
@@ -232,7 +232,7 @@ xi_top_line(struct xi_reader *r, const char *file, unsigned line, char *text,
 			import_note(r->set, file, line,
 			    "%s nested too deep: not followed", w1);
 		else
-			xi_read_path(r, w2, depth + 1);
+			import_xinetd_read_path(r, w2, depth + 1);
 		return NULL;
 	}
 	import_note(
@@ -242,7 +242,7 @@ xi_top_line(struct xi_reader *r, const char *file, unsigned line, char *text,
 
 /* One file: sections and their attribute lines. */
 static int
-xi_read_file(struct xi_reader *r, const char *file, int depth)
+import_xinetd_read_file(struct xi_reader *r, const char *file, int depth)
 {
 	struct xi_section *cur = NULL;
 	char *line = NULL;
@@ -267,7 +267,7 @@ xi_read_file(struct xi_reader *r, const char *file, int depth)
 		t[strcspn(t, "\r\n")] = '\0';
 		for (char *tab = t; (tab = strchr(tab, '\t')) != NULL;)
 			*tab = ' ';
-		if (!import_svc_text_ok(t)) {
+		if (!import_text_ok(t)) {
 			import_note(r->set, file, lineno,
 			    "control or non-ASCII bytes: line not mapped");
 			continue;
@@ -289,7 +289,7 @@ xi_read_file(struct xi_reader *r, const char *file, int depth)
 				    "section too long: rest not mapped");
 				continue;
 			}
-			xi_attr_line(r, cur, file, lineno, t);
+			import_xinetd_attr_line(r, cur, file, lineno, t);
 			continue;
 		}
 		if (cur != NULL && strcmp(t, "{") == 0) {
@@ -301,7 +301,7 @@ xi_read_file(struct xi_reader *r, const char *file, int depth)
 			import_note(r->set, file, cur->line,
 			    "no '{' after the section name: its lines are not "
 			    "mapped");
-		cur = xi_top_line(r, file, lineno, t, depth, &open_brace);
+		cur = import_xinetd_top_line(r, file, lineno, t, depth, &open_brace);
 		in = cur != NULL && open_brace;
 		sec_lines = 0;
 	}
@@ -314,14 +314,14 @@ xi_read_file(struct xi_reader *r, const char *file, int depth)
 }
 
 static int
-xi_by_name(const void *a, const void *b)
+import_xinetd_by_name(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* xinetd's includedir skips names with '.' or ending in '~'. */
 static bool
-xi_dir_entry_ok(const char *name)
+import_xinetd_dir_entry_ok(const char *name)
 {
 	size_t n = strlen(name);
 
@@ -329,7 +329,7 @@ xi_dir_entry_ok(const char *name)
 }
 
 static int
-xi_read_dir(struct xi_reader *r, const char *dir, int depth)
+import_xinetd_read_dir(struct xi_reader *r, const char *dir, int depth)
 {
 	char **names = NULL, path[4096];
 	size_t n = 0, cap = 0, i;
@@ -343,7 +343,7 @@ xi_read_dir(struct xi_reader *r, const char *dir, int depth)
 		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
-		if (!xi_dir_entry_ok(de->d_name))
+		if (!import_xinetd_dir_entry_ok(de->d_name))
 			continue;
 		if (n == cap) {
 			char **v;
@@ -358,11 +358,11 @@ xi_read_dir(struct xi_reader *r, const char *dir, int depth)
 	}
 	closedir(d);
 	if (n > 0) /* the order of the files is the order of the output */
-		qsort(names, n, sizeof *names, xi_by_name);
+		qsort(names, n, sizeof *names, import_xinetd_by_name);
 	for (i = 0; i < n; i++) {
 		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
 		if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
-			xi_read_file(r, path, depth);
+			import_xinetd_read_file(r, path, depth);
 		free(names[i]);
 	}
 	free(names);
@@ -370,7 +370,7 @@ xi_read_dir(struct xi_reader *r, const char *dir, int depth)
 }
 
 static int
-xi_read_path(struct xi_reader *r, const char *path, int depth)
+import_xinetd_read_path(struct xi_reader *r, const char *path, int depth)
 {
 	struct stat st;
 
@@ -380,8 +380,8 @@ xi_read_path(struct xi_reader *r, const char *path, int depth)
 		r->set->failed = true;
 		return -1;
 	}
-	return S_ISDIR(st.st_mode) ? xi_read_dir(r, path, depth)
-	                           : xi_read_file(r, path, depth);
+	return S_ISDIR(st.st_mode) ? import_xinetd_read_dir(r, path, depth)
+	                           : import_xinetd_read_file(r, path, depth);
 }
 
 /* --- the effective values of a service --- */
@@ -390,15 +390,15 @@ xi_read_path(struct xi_reader *r, const char *path, int depth)
  * its "+=" and "-=" lines.  *n is the count; returns a NULL-terminated
  * array the caller frees (not the strings), or NULL when never set. */
 static const char **
-xi_values(struct xi_reader *r, struct xi_section *s, const char *name,
+import_xinetd_values(struct xi_reader *r, struct xi_section *s, const char *name,
     size_t *n, unsigned *line)
 {
-	struct xi_attr *own = xi_find(s, name), *def = NULL;
+	struct xi_attr *own = import_xinetd_find(s, name), *def = NULL;
 	const char **out;
 	size_t i, j, k = 0;
 
 	if (own == NULL || own->mode == XI_ADD)
-		def = xi_find(r->have_defaults ? &r->defaults : NULL, name);
+		def = import_xinetd_find(r->have_defaults ? &r->defaults : NULL, name);
 	if (own == NULL && def == NULL)
 		return NULL;
 	out = calloc(XI_MAX_VALUES * 2 + 1, sizeof *out);
@@ -424,11 +424,11 @@ xi_values(struct xi_reader *r, struct xi_section *s, const char *name,
 
 /* The first value of attr (own or default), or NULL. */
 static const char *
-xi_value(
+import_xinetd_value(
     struct xi_reader *r, struct xi_section *s, const char *name, unsigned *line)
 {
 	size_t n = 0;
-	const char **v = xi_values(r, s, name, &n, line);
+	const char **v = import_xinetd_values(r, s, name, &n, line);
 	const char *first = v != NULL && n > 0 ? v[0] : NULL;
 
 	free(v);
@@ -436,7 +436,7 @@ xi_value(
 }
 
 static bool
-xi_has_word(const char **v, size_t n, const char *word)
+import_xinetd_has_word(const char **v, size_t n, const char *word)
 {
 	size_t i;
 
@@ -449,7 +449,7 @@ xi_has_word(const char **v, size_t n, const char *word)
 /* --- address lists --- */
 
 static bool
-xi_keyword(const char *w)
+import_xinetd_keyword(const char *w)
 {
 	static const char *const kw[] = {
 	    "ALL", "LOCAL", "KNOWN", "UNKNOWN", "PARANOID", "EXCEPT", NULL};
@@ -463,7 +463,7 @@ xi_keyword(const char *w)
 
 /* Append pattern p to list (space separated); -1 if it would not fit. */
 static int
-xi_append(char *list, size_t size, const char *p)
+import_xinetd_append(char *list, size_t size, const char *p)
 {
 	size_t len = strlen(list);
 
@@ -475,7 +475,7 @@ xi_append(char *list, size_t size, const char *p)
 
 /* "a.b.c.d" IPv4 with trailing zero octets as wildcards: "a.b.c." */
 static int
-xi_ipv4(const char *w, char *out, size_t size)
+import_xinetd_ipv4(const char *w, char *out, size_t size)
 {
 	unsigned o[4];
 	char tail;
@@ -504,7 +504,7 @@ xi_ipv4(const char *w, char *out, size_t size)
 
 /* "a.b.c.d/n": the netmask form libwrap reads. */
 static int
-xi_cidr4(const char *w, char *out, size_t size)
+import_xinetd_cidr4(const char *w, char *out, size_t size)
 {
 	char addr[32];
 	unsigned char a[4];
@@ -533,7 +533,7 @@ xi_cidr4(const char *w, char *out, size_t size)
 
 /* IPv6 "addr" or "addr/len" as "[addr]" or "[addr]/len". */
 static int
-xi_ipv6(const char *w, char *out, size_t size)
+import_xinetd_ipv6(const char *w, char *out, size_t size)
 {
 	char addr[INET6_ADDRSTRLEN + 1];
 	unsigned char a[16];
@@ -560,7 +560,7 @@ xi_ipv6(const char *w, char *out, size_t size)
 
 /* A host name or .domain: letters, digits, '-', '.', '_' only. */
 static bool
-xi_hostname(const char *w)
+import_xinetd_hostname(const char *w)
 {
 	size_t i;
 
@@ -568,20 +568,20 @@ xi_hostname(const char *w)
 		if (!isalnum((unsigned char)w[i]) && w[i] != '-' &&
 		    w[i] != '.' && w[i] != '_')
 			return false;
-	return i > 0 && !xi_keyword(w) && w[strlen(w) - 1] != '.';
+	return i > 0 && !import_xinetd_keyword(w) && w[strlen(w) - 1] != '.';
 }
 
 /* One xinetd address, without braces, into a hosts_access pattern. */
 static int
-xi_pattern(const char *w, char *out, size_t size)
+import_xinetd_pattern(const char *w, char *out, size_t size)
 {
 	if (strchr(w, ':') != NULL)
-		return xi_ipv6(w, out, size);
+		return import_xinetd_ipv6(w, out, size);
 	if (strchr(w, '/') != NULL)
-		return xi_cidr4(w, out, size);
-	if (xi_ipv4(w, out, size) == 0)
+		return import_xinetd_cidr4(w, out, size);
+	if (import_xinetd_ipv4(w, out, size) == 0)
 		return 0;
-	if (!xi_hostname(w) || strspn(w, "0123456789.") == strlen(w))
+	if (!import_xinetd_hostname(w) || strspn(w, "0123456789.") == strlen(w))
 		return -1; /* "10.1.2" and the like: not an address */
 	snprintf(out, size, "%s", w);
 	return 0;
@@ -589,7 +589,7 @@ xi_pattern(const char *w, char *out, size_t size)
 
 /* "a.b.{c,d}": each member as an address with the prefix; 0 or -1. */
 static int
-xi_factorized(const char *w, char *list, size_t size)
+import_xinetd_factorized(const char *w, char *list, size_t size)
 {
 	const char *open = strchr(w, '{');
 	char prefix[64], member[128], pat[160], *items, *save = NULL, *m;
@@ -613,9 +613,9 @@ xi_factorized(const char *w, char *list, size_t size)
 		        : dots == 2 ? ".0"
 		        : dots == 1 ? ".0.0"
 		                    : "");
-		rc = xi_pattern(member, pat, sizeof pat) == 0 &&
+		rc = import_xinetd_pattern(member, pat, sizeof pat) == 0 &&
 		        strchr(m, '.') == NULL
-		    ? xi_append(list, size, pat)
+		    ? import_xinetd_append(list, size, pat)
 		    : -1;
 	}
 	free(items);
@@ -628,7 +628,7 @@ xi_factorized(const char *w, char *list, size_t size)
  * the list (maybe "") or NULL when the attribute is not set.
  */
 static char *
-xi_client_list(struct xi_reader *r, struct xi_section *s, const char *attr,
+import_xinetd_client_list(struct xi_reader *r, struct xi_section *s, const char *attr,
     size_t *dropped)
 {
 	char list[8192] = "", pat[160];
@@ -637,15 +637,15 @@ xi_client_list(struct xi_reader *r, struct xi_section *s, const char *attr,
 	unsigned line = 0;
 
 	*dropped = 0;
-	if ((v = xi_values(r, s, attr, &n, &line)) == NULL)
+	if ((v = import_xinetd_values(r, s, attr, &n, &line)) == NULL)
 		return NULL;
 	for (i = 0; i < n; i++) {
 		int rc = strchr(v[i], '{') != NULL
-		    ? xi_factorized(v[i], list, sizeof list)
-		    : xi_pattern(v[i], pat, sizeof pat);
+		    ? import_xinetd_factorized(v[i], list, sizeof list)
+		    : import_xinetd_pattern(v[i], pat, sizeof pat);
 
 		if (rc == 0 && strchr(v[i], '{') == NULL)
-			rc = xi_append(list, sizeof list, pat);
+			rc = import_xinetd_append(list, sizeof list, pat);
 		if (rc != 0) {
 			import_note(r->set, s->file, line,
 			    "%s: %s \"%s\" has no hosts_access form", s->name,
@@ -659,11 +659,11 @@ xi_client_list(struct xi_reader *r, struct xi_section *s, const char *attr,
 
 /* only_from and no_access into the service's rule lists; -1: skip it. */
 static int
-xi_access(struct xi_reader *r, struct xi_section *s, struct import_svc *o)
+import_xinetd_access(struct xi_reader *r, struct xi_section *s, struct import_svc *o)
 {
 	size_t dropped;
 
-	o->deny = xi_client_list(r, s, "no_access", &dropped);
+	o->deny = import_xinetd_client_list(r, s, "no_access", &dropped);
 	if (dropped > 0) {
 		import_note(r->set, s->file, s->line,
 		    "%s: part of no_access cannot be written, so the service "
@@ -675,7 +675,7 @@ xi_access(struct xi_reader *r, struct xi_section *s, struct import_svc *o)
 		free(o->deny); /* "no_access =": nobody is refused */
 		o->deny = NULL;
 	}
-	o->allow = xi_client_list(r, s, "only_from", &dropped);
+	o->allow = import_xinetd_client_list(r, s, "only_from", &dropped);
 	if (o->allow != NULL && o->allow[0] == '\0')
 		import_note(r->set, s->file, s->line,
 		    "%s: only_from admits nobody: hosts.deny refuses all",
@@ -687,7 +687,7 @@ xi_access(struct xi_reader *r, struct xi_section *s, struct import_svc *o)
 
 /* Attributes this reader maps; every other one gets a note. */
 static bool
-xi_mapped(const char *name)
+import_xinetd_mapped(const char *name)
 {
 	static const char *const known[] = {"socket_type", "protocol", "wait",
 	    "user", "group", "server", "server_args", "port", "bind",
@@ -703,12 +703,12 @@ xi_mapped(const char *name)
 }
 
 static void
-xi_note_unmapped(struct xi_reader *r, struct xi_section *s)
+import_xinetd_note_unmapped(struct xi_reader *r, struct xi_section *s)
 {
 	size_t i;
 
 	for (i = 0; i < s->nattrs; i++)
-		if (!xi_mapped(s->attrs[i].name))
+		if (!import_xinetd_mapped(s->attrs[i].name))
 			import_note(r->set, s->file, s->attrs[i].line,
 			    "%s: %s is not mapped",
 			    s->name ? s->name : "defaults", s->attrs[i].name);
@@ -716,10 +716,10 @@ xi_note_unmapped(struct xi_reader *r, struct xi_section *s)
 
 /* A number or UNLIMITED (0); -1 and a note when neither. */
 static long
-xi_count(struct xi_reader *r, struct xi_section *s, const char *attr)
+import_xinetd_count(struct xi_reader *r, struct xi_section *s, const char *attr)
 {
 	unsigned line = 0;
-	const char *v = xi_value(r, s, attr, &line);
+	const char *v = import_xinetd_value(r, s, attr, &line);
 	char *end;
 	unsigned long n;
 
@@ -739,42 +739,42 @@ xi_count(struct xi_reader *r, struct xi_section *s, const char *attr)
 
 /* Is the service one wrapd can run at all?  Notes why not. */
 static bool
-xi_wanted(struct xi_reader *r, struct xi_section *s)
+import_xinetd_wanted(struct xi_reader *r, struct xi_section *s)
 {
 	const char **type, **dis, **en;
 	size_t nt = 0, nd = 0, ne = 0;
 	unsigned line = 0;
-	const char *v, *id = xi_value(r, s, "id", &line);
+	const char *v, *id = import_xinetd_value(r, s, "id", &line);
 	bool ok = true;
 
-	type = xi_values(r, s, "type", &nt, &line);
-	dis = xi_values(r, &r->defaults, "disabled", &nd, &line);
-	en = xi_values(r, &r->defaults, "enabled", &ne, &line);
-	if ((v = xi_value(r, s, "disable", &line)) != NULL &&
+	type = import_xinetd_values(r, s, "type", &nt, &line);
+	dis = import_xinetd_values(r, &r->defaults, "disabled", &nd, &line);
+	en = import_xinetd_values(r, &r->defaults, "enabled", &ne, &line);
+	if ((v = import_xinetd_value(r, s, "disable", &line)) != NULL &&
 	    strcasecmp(v, "yes") == 0) {
 		import_note(r->set, s->file, line,
 		    "%s: disabled (disable = yes): skipped", s->name);
 		ok = false;
-	} else if (xi_has_word(dis, nd, s->name) ||
-	    (id != NULL && xi_has_word(dis, nd, id)) ||
-	    (en != NULL && !xi_has_word(en, ne, s->name) &&
-	        !(id != NULL && xi_has_word(en, ne, id)))) {
+	} else if (import_xinetd_has_word(dis, nd, s->name) ||
+	    (id != NULL && import_xinetd_has_word(dis, nd, id)) ||
+	    (en != NULL && !import_xinetd_has_word(en, ne, s->name) &&
+	        !(id != NULL && import_xinetd_has_word(en, ne, id)))) {
 		import_note(r->set, s->file, s->line,
 		    "%s: disabled by the defaults' disabled/enabled list: "
 		    "skipped",
 		    s->name);
 		ok = false;
-	} else if (xi_has_word(type, nt, "INTERNAL") ||
-	    xi_has_word(type, nt, "RPC") || xi_has_word(type, nt, "TCPMUX") ||
-	    xi_has_word(type, nt, "TCPMUXPLUS")) {
+	} else if (import_xinetd_has_word(type, nt, "INTERNAL") ||
+	    import_xinetd_has_word(type, nt, "RPC") || import_xinetd_has_word(type, nt, "TCPMUX") ||
+	    import_xinetd_has_word(type, nt, "TCPMUXPLUS")) {
 		import_note(r->set, s->file, s->line,
 		    "%s: internal, RPC and TCPMUX services are not mapped: "
 		    "skipped",
 		    s->name);
 		ok = false;
-	} else if (((v = xi_value(r, s, "socket_type", &line)) != NULL &&
+	} else if (((v = import_xinetd_value(r, s, "socket_type", &line)) != NULL &&
 	               strcmp(v, "stream") != 0) ||
-	    ((v = xi_value(r, s, "protocol", &line)) != NULL &&
+	    ((v = import_xinetd_value(r, s, "protocol", &line)) != NULL &&
 	        strcmp(v, "tcp") != 0)) {
 		import_note(r->set, s->file, s->line,
 		    "%s: %s: wrapd serves TCP streams only: skipped", s->name,
@@ -789,7 +789,7 @@ xi_wanted(struct xi_reader *r, struct xi_section *s)
 
 /* server, server_args, flags NAMEINARGS, a tcpd in between, libwrap. */
 static int
-xi_program(struct xi_reader *r, struct xi_section *s, struct import_svc *o)
+import_xinetd_program(struct xi_reader *r, struct xi_section *s, struct import_svc *o)
 {
 	const char **args, **flags, *server, *daemon;
 	size_t na = 0, nf = 0, i = 0;
@@ -797,10 +797,10 @@ xi_program(struct xi_reader *r, struct xi_section *s, struct import_svc *o)
 	bool tcpd, nameinargs;
 	int rc = -1;
 
-	server = xi_value(r, s, "server", &line);
-	args = xi_values(r, s, "server_args", &na, &line);
-	flags = xi_values(r, s, "flags", &nf, &line);
-	nameinargs = xi_has_word(flags, nf, "NAMEINARGS");
+	server = import_xinetd_value(r, s, "server", &line);
+	args = import_xinetd_values(r, s, "server_args", &na, &line);
+	flags = import_xinetd_values(r, s, "flags", &nf, &line);
+	nameinargs = import_xinetd_has_word(flags, nf, "NAMEINARGS");
 	if (server == NULL || server[0] != '/') {
 		import_note(r->set, s->file, s->line,
 		    "%s: no absolute server path: skipped", s->name);
@@ -831,7 +831,7 @@ xi_program(struct xi_reader *r, struct xi_section *s, struct import_svc *o)
 		o->argv[o->argc++] = import_strdup(args[i]);
 	/* xinetd's libwrap check uses the service name (or libwrap =) */
 	daemon =
-	    tcpd ? strrchr(server, '/') + 1 : xi_value(r, s, "libwrap", &line);
+	    tcpd ? strrchr(server, '/') + 1 : import_xinetd_value(r, s, "libwrap", &line);
 	o->daemon = import_strdup(daemon ? daemon : s->name);
 	rc = 0;
 out:
@@ -842,7 +842,7 @@ out:
 
 /* "redirect = host port": a TCP backend instead of a program. */
 static int
-xi_redirect(struct xi_reader *r, struct xi_section *s, struct import_svc *o)
+import_xinetd_redirect(struct xi_reader *r, struct xi_section *s, struct import_svc *o)
 {
 	const char **v;
 	size_t n = 0;
@@ -850,7 +850,7 @@ xi_redirect(struct xi_reader *r, struct xi_section *s, struct import_svc *o)
 	const char *lw;
 	char *text;
 
-	if ((v = xi_values(r, s, "redirect", &n, &line)) == NULL)
+	if ((v = import_xinetd_values(r, s, "redirect", &n, &line)) == NULL)
 		return 1; /* not a redirect */
 	port = n == 2 ? import_tcp_port(v[1]) : 0;
 	text = port ? import_listen_text(
@@ -864,21 +864,21 @@ xi_redirect(struct xi_reader *r, struct xi_section *s, struct import_svc *o)
 		return -1;
 	}
 	o->backend = text;
-	lw = xi_value(r, s, "libwrap", &line);
+	lw = import_xinetd_value(r, s, "libwrap", &line);
 	o->daemon = import_strdup(lw ? lw : s->name);
 	return 0;
 }
 
 /* port, bind/interface, flags IPv4/IPv6 into the listen address. */
 static int
-xi_listen(struct xi_reader *r, struct xi_section *s, struct import_svc *o)
+import_xinetd_listen(struct xi_reader *r, struct xi_section *s, struct import_svc *o)
 {
 	const char **flags, *bind, *portv;
 	size_t nf = 0, i;
 	unsigned line = s->line, port;
 	char *text;
 
-	portv = xi_value(r, s, "port", &line);
+	portv = import_xinetd_value(r, s, "port", &line);
 	port = import_tcp_port(portv ? portv : s->name);
 	if (port == 0) {
 		import_note(r->set, s->file, line,
@@ -886,7 +886,7 @@ xi_listen(struct xi_reader *r, struct xi_section *s, struct import_svc *o)
 		    s->name);
 		return -1;
 	}
-	flags = xi_values(r, s, "flags", &nf, &line);
+	flags = import_xinetd_values(r, s, "flags", &nf, &line);
 	for (i = 0; i < nf; i++)
 		if (strcmp(flags[i], "IPv4") != 0 &&
 		    strcmp(flags[i], "IPv6") != 0 &&
@@ -894,11 +894,11 @@ xi_listen(struct xi_reader *r, struct xi_section *s, struct import_svc *o)
 		    strcmp(flags[i], "REUSE") != 0)
 			import_note(r->set, s->file, line,
 			    "%s: flag %s is not mapped", s->name, flags[i]);
-	bind = xi_value(r, s, "bind", &line);
+	bind = import_xinetd_value(r, s, "bind", &line);
 	if (bind == NULL)
-		bind = xi_value(r, s, "interface", &line);
+		bind = import_xinetd_value(r, s, "interface", &line);
 	text = import_listen_text(
-	    bind, xi_has_word(flags, nf, "IPv6") ? AF_INET6 : AF_INET, port);
+	    bind, import_xinetd_has_word(flags, nf, "IPv6") ? AF_INET6 : AF_INET, port);
 	free(flags);
 	if (text == NULL) {
 		import_note(r->set, s->file, line,
@@ -911,7 +911,7 @@ xi_listen(struct xi_reader *r, struct xi_section *s, struct import_svc *o)
 }
 
 static void
-xi_service(struct xi_reader *r, struct xi_section *s)
+import_xinetd_service(struct xi_reader *r, struct xi_section *s)
 {
 	const char *id, *user, *group, *wait;
 	struct import_svc *o;
@@ -919,32 +919,32 @@ xi_service(struct xi_reader *r, struct xi_section *s)
 	long inst, per;
 	int rd;
 
-	xi_note_unmapped(r, s);
-	if (!xi_wanted(r, s))
+	import_xinetd_note_unmapped(r, s);
+	if (!import_xinetd_wanted(r, s))
 		return;
 	/* two "service telnet" sections: the id tells them apart */
-	id = xi_value(r, s, "id", &line);
-	if ((o = import_svc_add(r->set,
-	         id && import_svc_name_ok(id) ? id : s->name, s->file,
+	id = import_xinetd_value(r, s, "id", &line);
+	if ((o = import_add(r->set,
+	         id && import_name_ok(id) ? id : s->name, s->file,
 	         s->line)) == NULL) {
 		import_note(
 		    r->set, s->file, s->line, "too many services: skipped");
 		return;
 	}
-	if (!import_svc_name_ok(s->name) || (rd = xi_redirect(r, s, o)) < 0 ||
-	    (rd == 1 && xi_program(r, s, o) != 0) || xi_listen(r, s, o) != 0 ||
-	    xi_access(r, s, o) != 0)
+	if (!import_name_ok(s->name) || (rd = import_xinetd_redirect(r, s, o)) < 0 ||
+	    (rd == 1 && import_xinetd_program(r, s, o) != 0) || import_xinetd_listen(r, s, o) != 0 ||
+	    import_xinetd_access(r, s, o) != 0)
 		goto skip;
-	if (!import_svc_name_ok(o->daemon)) {
+	if (!import_name_ok(o->daemon)) {
 		import_note(r->set, s->file, s->line,
 		    "%s: daemon name \"%s\" is not usable: skipped", s->name,
 		    o->daemon);
 		goto skip;
 	}
-	user = xi_value(r, s, "user", &line);
-	group = xi_value(r, s, "group", &line);
-	if ((user && !import_svc_account_ok(user)) ||
-	    (group && !import_svc_account_ok(group))) {
+	user = import_xinetd_value(r, s, "user", &line);
+	group = import_xinetd_value(r, s, "group", &line);
+	if ((user && !import_account_ok(user)) ||
+	    (group && !import_account_ok(group))) {
 		import_note(r->set, s->file, line,
 		    "%s: user or group is not an account name: skipped",
 		    s->name);
@@ -952,7 +952,7 @@ xi_service(struct xi_reader *r, struct xi_section *s)
 	}
 	o->user = user && o->backend == NULL ? import_strdup(user) : NULL;
 	o->group = group && o->backend == NULL ? import_strdup(group) : NULL;
-	if ((wait = xi_value(r, s, "wait", &line)) != NULL &&
+	if ((wait = import_xinetd_value(r, s, "wait", &line)) != NULL &&
 	    strcasecmp(wait, "yes") == 0) {
 		o->max_connections = 1;
 		import_note(r->set, s->file, line,
@@ -960,13 +960,13 @@ xi_service(struct xi_reader *r, struct xi_section *s)
 		    "gets each connection, not the listening socket",
 		    s->name);
 	}
-	if ((inst = xi_count(r, s, "instances")) > 0 && o->max_connections == 0)
+	if ((inst = import_xinetd_count(r, s, "instances")) > 0 && o->max_connections == 0)
 		o->max_connections = (unsigned)inst;
-	if ((per = xi_count(r, s, "per_source")) > 0)
+	if ((per = import_xinetd_count(r, s, "per_source")) > 0)
 		o->per_source = (unsigned)per;
 	return;
 skip:
-	import_svc_drop_last(r->set);
+	import_drop_last(r->set);
 }
 
 /*
@@ -974,7 +974,7 @@ skip:
  * different clients each get their own (their service name).
  */
 static void
-xi_split_daemons(struct import_set *set)
+import_xinetd_split_daemons(struct import_set *set)
 {
 	size_t i, j;
 
@@ -1009,15 +1009,15 @@ import_xinetd(struct import_set *set, const char *path)
 
 	memset(&r, 0, sizeof r);
 	r.set = set;
-	rc = xi_read_path(&r, path, 0);
+	rc = import_xinetd_read_path(&r, path, 0);
 	if (r.have_defaults)
-		xi_note_unmapped(&r, &r.defaults);
+		import_xinetd_note_unmapped(&r, &r.defaults);
 	for (i = 0; i < r.nsecs; i++)
-		xi_service(&r, &r.secs[i]);
-	xi_split_daemons(set);
+		import_xinetd_service(&r, &r.secs[i]);
+	import_xinetd_split_daemons(set);
 	for (i = 0; i < r.nsecs; i++)
-		xi_section_free(&r.secs[i]);
+		import_xinetd_section_free(&r.secs[i]);
 	free(r.secs);
-	xi_section_free(&r.defaults);
+	import_xinetd_section_free(&r.defaults);
 	return rc != 0 || set->failed ? -1 : 0;
 }

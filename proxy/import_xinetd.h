@@ -1,11 +1,11 @@
 /*
  * import_xinetd.h - xinetd's configuration into imported services
- * (import_svc.h).
+ * (import.h).
  */
 #ifndef WRAPD_IMPORT_XINETD_H
 #define WRAPD_IMPORT_XINETD_H
 
-#include "import_svc.h"
+#include "import.h"
 
 /*
  * Read PATH into set: a directory (every file in it, as xinetd's

@@ -17,7 +17,7 @@ static void
 test_finger_clean_passes_text(void **state)
 {
 	size_t n;
-	char *s = action_finger_clean("Login: bob\tName: Bob\r\n", 22, &n);
+	char *s = action_text_finger_clean("Login: bob\tName: Bob\r\n", 22, &n);
 
 	(void)state;
 	assert_string_equal(s, "Login: bob\tName: Bob\n");
@@ -30,7 +30,7 @@ test_finger_clean_escapes(void **state)
 {
 	/* ESC sequences, BEL, NUL, DEL and 8-bit bytes become \ooo. */
 	static const char in[] = "a\033[2Jb\007c\0d\177e\xc3\xa9";
-	char *s = action_finger_clean(in, sizeof(in) - 1, NULL);
+	char *s = action_text_finger_clean(in, sizeof(in) - 1, NULL);
 	size_t i;
 
 	(void)state;
@@ -49,7 +49,7 @@ test_finger_clean_breaks_lines(void **state)
 
 	(void)state;
 	memset(in, 'x', sizeof(in));
-	s = action_finger_clean(in, sizeof(in), NULL);
+	s = action_text_finger_clean(in, sizeof(in), NULL);
 	for (i = 0; s[i] != '\0'; i++) {
 		if (s[i] == '\n') {
 			cur = 0;
@@ -71,11 +71,11 @@ test_field_clean(void **state)
 	char out[16];
 
 	(void)state;
-	action_field_clean(out, sizeof(out), "a\r\nBcc: x\x80y");
+	action_text_field_clean(out, sizeof(out), "a\r\nBcc: x\x80y");
 	assert_string_equal(out, "a??Bcc: x?y");
-	action_field_clean(out, 4, "abcdef");
+	action_text_field_clean(out, 4, "abcdef");
 	assert_string_equal(out, "abc");
-	action_field_clean(out, sizeof(out), NULL);
+	action_text_field_clean(out, sizeof(out), NULL);
 	assert_string_equal(out, "");
 }
 
@@ -120,7 +120,7 @@ test_mail_compose_hostile(void **state)
 	r.rule_line = 3;
 	r.when = 0;
 	r.finger = "No one logged on.\n.\n";
-	msg = action_mail_compose(&r, &len);
+	msg = action_text_mail_compose(&r, &len);
 	assert_non_null(msg);
 	assert_int_equal(len, strlen(msg));
 	assert_int_equal(header_count(msg, "To: root\n"), 1);
@@ -140,7 +140,7 @@ test_mail_compose_hostile(void **state)
 	/* The Subject names the address alone when there is no name. */
 	r.client_name = "unknown";
 	free(msg);
-	msg = action_mail_compose(&r, NULL);
+	msg = action_text_mail_compose(&r, NULL);
 	assert_non_null(strstr(msg, "Subject: wrapd: smtp denied 10.0.0.2\n"));
 	free(msg);
 }
@@ -159,7 +159,7 @@ test_mail_compose_finger_error(void **state)
 	r.client_port = -1;
 	r.server_port = -1;
 	r.finger_error = "connection refused";
-	msg = action_mail_compose(&r, NULL);
+	msg = action_text_mail_compose(&r, NULL);
 	assert_non_null(strstr(msg, "Subject: wrapd: in.telnetd denied ::1\n"));
 	assert_non_null(strstr(msg, "Rule:      (no rule matched)\n"));
 	assert_non_null(strstr(msg, "finger @client: connection refused\n"));
@@ -188,7 +188,7 @@ test_banner_render(void **state)
 	(void)state;
 	req_init(&req, "bad name;$(x)");
 	assert_int_equal(
-	    action_banner_render(file, sizeof(file) - 1, &req, &out, &len),
+	    action_text_banner_render(file, sizeof(file) - 1, &req, &out, &len),
 	    ACL_DONE);
 	/* Two NULs as they are, then CR LF lines; the last has no newline. */
 	assert_int_equal(len,
@@ -214,17 +214,17 @@ test_banner_needs_lookup(void **state)
 	unsigned needs;
 
 	(void)state;
-	needs = action_banner_needs(file, sizeof(file) - 1);
+	needs = action_text_banner_needs(file, sizeof(file) - 1);
 	assert_true(needs & ACL_NEEDS_USER);
 	assert_true(needs & ACL_NEEDS_CLIENT_NAME);
 	req_init(&req, NULL);
 	assert_int_not_equal(
-	    action_banner_render(file, sizeof(file) - 1, &req, &out, &len),
+	    action_text_banner_render(file, sizeof(file) - 1, &req, &out, &len),
 	    ACL_DONE);
 	req.client.name = "host.example";
 	req.user = "alice";
 	assert_int_equal(
-	    action_banner_render(file, sizeof(file) - 1, &req, &out, &len),
+	    action_text_banner_render(file, sizeof(file) - 1, &req, &out, &len),
 	    ACL_DONE);
 	assert_string_equal(out, "user alice at host.example\r\n");
 	free(out);
@@ -244,7 +244,7 @@ test_banner_long_line(void **state)
 	file[n] = '\n';
 	req_init(&req, "h");
 	assert_int_equal(
-	    action_banner_render(file, n + 1, &req, &out, &len), ACL_DONE);
+	    action_text_banner_render(file, n + 1, &req, &out, &len), ACL_DONE);
 	assert_int_equal(len, n + 2);
 	assert_memory_equal(out + n, "\r\n", 2);
 	free(out);

@@ -16,7 +16,7 @@ static void
 check_finger(const char *in, size_t len)
 {
 	size_t n, i;
-	char *s = action_finger_clean(in, len, &n);
+	char *s = action_text_finger_clean(in, len, &n);
 
 	if (s == NULL)
 		return;
@@ -51,7 +51,7 @@ check_mail(const char *in, size_t len)
 	r.reason = field;
 	r.finger_error = field;
 	r.client_port = r.server_port = -1;
-	if ((msg = action_mail_compose(&r, NULL)) != NULL) {
+	if ((msg = action_text_mail_compose(&r, NULL)) != NULL) {
 		for (p = msg; *p != '\0' && *p != '\n';
 		     p = strchr(p, '\n') + 1) {
 			headers++;
@@ -82,9 +82,9 @@ check_banner(const char *in, size_t len)
 	req.user = name;
 	req.server.name = name;
 	(void)acl_addr_parse(&req.client.addr, "192.0.2.1");
-	if (action_banner_render(in, len, &req, &out, &n) == ACL_DONE)
+	if (action_text_banner_render(in, len, &req, &out, &n) == ACL_DONE)
 		free(out);
-	(void)action_banner_needs(in, len);
+	(void)action_text_banner_needs(in, len);
 }
 
 int

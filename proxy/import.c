@@ -1,6 +1,6 @@
 /*
- * import_svc.c - the set of imported services and its output (see
- * import_svc.h).
+ * import.c - the set of imported services and its output (see
+ * import.h).
  */
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 
 #include "cli_text.h"
-#include "import_svc.h"
+#include "import.h"
 
 #define IMPORT_SVC_TEXT_MAX 1024
 
@@ -48,7 +48,7 @@ import_note(struct import_set *set, const char *file, unsigned line,
 }
 
 bool
-import_svc_text_ok(const char *s)
+import_text_ok(const char *s)
 {
 	size_t n = 0;
 
@@ -60,7 +60,7 @@ import_svc_text_ok(const char *s)
 }
 
 bool
-import_svc_name_ok(const char *s)
+import_name_ok(const char *s)
 {
 	size_t n;
 
@@ -74,7 +74,7 @@ import_svc_name_ok(const char *s)
 }
 
 bool
-import_svc_account_ok(const char *s)
+import_account_ok(const char *s)
 {
 	size_t n = strlen(s);
 
@@ -86,13 +86,13 @@ import_svc_account_ok(const char *s)
 
 		memcpy(tmp, s, n - 1);
 		tmp[n - 1] = '\0';
-		return n == 1 || import_svc_name_ok(tmp);
+		return n == 1 || import_name_ok(tmp);
 	}
-	return import_svc_name_ok(s);
+	return import_name_ok(s);
 }
 
 static bool
-import_svc_name_taken(const struct import_set *set, const char *name)
+import_name_taken(const struct import_set *set, const char *name)
 {
 	size_t i;
 
@@ -103,7 +103,7 @@ import_svc_name_taken(const struct import_set *set, const char *name)
 }
 
 struct import_svc *
-import_svc_add(
+import_add(
     struct import_set *set, const char *name, const char *file, unsigned line)
 {
 	struct import_svc *s;
@@ -123,7 +123,7 @@ import_svc_add(
 	}
 	/* finger, finger-2, finger-3...: the first keeps the plain name */
 	snprintf(unique, sizeof unique, "%s", name);
-	for (k = 2; import_svc_name_taken(set, unique) && k < 100000; k++)
+	for (k = 2; import_name_taken(set, unique) && k < 100000; k++)
 		snprintf(unique, sizeof unique, "%.56s-%u", name, k);
 	s = &set->v[set->n++];
 	memset(s, 0, sizeof *s);
@@ -134,7 +134,7 @@ import_svc_add(
 }
 
 static void
-import_svc_free(struct import_svc *s)
+import_free(struct import_svc *s)
 {
 	size_t i;
 
@@ -153,10 +153,10 @@ import_svc_free(struct import_svc *s)
 }
 
 void
-import_svc_drop_last(struct import_set *set)
+import_drop_last(struct import_set *set)
 {
 	if (set->n > 0)
-		import_svc_free(&set->v[--set->n]);
+		import_free(&set->v[--set->n]);
 }
 
 static bool
@@ -167,7 +167,7 @@ import_same(const char *a, const char *b)
 }
 
 struct import_svc *
-import_svc_twin(struct import_set *set, const struct import_svc *s)
+import_twin(struct import_set *set, const struct import_svc *s)
 {
 	size_t i, j;
 
@@ -195,7 +195,7 @@ import_set_free(struct import_set *set)
 	size_t i;
 
 	for (i = 0; i < set->n; i++)
-		import_svc_free(&set->v[i]);
+		import_free(&set->v[i]);
 	free(set->v);
 	set->v = NULL;
 	set->n = set->cap = 0;

@@ -1,5 +1,5 @@
 /*
- * import_svc.h - the services `wrapd import` reads from inetd.conf or
+ * import.h - the services `wrapd import` reads from inetd.conf or
  * xinetd's files, and how they are written: a wrapd.yaml, hosts.allow and
  * hosts.deny lines, and notes (file:line: what was not mapped or skipped).
  *
@@ -9,8 +9,8 @@
  *
  * Dependencies: libc only.
  */
-#ifndef WRAPD_IMPORT_SVC_H
-#define WRAPD_IMPORT_SVC_H
+#ifndef WRAPD_IMPORT_H
+#define WRAPD_IMPORT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -55,20 +55,20 @@ void import_note(struct import_set *set, const char *file, unsigned line,
  * no bytes above 0x7e), at most 1024 bytes?  The readers skip, with a
  * note, a service whose values are not.
  */
-bool import_svc_text_ok(const char *s);
+bool import_text_ok(const char *s);
 /* [A-Za-z0-9._-]{1,64}: a wrapd service or daemon name. */
-bool import_svc_name_ok(const char *s);
+bool import_name_ok(const char *s);
 /* A user or group name as wrapd.yaml takes it (or a number). */
-bool import_svc_account_ok(const char *s);
+bool import_account_ok(const char *s);
 
 /* A new service of the set named like name (made unique); NULL: no room. */
-struct import_svc *import_svc_add(
+struct import_svc *import_add(
     struct import_set *set, const char *name, const char *file, unsigned line);
 /* Forget the last service added (it turned out to be unusable). */
-void import_svc_drop_last(struct import_set *set);
+void import_drop_last(struct import_set *set);
 /* An existing service to which a line with the same name, program and
  * user adds a listen address (inetd's tcp and tcp6 lines), or NULL. */
-struct import_svc *import_svc_twin(
+struct import_svc *import_twin(
     struct import_set *set, const struct import_svc *s);
 void import_set_free(struct import_set *set);
 
@@ -88,4 +88,4 @@ int import_write_yaml(FILE *fp, const struct import_set *set,
 /* Write the hosts.allow (allow true) or hosts.deny lines; how many. */
 size_t import_write_rules(FILE *fp, const struct import_set *set, bool allow);
 
-#endif /* WRAPD_IMPORT_SVC_H */
+#endif /* WRAPD_IMPORT_H */
