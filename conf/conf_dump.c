@@ -108,6 +108,43 @@ conf__dq_str(FILE *fp, const char *s)
 		conf__dq(fp, s, strlen(s));
 }
 
+static void conf__dump_rate(FILE *fp, unsigned count, unsigned secs);
+
+/* per_source, ban and access_times: only what is set. */
+static void
+conf__dump_limits(FILE *fp, const struct conf_service *s)
+{
+	char a[32], b[32];
+
+	if (s->per_source_connections > 0 || s->per_source_rate_count > 0)
+		fputs("    per_source:\n", fp);
+	if (s->per_source_connections > 0) /* 0: not validated yet */
+		fprintf(fp, "      connections: %u\n",
+		    s->per_source_connections);
+	if (s->per_source_rate_count > 0) {
+		fputs("      rate: ", fp);
+		conf__dump_rate(
+		    fp, s->per_source_rate_count, s->per_source_rate_secs);
+	}
+	if (s->ban.after > 0) {
+		conf__fmt_duration(s->ban.within_ms, a, sizeof a);
+		conf__fmt_duration(s->ban.for_ms, b, sizeof b);
+		fprintf(fp,
+		    "    ban: { after: %u, within: %s, for: %s, "
+		    "max_sources: %u }\n",
+		    s->ban.after, a, b, s->ban.max_sources);
+	}
+	if (s->naccess_times > 0) {
+		fputs("    access_times: [", fp);
+		for (size_t i = 0; i < s->naccess_times; i++) {
+			if (i > 0)
+				fputs(", ", fp);
+			conf__dq_str(fp, s->access_times[i].text);
+		}
+		fputs("]\n", fp);
+	}
+}
+
 static void
 conf__dump_service(FILE *fp, const struct conf_service *s)
 {
@@ -147,9 +184,7 @@ conf__dump_service(FILE *fp, const struct conf_service *s)
 	fprintf(fp, "    timeouts: { connect: %s, idle: %s, lookup: %s }\n", a,
 	    b, c);
 	fprintf(fp, "    max_connections: %u\n", s->max_connections);
-	if (s->per_source_connections > 0) /* 0: not validated yet */
-		fprintf(fp, "    per_source:\n      connections: %u\n",
-		    s->per_source_connections);
+	conf__dump_limits(fp, s);
 	fputs("    on_deny:\n      reply: ", fp);
 	if (s->on_deny.reply == NULL)
 		fputs("null", fp);
@@ -195,6 +230,9 @@ conf_dump(const struct wrapd_conf *c, FILE *fp)
 	fputs("\nuser: ", fp);
 	conf__dq_str(fp, c->user);
 	fprintf(fp, "\nworkers: %u\n", c->workers);
+	fputs("control: ", fp);
+	conf__dq_str(fp, c->control);
+	fputc('\n', fp);
 	fputs("log:\n  syslog: ", fp);
 	if (c->syslog_facility == NULL)
 		fputs("false", fp);
