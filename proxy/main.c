@@ -33,5 +33,9 @@ main(int argc, char **argv)
 		return cmd_check(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "match") == 0)
 		return cmd_match(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "bans") == 0)
+		return cmd_bans(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "status") == 0)
+		return cmd_status(argc - 1, argv + 1);
 	return cmd_run(argc, argv);
 }
