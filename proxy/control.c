@@ -56,6 +56,7 @@ struct control {
 	size_t nclients;
 	uint64_t refused_log_ms;
 	int open_handles;
+	bool closed; /* control_close() ran: free with the last handle */
 };
 
 /* ------------------------------------------------------------------ */
@@ -159,6 +160,17 @@ control_bind(const char *path, uid_t owner)
 /* ------------------------------------------------------------------ */
 /* Clients. */
 
+/* The last handle of ctl or of its clients has closed: free it.  (libuv
+ * calls close callbacks in no order we may rely on.) */
+static void
+control_free_if_done(struct control *ctl)
+{
+	if (ctl->open_handles > 0 || ctl->nclients > 0)
+		return;
+	free(ctl->path);
+	free(ctl);
+}
+
 static void
 control_client_closed(uv_handle_t *h)
 {
@@ -176,6 +188,8 @@ control_client_closed(uv_handle_t *h)
 	ctl->nclients--;
 	control_buf_free(&cl->out);
 	free(cl);
+	if (ctl->closed)
+		control_free_if_done(ctl);
 }
 
 static void
@@ -461,10 +475,8 @@ control_closed(uv_handle_t *h)
 {
 	struct control *ctl = h->data;
 
-	if (--ctl->open_handles > 0)
-		return;
-	free(ctl->path);
-	free(ctl);
+	ctl->open_handles--;
+	control_free_if_done(ctl);
 }
 
 void
@@ -477,6 +489,7 @@ control_close(struct server *srv)
 	if (ctl == NULL)
 		return;
 	srv->control = NULL;
+	ctl->closed = true;
 	for (cl = ctl->clients; cl != NULL; cl = next) {
 		next = cl->next;
 		control_client_close(cl);

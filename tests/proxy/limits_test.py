@@ -355,6 +355,20 @@ def test_control_hostile(t):
         c.close()
     wait_for(lambda: s.ask("bans")[0] == 0, "the socket serving again")
     check(s.w.p.poll() is None, "wrapd died")
+    # Clients still connected when wrapd stops: a clean exit (its socket
+    # closed before theirs, in whatever order libuv calls back).
+    left = []
+    for req in (b"", b"sta"):
+        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        c.connect(s.control)
+        c.sendall(req)
+        left.append(c)
+    wait_for(lambda: "wrapd" in s.ask("status")[1], "status")
+    s.w.signal(signal.SIGTERM)
+    check(s.w.wait_exit() == 0, "exit status with control clients open")
+    check(not os.path.exists(s.control), "the socket was left behind")
+    for c in left:
+        c.close()
 
 
 def test_sigusr1(t):
