@@ -26,7 +26,13 @@
 #define CONF_TIMEWIN_ALL_DAYS 0x7f
 
 static const char *const conf_timewin_days[7] = {
-	"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat",
+    "Sun",
+    "Mon",
+    "Tue",
+    "Wed",
+    "Thu",
+    "Fri",
+    "Sat",
 };
 
 static const char conf_timewin_syntax[] =
@@ -76,7 +82,7 @@ conf_timewin_parse_days(const char **p, uint8_t *days, char **err)
 			break;
 		s++;
 		continue;
-bad_day:
+	bad_day:
 		*err = conf__asprintf("unknown day \"%.*s\" (the days are "
 		                      "Mon, Tue, Wed, Thu, Fri, Sat and Sun)",
 		    (int)strcspn(at, " \t,-"), at);
@@ -111,8 +117,8 @@ conf_timewin_parse_clock(const char **p, unsigned *minutes, char **err)
 		return -1;
 	}
 	if (m > 59) {
-		*err = conf__asprintf(
-		    "minute %u is out of range (00 to 59)", m);
+		*err =
+		    conf__asprintf("minute %u is out of range (00 to 59)", m);
 		return -1;
 	}
 	*minutes = h * 60 + m;
@@ -145,8 +151,8 @@ conf_parse_timewin(const char *text, struct conf_timewin *w, char **err)
 	*err = NULL;
 	memset(w, 0, sizeof(*w));
 	if (strlen(text) > CONF_TIMEWIN_MAX_TEXT) {
-		*err = conf__asprintf("a window is at most %d characters",
-		    CONF_TIMEWIN_MAX_TEXT);
+		*err = conf__asprintf(
+		    "a window is at most %d characters", CONF_TIMEWIN_MAX_TEXT);
 		return -1;
 	}
 	/* What follows may quote the text: no control characters in it. */
@@ -245,8 +251,8 @@ conf__set_times(struct conf_ctx *cx, const struct conf_key *k,
 			continue;
 		}
 		if (conf_parse_timewin(it->str, &w, &err) < 0) {
-			conf__err(cx, it->line, it->col, "access_times: %s",
-			    err);
+			conf__err(
+			    cx, it->line, it->col, "access_times: %s", err);
 			free(err);
 			continue;
 		}

@@ -119,8 +119,8 @@ admit_fmt_ms(uint64_t ms, char *buf, size_t sz)
 
 /* One denial of a's source; log the ban it sets. */
 static void
-admit_strike(const struct snap_svc *sv, const struct acl_addr *a,
-    uint64_t now, const char *what)
+admit_strike(const struct snap_svc *sv, const struct acl_addr *a, uint64_t now,
+    const char *what)
 {
 	const struct conf_service *cs = sv->conf;
 	struct ban_params p;
@@ -176,8 +176,8 @@ admit_accept(struct conn *c)
 		admit_strike(sv, a, now, "over per_source.rate");
 		return false;
 	}
-	if (!source_counts_take(sv->st->sources, a,
-	        cs->per_source_connections)) {
+	if (!source_counts_take(
+	        sv->st->sources, a, cs->per_source_connections)) {
 		/* Logged in summary by worker.c, as before bans. */
 		atomic_fetch_add(&as->refused_conns, 1);
 		admit_strike(sv, a, now, "over per_source.connections");
@@ -206,8 +206,8 @@ admit_stats(struct admit_state *as, struct admit_stats *out)
 
 /* "the last from 192.0.2.7" */
 static void
-admit_last(struct admit_state *as, const struct acl_addr *last, char *buf,
-    size_t sz)
+admit_last(
+    struct admit_state *as, const struct acl_addr *last, char *buf, size_t sz)
 {
 	struct source_key k;
 	struct acl_addr a;
@@ -241,8 +241,8 @@ admit_log_refusals(const struct conf_service *cs, struct admit_state *as)
 }
 
 static void
-admit_log_expired(const struct conf_service *cs, struct admit_state *as,
-    uint64_t now)
+admit_log_expired(
+    const struct conf_service *cs, struct admit_state *as, uint64_t now)
 {
 	struct ban_event ev[ADMIT_EXPIRED_LOG];
 	char src[80], dur[32];

@@ -29,8 +29,8 @@
 struct ban_entry {
 	struct source_node node;       /* first: the map's (key, chain) */
 	struct ban_entry *prev, *next; /* tracks or bans */
-	uint64_t first_ms; /* first denial of the count */
-	uint64_t last_ms;  /* last denial */
+	uint64_t first_ms;             /* first denial of the count */
+	uint64_t last_ms;              /* last denial */
 	uint64_t stale_ms; /* a tracker: when its count means nothing */
 	uint64_t set_ms;   /* a ban: when it was set */
 	uint64_t until_ms; /* a ban: when it ends; 0: a tracker */
@@ -69,8 +69,8 @@ ban_queue_remove(struct ban_queue *q, struct ban_entry *e)
 
 /* Insert e after `after` (NULL: at the head). */
 static void
-ban_queue_insert(struct ban_queue *q, struct ban_entry *after,
-    struct ban_entry *e)
+ban_queue_insert(
+    struct ban_queue *q, struct ban_entry *after, struct ban_entry *e)
 {
 	e->prev = after;
 	e->next = after != NULL ? after->next : q->head;

@@ -37,10 +37,10 @@ struct ban_params {
 /* One ban, as ban_strike() sets it, ban_list() lists it, or it expires. */
 struct ban_event {
 	struct source_key key;
-	uint64_t set_ms;     /* when it was set */
-	uint64_t until_ms;   /* when it ends (or ended) */
-	unsigned denials;    /* the denials that set it */
-	uint64_t refused;    /* connections refused while it lasted */
+	uint64_t set_ms;   /* when it was set */
+	uint64_t until_ms; /* when it ends (or ended) */
+	unsigned denials;  /* the denials that set it */
+	uint64_t refused;  /* connections refused while it lasted */
 };
 
 /* Counts since the table was made, and what it holds now. */

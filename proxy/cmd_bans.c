@@ -14,18 +14,18 @@
 #include "control_client.h"
 
 static const struct control_client_json cmd_bans_json[] = {
-	{"ban", "bans", true},
-	{"bans", "summary", false},
-	{NULL, NULL, false},
+    {"ban", "bans", true},
+    {"bans", "summary", false},
+    {NULL, NULL, false},
 };
 
 int
 cmd_bans(int argc, char **argv)
 {
 	static const struct control_client_cmd cc = {
-		.name = "bans",
-		.cmd = CONTROL_CMD_BANS,
-		.json = cmd_bans_json,
+	    .name = "bans",
+	    .cmd = CONTROL_CMD_BANS,
+	    .json = cmd_bans_json,
 	};
 
 	return control_client_main(&cc, argc, argv);

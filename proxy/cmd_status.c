@@ -13,21 +13,21 @@
 #include "control_client.h"
 
 static const struct control_client_json cmd_status_json[] = {
-	{"wrapd", "wrapd", false},
-	{"service", "services", true},
-	{"listener", "listeners", true},
-	{"conn", "connections", true},
-	{"conns", "conns", false},
-	{NULL, NULL, false},
+    {"wrapd", "wrapd", false},
+    {"service", "services", true},
+    {"listener", "listeners", true},
+    {"conn", "connections", true},
+    {"conns", "conns", false},
+    {NULL, NULL, false},
 };
 
 int
 cmd_status(int argc, char **argv)
 {
 	static const struct control_client_cmd cc = {
-		.name = "status",
-		.cmd = CONTROL_CMD_STATUS,
-		.json = cmd_status_json,
+	    .name = "status",
+	    .cmd = CONTROL_CMD_STATUS,
+	    .json = cmd_status_json,
 	};
 
 	return control_client_main(&cc, argc, argv);

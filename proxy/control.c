@@ -75,11 +75,12 @@ control_bind_dir(const char *path, uid_t owner)
 	dir = dirname(copy);
 	if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
 		log_warn("control socket %s: cannot make %s; running without "
-		         "it", path, dir);
+		         "it",
+		    path, dir);
 		rc = -1;
 	} else if (conf_trust_path(dir, owner, why, sizeof(why)) < 0) {
-		log_warnx("control socket %s: %s; running without it", path,
-		    why);
+		log_warnx(
+		    "control socket %s: %s; running without it", path, why);
 		rc = -1;
 	}
 	free(copy);
@@ -101,7 +102,8 @@ control_bind_stale(const char *path, const struct sockaddr_un *sun)
 		return errno == ENOENT ? 0 : -1;
 	if (!S_ISSOCK(st.st_mode)) {
 		log_warnx("control socket %s: exists and is not a socket; "
-		          "running without one", path);
+		          "running without one",
+		    path);
 		return -1;
 	}
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
@@ -110,12 +112,14 @@ control_bind_stale(const char *path, const struct sockaddr_un *sun)
 	close(fd);
 	if (rc == 0) {
 		log_warnx("control socket %s: in use by another wrapd; running "
-		          "without one (set `control` to another path)", path);
+		          "without one (set `control` to another path)",
+		    path);
 		return -1;
 	}
 	if (errno != ECONNREFUSED || unlink(path) < 0) {
 		log_warn("control socket %s: cannot replace it; running "
-		         "without one", path);
+		         "without one",
+		    path);
 		return -1;
 	}
 	return 0;
@@ -138,8 +142,8 @@ control_bind(const char *path, uid_t owner)
 	if (control_bind_dir(path, owner) < 0 ||
 	    control_bind_stale(path, &sun) < 0)
 		return -1;
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-	         0)) < 0) {
+	if ((fd = socket(
+	         AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0) {
 		log_warn("control socket %s", path);
 		return -1;
 	}
@@ -150,7 +154,8 @@ control_bind(const char *path, uid_t owner)
 	umask(old);
 	if (rc < 0 || listen(fd, CONTROL_BACKLOG) < 0) {
 		log_warn("control socket %s: cannot listen; running without "
-		         "it", path);
+		         "it",
+		    path);
 		close(fd);
 		return -1;
 	}
@@ -186,7 +191,7 @@ control_client_closed(uv_handle_t *h)
 	if (cl->next != NULL)
 		cl->next->prev = cl->prev;
 	ctl->nclients--;
-	control_buf_free(&cl->out);
+	control_proto_buf_free(&cl->out);
 	free(cl);
 	if (ctl->closed)
 		control_free_if_done(ctl);
@@ -234,19 +239,19 @@ control_client_send(struct control_client *cl)
 static void
 control_client_error(struct control_client *cl, const char *why)
 {
-	control_buf_free(&cl->out);
+	control_proto_buf_free(&cl->out);
 	cl->out.failed = false;
-	control_buf_add(&cl->out, "error ", 6);
-	control_buf_add(&cl->out, why, strlen(why));
-	control_buf_end(&cl->out);
+	control_proto_buf_add(&cl->out, "error ", 6);
+	control_proto_buf_add(&cl->out, why, strlen(why));
+	control_proto_buf_end(&cl->out);
 	control_client_send(cl);
 }
 
 static void
 control_client_hello(struct control_buf *b)
 {
-	control_buf_add(b, CONTROL_PROTO_HELLO "\n",
-	    sizeof(CONTROL_PROTO_HELLO));
+	control_proto_buf_add(
+	    b, CONTROL_PROTO_HELLO "\n", sizeof(CONTROL_PROTO_HELLO));
 }
 
 static void
@@ -259,8 +264,8 @@ control_client_status_done(void *arg, const struct control_buf *records)
 	if (records->failed)
 		cl->out.failed = true;
 	else
-		control_buf_add(&cl->out, records->p, records->len);
-	control_buf_add(&cl->out, "end\n", 4);
+		control_proto_buf_add(&cl->out, records->p, records->len);
+	control_proto_buf_add(&cl->out, "end\n", 4);
 	control_client_send(cl);
 }
 
@@ -273,12 +278,12 @@ control_client_request(struct control_client *cl, enum control_cmd cmd)
 	if (cmd == CONTROL_CMD_BANS) {
 		control_client_hello(&cl->out);
 		status_bans(ctl->srv, &cl->out);
-		control_buf_add(&cl->out, "end\n", 4);
+		control_proto_buf_add(&cl->out, "end\n", 4);
 		control_client_send(cl);
 		return;
 	}
-	if (status_request(ctl->srv->status, control_client_status_done,
-	        cl) < 0) {
+	if (status_request(ctl->srv->status, control_client_status_done, cl) <
+	    0) {
 		control_client_error(cl, "busy");
 		return;
 	}
@@ -370,8 +375,8 @@ control_connection(uv_stream_t *server, int status)
 		control_client_close(cl);
 		return;
 	}
-	uv_timer_start(&cl->timer, control_client_timeout, CONTROL_CLIENT_MS,
-	    0);
+	uv_timer_start(
+	    &cl->timer, control_client_timeout, CONTROL_CLIENT_MS, 0);
 	if (!control_client_allowed(cl)) {
 		control_client_error(cl, "not authorised");
 		return;

@@ -31,8 +31,8 @@ control_client_usage(FILE *fp, const char *name)
 	    "usage: wrapd %s [--config FILE | --control PATH] [--json]\n"
 	    "Asks the running wrapd over its control socket (root only): the "
 	    "one\n"
-	    "--control names, else the configuration's `control` (default\n"
-	    CONF_DEFAULT_CONTROL ").\n",
+	    "--control names, else the configuration's `control` "
+	    "(default\n" CONF_DEFAULT_CONTROL ").\n",
 	    name);
 }
 
@@ -54,12 +54,14 @@ control_client_path(const char *control, const char *config)
 	}
 	if ((c = conf_load_file(config, &errs)) == NULL) {
 		conf_errs_print(&errs, stderr);
-		fprintf(stderr, "wrapd: cannot find the control socket in %s; "
-		                "name it with --control\n",
+		fprintf(stderr,
+		    "wrapd: cannot find the control socket in %s; "
+		    "name it with --control\n",
 		    config);
 	} else if (c->control == NULL)
-		fprintf(stderr, "wrapd: %s: control is null: wrapd serves no "
-		                "control socket\n",
+		fprintf(stderr,
+		    "wrapd: %s: control is null: wrapd serves no "
+		    "control socket\n",
 		    config);
 	else if ((p = strdup(c->control)) == NULL)
 		fprintf(stderr, "wrapd: out of memory\n");
@@ -92,8 +94,9 @@ control_client_connect(const char *path)
 	memset(&sun, 0, sizeof(sun));
 	sun.sun_family = AF_UNIX;
 	if (path[0] != '/' || strlen(path) >= sizeof(sun.sun_path)) {
-		fprintf(stderr, "wrapd: control socket %s: not an absolute "
-		                "path of at most %zu bytes\n",
+		fprintf(stderr,
+		    "wrapd: control socket %s: not an absolute "
+		    "path of at most %zu bytes\n",
 		    path, sizeof(sun.sun_path) - 1);
 		return -1;
 	}
@@ -108,10 +111,11 @@ control_client_connect(const char *path)
 	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		int e = errno;
 
-		fprintf(stderr, "wrapd: cannot reach the control socket %s: %s%s\n",
-		    path, strerror(e),
+		fprintf(stderr,
+		    "wrapd: cannot reach the control socket %s: %s%s\n", path,
+		    strerror(e),
 		    e == EACCES ? " (only root may use it)"
-		    : e == ENOENT || e == ECONNREFUSED
+		        : e == ENOENT || e == ECONNREFUSED
 		        ? " (is wrapd running, with this configuration?)"
 		        : "");
 		if (fd >= 0)
@@ -147,8 +151,9 @@ control_client_exchange(int fd, enum control_cmd cmd, struct control_buf *in)
 		int64_t left = deadline - control_client_now_ms();
 
 		if (left <= 0) {
-			fprintf(stderr, "wrapd: control socket: no complete "
-			                "answer in %d ms\n",
+			fprintf(stderr,
+			    "wrapd: control socket: no complete "
+			    "answer in %d ms\n",
 			    CONTROL_CLIENT_WAIT_MS);
 			return -1;
 		}
@@ -165,10 +170,11 @@ control_client_exchange(int fd, enum control_cmd cmd, struct control_buf *in)
 				return 0;
 			break;
 		}
-		control_buf_add(in, chunk, (size_t)n);
+		control_proto_buf_add(in, chunk, (size_t)n);
 		if (in->failed) {
-			fprintf(stderr, "wrapd: control socket: answer over "
-			                "%d bytes\n",
+			fprintf(stderr,
+			    "wrapd: control socket: answer over "
+			    "%d bytes\n",
 			    CONTROL_RESP_MAX);
 			return -1;
 		}
@@ -182,8 +188,8 @@ control_client_exchange(int fd, enum control_cmd cmd, struct control_buf *in)
  * "end" line.  0, or -1 with the reason printed.
  */
 static int
-control_client_check(const struct control_buf *in, const char **first,
-    const char **end)
+control_client_check(
+    const struct control_buf *in, const char **first, const char **end)
 {
 	static struct control_record r;
 	char msg[256];
@@ -207,30 +213,34 @@ control_client_check(const struct control_buf *in, const char **first,
 	}
 	if (nl == NULL || (size_t)(nl - p) != strlen(CONTROL_PROTO_HELLO) ||
 	    strncmp(p, CONTROL_PROTO_HELLO, (size_t)(nl - p)) != 0) {
-		fprintf(stderr, "wrapd: control socket: not a wrapd control "
-		                "socket, or another version\n");
+		fprintf(stderr,
+		    "wrapd: control socket: not a wrapd control "
+		    "socket, or another version\n");
 		return -1;
 	}
 	*first = p = nl + 1;
 	for (;; p = nl + 1) {
 		lineno++;
 		if ((nl = strchr(p, '\n')) == NULL) {
-			fprintf(stderr, "wrapd: control socket: the answer "
-			                "was cut short\n");
+			fprintf(stderr,
+			    "wrapd: control socket: the answer "
+			    "was cut short\n");
 			return -1;
 		}
 		if (nl - p == 3 && strncmp(p, "end", 3) == 0)
 			break;
 		if (control_proto_record(p, (size_t)(nl - p), &r) < 0) {
-			fprintf(stderr, "wrapd: control socket: malformed "
-			                "line %zu of the answer\n",
+			fprintf(stderr,
+			    "wrapd: control socket: malformed "
+			    "line %zu of the answer\n",
 			    lineno);
 			return -1;
 		}
 	}
 	if (nl[1] != '\0') {
-		fprintf(stderr, "wrapd: control socket: bytes after the end "
-		                "of the answer\n");
+		fprintf(stderr,
+		    "wrapd: control socket: bytes after the end "
+		    "of the answer\n");
 		return -1;
 	}
 	*end = p;
@@ -325,8 +335,7 @@ static const struct option control_client_opts[] = {
 };
 
 int
-control_client_main(
-    const struct control_client_cmd *cc, int argc, char **argv)
+control_client_main(const struct control_client_cmd *cc, int argc, char **argv)
 {
 	const char *config = NULL, *control = NULL, *first, *end;
 	struct control_buf in = {0};
@@ -335,8 +344,8 @@ control_client_main(
 	int ch, fd, rc = 1;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "c:h", control_client_opts,
-	            NULL)) != -1) {
+	while ((ch = getopt_long(
+	            argc, argv, "c:h", control_client_opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			config = optarg;
@@ -372,7 +381,7 @@ control_client_main(
 		}
 		close(fd);
 	}
-	control_buf_free(&in);
+	control_proto_buf_free(&in);
 	free(path);
 	return rc;
 }

@@ -12,8 +12,8 @@ static const struct {
 	const char *word;
 	enum control_cmd cmd;
 } control_proto_cmds[] = {
-	{"bans", CONTROL_CMD_BANS},
-	{"status", CONTROL_CMD_STATUS},
+    {"bans", CONTROL_CMD_BANS},
+    {"status", CONTROL_CMD_STATUS},
 };
 
 int
@@ -51,8 +51,9 @@ control_proto_request(
 		}
 	if (lf == NULL)
 		return 0;
-	for (i = 0; i < sizeof(control_proto_cmds) /
-	         sizeof(control_proto_cmds[0]); i++)
+	for (i = 0;
+	     i < sizeof(control_proto_cmds) / sizeof(control_proto_cmds[0]);
+	     i++)
 		if (strlen(control_proto_cmds[i].word) == n &&
 		    memcmp(control_proto_cmds[i].word, buf, n) == 0) {
 			*cmd = control_proto_cmds[i].cmd;
@@ -69,7 +70,7 @@ control_proto_request_text(enum control_cmd cmd)
 }
 
 void
-control_buf_free(struct control_buf *b)
+control_proto_buf_free(struct control_buf *b)
 {
 	free(b->p);
 	b->p = NULL;
@@ -77,7 +78,7 @@ control_buf_free(struct control_buf *b)
 }
 
 void
-control_buf_add(struct control_buf *b, const char *s, size_t n)
+control_proto_buf_add(struct control_buf *b, const char *s, size_t n)
 {
 	char *p;
 	size_t cap;
@@ -105,15 +106,15 @@ control_buf_add(struct control_buf *b, const char *s, size_t n)
 }
 
 static void
-control_buf_puts(struct control_buf *b, const char *s)
+control_proto_buf_puts(struct control_buf *b, const char *s)
 {
-	control_buf_add(b, s, strlen(s));
+	control_proto_buf_add(b, s, strlen(s));
 }
 
 void
-control_buf_record(struct control_buf *b, const char *type)
+control_proto_buf_record(struct control_buf *b, const char *type)
 {
-	control_buf_puts(b, type);
+	control_proto_buf_puts(b, type);
 }
 
 static bool
@@ -123,52 +124,52 @@ control_proto_plain(unsigned char ch)
 }
 
 void
-control_buf_str(struct control_buf *b, const char *key, const char *v)
+control_proto_buf_str(struct control_buf *b, const char *key, const char *v)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	char esc[3] = {'%', 0, 0};
 	const unsigned char *p = (const unsigned char *)v;
 	size_t run;
 
-	control_buf_add(b, " ", 1);
-	control_buf_puts(b, key);
-	control_buf_add(b, "=", 1);
+	control_proto_buf_add(b, " ", 1);
+	control_proto_buf_puts(b, key);
+	control_proto_buf_add(b, "=", 1);
 	while (*p != '\0') {
 		for (run = 0; control_proto_plain(p[run]); run++)
 			;
-		control_buf_add(b, (const char *)p, run);
+		control_proto_buf_add(b, (const char *)p, run);
 		p += run;
 		if (*p == '\0')
 			break;
 		esc[1] = hex[*p >> 4];
 		esc[2] = hex[*p & 15];
-		control_buf_add(b, esc, 3);
+		control_proto_buf_add(b, esc, 3);
 		p++;
 	}
 }
 
 void
-control_buf_u64(struct control_buf *b, const char *key, uint64_t v)
+control_proto_buf_u64(struct control_buf *b, const char *key, uint64_t v)
 {
 	char num[24];
 
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)v);
-	control_buf_str(b, key, num);
+	control_proto_buf_str(b, key, num);
 }
 
 void
-control_buf_i64(struct control_buf *b, const char *key, int64_t v)
+control_proto_buf_i64(struct control_buf *b, const char *key, int64_t v)
 {
 	char num[24];
 
 	snprintf(num, sizeof(num), "%lld", (long long)v);
-	control_buf_str(b, key, num);
+	control_proto_buf_str(b, key, num);
 }
 
 void
-control_buf_end(struct control_buf *b)
+control_proto_buf_end(struct control_buf *b)
 {
-	control_buf_add(b, "\n", 1);
+	control_proto_buf_add(b, "\n", 1);
 }
 
 static bool
@@ -195,8 +196,8 @@ control_proto_hex(char ch)
  * *o, NUL-terminated; stop at `stop` or the end.  0 or -1.
  */
 static int
-control_proto_name(const char *line, size_t len, size_t *i, char stop,
-    char *out, size_t *o)
+control_proto_name(
+    const char *line, size_t len, size_t *i, char stop, char *out, size_t *o)
 {
 	size_t start = *i;
 
@@ -213,8 +214,8 @@ control_proto_name(const char *line, size_t len, size_t *i, char stop,
 
 /* Decode a value from line[*i] up to a blank or the end.  0 or -1. */
 static int
-control_proto_value(const char *line, size_t len, size_t *i, char *out,
-    size_t *o)
+control_proto_value(
+    const char *line, size_t len, size_t *i, char *out, size_t *o)
 {
 	int hi, lo;
 
@@ -270,7 +271,7 @@ control_proto_record(const char *line, size_t len, struct control_record *r)
 }
 
 const char *
-control_record_get(const struct control_record *r, const char *key)
+control_proto_record_get(const struct control_record *r, const char *key)
 {
 	size_t i;
 

@@ -31,11 +31,11 @@
 #include <stdint.h>
 
 #define CONTROL_PROTO_HELLO "ok wrapd-control 1"
-#define CONTROL_REQ_MAX     64        /* a request, LF included */
-#define CONTROL_LINE_MAX    4096      /* a record, LF included */
+#define CONTROL_REQ_MAX     64         /* a request, LF included */
+#define CONTROL_LINE_MAX    4096       /* a record, LF included */
 #define CONTROL_RESP_MAX    (16 << 20) /* a whole response */
-#define CONTROL_FIELDS_MAX  32        /* key=value pairs of a record */
-#define CONTROL_NAME_MAX    32        /* a type or a key */
+#define CONTROL_FIELDS_MAX  32         /* key=value pairs of a record */
+#define CONTROL_NAME_MAX    32         /* a type or a key */
 
 enum control_cmd {
 	CONTROL_CMD_BANS = 1,
@@ -59,15 +59,16 @@ struct control_buf {
 	size_t len, cap;
 	bool failed;
 };
-void control_buf_free(struct control_buf *b);
-void control_buf_add(struct control_buf *b, const char *s, size_t n);
+void control_proto_buf_free(struct control_buf *b);
+void control_proto_buf_add(struct control_buf *b, const char *s, size_t n);
 /* Start a record of this type (a trusted name). */
-void control_buf_record(struct control_buf *b, const char *type);
-void control_buf_str(struct control_buf *b, const char *key, const char *v);
-void control_buf_u64(struct control_buf *b, const char *key, uint64_t v);
-void control_buf_i64(struct control_buf *b, const char *key, int64_t v);
+void control_proto_buf_record(struct control_buf *b, const char *type);
+void control_proto_buf_str(
+    struct control_buf *b, const char *key, const char *v);
+void control_proto_buf_u64(struct control_buf *b, const char *key, uint64_t v);
+void control_proto_buf_i64(struct control_buf *b, const char *key, int64_t v);
 /* End the record. */
-void control_buf_end(struct control_buf *b);
+void control_proto_buf_end(struct control_buf *b);
 
 /* One record as read by a client: values decoded, NUL-terminated. */
 struct control_field {
@@ -84,9 +85,11 @@ struct control_record {
  * Parse one line (without its LF) into *r: 0, or -1 when it is not a
  * record of the grammar above.
  */
-int control_proto_record(const char *line, size_t len, struct control_record *r);
+int control_proto_record(
+    const char *line, size_t len, struct control_record *r);
 /* The value of key in r, or NULL. */
-const char *control_record_get(const struct control_record *r, const char *key);
+const char *control_proto_record_get(
+    const struct control_record *r, const char *key);
 /* Is s made of digits only (a number, for JSON)? */
 bool control_proto_is_number(const char *s);
 

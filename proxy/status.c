@@ -39,9 +39,9 @@ struct status_part {
 
 struct status {
 	struct server *srv;
-	uv_async_t async; /* a worker answered */
-	uv_timer_t timer; /* STATUS_WAIT_MS */
-	uv_mutex_t mu;    /* parts, answered, collecting */
+	uv_async_t async;          /* a worker answered */
+	uv_timer_t timer;          /* STATUS_WAIT_MS */
+	uv_mutex_t mu;             /* parts, answered, collecting */
 	struct status_part *parts; /* srv->nworkers */
 	unsigned expected, answered;
 	bool collecting;
@@ -60,8 +60,8 @@ status_new(struct server *srv)
 
 	if (st == NULL)
 		return NULL;
-	st->parts = calloc(srv->nworkers ? srv->nworkers : 1,
-	    sizeof(*st->parts));
+	st->parts =
+	    calloc(srv->nworkers ? srv->nworkers : 1, sizeof(*st->parts));
 	if (st->parts == NULL) {
 		free(st);
 		return NULL;
@@ -82,7 +82,7 @@ status_parts_clear(struct status *st)
 	unsigned i;
 
 	for (i = 0; i < st->srv->nworkers; i++) {
-		control_buf_free(&st->parts[i].conns);
+		control_proto_buf_free(&st->parts[i].conns);
 		memset(&st->parts[i], 0, sizeof(st->parts[i]));
 	}
 }
@@ -119,15 +119,16 @@ status_conn_record(struct control_buf *b, const struct conn *c, uint64_t now)
 	char client[80];
 
 	conn_log_addr(&c->client, client, sizeof(client));
-	control_buf_record(b, "conn");
-	control_buf_u64(b, "id", c->id);
-	control_buf_str(b, "service", conn_svc(c)->conf->name);
-	control_buf_str(b, "client", client);
-	control_buf_str(b, "state", conn_state_name((enum conn_state)c->state));
-	control_buf_u64(b, "age_ms", now - c->start_ms);
-	control_buf_u64(b, "in", c->dir[0].bytes);
-	control_buf_u64(b, "out", c->dir[1].bytes);
-	control_buf_end(b);
+	control_proto_buf_record(b, "conn");
+	control_proto_buf_u64(b, "id", c->id);
+	control_proto_buf_str(b, "service", conn_svc(c)->conf->name);
+	control_proto_buf_str(b, "client", client);
+	control_proto_buf_str(
+	    b, "state", conn_state_name((enum conn_state)c->state));
+	control_proto_buf_u64(b, "age_ms", now - c->start_ms);
+	control_proto_buf_u64(b, "in", c->dir[0].bytes);
+	control_proto_buf_u64(b, "out", c->dir[1].bytes);
+	control_proto_buf_end(b);
 }
 
 void
@@ -153,7 +154,7 @@ status_worker_report(struct worker *w)
 		memset(&part, 0, sizeof(part));
 	}
 	uv_mutex_unlock(&st->mu);
-	control_buf_free(&part.conns); /* a late answer: dropped */
+	control_proto_buf_free(&part.conns); /* a late answer: dropped */
 	uv_async_send(&st->async);
 }
 
@@ -170,7 +171,7 @@ status_rate(struct control_buf *b, const struct conf_service *cs)
 	else
 		snprintf(r, sizeof(r), "%u/%us", cs->per_source_rate_count,
 		    cs->per_source_rate_secs);
-	control_buf_str(b, "per_source_rate", r);
+	control_proto_buf_str(b, "per_source_rate", r);
 }
 
 static void
@@ -180,31 +181,33 @@ status_service(struct control_buf *b, const struct snap_svc *sv)
 	struct admit_stats as;
 
 	admit_stats(sv->st->admit, &as);
-	control_buf_record(b, "service");
-	control_buf_str(b, "name", cs->name);
-	control_buf_str(b, "daemon", cs->daemon != NULL ? cs->daemon : cs->name);
-	control_buf_u64(b, "active", atomic_load(&sv->st->active));
-	control_buf_u64(b, "max_connections", cs->max_connections);
-	control_buf_u64(b, "sources", source_counts_sources(sv->st->sources));
-	control_buf_u64(b, "per_source_connections",
-	    cs->per_source_connections);
+	control_proto_buf_record(b, "service");
+	control_proto_buf_str(b, "name", cs->name);
+	control_proto_buf_str(
+	    b, "daemon", cs->daemon != NULL ? cs->daemon : cs->name);
+	control_proto_buf_u64(b, "active", atomic_load(&sv->st->active));
+	control_proto_buf_u64(b, "max_connections", cs->max_connections);
+	control_proto_buf_u64(
+	    b, "sources", source_counts_sources(sv->st->sources));
+	control_proto_buf_u64(
+	    b, "per_source_connections", cs->per_source_connections);
 	status_rate(b, cs);
-	control_buf_str(b, "access_times",
-	    cs->naccess_times == 0 ? "always"
+	control_proto_buf_str(b, "access_times",
+	    cs->naccess_times == 0     ? "always"
 	        : timewin_open_now(cs) ? "open"
 	                               : "closed");
-	control_buf_u64(b, "refused_connections", as.refused_connections);
-	control_buf_u64(b, "refused_rate", as.refused_rate);
-	control_buf_u64(b, "refused_banned", as.ban.refused);
-	control_buf_u64(b, "ban_after", cs->ban.after);
-	control_buf_u64(b, "denials", as.ban.denials);
-	control_buf_u64(b, "banned", as.ban.banned);
-	control_buf_u64(b, "tracked", as.ban.tracked);
-	control_buf_u64(b, "bans_set", as.ban.set);
-	control_buf_u64(b, "bans_expired", as.ban.expired);
-	control_buf_u64(b, "bans_evicted", as.ban.evicted_bans);
-	control_buf_u64(b, "tracks_evicted", as.ban.evicted_tracks);
-	control_buf_end(b);
+	control_proto_buf_u64(b, "refused_connections", as.refused_connections);
+	control_proto_buf_u64(b, "refused_rate", as.refused_rate);
+	control_proto_buf_u64(b, "refused_banned", as.ban.refused);
+	control_proto_buf_u64(b, "ban_after", cs->ban.after);
+	control_proto_buf_u64(b, "denials", as.ban.denials);
+	control_proto_buf_u64(b, "banned", as.ban.banned);
+	control_proto_buf_u64(b, "tracked", as.ban.tracked);
+	control_proto_buf_u64(b, "bans_set", as.ban.set);
+	control_proto_buf_u64(b, "bans_expired", as.ban.expired);
+	control_proto_buf_u64(b, "bans_evicted", as.ban.evicted_bans);
+	control_proto_buf_u64(b, "tracks_evicted", as.ban.evicted_tracks);
+	control_proto_buf_end(b);
 }
 
 static void
@@ -214,23 +217,24 @@ status_header(struct status *st, struct control_buf *b, uint64_t now)
 	const struct snapshot *snap = srv->snap;
 	size_t i;
 
-	control_buf_record(b, "wrapd");
-	control_buf_str(b, "version", WRAPD_VERSION);
-	control_buf_u64(b, "pid", (uint64_t)getpid());
-	control_buf_u64(b, "uptime_ms", now - st->start_ms);
-	control_buf_u64(b, "generation", snap->gen);
-	control_buf_u64(b, "workers", srv->nworkers);
-	control_buf_str(b, "config",
+	control_proto_buf_record(b, "wrapd");
+	control_proto_buf_str(b, "version", WRAPD_VERSION);
+	control_proto_buf_u64(b, "pid", (uint64_t)getpid());
+	control_proto_buf_u64(b, "uptime_ms", now - st->start_ms);
+	control_proto_buf_u64(b, "generation", snap->gen);
+	control_proto_buf_u64(b, "workers", srv->nworkers);
+	control_proto_buf_str(b, "config",
 	    srv->opts.config_path != NULL ? srv->opts.config_path : "-");
-	control_buf_u64(b, "stopping", srv->stopping ? 1 : 0);
-	control_buf_end(b);
+	control_proto_buf_u64(b, "stopping", srv->stopping ? 1 : 0);
+	control_proto_buf_end(b);
 	for (i = 0; i < snap->nsvc; i++)
 		status_service(b, &snap->svc[i]);
 	for (i = 0; i < snap->nbind; i++) {
-		control_buf_record(b, "listener");
-		control_buf_str(b, "service", snap->svc[snap->bind[i].svc].conf->name);
-		control_buf_str(b, "listen", snap->bind[i].ls->text);
-		control_buf_end(b);
+		control_proto_buf_record(b, "listener");
+		control_proto_buf_str(
+		    b, "service", snap->svc[snap->bind[i].svc].conf->name);
+		control_proto_buf_str(b, "listen", snap->bind[i].ls->text);
+		control_proto_buf_end(b);
 	}
 }
 
@@ -247,22 +251,23 @@ status_conns(struct status *st, struct control_buf *b,
 		total += parts[i].total;
 		for (s = 0; s < STATUS_NSTATES; s++)
 			states[s] += parts[i].states[s];
-		for (p = parts[i].conns.p; p != NULL && *p != '\0'; p = nl + 1) {
+		for (p = parts[i].conns.p; p != NULL && *p != '\0';
+		     p = nl + 1) {
 			if ((nl = strchr(p, '\n')) == NULL ||
 			    listed == STATUS_CONNS_MAX)
 				break;
-			control_buf_add(b, p, (size_t)(nl - p) + 1);
+			control_proto_buf_add(b, p, (size_t)(nl - p) + 1);
 			listed++;
 		}
 	}
-	control_buf_record(b, "conns");
-	control_buf_u64(b, "total", total);
-	control_buf_u64(b, "listed", listed);
+	control_proto_buf_record(b, "conns");
+	control_proto_buf_u64(b, "total", total);
+	control_proto_buf_u64(b, "listed", listed);
 	for (s = 0; s < STATUS_NSTATES; s++)
-		control_buf_u64(b, conn_state_name((enum conn_state)s),
-		    states[s]);
-	control_buf_u64(b, "unanswered_workers", unanswered);
-	control_buf_end(b);
+		control_proto_buf_u64(
+		    b, conn_state_name((enum conn_state)s), states[s]);
+	control_proto_buf_u64(b, "unanswered_workers", unanswered);
+	control_proto_buf_end(b);
 }
 
 static void
@@ -276,8 +281,8 @@ status_finish(struct status *st)
 	uint64_t now;
 
 	uv_timer_stop(&st->timer);
-	parts = calloc(st->srv->nworkers ? st->srv->nworkers : 1,
-	    sizeof(*parts));
+	parts =
+	    calloc(st->srv->nworkers ? st->srv->nworkers : 1, sizeof(*parts));
 	uv_mutex_lock(&st->mu);
 	st->collecting = false;
 	unanswered = st->expected - st->answered;
@@ -300,9 +305,9 @@ status_finish(struct status *st)
 	for (i = 0; i < n; i++)
 		w[i].done(w[i].arg, &out);
 	for (i = 0; parts != NULL && i < st->srv->nworkers; i++)
-		control_buf_free(&parts[i].conns);
+		control_proto_buf_free(&parts[i].conns);
 	free(parts);
-	control_buf_free(&out);
+	control_proto_buf_free(&out);
 }
 
 static void
@@ -387,24 +392,25 @@ status_ban_record(void *arg, const struct ban_event *ev)
 {
 	struct status_bans *sb = arg;
 	char src[80];
-	uint64_t left = ev->until_ms > sb->now_ms ? ev->until_ms - sb->now_ms
-	                                          : 0;
+	uint64_t left =
+	    ev->until_ms > sb->now_ms ? ev->until_ms - sb->now_ms : 0;
 	uint64_t age = sb->now_ms > ev->set_ms ? sb->now_ms - ev->set_ms : 0;
 
 	if (sb->total++ >= STATUS_BANS_MAX)
 		return;
 	sb->listed++;
 	source_key_format(&ev->key, src, sizeof(src));
-	control_buf_record(sb->out, "ban");
-	control_buf_str(sb->out, "service", sb->service);
-	control_buf_str(sb->out, "source", src);
-	control_buf_u64(sb->out, "remaining_ms", left);
-	control_buf_i64(sb->out, "expires",
+	control_proto_buf_record(sb->out, "ban");
+	control_proto_buf_str(sb->out, "service", sb->service);
+	control_proto_buf_str(sb->out, "source", src);
+	control_proto_buf_u64(sb->out, "remaining_ms", left);
+	control_proto_buf_i64(sb->out, "expires",
 	    (int64_t)sb->wall + (int64_t)((left + 999) / 1000));
-	control_buf_i64(sb->out, "set", (int64_t)sb->wall - (int64_t)(age / 1000));
-	control_buf_u64(sb->out, "denials", ev->denials);
-	control_buf_u64(sb->out, "refused", ev->refused);
-	control_buf_end(sb->out);
+	control_proto_buf_i64(
+	    sb->out, "set", (int64_t)sb->wall - (int64_t)(age / 1000));
+	control_proto_buf_u64(sb->out, "denials", ev->denials);
+	control_proto_buf_u64(sb->out, "refused", ev->refused);
+	control_proto_buf_end(sb->out);
 }
 
 void
@@ -425,8 +431,8 @@ status_bans(struct server *srv, struct control_buf *out)
 		ban_list(admit_bans(sv->st->admit), sb.now_ms,
 		    status_ban_record, &sb);
 	}
-	control_buf_record(out, "bans");
-	control_buf_u64(out, "total", sb.total);
-	control_buf_u64(out, "listed", sb.listed);
-	control_buf_end(out);
+	control_proto_buf_record(out, "bans");
+	control_proto_buf_u64(out, "total", sb.total);
+	control_proto_buf_u64(out, "listed", sb.listed);
+	control_proto_buf_end(out);
 }

@@ -14,9 +14,9 @@
 
 #include "control_proto.h"
 
-#define STATUS_WAIT_MS    2000
-#define STATUS_CONNS_MAX  1000  /* connections listed; all are counted */
-#define STATUS_BANS_MAX   50000 /* bans listed; all are counted */
+#define STATUS_WAIT_MS   2000
+#define STATUS_CONNS_MAX 1000  /* connections listed; all are counted */
+#define STATUS_BANS_MAX  50000 /* bans listed; all are counted */
 
 struct server;
 struct status;

@@ -57,9 +57,9 @@ timewin_open_now(const struct conf_service *cs)
 	if (cs->naccess_times == 0)
 		return true;
 	t = clock != NULL ? clock() : time(NULL);
-	if (t == (time_t)-1 || localtime_r(&t, &tm) == NULL ||
-	    tm.tm_wday < 0 || tm.tm_wday > 6 || tm.tm_hour < 0 ||
-	    tm.tm_hour > 23 || tm.tm_min < 0 || tm.tm_min > 59)
+	if (t == (time_t)-1 || localtime_r(&t, &tm) == NULL || tm.tm_wday < 0 ||
+	    tm.tm_wday > 6 || tm.tm_hour < 0 || tm.tm_hour > 23 ||
+	    tm.tm_min < 0 || tm.tm_min > 59)
 		return false;
 	return timewin_open(cs->access_times, cs->naccess_times, &tm);
 }

@@ -164,15 +164,16 @@ static void
 test_dump(void **state)
 {
 	(void)state;
-	struct wrapd_conf *c = load_ok(
-	    SVC "    per_source: { rate: 6/30s }\n"
-	        "    ban: { after: 4, for: 90s }\n"
-	        "    access_times: [\"Mon-Fri 08:00-18:00\"]\n");
+	struct wrapd_conf *c =
+	    load_ok(SVC "    per_source: { rate: 6/30s }\n"
+	                "    ban: { after: 4, for: 90s }\n"
+	                "    access_times: [\"Mon-Fri 08:00-18:00\"]\n");
 	char *d = dump_conf(c);
 	assert_non_null(strstr(d, "control: \"/run/wrapd/control.sock\"\n"));
 	assert_non_null(strstr(d, "      rate: 6/30s\n"));
 	assert_non_null(strstr(d,
-	    "    ban: { after: 4, within: 10m, for: 90s, max_sources: 4096 }\n"));
+	    "    ban: { after: 4, within: 10m, for: 90s, max_sources: 4096 "
+	    "}\n"));
 	assert_non_null(
 	    strstr(d, "    access_times: [\"Mon-Fri 08:00-18:00\"]\n"));
 	struct wrapd_conf *c2 = conf_load_mem("d.yaml", d, strlen(d), NULL);

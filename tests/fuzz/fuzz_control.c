@@ -53,7 +53,7 @@ fuzz_records(const char *in, size_t len)
 		if (control_proto_record(p, (size_t)(nl - p), &r) < 0)
 			continue;
 		for (i = 0; i < r.n; i++)
-			if (control_record_get(&r, r.f[i].key) == NULL)
+			if (control_proto_record_get(&r, r.f[i].key) == NULL)
 				abort();
 	}
 }
@@ -70,18 +70,18 @@ fuzz_round_trip(const char *in, size_t len)
 		return;
 	memcpy(v, in, len);
 	v[len] = '\0';
-	control_buf_record(&b, "t");
-	control_buf_str(&b, "v", v);
-	control_buf_end(&b);
+	control_proto_buf_record(&b, "t");
+	control_proto_buf_str(&b, "v", v);
+	control_proto_buf_end(&b);
 	if (!b.failed && b.len < CONTROL_LINE_MAX) {
 		for (i = 0; i + 1 < b.len; i++)
 			if (b.p[i] < 0x20 || b.p[i] >= 0x7f)
 				abort();
-		if (control_proto_record(b.p, b.len - 1, &r) < 0 ||
-		    r.n != 1 || strcmp(r.f[0].value, v) != 0)
+		if (control_proto_record(b.p, b.len - 1, &r) < 0 || r.n != 1 ||
+		    strcmp(r.f[0].value, v) != 0)
 			abort();
 	}
-	control_buf_free(&b);
+	control_proto_buf_free(&b);
 	free(v);
 }
 

@@ -52,7 +52,10 @@ nth(unsigned i)
 }
 
 static const struct ban_params P3 = {
-	.after = 3, .within_ms = 60 * S, .for_ms = 10 * MN, .max = 4096,
+    .after = 3,
+    .within_ms = 60 * S,
+    .for_ms = 10 * MN,
+    .max = 4096,
 };
 
 static void
@@ -123,8 +126,8 @@ test_sources(void **state)
 	struct ban_table *t = ban_table_new();
 	struct ban_params p = P3;
 	struct acl_addr v6a = addr("2001:db8:1:2::1"),
-			v6b = addr("2001:db8:1:2:ffff::9"),
-			v6c = addr("2001:db8:1:3::1"), none;
+	                v6b = addr("2001:db8:1:2:ffff::9"),
+	                v6c = addr("2001:db8:1:3::1"), none;
 	struct ban_event ev;
 	char text[80];
 
@@ -268,12 +271,12 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_after_within_for),
-		cmocka_unit_test(test_window_starts_over),
-		cmocka_unit_test(test_sources),
-		cmocka_unit_test(test_ten_thousand_sources),
-		cmocka_unit_test(test_full_of_bans),
-		cmocka_unit_test(test_list_and_expiry),
+	    cmocka_unit_test(test_after_within_for),
+	    cmocka_unit_test(test_window_starts_over),
+	    cmocka_unit_test(test_sources),
+	    cmocka_unit_test(test_ten_thousand_sources),
+	    cmocka_unit_test(test_full_of_bans),
+	    cmocka_unit_test(test_list_and_expiry),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -50,29 +50,27 @@ test_requests(void **state)
 	assert_int_equal(req("ba\rns\n", &cmd), -1);
 	assert_int_equal(req("ba\x01", &cmd), -1);
 	assert_int_equal(req("bans\nstatus\n", &cmd), -1);
-	assert_int_equal(control_proto_request("ba\0s\n", 5, &cmd,
-	                     &(const char *){NULL}),
+	assert_int_equal(
+	    control_proto_request("ba\0s\n", 5, &cmd, &(const char *){NULL}),
 	    -1);
 	/* Long lines: refused once CONTROL_REQ_MAX bytes have no LF. */
 	memset(big, 'a', sizeof(big));
 	assert_int_equal(control_proto_request(big, CONTROL_REQ_MAX - 1, &cmd,
 	                     &(const char *){NULL}),
 	    0);
-	assert_int_equal(control_proto_request(big, CONTROL_REQ_MAX, &cmd,
-	                     &(const char *){NULL}),
+	assert_int_equal(control_proto_request(
+	                     big, CONTROL_REQ_MAX, &cmd, &(const char *){NULL}),
 	    -1);
 	big[CONTROL_REQ_MAX - 1] = '\n';
-	assert_int_equal(control_proto_request(big, CONTROL_REQ_MAX, &cmd,
-	                     &(const char *){NULL}),
+	assert_int_equal(control_proto_request(
+	                     big, CONTROL_REQ_MAX, &cmd, &(const char *){NULL}),
 	    -1); /* unknown, but within bounds */
 	/* What the clients send is what the server takes. */
-	assert_int_equal(req(control_proto_request_text(CONTROL_CMD_BANS),
-	                     &cmd),
-	    1);
+	assert_int_equal(
+	    req(control_proto_request_text(CONTROL_CMD_BANS), &cmd), 1);
 	assert_int_equal(cmd, CONTROL_CMD_BANS);
-	assert_int_equal(req(control_proto_request_text(CONTROL_CMD_STATUS),
-	                     &cmd),
-	    1);
+	assert_int_equal(
+	    req(control_proto_request_text(CONTROL_CMD_STATUS), &cmd), 1);
 	assert_int_equal(cmd, CONTROL_CMD_STATUS);
 }
 
@@ -81,24 +79,24 @@ test_requests(void **state)
 static void
 test_round_trip(void **state)
 {
-	static const char *const values[] = {"plain", "", "a b", "k=v",
-	    "100%", "line\nbreak\r", "\t\x01\x7f", "caf\xc3\xa9", "\xff\xfe",
+	static const char *const values[] = {"plain", "", "a b", "k=v", "100%",
+	    "line\nbreak\r", "\t\x01\x7f", "caf\xc3\xa9", "\xff\xfe",
 	    "[::1]:22", "systemd:x(fd 3)"};
 	static struct control_record r;
 	struct control_buf b = {0};
 	size_t i, len;
 
 	(void)state;
-	control_buf_record(&b, "ban");
+	control_proto_buf_record(&b, "ban");
 	for (i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
 		char key[8];
 
 		snprintf(key, sizeof(key), "k%zu", i);
-		control_buf_str(&b, key, values[i]);
+		control_proto_buf_str(&b, key, values[i]);
 	}
-	control_buf_u64(&b, "n", UINT64_MAX);
-	control_buf_i64(&b, "m", -5);
-	control_buf_end(&b);
+	control_proto_buf_u64(&b, "n", UINT64_MAX);
+	control_proto_buf_i64(&b, "m", -5);
+	control_proto_buf_end(&b);
 	assert_false(b.failed);
 	len = strlen(b.p);
 	assert_int_equal(b.p[len - 1], '\n');
@@ -109,11 +107,11 @@ test_round_trip(void **state)
 	assert_int_equal(r.n, sizeof(values) / sizeof(values[0]) + 2);
 	for (i = 0; i < sizeof(values) / sizeof(values[0]); i++)
 		assert_string_equal(r.f[i].value, values[i]);
-	assert_string_equal(control_record_get(&r, "n"),
-	    "18446744073709551615");
-	assert_string_equal(control_record_get(&r, "m"), "-5");
-	assert_null(control_record_get(&r, "nope"));
-	control_buf_free(&b);
+	assert_string_equal(
+	    control_proto_record_get(&r, "n"), "18446744073709551615");
+	assert_string_equal(control_proto_record_get(&r, "m"), "-5");
+	assert_null(control_proto_record_get(&r, "nope"));
+	control_proto_buf_free(&b);
 }
 
 static int
@@ -184,10 +182,10 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_requests),
-		cmocka_unit_test(test_round_trip),
-		cmocka_unit_test(test_hostile_records),
-		cmocka_unit_test(test_numbers),
+	    cmocka_unit_test(test_requests),
+	    cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_hostile_records),
+	    cmocka_unit_test(test_numbers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -110,10 +110,10 @@ test_crossing_midnight(void **state)
 	assert_false(open_at(s, utc(2024, 5, 4, 21, 59, 0)));
 	assert_true(open_at(s, utc(2024, 5, 4, 22, 0, 0)));
 	assert_true(open_at(s, utc(2024, 5, 4, 23, 59, 59)));
-	assert_true(open_at(s, utc(2024, 5, 5, 0, 0, 0)));  /* Sunday */
+	assert_true(open_at(s, utc(2024, 5, 5, 0, 0, 0))); /* Sunday */
 	assert_true(open_at(s, utc(2024, 5, 5, 1, 59, 59)));
 	assert_false(open_at(s, utc(2024, 5, 5, 2, 0, 0)));
-	assert_false(open_at(s, utc(2024, 5, 4, 1, 0, 0))); /* Sat early */
+	assert_false(open_at(s, utc(2024, 5, 4, 1, 0, 0)));  /* Sat early */
 	assert_false(open_at(s, utc(2024, 5, 5, 23, 0, 0))); /* Sun late */
 	service_free(s);
 }
@@ -129,11 +129,11 @@ test_windows_and_days(void **state)
 	(void)state;
 	set_tz("UTC");
 	timewin_set_clock(fake_clock);
-	assert_true(open_at(s, utc(2024, 5, 6, 9, 0, 0)));   /* Mon */
+	assert_true(open_at(s, utc(2024, 5, 6, 9, 0, 0)));    /* Mon */
 	assert_false(open_at(s, utc(2024, 5, 6, 12, 30, 0))); /* lunch */
 	assert_true(open_at(s, utc(2024, 5, 10, 16, 59, 0))); /* Fri */
 	assert_false(open_at(s, utc(2024, 5, 10, 17, 0, 0)));
-	assert_true(open_at(s, utc(2024, 5, 11, 3, 0, 0)));  /* Sat */
+	assert_true(open_at(s, utc(2024, 5, 11, 3, 0, 0)));   /* Sat */
 	assert_true(open_at(s, utc(2024, 5, 12, 23, 59, 0))); /* Sun */
 	assert_false(open_at(s, utc(2024, 5, 13, 0, 0, 0)));  /* Mon 00:00 */
 	service_free(s);
@@ -155,10 +155,10 @@ test_clock_change(void **state)
 	set_tz("UTC");
 	timewin_set_clock(fake_clock);
 	assert_true(open_at(s, in));
-	assert_false(open_at(s, in + 3600));     /* set forward to 18:30 */
-	assert_true(open_at(s, in - 7200));      /* set back to 15:30 */
+	assert_false(open_at(s, in + 3600));      /* set forward to 18:30 */
+	assert_true(open_at(s, in - 7200));       /* set back to 15:30 */
 	assert_false(open_at(s, in - 11 * 3600)); /* back to 06:30 */
-	assert_false(open_at(s, (time_t)-1));    /* no clock: closed */
+	assert_false(open_at(s, (time_t)-1));     /* no clock: closed */
 	/* A service without access_times does not read the clock. */
 	s->naccess_times = 0;
 	assert_true(open_at(s, (time_t)-1));
@@ -201,8 +201,7 @@ test_dst(void **state)
 	/* A normal day: 60 minutes. */
 	assert_int_equal(open_minutes(g, utc(2024, 3, 29, 23, 0, 0), 24), 60);
 	/* 26 October 22:00 UTC is 27 October 00:00 CEST. */
-	assert_int_equal(open_minutes(g, utc(2024, 10, 26, 22, 0, 0), 25),
-	    120);
+	assert_int_equal(open_minutes(g, utc(2024, 10, 26, 22, 0, 0), 25), 120);
 	/* Just across the change: 00:59 UTC is 02:59 CEST, 01:00 UTC is
 	 * 02:00 CET, both open. */
 	assert_true(open_at(g, utc(2024, 10, 27, 0, 59, 0)));
@@ -218,11 +217,11 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_day_window),
-		cmocka_unit_test(test_crossing_midnight),
-		cmocka_unit_test(test_windows_and_days),
-		cmocka_unit_test(test_clock_change),
-		cmocka_unit_test(test_dst),
+	    cmocka_unit_test(test_day_window),
+	    cmocka_unit_test(test_crossing_midnight),
+	    cmocka_unit_test(test_windows_and_days),
+	    cmocka_unit_test(test_clock_change),
+	    cmocka_unit_test(test_dst),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
