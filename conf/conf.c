@@ -188,6 +188,7 @@ conf__service_clear(struct conf_service *s)
 	free(s->on_deny.mail);
 	free(s->user);
 	free(s->group);
+	conf__times_free(s);
 }
 
 void
@@ -199,6 +200,7 @@ conf_free(struct wrapd_conf *c)
 	free(c->allow_path);
 	free(c->deny_path);
 	free(c->user);
+	free(c->control);
 	free(c->syslog_facility);
 	free(c->actions.sendmail);
 	free(c->geoip_country);

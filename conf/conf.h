@@ -22,6 +22,8 @@
 #define CONF_DEFAULT_PATH  "/etc/wrapd/wrapd.yaml"
 #define CONF_DEFAULT_ALLOW "/etc/hosts.allow"
 #define CONF_DEFAULT_DENY  "/etc/hosts.deny"
+/* The control socket of `wrapd bans` and `wrapd status` (wrapd(8)). */
+#define CONF_DEFAULT_CONTROL "/run/wrapd/control.sock"
 
 enum conf_log_format {
 	CONF_LOG_TEXT,
@@ -63,6 +65,27 @@ struct conf_on_deny {
 	char *mail;       /* recipient of a report through sendmail, or NULL */
 };
 
+/*
+ * One window of access_times (conf_timewin.c), in local wall-clock time:
+ * from start to end on the days of `days`; end <= start crosses midnight
+ * and ends on the next day.
+ */
+struct conf_timewin {
+	char *text;     /* as written, for logs and the dump */
+	uint8_t days;   /* bit d: the window starts on weekday d (0 = Sunday,
+			   as struct tm's tm_wday); all 7 when none is written */
+	uint16_t start; /* minutes after midnight, 0 to 1439 */
+	uint16_t end;   /* 0 to 1440 (24:00) */
+};
+
+/* ban: a source denied `after` times within within_ms is refused for for_ms. */
+struct conf_ban {
+	unsigned after;      /* 0: no bans (no "ban" mapping) */
+	uint64_t within_ms;  /* default 10 minutes */
+	uint64_t for_ms;     /* default 10 minutes */
+	unsigned max_sources; /* sources the table keeps; default 4096 */
+};
+
 struct conf_service {
 	char *name;
 	char *daemon; /* name daemon lists match; default: name */
@@ -83,6 +106,13 @@ struct conf_service {
 	/* per_source.connections: at most this many at once from one IPv4
 	 * address or IPv6 /64; default max_connections / 8 (at least 1). */
 	unsigned per_source_connections;
+	/* per_source.rate: new connections per source, count per secs ("6/min":
+	 * 6 and 60); 0: no rate. */
+	unsigned per_source_rate_count;
+	unsigned per_source_rate_secs;
+	struct conf_ban ban;
+	struct conf_timewin *access_times; /* NULL: open at any time */
+	size_t naccess_times;
 	struct conf_on_deny on_deny;
 	/*
 	 * The account of the exec'd program and of the rules' shell commands
@@ -110,6 +140,7 @@ struct wrapd_conf {
 	char *allow_path;
 	char *deny_path;
 	char *user; /* drop to this user after binding; NULL: stay */
+	char *control; /* the control socket's path; NULL: none */
 	/* log */
 	char *syslog_facility; /* "daemon" by default; NULL: no syslog */
 	bool log_stderr;
@@ -169,6 +200,16 @@ int conf_parse_backend(const char *text, struct conf_service *s, char **err);
  * most 2^40 ms) in milliseconds: 0, or -1 if it is not one.
  */
 int conf_parse_duration(const char *s, uint64_t *ms);
+/*
+ * A rate as the file writes it ("6/min", "10/sec", "6/30s"): count per
+ * secs.  0, or -1 and a malloc'd message in *err.
+ */
+int conf_parse_rate(const char *s, unsigned *count, unsigned *secs, char **err);
+/*
+ * Parse one access_times window, "[DAYS ]HH:MM-HH:MM" (conf_timewin.c), into
+ * *w (w->text is not set).  0, or -1 and a malloc'd message in *err.
+ */
+int conf_timewin_parse(const char *text, struct conf_timewin *w, char **err);
 /* conf_parse_listen() and append to s->listen.  0 or -1 with *err. */
 int conf_service_add_listen(struct conf_service *s, const char *text,
     char **err);

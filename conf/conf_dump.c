@@ -108,8 +108,45 @@ conf_dump_dq_str(FILE *fp, const char *s)
 		conf_dump_dq(fp, s, strlen(s));
 }
 
+static void conf_dump_rate(FILE *fp, unsigned count, unsigned secs);
+
+/* per_source, ban and access_times: only what is set. */
 static void
-conf_dump_dump_service(FILE *fp, const struct conf_service *s)
+conf_dump_limits(FILE *fp, const struct conf_service *s)
+{
+	char a[32], b[32];
+
+	if (s->per_source_connections > 0 || s->per_source_rate_count > 0)
+		fputs("    per_source:\n", fp);
+	if (s->per_source_connections > 0) /* 0: not validated yet */
+		fprintf(fp, "      connections: %u\n",
+		    s->per_source_connections);
+	if (s->per_source_rate_count > 0) {
+		fputs("      rate: ", fp);
+		conf_dump_rate(
+		    fp, s->per_source_rate_count, s->per_source_rate_secs);
+	}
+	if (s->ban.after > 0) {
+		conf__fmt_duration(s->ban.within_ms, a, sizeof a);
+		conf__fmt_duration(s->ban.for_ms, b, sizeof b);
+		fprintf(fp,
+		    "    ban: { after: %u, within: %s, for: %s, "
+		    "max_sources: %u }\n",
+		    s->ban.after, a, b, s->ban.max_sources);
+	}
+	if (s->naccess_times > 0) {
+		fputs("    access_times: [", fp);
+		for (size_t i = 0; i < s->naccess_times; i++) {
+			if (i > 0)
+				fputs(", ", fp);
+			conf_dump_dq_str(fp, s->access_times[i].text);
+		}
+		fputs("]\n", fp);
+	}
+}
+
+static void
+conf_dump_service(FILE *fp, const struct conf_service *s)
 {
 	static const char *const pp[] = {"off", "v1", "v2"};
 	char a[32], b[32], c[32];
@@ -147,9 +184,7 @@ conf_dump_dump_service(FILE *fp, const struct conf_service *s)
 	fprintf(fp, "    timeouts: { connect: %s, idle: %s, lookup: %s }\n", a,
 	    b, c);
 	fprintf(fp, "    max_connections: %u\n", s->max_connections);
-	if (s->per_source_connections > 0) /* 0: not validated yet */
-		fprintf(fp, "    per_source:\n      connections: %u\n",
-		    s->per_source_connections);
+	conf_dump_limits(fp, s);
 	fputs("    on_deny:\n      reply: ", fp);
 	if (s->on_deny.reply == NULL)
 		fputs("null", fp);
@@ -167,7 +202,7 @@ conf_dump_dump_service(FILE *fp, const struct conf_service *s)
 
 /* A rate as the file writes it, "6/min", and the end of its line. */
 static void
-conf_dump_dump_rate(FILE *fp, unsigned count, unsigned secs)
+conf_dump_rate(FILE *fp, unsigned count, unsigned secs)
 {
 	if (secs == 1 || secs == 60 || secs == 3600)
 		fprintf(fp, "%u/%s\n", count,
@@ -195,6 +230,9 @@ conf_dump(const struct wrapd_conf *c, FILE *fp)
 	fputs("\nuser: ", fp);
 	conf_dump_dq_str(fp, c->user);
 	fprintf(fp, "\nworkers: %u\n", c->workers);
+	fputs("control: ", fp);
+	conf_dump_dq_str(fp, c->control);
+	fputc('\n', fp);
 	fputs("log:\n  syslog: ", fp);
 	if (c->syslog_facility == NULL)
 		fputs("false", fp);
@@ -205,10 +243,10 @@ conf_dump(const struct wrapd_conf *c, FILE *fp)
 	    c->log_format == CONF_LOG_JSON ? "json" : "text");
 	fprintf(fp, "actions:\n  max_running: %u\n  per_source: ",
 	    c->actions.max_running);
-	conf_dump_dump_rate(
+	conf_dump_rate(
 	    fp, c->actions.per_source_count, c->actions.per_source_secs);
 	fputs("  mail_rate: ", fp);
-	conf_dump_dump_rate(
+	conf_dump_rate(
 	    fp, c->actions.mail_rate_count, c->actions.mail_rate_secs);
 	fputs("  sendmail: ", fp);
 	conf_dump_dq_str(fp, c->actions.sendmail);
@@ -218,6 +256,6 @@ conf_dump(const struct wrapd_conf *c, FILE *fp)
 	conf_dump_dq_str(fp, c->geoip_asn);
 	fputs("\nservices:\n", fp);
 	for (size_t i = 0; i < c->nservices; i++)
-		conf_dump_dump_service(fp, &c->services[i]);
+		conf_dump_service(fp, &c->services[i]);
 	return ferror(fp) ? -1 : 0;
 }

@@ -28,6 +28,7 @@
 #define CONF_MAX_STRING    4096 /* bytes in any one string */
 #define CONF_MAX_NAME      64   /* service and daemon names */
 #define CONF_UNIX_PATH_MAX 107  /* sizeof(sun_path) - 1 */
+#define CONF_MAX_TIMES     64   /* access_times windows per service */
 
 enum conf_node_kind {
 	CONF_NODE_SCALAR,
@@ -96,6 +97,7 @@ enum conf_type {
 	CONF_T_LISTEN,   /* sequence of listen strings */
 	CONF_T_BACKEND,  /* "ADDR:PORT" or "unix:/path" */
 	CONF_T_ARGV,     /* non-empty sequence of strings */
+	CONF_T_TIMES,    /* sequence of access_times windows (conf_timewin.c) */
 };
 
 enum conf_scope {
@@ -142,6 +144,12 @@ const char *conf__check_name(const char *s, size_t len);
 const char *conf__check_mail(const char *s, size_t len);
 const char *conf__check_user(const char *s, size_t len);
 bool conf__is_facility(const char *s);
+const char *conf__check_control(const char *s, size_t len);
+
+/* conf_timewin.c: services[].access_times, a list of windows. */
+void conf__set_times(struct conf_ctx *cx, const struct conf_key *k,
+    const struct conf_node *v, struct conf_service *svc);
+void conf__times_free(struct conf_service *s);
 
 /*
  * conf_account.c: services[].user and services[].group.  The checks are

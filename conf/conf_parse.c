@@ -142,6 +142,12 @@ conf__parse_rate(const char *s, unsigned *count, unsigned *secs, char **err)
 	return 0;
 }
 
+int
+conf_parse_rate(const char *s, unsigned *count, unsigned *secs, char **err)
+{
+	return conf__parse_rate(s, count, secs, err);
+}
+
 static bool
 conf_parse_name_char(char ch)
 {
@@ -162,6 +168,23 @@ conf__check_name(const char *s, size_t len)
 		if (!conf_parse_name_char(s[i]))
 			return "may contain only letters, digits, '.', '_' and "
 			       "'-'";
+	return NULL;
+}
+
+/*
+ * The control socket: an absolute path that fits a sockaddr_un, without
+ * control characters (it is logged and shown by `wrapd bans`).
+ */
+const char *
+conf__check_control(const char *s, size_t len)
+{
+	if (len == 0 || s[0] != '/')
+		return "must be an absolute path";
+	if (len > CONF_UNIX_PATH_MAX)
+		return "must be at most 107 bytes (a UNIX socket path)";
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return "must not contain control characters";
 	return NULL;
 }
 

@@ -138,6 +138,34 @@ const struct conf_key conf_schema[] = {
 	{ .path = "geoip.asn", .type = CONF_T_PATH,
 	  .flags = CONF_F_NULLABLE, .offset = TOP(geoip_asn),
 	  .help = "a file path" },
+
+	/* Issue "Beyond TCP Wrappers": rates, bans, time windows, and the
+	 * control socket that lists bans and status. */
+	{ .path = "control", .type = CONF_T_STRING, .flags = CONF_F_NULLABLE,
+	  .def = CONF_DEFAULT_CONTROL, .offset = TOP(control),
+	  .check = conf__check_control,
+	  .help = "an absolute socket path or null" },
+	{ .path = "services[].per_source.rate", .type = CONF_T_RATE,
+	  .scope = CONF_SCOPE_SERVICE,
+	  .offset = SVC(per_source_rate_count),
+	  .offset2 = SVC(per_source_rate_secs), .help = "a rate" },
+	{ .path = "services[].ban", .type = CONF_T_MAP,
+	  .scope = CONF_SCOPE_SERVICE, .help = "bans of abusive sources" },
+	{ .path = "services[].ban.after", .type = CONF_T_UINT,
+	  .scope = CONF_SCOPE_SERVICE, .flags = CONF_F_REQUIRED, .min = 1,
+	  .max = 1000000, .offset = SVC(ban.after), .help = "a number" },
+	{ .path = "services[].ban.within", .type = CONF_T_DURATION,
+	  .scope = CONF_SCOPE_SERVICE, .min = 1000, .max = 24 * HOUR_MS,
+	  .def = "10m", .offset = SVC(ban.within_ms), .help = "a duration" },
+	{ .path = "services[].ban.for", .type = CONF_T_DURATION,
+	  .scope = CONF_SCOPE_SERVICE, .min = 1000, .max = 30 * 24 * HOUR_MS,
+	  .def = "10m", .offset = SVC(ban.for_ms), .help = "a duration" },
+	{ .path = "services[].ban.max_sources", .type = CONF_T_UINT,
+	  .scope = CONF_SCOPE_SERVICE, .min = 16, .max = 1000000,
+	  .def = "4096", .offset = SVC(ban.max_sources), .help = "a number" },
+	{ .path = "services[].access_times", .type = CONF_T_TIMES,
+	  .scope = CONF_SCOPE_SERVICE, .max = CONF_MAX_TIMES,
+	  .help = "a list of time windows" },
 };
 /* clang-format on */
 const size_t conf_schema_len = sizeof conf_schema / sizeof conf_schema[0];
@@ -692,6 +720,9 @@ conf_schema_walk_value(struct conf_ctx *cx, const struct conf_key *k,
 		return;
 	case CONF_T_ARGV:
 		conf_schema_set_argv(cx, k, v, svc);
+		return;
+	case CONF_T_TIMES:
+		conf__set_times(cx, k, v, svc);
 		return;
 	default:
 		conf_schema_set_scalar(cx, k, v, svc);

@@ -149,6 +149,12 @@ conf_validate(struct wrapd_conf *c, struct conf_errs *errs)
 
 	if (c->nservices == 0)
 		conf__err(&cx, 0, 0, "no services defined");
+	/* The file's value is checked where it is written; this is for the
+	 * command line's --control. */
+	const char *why;
+	if (c->control != NULL &&
+	    (why = conf__check_control(c->control, strlen(c->control))) != NULL)
+		conf__err(&cx, 0, 0, "control \"%s\": %s", c->control, why);
 	for (size_t i = 0; i < c->nservices; i++) {
 		struct conf_service *s = &c->services[i];
 		conf_validate_check_service(&cx, s);

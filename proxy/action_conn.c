@@ -17,6 +17,7 @@
 #include "action_deny.h"
 #include "action_plan.h"
 #include "action_run.h"
+#include "admit.h"
 #include "conn.h"
 #include "decide.h"
 #include "log.h"
@@ -84,7 +85,9 @@ action_conn_apply(
 	conn_request(c, &req);
 	action_conn_view(c, &req, &ac);
 	c->dir[1].bytes += action_deny_start(&ac, d);
+	admit_denied(c, res->reason); /* a denial for the ban */
 	conn_close(c, res->reason != NULL ? res->reason
+	        : c->deny_why != NULL    ? c->deny_why
 	        : c->failed_closed       ? c->unanswered_why
 	                                 : "denied");
 }

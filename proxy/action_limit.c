@@ -12,7 +12,8 @@
  * with many /64s would otherwise get one postmaster mail per /64.
  *
  * Why a set-associative table: memory is fixed whatever the number of
- * sources.  A source hashes (with a per-process random key, so a client
+ * sources.  A source (source.h: an IPv4 address or an IPv6 /64) hashes
+ * (source_hash(), with a per-process random key, so a client
  * cannot aim at a set) to a set of ACTION_LIMIT_WAYS slots; a new source
  * takes a slot whose bucket has refilled completely (such a slot carries no
  * information), or else the slot closest to refilling.  A flood from many
@@ -23,15 +24,14 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 
 #include "action_limit.h"
+#include "source.h"
 
 #define ACTION_LIMIT_WAYS 4
 
 struct limit_slot {
-	uint8_t key[17]; /* family byte + 16 address bytes */
+	struct source_key key; /* source.h: IPv4 address or IPv6 /64 */
 	bool used;
 	uint64_t tat_us; /* theoretical arrival time of the next event */
 };
@@ -79,28 +79,6 @@ action_limit_rate_params(
 	*burst_us = *interval_us * (count - 1);
 }
 
-static uint64_t
-action_limit_mix(uint64_t h)
-{
-	/* splitmix64's finaliser: every input bit affects every output bit. */
-	h ^= h >> 30;
-	h *= 0xbf58476d1ce4e5b9ULL;
-	h ^= h >> 27;
-	h *= 0x94d049bb133111ebULL;
-	h ^= h >> 31;
-	return h;
-}
-
-static uint64_t
-action_limit_hash(const struct action_limit *l, const uint8_t key[17])
-{
-	uint64_t a = 0, b = 0;
-
-	memcpy(&a, key + 1, 8);
-	memcpy(&b, key + 9, 8);
-	return action_limit_mix(action_limit_mix(a ^ l->seed[0]) ^ b ^ key[0] ^ l->seed[1]);
-}
-
 static void
 action_limit_set_rate(struct action_limit *l, unsigned rate_count, unsigned rate_secs)
 {
@@ -138,13 +116,7 @@ action_limit_new(unsigned max_running, unsigned rate_count, unsigned rate_secs,
 			free(l);
 			return NULL;
 		}
-		if (getrandom(l->seed, sizeof(l->seed), GRND_NONBLOCK) !=
-		    (ssize_t)sizeof(l->seed)) {
-			/* No entropy yet (early boot): still vary per process. */
-			l->seed[0] =
-			    (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)l;
-			l->seed[1] = action_limit_mix(l->seed[0]);
-		}
+		source_seed(l->seed);
 	}
 	pthread_mutex_init(&l->mu, NULL);
 	return l;
@@ -160,38 +132,27 @@ action_limit_free(struct action_limit *l)
 	free(l);
 }
 
-static void
-action_limit_key(const struct acl_addr *a, uint8_t key[17])
-{
-	memset(key, 0, 17);
-	key[0] = (uint8_t)a->family;
-	if (a->family == AF_INET)
-		memcpy(key + 1, a->bytes, 4);
-	else if (a->family == AF_INET6)
-		memcpy(key + 1, a->bytes, 8); /* the /64 */
-}
-
 bool
 action_limit_admit(
     struct action_limit *l, const struct acl_addr *src, uint64_t now_ms)
 {
-	uint8_t key[17];
+	struct source_key key;
 	struct limit_slot *set, *s = NULL, *victim;
 	uint64_t now = now_ms * 1000u;
 	bool ok;
 	size_t i;
 
-	action_limit_key(src, key);
+	source_key_of(src, &key);
 	pthread_mutex_lock(&l->mu);
 	if (!l->rate_on || l->slots == NULL) {
 		pthread_mutex_unlock(&l->mu);
 		return true;
 	}
-	set = &l->slots[(action_limit_hash(l, key) & (l->nsets - 1)) *
+	set = &l->slots[(source_hash(&key, l->seed) & (l->nsets - 1)) *
 	    ACTION_LIMIT_WAYS];
 	victim = &set[0];
 	for (i = 0; i < ACTION_LIMIT_WAYS; i++) {
-		if (set[i].used && memcmp(set[i].key, key, 17) == 0) {
+		if (set[i].used && memcmp(&set[i].key, &key, sizeof(key)) == 0) {
 			s = &set[i];
 			break;
 		}
@@ -202,7 +163,7 @@ action_limit_admit(
 	}
 	if (s == NULL) {
 		s = victim;
-		memcpy(s->key, key, 17);
+		s->key = key;
 		s->used = true;
 		s->tat_us = now;
 	}
@@ -311,13 +272,8 @@ action_limit_configure(struct action_limit *l, unsigned max_running,
 		l->nsets = ACTION_LIMIT_TABLE_DEFAULT / ACTION_LIMIT_WAYS;
 		l->slots =
 		    calloc(l->nsets * ACTION_LIMIT_WAYS, sizeof(*l->slots));
-		if (l->slots != NULL &&
-		    getrandom(l->seed, sizeof(l->seed), GRND_NONBLOCK) !=
-		        (ssize_t)sizeof(l->seed)) {
-			l->seed[0] =
-			    (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)l;
-			l->seed[1] = action_limit_mix(l->seed[0]);
-		}
+		if (l->slots != NULL)
+			source_seed(l->seed);
 	} else if (l->slots != NULL &&
 	    (old_on != l->rate_on || old_interval != l->interval_us ||
 	        old_burst != l->burst_us)) {

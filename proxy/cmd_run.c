@@ -43,6 +43,8 @@ struct run_args {
 	bool has_connect, has_idle, has_lookup;
 	long max_conns;
 	long per_source;
+	unsigned rate_count, rate_secs; /* --per-source-rate */
+	const char *control;            /* --control */
 	const char *proxy_protocol;
 	const char *exec_user, *exec_group;
 	const char *geoip_country, *geoip_asn;
@@ -69,6 +71,10 @@ run_usage(FILE *fp)
 	    "(wrapd audit --help)\n"
 	    "       wrapd import ...   wrapd.yaml from inetd/xinetd (wrapd "
 	    "import --help)\n"
+	    "       wrapd bans ...     list the running wrapd's bans (see "
+	    "wrapd bans --help)\n"
+	    "       wrapd status ...   the running wrapd's services and "
+	    "connections\n"
 	    "\n"
 	    "Runs in the foreground, deciding every connection with "
 	    "hosts.allow and\n"
@@ -109,6 +115,10 @@ run_usage(FILE *fp)
 	    "IPv4\n"
 	    "                         address or IPv6 /64 (default: "
 	    "max-connections / 8)\n"
+	    "      --per-source-rate RATE       new connections from one "
+	    "source, such\n"
+	    "                         as 6/min or 10/sec (default: no "
+	    "limit)\n"
 	    "      --proxy-protocol v1|v2       send a PROXY protocol header "
 	    "to the\n"
 	    "                         backend (the real client address)\n"
@@ -125,6 +135,10 @@ run_usage(FILE *fp)
 	    "  -u, --user USER        drop privileges to USER after binding\n"
 	    "  -w, --workers N        event loops (default: conf, 0 = one per "
 	    "CPU)\n"
+	    "      --control PATH     the control socket of wrapd bans and "
+	    "wrapd status\n"
+	    "                         (default: the file's control, none in "
+	    "quick mode)\n"
 	    "      --drain-timeout DURATION     on SIGTERM, wait this long "
 	    "for\n"
 	    "                         connections to finish (default 10s)\n"
@@ -140,7 +154,8 @@ run_usage(FILE *fp)
 	    "DURATION: a number with an optional unit: ms, s (default), m, h.\n"
 	    "Signals: SIGHUP reloads the configuration and rules (the old ones "
 	    "stay\n"
-	    "if the new ones have errors); SIGTERM/SIGINT drain and exit 0.\n");
+	    "if the new ones have errors); SIGTERM/SIGINT drain and exit 0;\n"
+	    "SIGUSR1 logs the status.\n");
 }
 /* clang-format on */
 
@@ -171,6 +186,8 @@ enum {
 	OPT_LOOKUP,
 	OPT_MAXCONN,
 	OPT_PER_SOURCE,
+	OPT_PER_SOURCE_RATE,
+	OPT_CONTROL,
 	OPT_PROXY_PROTOCOL,
 	OPT_EXEC_USER,
 	OPT_EXEC_GROUP,
@@ -197,6 +214,8 @@ static const struct option run_longopts[] = {
     {"lookup-timeout", required_argument, NULL, OPT_LOOKUP},
     {"max-connections", required_argument, NULL, OPT_MAXCONN},
     {"per-source", required_argument, NULL, OPT_PER_SOURCE},
+    {"per-source-rate", required_argument, NULL, OPT_PER_SOURCE_RATE},
+    {"control", required_argument, NULL, OPT_CONTROL},
     {"proxy-protocol", required_argument, NULL, OPT_PROXY_PROTOCOL},
     {"exec-user", required_argument, NULL, OPT_EXEC_USER},
     {"exec-group", required_argument, NULL, OPT_EXEC_GROUP},
@@ -296,6 +315,8 @@ run_apply_common(const struct run_args *a, struct wrapd_conf *c)
 		    : CONF_LOG_TEXT;
 	if (a->workers >= 0)
 		c->workers = (unsigned)a->workers;
+	if (a->control != NULL && run_set_str(&c->control, a->control) < 0)
+		return -1;
 	return 0;
 }
 
@@ -316,6 +337,9 @@ run_quick_conf(const struct run_args *a, struct conf_errs *errs)
 		name = "wrapd";
 	if ((c = conf_new()) == NULL)
 		goto oom;
+	/* Many quick-mode wrapds may run at once: a socket only if asked. */
+	free(c->control);
+	c->control = NULL;
 	if ((a->allow != NULL && run_set_str(&c->allow_path, a->allow) < 0) ||
 	    (a->deny != NULL && run_set_str(&c->deny_path, a->deny) < 0) ||
 	    (a->geoip_country != NULL &&
@@ -348,6 +372,8 @@ run_quick_conf(const struct run_args *a, struct conf_errs *errs)
 		s->max_connections = (unsigned)a->max_conns;
 	if (a->per_source > 0)
 		s->per_source_connections = (unsigned)a->per_source;
+	s->per_source_rate_count = a->rate_count;
+	s->per_source_rate_secs = a->rate_secs;
 	if (a->proxy_protocol != NULL)
 		s->proxy_protocol = strcmp(a->proxy_protocol, "v1") == 0
 		    ? CONF_PROXY_PROTOCOL_V1
@@ -603,6 +629,22 @@ cmd_run(int argc, char **argv)
 				goto out;
 			}
 			break;
+		case OPT_PER_SOURCE_RATE: {
+			char *err = NULL;
+
+			/* The same syntax as the file's rates. */
+			if (conf_parse_rate(optarg, &a.rate_count, &a.rate_secs,
+			        &err) < 0) {
+				rc = run_usage_error("--per-source-rate: %s",
+				    err != NULL ? err : optarg);
+				free(err);
+				goto out;
+			}
+			break;
+		}
+		case OPT_CONTROL:
+			a.control = optarg;
+			break;
 		case OPT_EXEC_USER:
 			a.exec_user = optarg;
 			break;
@@ -655,11 +697,13 @@ cmd_run(int argc, char **argv)
 	if (!quick &&
 	    (a.daemon || a.allow || a.deny || a.has_connect || a.has_idle ||
 	        a.has_lookup || a.max_conns || a.per_source ||
-	        a.proxy_protocol || a.exec_user || a.exec_group)) {
+	        a.rate_count || a.proxy_protocol || a.exec_user ||
+	        a.exec_group)) {
 		rc = run_usage_error("%s",
-		    "--daemon, --allow, --deny, --per-source, --exec-user, "
-		    "--exec-group and the timeouts need quick mode (--listen; "
-		    "in a file: the services[] keys)");
+		    "--daemon, --allow, --deny, --per-source, "
+		    "--per-source-rate, --exec-user, --exec-group and the "
+		    "timeouts need quick mode (--listen; in a file: the "
+		    "services[] keys)");
 		goto out;
 	}
 	if (!quick && (a.geoip_country || a.geoip_asn)) {

@@ -15,6 +15,10 @@ int cmd_match(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 /* wrapd import inetd|xinetd: a wrapd.yaml from their configuration. */
 int cmd_import(int argc, char **argv);
+/* wrapd bans: the running wrapd's bans (control socket). 0, 1, 2 usage. */
+int cmd_bans(int argc, char **argv);
+/* wrapd status: the running wrapd's services and connections. 0, 1, 2. */
+int cmd_status(int argc, char **argv);
 /* wrapd [--config FILE | quick mode]: run the proxy. */
 int cmd_run(int argc, char **argv);
 

@@ -14,6 +14,7 @@
 
 #include "action_conn.h"
 #include "action_plan.h"
+#include "admit.h"
 #include "conn.h"
 #include "decide.h"
 #include "deliver.h"
@@ -33,6 +34,14 @@ int
 conn_fd(const struct conn *c, int side)
 {
 	return c->fd[side];
+}
+
+const char *
+conn_state_name(enum conn_state st)
+{
+	return (size_t)st < sizeof(conn_state_names) / sizeof(conn_state_names[0])
+	    ? conn_state_names[st]
+	    : "?";
 }
 
 void
@@ -199,10 +208,9 @@ conn_accept(struct worker *w, uint32_t svc, int fd,
 	c->snap = snapshot_ref(w->snap);
 	c->svc = svc;
 	conn_addr_set(&c->client, peer);
-	if (!source_counts_take(conn_svc(c)->st->sources, &c->client.a,
-	        conn_svc(c)->conf->per_source_connections)) {
-		/* Refused before anything is spent on it; logged in summary
-		 * by the worker's sweep. */
+	if (!admit_accept(c)) {
+		/* Banned, or over a per-source limit (admit.c): refused before
+		 * anything is spent on it; logged in summary by the sweep. */
 		closer_reset(&w->closer, fd);
 		snapshot_unref(c->snap);
 		free(c);

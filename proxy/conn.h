@@ -2,9 +2,11 @@
  * conn.h - one client connection, from accept to close.
  *
  * The stages of a connection, and where each lives:
- *   accept    accept.c      a worker accepts on its listeners; per-source
- *                           and max_connections limits (conn_accept)
- *   decide    decide.c      the rules' verdict, with the look-ups they ask
+ *   accept    accept.c      a worker accepts on its listeners; bans,
+ *                           per-source limits (admit.c, ban.c) and
+ *                           max_connections (conn_accept)
+ *   decide    decide.c      access_times (timewin.c), then the rules'
+ *                           verdict, with the look-ups they ask
  *                           for: lookup_name.c (reverse + forward DNS),
  *                           lookup_ident.c (RFC 1413)
  *   act       action_*.c    the rule's options and the service's on_deny
@@ -16,7 +18,8 @@
  *   log       conn_log.c    the one line per connection, at close
  * Around them: worker.c (a worker's loop, the sweep of timeouts),
  * server.c (the control loop), snapshot.c (what a reload builds),
- * listener.c (the sockets), source.c (per-source counts).
+ * listener.c (the sockets), source.c (per-source counts), control.c and
+ * status.c (the control socket: `wrapd bans`, `wrapd status`, SIGUSR1).
  *
  * States (every change goes through conn_set_state(), logged at debug):
  *   CONN_DECIDING    acl_eval(), maybe waiting for a look-up (name, ident)
@@ -131,6 +134,8 @@ struct conn {
 	bool failed_closed; /* denied because the verdict rested on an
 			       unanswered fact (conn.c) */
 	const char *unanswered_why; /* "lookup-timeout" or "lookup-skipped" */
+	const char *deny_why; /* a deny wrapd made before the rules
+				 ("access-times"), or NULL */
 	const char *reason; /* why it closed */
 	const char *why;    /* first failure seen while relaying (relay.c) */
 	int64_t exit_status;
@@ -161,6 +166,8 @@ void conn_abort(struct conn *c, const char *reason);
 /* Close one side's poll and socket early (exec hand-over). */
 void conn_close_side(struct conn *c, int side);
 void conn_set_state(struct conn *c, enum conn_state st);
+/* "deciding", "relaying", ... (the debug log's and `wrapd status`'s). */
+const char *conn_state_name(enum conn_state st);
 /* Timeouts, called by the worker's sweep timer. */
 void conn_sweep(struct worker *w, uint64_t now);
 /* Granted: connect to the backend or exec the program. */
@@ -172,5 +179,7 @@ int conn_fd(const struct conn *c, int side);
 void conn_request(const struct conn *c, struct acl_request *r);
 /* conn_log.c: the connection's one log line (conn_close writes it). */
 void conn_log(const struct conn *c);
+/* "1.2.3.4:5" or "[::1]:5" (or "-" when unknown). */
+void conn_log_addr(const struct conn_addr *ca, char *buf, size_t sz);
 
 #endif /* WRAPD_CONN_H */

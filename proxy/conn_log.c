@@ -10,8 +10,7 @@
 #include "snapshot.h"
 #include "worker.h"
 
-/* "1.2.3.4:5" or "[::1]:5" (or "-" when unknown). */
-static void
+void
 conn_log_addr(const struct conn_addr *ca, char *buf, size_t sz)
 {
 	char a[64];

@@ -24,6 +24,7 @@
 #include "decide.h"
 #include "lookup.h"
 #include "snapshot.h"
+#include "timewin.h"
 #include "worker.h"
 
 static void decide_run(struct conn *c);
@@ -342,6 +343,20 @@ decide_done(struct conn *c)
 void
 decide_start(struct conn *c)
 {
+	/*
+	 * Outside the service's access_times (timewin.c) the connection is
+	 * denied before the rules: no look-up is spent on it.  No rule
+	 * decided; the service's on_deny still runs.
+	 */
+	if (!timewin_open_now(conn_svc(c)->conf)) {
+		c->decided = true;
+		c->verdict = ACL_DENY;
+		c->rule = NULL;
+		c->err_file = NULL;
+		c->deny_why = "access-times";
+		decide_done(c);
+		return;
+	}
 	decide_from(c, ACL_TABLE_ALLOW);
 }
 

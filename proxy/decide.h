@@ -10,7 +10,8 @@
 
 struct conn;
 
-/* A new connection: decide from hosts.allow. */
+/* A new connection: outside access_times deny at once, else decide from
+ * hosts.allow. */
 void decide_start(struct conn *c);
 /*
  * Decide (again) from table `from`: an aclexec failing in hosts.allow

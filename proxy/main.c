@@ -37,5 +37,9 @@ main(int argc, char **argv)
 		return cmd_audit(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "import") == 0)
 		return cmd_import(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "bans") == 0)
+		return cmd_bans(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "status") == 0)
+		return cmd_status(argc - 1, argv + 1);
 	return cmd_run(argc, argv);
 }

@@ -14,6 +14,8 @@
  *   SIGTERM  drain: stop accepting, let connections finish, and after
  *   SIGINT   drain_ms close what is left; exit 0.  A second signal closes
  *            everything at once.
+ *   SIGUSR1  the status in the log (control.c, status.c), as the control
+ *            socket's `wrapd status` gives it.
  *
  * The workers (worker.c) serve the connections; this file only starts
  * them and sends them messages.
@@ -33,6 +35,7 @@
 #include "action_loop.h"
 #include "action_proc.h"
 #include "conn.h"
+#include "control.h"
 #include "log.h"
 #include "privdrop.h"
 #include "sdnotify.h"
@@ -89,6 +92,7 @@ server_done_cb(uv_async_t *h)
 		uv_close((uv_handle_t *)&srv->sigterm, NULL);
 		uv_close((uv_handle_t *)&srv->sigint, NULL);
 		uv_close((uv_handle_t *)&srv->drain_timer, NULL);
+		control_close(srv);
 	}
 }
 
@@ -184,6 +188,8 @@ server_reload(struct server *srv)
 	    (conf->user != NULL &&
 		strcmp(conf->user, srv->snap->conf->user) != 0))
 		log_warnx("reload: user changes need a restart; ignored");
+	control_reload(srv, conf);
+	tzset(); /* access_times: a changed /etc/localtime takes effect */
 	env = server_env(srv, srv->snap);
 	if ((snap = snapshot_build(conf, &env)) == NULL) {
 		log_errx("reload: failed; keeping the running configuration "
@@ -350,6 +356,7 @@ server_run(struct server_opts *o)
 	struct wrapd_conf *conf;
 	struct snapshot_env env;
 	unsigned i, n;
+	int ctl_fd;
 
 	memset(&srv, 0, sizeof(srv));
 	srv.opts = *o;
@@ -357,6 +364,7 @@ server_run(struct server_opts *o)
 	atomic_init(&srv.nrunning, 0);
 	atomic_init(&srv.single_done, 0);
 	signal(SIGPIPE, SIG_IGN); /* splice into a reset socket */
+	signal(SIGUSR1, SIG_IGN); /* until control.c logs the status on it */
 	sdnotify_init();
 
 	if ((conf = o->make_conf(o->make_arg, false)) == NULL)
@@ -407,6 +415,8 @@ server_run(struct server_opts *o)
 		return 1;
 	}
 	server_limit_configure(srv.limit, &srv.snap->conf->actions);
+	/* As root: /run/wrapd and the socket (one connection: none). */
+	ctl_fd = srv.single ? -1 : control_bind(srv.snap->conf->control, o->owner);
 	if (srv.snap->conf->user != NULL && privdrop(srv.snap->conf->user) < 0) {
 		server_cleanup(&srv);
 		return 1;
@@ -427,7 +437,11 @@ server_run(struct server_opts *o)
 	uv_async_init(srv.loop, &srv.done, server_done_cb);
 	srv.done.data = &srv;
 
-	if ((srv.workers = calloc(n, sizeof(*srv.workers))) == NULL) {
+	if (control_start(&srv, ctl_fd, srv.snap->conf->control) < 0) {
+		log_errx("out of memory");
+		return 1;
+	}
+		if ((srv.workers = calloc(n, sizeof(*srv.workers))) == NULL) {
 		log_errx("out of memory");
 		return 1;
 	}

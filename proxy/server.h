@@ -26,7 +26,9 @@
 #endif
 
 struct conn;
+struct control;
 struct server;
+struct status;
 struct worker;
 
 /*
@@ -75,6 +77,8 @@ struct server {
 	int exit_code;
 	atomic_uint nrunning; /* workers not yet finished */
 	atomic_uint_fast64_t next_id;
+	struct control *control; /* control socket and SIGUSR1 (control.h) */
+	struct status *status;   /* status.h: set before the workers start */
 };
 
 int server_run(struct server_opts *o);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/un.h>
 
+#include "admit.h"
 #include "log.h"
 #include "snapshot.h"
 #include "conf_trust.h"
@@ -28,7 +29,9 @@ snapshot_svc_state_get(const struct snapshot *old, const char *name)
 	if ((st = calloc(1, sizeof(*st))) == NULL)
 		return NULL;
 	if ((st->name = strdup(name)) == NULL ||
-	    (st->sources = source_counts_new()) == NULL) {
+	    (st->sources = source_counts_new()) == NULL ||
+	    (st->admit = admit_state_new()) == NULL) {
+		source_counts_free(st->sources);
 		free(st->name);
 		free(st);
 		return NULL;
@@ -46,6 +49,7 @@ snapshot_svc_state_unref(struct svc_state *st)
 	if (st == NULL || atomic_fetch_sub(&st->refs, 1) != 1)
 		return;
 	source_counts_free(st->sources);
+	admit_state_free(st->admit);
 	free(st->name);
 	free(st);
 }

@@ -23,6 +23,8 @@
 #include "listener.h"
 #include "source.h"
 
+struct admit_state;
+
 /*
  * Per-service state that outlives snapshots (matched by service name on
  * reload): what the service's limits count.
@@ -33,6 +35,7 @@ struct svc_state {
 	atomic_uint waiters; /* workers that paused a listener at the limit */
 	atomic_uint looking; /* connections waiting on a look-up */
 	struct source_counts *sources; /* per_source.connections */
+	struct admit_state *admit; /* bans, per_source.rate (admit.h) */
 	char *name;
 };
 

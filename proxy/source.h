@@ -15,6 +15,7 @@
 #ifndef WRAPD_SOURCE_H
 #define WRAPD_SOURCE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,9 +27,41 @@ struct source_key {
 };
 
 void source_key_of(const struct acl_addr *a, struct source_key *k);
+/* The source as text: an IPv4 address, or an IPv6 /64 as "2001:db8::/64". */
+void source_key_format(const struct source_key *k, char *buf, size_t bufsz);
 /* A per-process random key for source_hash(), so clients cannot aim. */
 void source_seed(uint64_t seed[2]);
 uint64_t source_hash(const struct source_key *k, const uint64_t seed[2]);
+
+/*
+ * A chained hash of entries keyed by source, for the tables that count per
+ * source (source_counts here, the ban table of ban.c), with the lock that
+ * guards it and its owner's fields.  An entry starts with a struct
+ * source_node; the map allocates none.  The buckets double as entries
+ * outnumber them, so a chain stays short whatever the number of sources.
+ */
+struct source_node {
+	struct source_node *hnext;
+	struct source_key key;
+};
+struct source_map {
+	pthread_mutex_t mu;
+	struct source_node **buckets;
+	size_t nbuckets; /* power of two */
+	size_t n;
+	uint64_t seed[2];
+};
+int source_map_init(struct source_map *m);
+/* Free the buckets, and each entry with free() (entries from malloc). */
+void source_map_free(struct source_map *m);
+/* The entry of k or NULL, and in *slot where it is or would go. */
+void *source_map_find(struct source_map *m, const struct source_key *k,
+    struct source_node ***slot);
+/* Put e (e->key set) at the slot source_map_find() gave for its key. */
+void source_map_insert(
+    struct source_map *m, struct source_node **slot, struct source_node *e);
+/* Take out the entry at slot (not freed). */
+void source_map_remove(struct source_map *m, struct source_node **slot);
 
 struct source_counts;
 

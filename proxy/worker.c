@@ -5,23 +5,28 @@
 #include <string.h>
 
 #include "accept.h"
+#include "admit.h"
 #include "conn.h"
 #include "log.h"
 #include "server.h"
 #include "snapshot.h"
+#include "status.h"
 #include "worker.h"
 
 static void worker_finish(struct worker *w);
 
-void
+bool
 worker_send(struct worker *w, unsigned msg)
 {
+	bool sent;
+
 	uv_mutex_lock(&w->srv->msg_lock);
-	if (!w->gone) {
+	if ((sent = !w->gone)) {
 		atomic_fetch_or(&w->msg, msg);
 		uv_async_send(&w->async);
 	}
 	uv_mutex_unlock(&w->srv->msg_lock);
+	return sent;
 }
 
 static void
@@ -102,6 +107,8 @@ worker_async_cb(uv_async_t *h)
 		worker_force(w);
 	if (msg & WORKER_MSG_RESUME)
 		accept_resume(w, uv_now(&w->loop));
+	if (msg & WORKER_MSG_STATUS)
+		status_worker_report(w);
 	if (w->stopping && w->conns.n == 0)
 		worker_finish(w);
 }
@@ -134,6 +141,7 @@ worker_sweep_cb(uv_timer_t *t)
 
 	conn_sweep(w, now);
 	worker_log_refusals(w);
+	admit_sweep(w); /* rate and ban refusals, bans ended, evictions */
 	if (!w->closed)
 		accept_resume(w, now);
 }

@@ -34,6 +34,7 @@ enum worker_msg {
 	WORKER_MSG_STOP = 1u << 1,     /* stop accepting, drain, exit */
 	WORKER_MSG_FORCE = 1u << 2,    /* close every connection now */
 	WORKER_MSG_RESUME = 1u << 3,   /* a service dropped below its limit */
+	WORKER_MSG_STATUS = 1u << 4,   /* report the connections (status.c) */
 };
 
 struct conn_list {
@@ -66,8 +67,9 @@ struct worker {
 int worker_init(struct server *srv, struct worker *w, unsigned idx);
 /* The thread's body (uv_thread_create). */
 void worker_main(void *arg);
-/* Set message bits and wake the worker (any thread). */
-void worker_send(struct worker *w, unsigned msg);
+/* Set message bits and wake the worker (any thread); false when it has
+ * finished and takes no more. */
+bool worker_send(struct worker *w, unsigned msg);
 /* conn.c: a connection of the service with state st has closed. */
 void worker_conn_closed(struct worker *w, struct svc_state *st);
 

@@ -32,6 +32,19 @@ load(const char *yaml, struct conf_errs *e)
 	return conf_load_mem("t.yaml", yaml, strlen(yaml), e);
 }
 
+/* conf_dump() of c into a malloc'd string. */
+static inline char *
+dump_conf(const struct wrapd_conf *c)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *fp = open_memstream(&buf, &len);
+	assert_non_null(fp);
+	assert_int_equal(conf_dump(c, fp), 0);
+	fclose(fp);
+	return buf;
+}
+
 /* Load text that must be accepted; print the errors if it is not. */
 static inline struct wrapd_conf *
 load_ok(const char *yaml)

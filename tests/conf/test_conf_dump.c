@@ -7,24 +7,12 @@
 
 #include "conf_test.h"
 
-static char *
-dump(const struct wrapd_conf *c)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *fp = open_memstream(&buf, &len);
-	assert_non_null(fp);
-	assert_int_equal(conf_dump(c, fp), 0);
-	fclose(fp);
-	return buf;
-}
-
 static void
 test_golden_minimal(void **state)
 {
 	(void)state;
 	struct wrapd_conf *c = load_ok(SVC);
-	char *d = dump(c);
+	char *d = dump_conf(c);
 	assert_string_equal(d,
 	    "# t.yaml\n"
 	    "rules:\n"
@@ -32,6 +20,7 @@ test_golden_minimal(void **state)
 	    "  deny: \"/etc/hosts.deny\"\n"
 	    "user: null\n"
 	    "workers: 0\n"
+	    "control: \"/run/wrapd/control.sock\"\n"
 	    "log:\n"
 	    "  syslog: \"daemon\"\n"
 	    "  stderr: true\n"
@@ -69,12 +58,12 @@ test_golden_minimal(void **state)
 static void
 round_trip(struct wrapd_conf *c)
 {
-	char *d1 = dump(c);
+	char *d1 = dump_conf(c);
 	struct wrapd_conf *c2 = conf_load_mem(c->path, d1, strlen(d1), NULL);
 	if (c2 == NULL)
 		fprintf(stderr, "dump does not load:\n%s", d1);
 	assert_non_null(c2);
-	char *d2 = dump(c2);
+	char *d2 = dump_conf(c2);
 	assert_string_equal(d1, d2);
 	free(d1);
 	free(d2);
@@ -102,7 +91,7 @@ test_round_trip(void **state)
 	    "    on_deny: { reply: \"554 no\\r\\n\", finger: on, mail: root "
 	    "}\n");
 	round_trip(c);
-	char *d = dump(c);
+	char *d = dump_conf(c);
 	assert_non_null(strstr(d, "  per_source: 3/45s\n"));
 	assert_non_null(strstr(d, "geo/c.mmdb\"\n  asn: \"/a.mmdb\"\n"));
 	assert_non_null(strstr(d, "  syslog: false\n"));
@@ -136,7 +125,7 @@ test_reply_escapes(void **state)
 	                           "\xf0\x9f\x98\x80 ok";
 	assert_int_equal(od->reply_len, sizeof want - 1);
 	assert_memory_equal(od->reply, want, sizeof want - 1);
-	char *d = dump(c);
+	char *d = dump_conf(c);
 	assert_non_null(strstr(d,
 	    "reply: \"\\0\\r\\n\\t\\\"\\\\\\x01\\x7f\\x80"
 	    "\\x85\\u2028\\ufeff\xc3\xa9\xf0\x9f\x98\x80"
@@ -161,7 +150,7 @@ test_quick_mode_dump(void **state)
 	s->on_deny.reply = malloc(3);
 	memcpy(s->on_deny.reply, "\xff\xc3\n", 3);
 	s->on_deny.reply_len = 3;
-	char *d = dump(c);
+	char *d = dump_conf(c);
 	assert_null(strstr(d, "# ")); /* no file */
 	assert_non_null(strstr(d, "reply: \"\\xff\\xc3\\n\"\n"));
 	struct wrapd_conf *c2 = conf_load_mem("d.yaml", d, strlen(d), NULL);

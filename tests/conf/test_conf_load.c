@@ -375,7 +375,7 @@ test_unknown_keys(void **state)
 	(void)state;
 	EXPECT_ERRS("bogus: 1\n" SVC,
 	    "t.yaml:1:1: unknown key \"bogus\" at the top level (valid keys: "
-	    "rules, user, workers, log, actions, services, geoip)");
+	    "rules, user, workers, log, actions, services, geoip, control)");
 	EXPECT_ERRS("rules: { allow: /a, denny: /b }\n" SVC,
 	    "t.yaml:1:21: unknown key \"denny\" in rules; did you mean "
 	    "\"deny\"? (valid keys: allow, deny)");
@@ -389,7 +389,8 @@ test_unknown_keys(void **state)
 	    "t.yaml:5:5: unknown key \"idle\" in a service; did you mean "
 	    "\"timeouts.idle\"? (valid keys: name, "
 	    "daemon, listen, backend, exec, proxy_protocol, timeouts, "
-	    "max_connections, per_source, on_deny, user, group)");
+	    "max_connections, per_source, on_deny, user, group, ban, "
+	    "access_times)");
 	EXPECT_ERRS(SVC "    timeouts: { connect: 1s, read: 2s }\n",
 	    "t.yaml:5:30: unknown key \"read\" in timeouts (valid keys: "
 	    "connect, idle, lookup)");

@@ -108,7 +108,32 @@ test_defaults_apply(void **state)
 	free(top.deny_path);
 	free(top.syslog_facility);
 	free(top.actions.sendmail);
+	free(top.control);
 	conf_free(c);
+}
+
+/*
+ * ", key: MIN" for each required number beside k in its mapping (ban.after
+ * beside ban.within), so that the mapping is valid with k alone.
+ */
+static const char *
+required_siblings(const struct conf_key *k)
+{
+	static char buf[256];
+	const char *leaf = conf__key_leaf(k->path);
+	size_t plen = (size_t)(leaf - k->path), o = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < conf_schema_len; i++) {
+		const struct conf_key *r = &conf_schema[i];
+		if (r == k || !(r->flags & CONF_F_REQUIRED) ||
+		    r->type != CONF_T_UINT || strncmp(r->path, k->path, plen) ||
+		    strchr(r->path + plen, '.') != NULL)
+			continue;
+		o += (size_t)snprintf(buf + o, sizeof buf - o, ", %s: %llu",
+		    r->path + plen, (unsigned long long)r->min);
+	}
+	return buf;
 }
 
 #define AT(base, off, type)                                                    \
@@ -136,9 +161,9 @@ test_defaults_round_trip(void **state)
 			snprintf(y, sizeof y, "%s%s: %s\n%s",
 			    svc ? SVC "    " : "", d, k->def, svc ? "" : SVC);
 		else
-			snprintf(y, sizeof y, "%s%.*s: { %s: %s }\n%s",
+			snprintf(y, sizeof y, "%s%.*s: { %s: %s%s }\n%s",
 			    svc ? SVC "    " : "", (int)(leaf - d - 1), d, leaf,
-			    k->def, svc ? "" : SVC);
+			    k->def, required_siblings(k), svc ? "" : SVC);
 		struct wrapd_conf *c = load_ok(y);
 		const void *a = svc ? (const void *)&plain->services[0]
 		                    : (const void *)plain;
