@@ -35,6 +35,7 @@
 #include "conn.h"
 #include "log.h"
 #include "privdrop.h"
+#include "transparent.h"
 #include "sdnotify.h"
 #include "server.h"
 #include "worker.h"
@@ -401,7 +402,9 @@ server_run(struct server_opts *o)
 		return 1;
 	}
 	server_limit_configure(srv.limit, &srv.snap->conf->actions);
-	if (srv.snap->conf->user != NULL && privdrop(srv.snap->conf->user) < 0) {
+	if (srv.snap->conf->user != NULL &&
+	    privdrop(srv.snap->conf->user,
+	        transparent_wanted(srv.snap->conf)) < 0) {
 		server_cleanup(&srv);
 		return 1;
 	}
