@@ -13,7 +13,7 @@ build_pkgs="build-essential cmake pkg-config clang libclang-rt-14-dev
   mandoc man-db tcpd"
 test_pkgs="iproute2 procps psmisc socat curl swaks python3 netcat-openbsd
   systemd oidentd openbsd-inetd fingerd finger exim4-daemon-light bsd-mailx
-  vsftpd ftp lprng"
+  vsftpd ftp lprng lftp"
 bench_pkgs="haproxy nginx libnginx-mod-stream rinetd socat systemd openbsd-inetd
   tcpd linux-perf valgrind strace"
 
