@@ -54,7 +54,7 @@ dm_transparent_routes() {
 	ip -n "$NS_S" rule add from 127.0.0.1 iif lo ipproto tcp sport "$ports" lookup 100 &&
 		ip -n "$NS_S" -6 rule add from ::1 iif lo ipproto tcp sport "$ports" lookup 100 ||
 		e2e_fail "ip rule for ports $ports"
-	if ! ip -n "$NS_S" route show table 100 | grep -q local; then
+	if ! ip -n "$NS_S" route show table 100 2>/dev/null | grep -q local; then
 		ip -n "$NS_S" route add local 0.0.0.0/0 dev lo table 100 &&
 			ip -n "$NS_S" -6 route add local ::/0 dev lo table 100 ||
 			e2e_fail "local routes in table 100"
