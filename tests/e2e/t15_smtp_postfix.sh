@@ -33,15 +33,25 @@ pf_start "$NS_S" "127.0.0.1:2525 inet n - n - - smtpd
 [::1]:2527 inet n - n - - smtpd"
 dm_transparent_routes 2527
 
-# The denied host runs a finger server, as on_deny.finger asks it.
+# The denied host runs a finger server and an ident server (oidentd), as
+# on_deny.finger and the deny rule's rfc931 option ask them.
 e2e_bg fingerd ip netns exec "$NS_B" socat \
 	TCP-LISTEN:79,bind=10.77.2.2,reuseaddr,fork EXEC:/usr/sbin/in.fingerd
 e2e_wait_listen 79 "$NS_B"
+if command -v oidentd >/dev/null && getent passwd oident >/dev/null; then
+	printf 'default {\n\tdefault {\n\t\tdeny hide\n\t}\n}\n' >"$W/oidentd.conf"
+	chmod 644 "$W/oidentd.conf"
+	e2e_bg oidentd ip netns exec "$NS_B" oidentd -i -S -C "$W/oidentd.conf" \
+		-a 10.77.2.2 -p 113 -u oident -g oident
+	e2e_wait_listen 113 "$NS_B" "$E2E_LAST_PID"
+	IDENT=1
+fi
 
 e2e_write "$W/hosts.allow" <<EOF
 smtpd: 10.77.1.0/255.255.255.0 [fd77:0:0:3::]/64 10.77.1.9
 EOF
 e2e_write "$W/hosts.deny" <<EOF
+smtpd: 10.77.2.0/255.255.255.0: rfc931 5
 ALL: ALL
 EOF
 PUB='["10.77.1.1:PORT", "10.77.2.1:PORT", "[fd77:0:0:3::1]:PORT"]'
@@ -149,6 +159,10 @@ done
 grep -q '10.77.2.2' "$MTA_INBOX" || e2e_fail "no report mail about 10.77.2.2"
 e2e_logcheck "$W/wrapd.err" --count 1 client=10.77.2.2 service=smtp verdict=deny
 e2e_log "ok: on_deny finger and mail: the report reached the mailbox"
+if [ -n "${IDENT:-}" ]; then
+	e2e_logcheck "$W/wrapd.err" --count 1 client=10.77.2.2 service=smtp user=root verdict=deny
+	e2e_log "ok: the denied host's oidentd named its user (rfc931)"
+fi
 
 # 5. Behind a load balancer: its header decides; others' headers do not.
 hdr='PROXY TCP4 10.77.1.9 10.77.1.1 40000 2600\r\n'
