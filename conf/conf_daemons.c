@@ -187,6 +187,22 @@ conf_daemons_mail_port(uint16_t port)
 	return port == 25 || port == 465 || port == 587;
 }
 
+/* A mail service: its backend, or one of its listen addresses, is on a
+ * mail port (the backend of "listen :25" is often on 2525). */
+static bool
+conf_daemons_mail_service(const struct conf_service *s)
+{
+	size_t i;
+
+	if (conf_daemons_mail_port(s->backend_port))
+		return true;
+	for (i = 0; i < s->nlisten; i++)
+		if (s->listen[i].kind == CONF_LISTEN_ADDR &&
+		    conf_daemons_mail_port(s->listen[i].port))
+			return true;
+	return false;
+}
+
 /*
  * Checks across the keys of this file, for one service: each of them
  * needs a backend of a kind that can carry it.
@@ -226,15 +242,14 @@ conf__check_daemons(struct conf_ctx *cx, const struct conf_service *s)
 		    "accept_proxy_from (the data connections would come from "
 		    "the load balancer, not from the client)",
 		    name);
-	if (s->backend_kind == CONF_BACKEND_TCP &&
-	    conf_daemons_mail_port(s->backend_port) &&
+	if (s->backend_kind == CONF_BACKEND_TCP && conf_daemons_mail_service(s) &&
 	    s->proxy_protocol == CONF_PROXY_PROTOCOL_NONE && !s->transparent)
 		conf__warn(cx, s->line, s->col,
-		    "service \"%s\": backend %s is a mail port, and the mail "
-		    "server will see every client as %s: if it trusts that "
-		    "address (Debian's exim and postfix trust loopback), it "
-		    "relays for anyone; give the client to it with "
-		    "proxy_protocol, transparent, or exec",
+		    "service \"%s\": a mail service forwarded to %s without "
+		    "the client: the mail server will see every client as %s, "
+		    "and if it trusts that address (Debian's exim and postfix "
+		    "trust loopback), it relays for anyone; give it the client "
+		    "with proxy_protocol, transparent, or exec",
 		    name, s->backend,
 		    s->backend_host != NULL ? s->backend_host : "wrapd");
 }

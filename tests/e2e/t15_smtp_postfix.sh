@@ -2,7 +2,8 @@
 # Scenario 15: SMTP with postfix behind wrapd, the open-relay trap and its
 # two fixes.  postfix (lib_postfix.sh) trusts loopback, as Debian's does,
 # and listens on loopback of the server namespace only:
-#   2525       plain: the control.  Through wrapd, every client is
+#   2525       plain, behind wrapd on port 465: the control.  Through
+#              wrapd, every client is
 #              127.0.0.1, and postfix relays for the allowed-but-untrusted
 #              host (250 for a remote recipient): the trap.
 #   2526       smtpd_upstream_proxy_protocol=haproxy, behind wrapd with
@@ -63,7 +64,7 @@ services:
   # The trap, kept to show it (wrapd warns about it at start).
   - name: smtp-plain
     daemon: smtpd
-    listen: ${PUB//PORT/2500}
+    listen: ${PUB//PORT/465}
     backend: "127.0.0.1:2525"
   # postfix reads the client from a PROXY header.
   - name: smtp
@@ -93,9 +94,11 @@ EOF
 e2e_bg wrapd ip netns exec "$NS_S" "$WRAPD" --config "$W/wrapd.yaml"
 WPID=$E2E_LAST_PID
 e2e_wait_listen 2600 "$NS_S" "$WPID"
-grep -q 'warning: service "smtp-plain": backend 127.0.0.1:2525 is a mail port' "$W/wrapd.err" &&
-	e2e_fail "warned about port 2525"
 e2e_wait_grep 'ready:' "$W/wrapd.err"
+n=$(grep -c 'warning: service ".*": a mail service forwarded to' "$W/wrapd.err")
+grep -q 'warning: service "smtp-plain": a mail service forwarded to' "$W/wrapd.err" && [ "$n" = 1 ] ||
+	e2e_fail "want one warning, for smtp-plain (the trap), got $n"
+e2e_log "ok: wrapd warns about the trap (and only about it) at start"
 
 # swaks_rcpt NS SERVER PORT TO [ARGS] - one SMTP session, its transcript
 # in $W/swaks.out (also kept as swaks-N.log); prints the reply to RCPT TO.
@@ -114,7 +117,7 @@ relay=victim@example.org
 local=postmaster@wrapd.test
 
 # 1. The control: plain forwarding, postfix trusts 127.0.0.1 and relays.
-r=$(swaks_rcpt "$NS_A" 10.77.1.1 2500 "$relay" --quit-after RCPT)
+r=$(swaks_rcpt "$NS_A" 10.77.1.1 465 "$relay" --quit-after RCPT)
 case $r in "<-  250 "*) e2e_log "ok: the trap: plain forwarding relays for 10.77.1.2 ($r)" ;;
 *) e2e_fail "control run: want postfix to relay (250), got '$r'" ;; esac
 grep -q 'connect from unknown\[127.0.0.1\]' "$PF_LOG" || e2e_fail "postfix did not see 127.0.0.1"
