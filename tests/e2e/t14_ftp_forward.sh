@@ -8,7 +8,9 @@
 # denied host never sees the banner; and while the allowed host waits for
 # its data connection, another host of its net and the denied host both
 # try the data port first and get nothing, and the client still gets its
-# file.
+# file.  A second service forwards in transparent mode too, with wrapd
+# switched to user nobody (keeping CAP_NET_ADMIN in every thread): vsftpd
+# logs the real client, for the control and the data connection.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_daemons.sh"
 VSFTPD=/usr/sbin/vsftpd
@@ -36,7 +38,8 @@ secure_chroot_dir=$W/empty
 pasv_enable=YES
 pasv_min_port=30000
 pasv_max_port=30009
-xferlog_enable=NO
+xferlog_enable=YES
+vsftpd_log_file=$W/vsftpd.log
 syslog_enable=NO
 seccomp_sandbox=NO
 EOF
@@ -49,6 +52,7 @@ EOF
 e2e_write "$W/wrapd.yaml" <<EOF
 rules: { allow: $W/hosts.allow, deny: $W/hosts.deny }
 log: { syslog: false, stderr: true }
+user: nobody
 services:
   - name: ftp
     daemon: vsftpd
@@ -57,9 +61,17 @@ services:
     protocol: ftp
     timeouts: { ftp_data: 10s }
     on_deny: { reply: "421 Access denied.\r\n" }
+  - name: ftp-transparent
+    daemon: vsftpd
+    listen: ["10.77.1.1:2100"]
+    backend: "127.0.0.1:2121"
+    protocol: ftp
+    transparent: true
 EOF
 e2e_bg vsftpd ip netns exec "$NS_S" "$VSFTPD" "$W/vsftpd.conf"
 e2e_wait_listen 2121 "$NS_S" "$E2E_LAST_PID"
+dm_transparent_routes 2121
+dm_transparent_routes 30000-30009
 e2e_bg wrapd ip netns exec "$NS_S" "$WRAPD" --config "$W/wrapd.yaml"
 WPID=$E2E_LAST_PID
 e2e_wait_listen 21 "$NS_S" "$WPID"
@@ -111,4 +123,17 @@ grep -q "ftp data port [0-9]*: refused 10.77.2.2 " "$W/wrapd.err" ||
 	e2e_fail "no log line for the denied host's refusal"
 grep -q "ftp: data connection conn=" "$W/wrapd.err" || e2e_fail "no data connection logged"
 e2e_logcheck "$W/wrapd.err" --count 2 client=10.77.2.2 verdict=deny
+
+grep -q 'CONNECT: Client "10.77.1.2"' "$W/vsftpd.log" &&
+	e2e_fail "vsftpd saw 10.77.1.2 before transparent mode"
+"${C[@]}" -o "$W/blob-tp.got" ftp://10.77.1.1:2100/pub/blob.bin ||
+	e2e_fail "transparent mode: download failed"
+cmp -s "$W/blob-tp.got" "$W/ftp-root/pub/blob.bin" || e2e_fail "transparent: file differs"
+grep -q 'CONNECT: Client "10.77.1.2"' "$W/vsftpd.log" ||
+	e2e_fail "transparent mode: vsftpd did not see 10.77.1.2"
+grep -q 'OK DOWNLOAD: Client "10.77.1.2"' "$W/vsftpd.log" ||
+	e2e_fail "transparent mode: the data connection did not come from 10.77.1.2"
+grep -q 'running as user nobody .*keeping CAP_NET_ADMIN' "$W/wrapd.err" ||
+	e2e_fail "wrapd did not switch to nobody keeping CAP_NET_ADMIN"
+e2e_log "ok: transparent mode as user nobody: vsftpd logs 10.77.1.2 (control and data)"
 e2e_stop_wrapd "$WPID"

@@ -121,3 +121,14 @@ case $out in *"no connect permissions"* | *"permission"*) ;;
 e2e_log "ok: control: plain forwarding, lpd sees 127.0.0.1 and refuses"
 e2e_logcheck "$W/wrapd.err" --count 3 service=printer client=10.77.1.2 verdict=grant
 e2e_stop_wrapd "$WPID"
+
+# Without the capability, transparent mode is an error at start, not a
+# failure per connection (quick mode's --transparent).
+ip netns exec "$NS_S" setpriv --reuid=65534 --regid=65534 --clear-groups \
+	--inh-caps=-all --bounding-set=-all "$WRAPD" --listen 10.77.1.1:2515 \
+	--backend 127.0.0.1:5515 --daemon lpd --transparent --no-syslog \
+	--allow "$W/hosts.allow" --deny "$W/hosts.deny" >"$W/nocap.out" 2>"$W/nocap.err" &&
+	e2e_fail "wrapd without CAP_NET_ADMIN started in transparent mode"
+grep -q 'transparent: cannot make a transparent socket' "$W/nocap.err" ||
+	e2e_fail "no clear error without the capability: $(cat "$W/nocap.err")"
+e2e_log "ok: without CAP_NET_ADMIN, --transparent stops the start with the reason"
