@@ -58,6 +58,19 @@ conn_addr_set(struct conn_addr *ca, const struct sockaddr *sa)
 
 
 
+/*
+ * The per-source limit at accept.  Behind a load balancer
+ * (accept_proxy_from) every connection comes from the balancer: its
+ * clients are counted once their header names them (accept_proxy.c), and
+ * the balancer itself only against max_connections.
+ */
+static unsigned
+conn_per_source_limit(const struct conf_service *cs)
+{
+	return cs->nproxy_from > 0 ? cs->max_connections
+	                           : cs->per_source_connections;
+}
+
 void
 conn_request(const struct conn *c, struct acl_request *r)
 {
@@ -201,7 +214,7 @@ conn_accept(struct worker *w, uint32_t svc, int fd,
 	c->svc = svc;
 	conn_addr_set(&c->client, peer);
 	if (!source_counts_take(conn_svc(c)->st->sources, &c->client.a,
-	        conn_svc(c)->conf->per_source_connections)) {
+	        conn_per_source_limit(conn_svc(c)->conf))) {
 		/* Refused before anything is spent on it; logged in summary
 		 * by the worker's sweep. */
 		closer_reset(&w->closer, fd);
