@@ -17,6 +17,11 @@
 # postfix banner, and a report mail with what its fingerd said (on_deny
 # finger and mail).  A PROXY header from a peer outside accept_proxy_from
 # is refused: no banner, a reset, reason=proxy-untrusted.
+# The same with exim (Debian's exim4-daemon-light, which has no PROXY
+# support): it trusts loopback too, and refuses to relay ("550 relay not
+# permitted") for the allowed host when wrapd gives it the client in
+# transparent mode (port 2528), or when wrapd runs "exim4 -bs" on the
+# client's socket (exec, port 2529).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_daemons.sh"
 . "$(dirname "$0")/lib_postfix.sh"
@@ -33,6 +38,55 @@ pf_start "$NS_S" "127.0.0.1:2525 inet n - n - - smtpd
 127.0.0.1:2527 inet n - n - - smtpd
 [::1]:2527 inet n - n - - smtpd"
 dm_transparent_routes 2527
+
+# exim, the Debian way: loopback may relay.
+EXIM=/usr/sbin/exim4
+if [ -x "$EXIM" ] && getent passwd Debian-exim >/dev/null; then
+	mkdir -p "$W/exim/spool" "$W/exim/log"
+	chown -R Debian-exim:Debian-exim "$W/exim/spool" "$W/exim/log"
+	e2e_write "$W/exim/exim.conf" <<EOF
+primary_hostname = mx.wrapd.test
+qualify_domain = wrapd.test
+domainlist local_domains = wrapd.test
+hostlist relay_from_hosts = <; 127.0.0.1 ; ::1
+spool_directory = $W/exim/spool
+log_file_path = $W/exim/log/%slog
+keep_environment =
+host_lookup =
+rfc1413_hosts =
+daemon_smtp_ports = 2528
+local_interfaces = <; 127.0.0.1 ; ::1
+queue_only = true
+acl_smtp_rcpt = acl_rcpt
+begin acl
+acl_rcpt:
+  accept domains = +local_domains
+  accept hosts = +relay_from_hosts
+  deny message = relay not permitted
+begin routers
+all:
+  driver = accept
+  transport = devnull
+begin transports
+devnull:
+  driver = appendfile
+  file = /dev/null
+EOF
+	chmod 644 "$W/exim/exim.conf"
+	e2e_bg exim ip netns exec "$NS_S" "$EXIM" -C "$W/exim/exim.conf" -bdf
+	e2e_wait_listen 2528 "$NS_S" "$E2E_LAST_PID"
+	dm_transparent_routes 2528
+	EXIM_SERVICES="
+  - name: smtp-exim
+    daemon: smtpd
+    listen: [\"10.77.1.1:2528\"]
+    backend: \"127.0.0.1:2528\"
+    transparent: true
+  - name: smtp-exim-exec
+    daemon: smtpd
+    listen: [\"10.77.1.1:2529\"]
+    exec: [\"$EXIM\", \"-C\", \"$W/exim/exim.conf\", \"-bs\"]"
+fi
 
 # The denied host runs a finger server and an ident server (oidentd), as
 # on_deny.finger and the deny rule's rfc931 option ask them.
@@ -89,7 +143,7 @@ services:
     backend: "127.0.0.1:2526"
     proxy_protocol: v2
     accept_proxy_from: ["10.77.1.3/32"]
-    on_deny: { reply: "554 5.7.1 Access denied\r\n" }
+    on_deny: { reply: "554 5.7.1 Access denied\r\n" }${EXIM_SERVICES:-}
 EOF
 e2e_bg wrapd ip netns exec "$NS_S" "$WRAPD" --config "$W/wrapd.yaml"
 WPID=$E2E_LAST_PID
@@ -189,4 +243,18 @@ e2e_logcheck "$W/wrapd.err" --count 1 service=smtp-lb reason=proxy-header-bad
 e2e_log "ok: an untrusted peer's PROXY header, and a missing one, are refused"
 n=$(grep -c ': connect from unknown\[10.77.1.9\]' "$PF_LOG")
 [ "$n" = 1 ] || e2e_fail "postfix saw 10.77.1.9 $n times, want 1"
+
+# 6. exim: transparent and exec both show it the client.
+if [ -n "${EXIM_SERVICES:-}" ]; then
+	for p in 2528 2529; do
+		r=$(swaks_rcpt "$NS_A" 10.77.1.1 $p "$relay" --quit-after RCPT)
+		case $r in "<** 550 relay not permitted"*) ;;
+		*) e2e_fail "exim, port $p: relay: want 550, got '$r'" ;; esac
+		r=$(swaks_rcpt "$NS_A" 10.77.1.1 $p "$local" --quit-after RCPT)
+		case $r in "<-  250 "*) ;; *) e2e_fail "exim, port $p: local: got '$r'" ;; esac
+	done
+	n=$(grep -c 'H=(client.test) \[10.77.1.2\].*relay not permitted' "$W/exim/log/rejectlog" 2>/dev/null)
+	[ "$n" -ge 2 ] || e2e_fail "exim logged $n relay refusals for [10.77.1.2], want 2"
+	e2e_log "ok: exim (no PROXY support) sees 10.77.1.2 in transparent and exec mode, refuses to relay"
+fi
 e2e_stop_wrapd "$WPID"
