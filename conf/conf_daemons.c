@@ -25,7 +25,7 @@ conf_daemons_mask(struct conf_cidr *n)
 	unsigned i;
 
 	for (i = n->prefix; i < bits; i++)
-		n->bytes[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+		n->bytes[i / 8] &= (uint8_t) ~(0x80u >> (i % 8));
 }
 
 static int
@@ -39,8 +39,8 @@ conf_daemons_fail(char **err, const char *text, const char *why)
 int
 conf_parse_cidr(const char *text, struct conf_cidr *n, char **err)
 {
-	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff,
-	    0xff};
+	static const uint8_t mapped[12] = {
+	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	char addr[INET6_ADDRSTRLEN + 1];
 	const char *slash = strchr(text, '/');
 	size_t alen = slash != NULL ? (size_t)(slash - text) : strlen(text);
@@ -81,8 +81,8 @@ conf_parse_cidr(const char *text, struct conf_cidr *n, char **err)
 }
 
 int
-conf_service_add_proxy_from(struct conf_service *s, const char *text,
-    char **err)
+conf_service_add_proxy_from(
+    struct conf_service *s, const char *text, char **err)
 {
 	struct conf_cidr n, *v;
 
@@ -104,8 +104,8 @@ conf_service_add_proxy_from(struct conf_service *s, const char *text,
 }
 
 bool
-conf_cidr_contains(const struct conf_cidr *v, size_t n, int family,
-    const uint8_t *bytes)
+conf_cidr_contains(
+    const struct conf_cidr *v, size_t n, int family, const uint8_t *bytes)
 {
 	size_t i;
 	unsigned full, rest;
@@ -166,8 +166,8 @@ conf__set_cidrs(struct conf_ctx *cx, const struct conf_key *k,
 }
 
 void
-conf__warn(struct conf_ctx *cx, unsigned line, unsigned col,
-    const char *fmt, ...)
+conf__warn(
+    struct conf_ctx *cx, unsigned line, unsigned col, const char *fmt, ...)
 {
 	struct wrapd_conf *c = cx->conf;
 	va_list ap;
@@ -242,7 +242,8 @@ conf__check_daemons(struct conf_ctx *cx, const struct conf_service *s)
 		    "accept_proxy_from (the data connections would come from "
 		    "the load balancer, not from the client)",
 		    name);
-	if (s->backend_kind == CONF_BACKEND_TCP && conf_daemons_mail_service(s) &&
+	if (s->backend_kind == CONF_BACKEND_TCP &&
+	    conf_daemons_mail_service(s) &&
 	    s->proxy_protocol == CONF_PROXY_PROTOCOL_NONE && !s->transparent)
 		conf__warn(cx, s->line, s->col,
 		    "service \"%s\": a mail service forwarded to %s without "

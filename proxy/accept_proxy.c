@@ -64,8 +64,8 @@ accept_proxy_done(struct conn *c, const struct proxy_header *h)
 		return;
 	}
 	/* Per-source limits count the client, not the balancer. */
-	if (!source_counts_take(sv->st->sources, &h->src,
-	        sv->conf->per_source_connections)) {
+	if (!source_counts_take(
+	        sv->st->sources, &h->src, sv->conf->per_source_connections)) {
 		accept_proxy_refuse(c, "per-source",
 		    "the client the header names is over per_source");
 		return;
@@ -122,12 +122,11 @@ accept_proxy_read(struct conn *c)
 	/* Consume the header's bytes only: all of them if not complete. */
 	k = rc > 0 ? (ssize_t)((size_t)rc - ap->have) : n;
 	do
-		n = recv(c->fd[0], ap->buf + ap->have, (size_t)k,
-		    MSG_DONTWAIT);
+		n = recv(c->fd[0], ap->buf + ap->have, (size_t)k, MSG_DONTWAIT);
 	while (n < 0 && errno == EINTR);
 	if (n != k) {
-		accept_proxy_refuse(c, "client-read-error",
-		    "peeked bytes could not be read");
+		accept_proxy_refuse(
+		    c, "client-read-error", "peeked bytes could not be read");
 		return 1;
 	}
 	ap->have += (size_t)n;
@@ -157,8 +156,8 @@ accept_proxy_start(struct conn *c)
 
 	if (!conf_cidr_contains(cs->proxy_from, cs->nproxy_from,
 	        c->client.a.family, c->client.a.bytes)) {
-		accept_proxy_refuse(c, "proxy-untrusted",
-		    "not in accept_proxy_from");
+		accept_proxy_refuse(
+		    c, "proxy-untrusted", "not in accept_proxy_from");
 		return;
 	}
 	if ((c->proxy_in = calloc(1, sizeof(*c->proxy_in))) == NULL) {

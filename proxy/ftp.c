@@ -77,21 +77,20 @@ struct ftp {
 	struct ftp_line line[2]; /* 0: commands, 1: replies */
 	struct ftp_port *port;   /* the data port open now, or NULL */
 	uint64_t port_deadline;
-	size_t ninject;          /* wrapd's reply waiting for a line end */
+	size_t ninject; /* wrapd's reply waiting for a line end */
 	char inject[256];
 };
 
-#define FTP_REPLY_ACTIVE                                                    \
-	"502 Active mode (PORT, EPRT) is not available through this "     \
+#define FTP_REPLY_ACTIVE                                                       \
+	"502 Active mode (PORT, EPRT) is not available through this "          \
 	"proxy; use passive mode (PASV or EPSV).\r\n"
-#define FTP_REPLY_LPSV                                                      \
-	"502 LPSV is not available through this proxy; use PASV or "       \
+#define FTP_REPLY_LPSV                                                         \
+	"502 LPSV is not available through this proxy; use PASV or "           \
 	"EPSV.\r\n"
 #define FTP_REPLY_TOO_LONG "500 Command line too long.\r\n"
 #define FTP_REPLY_URGENT   "500 Urgent data inside a command.\r\n"
 #define FTP_REPLY_NO_PORT  "425 Cannot open a data connection.\r\n"
-#define FTP_REPLY_PASV6                                                     \
-	"425 PASV names IPv4 addresses only; use EPSV.\r\n"
+#define FTP_REPLY_PASV6    "425 PASV names IPv4 addresses only; use EPSV.\r\n"
 
 bool
 ftp_wanted(const struct conn *c)
@@ -140,8 +139,8 @@ ftp_port_close(struct ftp *f)
  * own under the control connection's decision, to the backend's data port.
  */
 static void
-ftp_data_start(struct conn *c, int fd, const struct sockaddr *peer,
-    uint16_t backend_port)
+ftp_data_start(
+    struct conn *c, int fd, const struct sockaddr *peer, uint16_t backend_port)
 {
 	struct worker *w = c->w;
 	struct sockaddr_storage local;
@@ -255,8 +254,8 @@ ftp_port_open(struct ftp *f, uint16_t backend_port)
 	len = acl_addr_to_sockaddr(&c->server.a, 0, c->server.scope, &ss);
 	if (len == 0)
 		return 0;
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
+	fd =
+	    socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return 0;
 	if (bind(fd, (struct sockaddr *)&ss, len) < 0 || listen(fd, 4) < 0 ||
@@ -375,7 +374,8 @@ ftp_reply_done(struct ftp *f, struct ftp_out *o)
 	uint16_t bport = 0, port;
 	int code;
 
-	while (len > 0 && (l->hold[len - 1] == '\n' || l->hold[len - 1] == '\r'))
+	while (
+	    len > 0 && (l->hold[len - 1] == '\n' || l->hold[len - 1] == '\r'))
 		len--;
 	code = ftp_parse_passive(l->hold, len, &bport);
 	if (code == 0) {

@@ -13,8 +13,8 @@
 #define FTP_PARSE_DONT 0xfe
 
 /* The verbs the helper does not pass on, upper case. */
-static const char *const ftp_parse_refused[] = {"PORT", "EPRT", "LPRT",
-    "LPSV", NULL};
+static const char *const ftp_parse_refused[] = {
+    "PORT", "EPRT", "LPRT", "LPSV", NULL};
 
 static int
 ftp_parse_upper(uint8_t b)
@@ -132,8 +132,8 @@ ftp_parse_reply_prefix(const uint8_t *p, size_t n)
 
 /* A decimal number of 1 to 5 digits at *i, at most max. */
 static int
-ftp_parse_number(const uint8_t *s, size_t len, size_t *i, unsigned max,
-    unsigned *out)
+ftp_parse_number(
+    const uint8_t *s, size_t len, size_t *i, unsigned max, unsigned *out)
 {
 	unsigned v = 0;
 	size_t start = *i;
@@ -217,8 +217,7 @@ ftp_parse_passive(const uint8_t *line, size_t len, uint16_t *port)
 }
 
 size_t
-ftp_parse_format_227(char *buf, size_t sz, const uint8_t addr[4],
-    uint16_t port)
+ftp_parse_format_227(char *buf, size_t sz, const uint8_t addr[4], uint16_t port)
 {
 	int r = snprintf(buf, sz,
 	    "227 Entering Passive Mode (%u,%u,%u,%u,%u,%u).\r\n", addr[0],

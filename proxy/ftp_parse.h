@@ -47,8 +47,8 @@ int ftp_parse_reply_prefix(const uint8_t *p, size_t n);
 int ftp_parse_passive(const uint8_t *line, size_t len, uint16_t *port);
 /* wrapd's own replies: "227 ... (a,b,c,d,p1,p2).\r\n" for an IPv4
  * address (4 bytes), "229 ... (|||port|)\r\n".  Length, or 0. */
-size_t ftp_parse_format_227(char *buf, size_t sz, const uint8_t addr[4],
-    uint16_t port);
+size_t ftp_parse_format_227(
+    char *buf, size_t sz, const uint8_t addr[4], uint16_t port);
 size_t ftp_parse_format_229(char *buf, size_t sz, uint16_t port);
 
 #endif /* WRAPD_FTP_PARSE_H */

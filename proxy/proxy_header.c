@@ -18,8 +18,8 @@
 
 #include "proxy_header.h"
 
-static const uint8_t proxy_header_sig[12] = {0x0d, 0x0a, 0x0d, 0x0a, 0x00,
-    0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a};
+static const uint8_t proxy_header_sig[12] = {
+    0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a};
 static const char proxy_header_v1_sig[6] = {'P', 'R', 'O', 'X', 'Y', ' '};
 
 #define PROXY_HEADER_TLV_CRC32C 0x03
@@ -81,8 +81,8 @@ proxy_header_v1_port(const char *s, size_t len, uint16_t *port)
 
 /* Split [s, s+len) at single spaces into at most max fields. */
 static size_t
-proxy_header_v1_fields(const char *s, size_t len, const char **f,
-    size_t *flen, size_t max)
+proxy_header_v1_fields(
+    const char *s, size_t len, const char **f, size_t *flen, size_t max)
 {
 	size_t n = 0, start = 0, i;
 
@@ -100,8 +100,7 @@ proxy_header_v1_fields(const char *s, size_t len, const char **f,
 }
 
 static int
-proxy_header_v1_addr(const char *s, size_t len, int family,
-    struct acl_addr *a)
+proxy_header_v1_addr(const char *s, size_t len, int family, struct acl_addr *a)
 {
 	char text[INET6_ADDRSTRLEN];
 	uint8_t bytes[16];
@@ -117,8 +116,8 @@ proxy_header_v1_addr(const char *s, size_t len, int family,
 }
 
 static int
-proxy_header_v1(const uint8_t *buf, size_t n, struct proxy_header *h,
-    const char **why)
+proxy_header_v1(
+    const uint8_t *buf, size_t n, struct proxy_header *h, const char **why)
 {
 	const char *f[6];
 	size_t flen[6], i, end, nf;
@@ -143,8 +142,7 @@ proxy_header_v1(const uint8_t *buf, size_t n, struct proxy_header *h,
 		h->local = 1;
 		return (int)(end + 2);
 	}
-	nf = proxy_header_v1_fields(
-	    (const char *)buf + 6, end - 6, f, flen, 5);
+	nf = proxy_header_v1_fields((const char *)buf + 6, end - 6, f, flen, 5);
 	if (nf != 5)
 		return proxy_header_fail(why, "v1: not 5 fields");
 	if (flen[0] == 4 && memcmp(f[0], "TCP4", 4) == 0)
@@ -195,8 +193,8 @@ proxy_header_v2_crc_ok(const uint8_t *buf, size_t total, size_t off)
 
 /* The TLVs in [off, total): each fits, and a CRC32C TLV matches. */
 static int
-proxy_header_v2_tlvs(const uint8_t *buf, size_t off, size_t total,
-    const char **why)
+proxy_header_v2_tlvs(
+    const uint8_t *buf, size_t off, size_t total, const char **why)
 {
 	size_t len;
 
@@ -205,8 +203,9 @@ proxy_header_v2_tlvs(const uint8_t *buf, size_t off, size_t total,
 			return proxy_header_fail(why, "v2: TLV cut short");
 		len = (size_t)buf[off + 1] << 8 | buf[off + 2];
 		if (len > total - off - 3)
-			return proxy_header_fail(why, "v2: TLV longer than the "
-			                              "header");
+			return proxy_header_fail(why,
+			    "v2: TLV longer than the "
+			    "header");
 		if (buf[off] == PROXY_HEADER_TLV_CRC32C &&
 		    (len != 4 || !proxy_header_v2_crc_ok(buf, total, off + 3)))
 			return proxy_header_fail(why, "v2: CRC32C mismatch");
@@ -216,8 +215,8 @@ proxy_header_v2_tlvs(const uint8_t *buf, size_t off, size_t total,
 }
 
 static int
-proxy_header_v2(const uint8_t *buf, size_t n, struct proxy_header *h,
-    const char **why)
+proxy_header_v2(
+    const uint8_t *buf, size_t n, struct proxy_header *h, const char **why)
 {
 	size_t len, total, alen;
 	int family, cmd;
@@ -265,8 +264,8 @@ proxy_header_v2(const uint8_t *buf, size_t n, struct proxy_header *h,
 }
 
 int
-proxy_header_parse(const uint8_t *buf, size_t n, struct proxy_header *h,
-    const char **why)
+proxy_header_parse(
+    const uint8_t *buf, size_t n, struct proxy_header *h, const char **why)
 {
 	size_t k;
 	int rc;

@@ -24,8 +24,8 @@
 #define PROXY_HEADER_V1_MAX 107
 
 struct proxy_header {
-	int version;   /* 1 or 2 */
-	int local;     /* v2 LOCAL or v1 UNKNOWN: no client address */
+	int version; /* 1 or 2 */
+	int local;   /* v2 LOCAL or v1 UNKNOWN: no client address */
 	struct acl_addr src, dst; /* the client and the address it reached */
 	uint16_t sport, dport;
 };
@@ -37,7 +37,7 @@ struct proxy_header {
  *   -1   not a valid header (*why: a static reason for the log).
  * A header that would be longer than PROXY_HEADER_MAX is -1.
  */
-int proxy_header_parse(const uint8_t *buf, size_t n, struct proxy_header *h,
-    const char **why);
+int proxy_header_parse(
+    const uint8_t *buf, size_t n, struct proxy_header *h, const char **why);
 
 #endif /* WRAPD_PROXY_HEADER_H */

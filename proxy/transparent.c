@@ -24,8 +24,8 @@ transparent_set(int fd, int family)
 	int one = 1;
 
 	if (family == AF_INET6)
-		return setsockopt(fd, IPPROTO_IPV6, IPV6_TRANSPARENT, &one,
-		    sizeof(one));
+		return setsockopt(
+		    fd, IPPROTO_IPV6, IPV6_TRANSPARENT, &one, sizeof(one));
 	return setsockopt(fd, IPPROTO_IP, IP_TRANSPARENT, &one, sizeof(one));
 }
 
@@ -98,8 +98,8 @@ transparent_bind(int fd, const struct conn_addr *client)
 	struct sockaddr_storage ss;
 	socklen_t len;
 
-	len = acl_addr_to_sockaddr(
-	    &client->a, client->port, client->scope, &ss);
+	len =
+	    acl_addr_to_sockaddr(&client->a, client->port, client->scope, &ss);
 	if (len == 0)
 		return EAFNOSUPPORT;
 	if (transparent_set(fd, ss.ss_family) < 0)

@@ -3,11 +3,7 @@
  * transparent, accept_proxy_from, protocol, their timeouts and checks,
  * the mail-relay warning, and the shipped examples (none may warn).
  */
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include "conf_test.h"
 
@@ -21,16 +17,17 @@ static void
 test_keys(void **state)
 {
 	(void)state;
-	struct wrapd_conf *c = load_ok(SVC "    transparent: true\n"
-	                                   "    protocol: ftp\n"
-	                                   "    timeouts: { ftp_data: 2s }\n"
-	                                   "  - name: t\n"
-	                                   "    listen: [\"127.0.0.1:3\"]\n"
-	                                   "    backend: \"127.0.0.1:4\"\n"
-	                                   "    accept_proxy_from: [\"10.1.2.3\", "
-	                                   "\"2001:db8::/32\", "
-	                                   "\"::ffff:192.0.2.0/120\"]\n"
-	                                   "    timeouts: { proxy_header: 250ms }\n");
+	struct wrapd_conf *c =
+	    load_ok(SVC "    transparent: true\n"
+	                "    protocol: ftp\n"
+	                "    timeouts: { ftp_data: 2s }\n"
+	                "  - name: t\n"
+	                "    listen: [\"127.0.0.1:3\"]\n"
+	                "    backend: \"127.0.0.1:4\"\n"
+	                "    accept_proxy_from: [\"10.1.2.3\", "
+	                "\"2001:db8::/32\", "
+	                "\"::ffff:192.0.2.0/120\"]\n"
+	                "    timeouts: { proxy_header: 250ms }\n");
 	const struct conf_service *s = &c->services[0], *t = &c->services[1];
 	const uint8_t in[4] = {10, 1, 2, 3}, out[4] = {10, 1, 2, 4};
 	const uint8_t v4n[4] = {192, 0, 2, 77};
@@ -84,7 +81,8 @@ test_errors(void **state)
 	EXPECT_ERRS("services:\n  - name: s\n    listen: [\"127.0.0.1:1\"]\n"
 	            "    exec: [/bin/cat]\n    protocol: ftp\n",
 	    "t.yaml:2:5: service \"s\": protocol ftp is for a backend");
-	EXPECT_ERRS(SVC "    protocol: ftp\n    accept_proxy_from: [10.0.0.1]\n",
+	EXPECT_ERRS(SVC
+	    "    protocol: ftp\n    accept_proxy_from: [10.0.0.1]\n",
 	    "t.yaml:2:5: service \"s\": protocol ftp cannot be combined");
 }
 
@@ -94,7 +92,7 @@ test_mail_warning(void **state)
 {
 	(void)state;
 	static const char *const quiet[] = {
-		"    proxy_protocol: v2\n", "    transparent: true\n", ""};
+	    "    proxy_protocol: v2\n", "    transparent: true\n", ""};
 	char yaml[512];
 
 	for (size_t i = 0; i < 3; i++) {

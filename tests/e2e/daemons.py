@@ -17,31 +17,14 @@ line and exits 0 when it could run (the test judges the result).
       "data:<line>", "closed" or "reset".
 """
 import argparse
+import os
 import re
 import socket
 import subprocess
 import sys
 
-DEADLINE = 10
-
-
-def split_hostport(s):
-    if s.startswith("["):
-        host, _, port = s[1:].partition("]:")
-    else:
-        host, _, port = s.rpartition(":")
-    return host, int(port)
-
-
-def connect(src, to):
-    host, port = split_hostport(to)
-    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
-    s = socket.socket(fam, socket.SOCK_STREAM)
-    s.settimeout(DEADLINE)
-    if src:
-        s.bind((src, 0))
-    s.connect((host, port))
-    return s
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2e import connect, split_hostport  # noqa: E402  (the shared helpers)
 
 
 def read_reply(f):

@@ -51,8 +51,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (!ftp_parse_reply_prefix(line, k))
 				abort();
 		if (ftp_parse_format_229(out, sizeof(out), port) == 0 ||
-		    ftp_parse_passive((const uint8_t *)out,
-		        strlen(out) - 2, &port) != 229)
+		    ftp_parse_passive(
+		        (const uint8_t *)out, strlen(out) - 2, &port) != 229)
 			abort();
 	}
 	free(line);
