@@ -181,6 +181,7 @@ conf__service_clear(struct conf_service *s)
 	free(s->listen);
 	free(s->backend);
 	free(s->backend_host);
+	free(s->proxy_from);
 	for (size_t i = 0; s->exec_argv != NULL && s->exec_argv[i]; i++)
 		free(s->exec_argv[i]);
 	free(s->exec_argv);
@@ -208,6 +209,10 @@ conf_free(struct wrapd_conf *c)
 	for (size_t i = 0; i < c->nservices; i++)
 		conf__service_clear(&c->services[i]);
 	free(c->services);
+	if (c->warnings != NULL) {
+		conf_errs_free(c->warnings);
+		free(c->warnings);
+	}
 	free(c);
 }
 

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #define CONF_DEFAULT_PATH  "/etc/wrapd/wrapd.yaml"
@@ -55,6 +56,19 @@ enum conf_proxy_protocol {
 	CONF_PROXY_PROTOCOL_NONE,
 	CONF_PROXY_PROTOCOL_V1,
 	CONF_PROXY_PROTOCOL_V2,
+};
+
+/* Issue "daemons": what the service's connections speak. */
+enum conf_protocol {
+	CONF_PROTOCOL_TCP, /* bytes, relayed unchanged */
+	CONF_PROTOCOL_FTP, /* FTP control: passive data ports through wrapd */
+};
+
+/* A network of accept_proxy_from: IPv4 or IPv6, the prefix length. */
+struct conf_cidr {
+	sa_family_t family; /* AF_INET or AF_INET6 (v4-mapped made IPv4) */
+	uint8_t bytes[16];  /* network order, host bits zero */
+	uint8_t prefix;
 };
 
 /* Built-in actions on deny (issue: actions), per service. */
@@ -123,6 +137,21 @@ struct conf_service {
 	bool has_uid, has_gid;
 	uid_t uid;
 	gid_t gid;
+	/*
+	 * Issue "daemons": the real client for the daemon.  transparent:
+	 * connect to the backend from the client's own address
+	 * (IP_TRANSPARENT).  accept_proxy_from: the only peers the service
+	 * takes, each of which must start with a PROXY header naming the
+	 * client (read within proxy_header_timeout_ms).  protocol ftp: the
+	 * control connection is read by line and passive replies rewritten
+	 * (data ports wait ftp_data_timeout_ms for the client).
+	 */
+	bool transparent;
+	struct conf_cidr *proxy_from;
+	size_t nproxy_from;
+	uint64_t proxy_header_timeout_ms; /* default 5000 */
+	enum conf_protocol protocol;
+	uint64_t ftp_data_timeout_ms; /* default 30000 */
 	unsigned line, col; /* where the service starts */
 };
 
@@ -155,6 +184,12 @@ struct wrapd_conf {
 	unsigned workers; /* event loops; 0 = one per CPU */
 	struct conf_service *services;
 	size_t nservices;
+	/*
+	 * What conf_validate() found legal but dangerous (a mail server
+	 * that sees every client as loopback): the caller prints or logs
+	 * them, at start, on reload and in `wrapd check`.
+	 */
+	struct conf_errs *warnings;
 };
 
 struct conf_err {
@@ -216,6 +251,17 @@ int conf_service_add_listen(struct conf_service *s, const char *text,
 /* Copy a NULL-terminated argv into s as its exec backend.  0 or -1, *err. */
 int conf_service_set_exec(struct conf_service *s, char *const argv[],
     char **err);
+/*
+ * Parse "ADDR/LEN" or "ADDR" (a host) into *n: 0, or -1 and a malloc'd
+ * message in *err (if err is not NULL).
+ */
+int conf_daemons_cidr_parse(const char *text, struct conf_cidr *n, char **err);
+/* Append a network to s->proxy_from (quick mode).  0 or -1 with *err. */
+int conf_daemons_add_proxy_from(struct conf_service *s, const char *text,
+    char **err);
+/* Is the address (family, 4 or 16 bytes) inside one of the n networks? */
+bool conf_daemons_cidr_contains(const struct conf_cidr *v, size_t n, int family,
+    const uint8_t *bytes);
 /* Cross-field checks shared by the file and quick mode. */
 int conf_validate(struct wrapd_conf *c, struct conf_errs *errs);
 /*

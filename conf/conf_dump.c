@@ -149,7 +149,7 @@ static void
 conf_dump_service(FILE *fp, const struct conf_service *s)
 {
 	static const char *const pp[] = {"off", "v1", "v2"};
-	char a[32], b[32], c[32];
+	char a[32], b[32], c[32], d[32], e[32];
 
 	fputs("  - name: ", fp);
 	conf_dump_dq_str(fp, s->name);
@@ -181,8 +181,12 @@ conf_dump_service(FILE *fp, const struct conf_service *s)
 	conf__fmt_duration(s->connect_timeout_ms, a, sizeof a);
 	conf__fmt_duration(s->idle_timeout_ms, b, sizeof b);
 	conf__fmt_duration(s->lookup_timeout_ms, c, sizeof c);
-	fprintf(fp, "    timeouts: { connect: %s, idle: %s, lookup: %s }\n", a,
-	    b, c);
+	conf__fmt_duration(s->proxy_header_timeout_ms, d, sizeof d);
+	conf__fmt_duration(s->ftp_data_timeout_ms, e, sizeof e);
+	fprintf(fp,
+	    "    timeouts: { connect: %s, idle: %s, lookup: %s, "
+	    "proxy_header: %s, ftp_data: %s }\n",
+	    a, b, c, d, e);
 	fprintf(fp, "    max_connections: %u\n", s->max_connections);
 	conf_dump_limits(fp, s);
 	fputs("    on_deny:\n      reply: ", fp);
@@ -198,6 +202,7 @@ conf_dump_service(FILE *fp, const struct conf_service *s)
 	fputs("\n    group: ", fp);
 	conf_dump_dq_str(fp, s->group);
 	fputc('\n', fp);
+	conf__dump_daemons(fp, s);
 }
 
 /* A rate as the file writes it, "6/min", and the end of its line. */

@@ -98,6 +98,7 @@ enum conf_type {
 	CONF_T_BACKEND,  /* "ADDR:PORT" or "unix:/path" */
 	CONF_T_ARGV,     /* non-empty sequence of strings */
 	CONF_T_TIMES,    /* sequence of access_times windows (conf_timewin.c) */
+	CONF_T_CIDRS,    /* non-empty sequence of networks (conf_daemons.c) */
 };
 
 enum conf_scope {
@@ -165,5 +166,14 @@ void conf__resolve_accounts(struct conf_ctx *cx, struct wrapd_conf *c);
 /* Parse a numeric address; fills 16 bytes (v4 mapped) for comparisons. */
 int conf__parse_hostport(const char *text, char **host, uint16_t *port,
     unsigned char addr[16], bool *v6, char **err);
+
+/* conf_daemons.c: the keys of issue "daemons". */
+void conf__set_cidrs(struct conf_ctx *cx, const struct conf_key *k,
+    const struct conf_node *v, struct conf_service *svc);
+void conf__check_daemons(struct conf_ctx *cx, const struct conf_service *s);
+void conf__dump_daemons(FILE *fp, const struct conf_service *s);
+/* A warning (conf->warnings): the configuration loads all the same. */
+void conf__warn(struct conf_ctx *cx, unsigned line, unsigned col,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 #endif /* WRAPD_CONF_INT_H */

@@ -19,11 +19,14 @@
 
 static const char *const conf_log_formats[] = {"text", "json", NULL};
 static const char *const conf_proxy_protocols[] = {"off", "v1", "v2", NULL};
+static const char *const conf_protocols[] = {"tcp", "ftp", NULL};
 
 _Static_assert(
     sizeof(enum conf_log_format) == sizeof(int), "enums are stored as int");
 _Static_assert(
     sizeof(enum conf_proxy_protocol) == sizeof(int), "enums are stored as int");
+_Static_assert(
+    sizeof(enum conf_protocol) == sizeof(int), "enums are stored as int");
 
 #define HOUR_MS (3600 * 1000ULL)
 
@@ -166,6 +169,23 @@ const struct conf_key conf_schema[] = {
 	{ .path = "services[].access_times", .type = CONF_T_TIMES,
 	  .scope = CONF_SCOPE_SERVICE, .max = CONF_MAX_TIMES,
 	  .help = "a list of time windows" },
+
+	/* Issue "daemons": the real client for the daemon (conf_daemons.c). */
+	{ .path = "services[].transparent", .type = CONF_T_BOOL,
+	  .scope = CONF_SCOPE_SERVICE, .def = "false",
+	  .offset = SVC(transparent), .help = "true or false" },
+	{ .path = "services[].accept_proxy_from", .type = CONF_T_CIDRS,
+	  .scope = CONF_SCOPE_SERVICE, .help = "a list of networks" },
+	{ .path = "services[].protocol", .type = CONF_T_ENUM,
+	  .scope = CONF_SCOPE_SERVICE, .def = "tcp", .offset = SVC(protocol),
+	  .words = conf_protocols, .help = "tcp or ftp" },
+	{ .path = "services[].timeouts.proxy_header", .type = CONF_T_DURATION,
+	  .scope = CONF_SCOPE_SERVICE, .min = 1, .max = 60 * 1000ULL,
+	  .def = "5s", .offset = SVC(proxy_header_timeout_ms),
+	  .help = "a duration" },
+	{ .path = "services[].timeouts.ftp_data", .type = CONF_T_DURATION,
+	  .scope = CONF_SCOPE_SERVICE, .min = 1, .max = HOUR_MS, .def = "30s",
+	  .offset = SVC(ftp_data_timeout_ms), .help = "a duration" },
 };
 /* clang-format on */
 const size_t conf_schema_len = sizeof conf_schema / sizeof conf_schema[0];
@@ -723,6 +743,9 @@ conf_schema_walk_value(struct conf_ctx *cx, const struct conf_key *k,
 		return;
 	case CONF_T_TIMES:
 		conf__set_times(cx, k, v, svc);
+		return;
+	case CONF_T_CIDRS:
+		conf__set_cidrs(cx, k, v, svc);
 		return;
 	default:
 		conf_schema_set_scalar(cx, k, v, svc);

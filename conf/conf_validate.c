@@ -92,6 +92,7 @@ conf_validate_check_service(struct conf_ctx *cx, struct conf_service *s)
 	if (s->per_source_connections == 0)
 		s->per_source_connections =
 		    s->max_connections / 8 > 0 ? s->max_connections / 8 : 1;
+	conf__check_daemons(cx, s);
 	if (s->connect_timeout_ms == 0 || s->lookup_timeout_ms == 0)
 		conf__err(cx, s->line, s->col,
 		    "service \"%s\": the connect and lookup timeouts must not "
@@ -146,6 +147,9 @@ conf_validate(struct wrapd_conf *c, struct conf_errs *errs)
 	cx.conf = c;
 	size_t before = cx.errs->n;
 	size_t nl = 0, stdin_svc = SIZE_MAX;
+
+	if (c->warnings != NULL) /* validated again: say each once */
+		conf_errs_free(c->warnings);
 
 	if (c->nservices == 0)
 		conf__err(&cx, 0, 0, "no services defined");

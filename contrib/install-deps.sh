@@ -13,7 +13,7 @@ build_pkgs="build-essential cmake pkg-config clang libclang-rt-14-dev
   mandoc man-db tcpd"
 test_pkgs="iproute2 procps psmisc socat curl swaks python3 netcat-openbsd
   systemd oidentd openbsd-inetd fingerd finger exim4-daemon-light bsd-mailx
-  vsftpd ftp lprng perl libmaxmind-db-writer-perl"
+  vsftpd ftp lprng perl libmaxmind-db-writer-perl lftp libio-socket-inet6-perl"
 bench_pkgs="haproxy nginx libnginx-mod-stream rinetd socat systemd openbsd-inetd
   tcpd linux-perf valgrind strace"
 
@@ -25,10 +25,22 @@ for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 		missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
+
+# postfix conflicts with exim4-daemon-light (the action tests' MTA), so it
+# is never installed: the SMTP test (tests/e2e/lib_postfix.sh) unpacks this
+# copy of the package and runs it privately.
+cache=/var/cache/wrapd-tests
+fetch_postfix() {
+	$SUDO mkdir -p "$cache" &&
+		(cd "$cache" && $SUDO apt-get download -qq -o APT::Sandbox::User=root postfix)
+}
+if ! ls "$cache"/postfix_*.deb >/dev/null 2>&1 && ! fetch_postfix; then
+	$SUDO apt-get update -qq && fetch_postfix
+fi
+[ -z "$missing" ] && exit 0
 
 # No daemon started by a package's install script: policy-rc.d says "not now".
 policy=/usr/sbin/policy-rc.d

@@ -149,8 +149,25 @@ admit_refused(struct admit_state *as, atomic_uint_least64_t *pend,
 	pthread_mutex_unlock(&as->mu);
 }
 
+/*
+ * Behind a load balancer (accept_proxy_from) every connection comes from
+ * the balancer: it is counted against max_connections only, never banned
+ * or rated as a source; its clients are admitted once their PROXY header
+ * names them (admit_client, from accept_proxy.c).
+ */
 bool
 admit_accept(struct conn *c)
+{
+	const struct snap_svc *sv = conn_svc(c);
+
+	if (sv->conf->nproxy_from > 0)
+		return source_counts_take(sv->st->sources, &c->client.a,
+		    sv->conf->max_connections);
+	return admit_client(c);
+}
+
+bool
+admit_client(struct conn *c)
 {
 	const struct snap_svc *sv = conn_svc(c);
 	const struct conf_service *cs = sv->conf;

@@ -39,6 +39,11 @@ void admit_state_free(struct admit_state *as);
  */
 bool admit_accept(struct conn *c);
 /*
+ * The same checks for c->client alone: at accept, or for the client a
+ * load balancer's PROXY header names (accept_proxy.c).
+ */
+bool admit_client(struct conn *c);
+/*
  * The connection was denied (action_conn.c), reason the action stage's
  * (NULL: the verdict itself).  A deny by a rule counts for the ban; one
  * that wrapd made for its own reasons (a look-up that did not answer,

@@ -48,6 +48,11 @@ struct run_args {
 	const char *proxy_protocol;
 	const char *exec_user, *exec_group;
 	const char *geoip_country, *geoip_asn;
+	/* Issue "daemons". */
+	bool transparent;
+	const char **proxy_from;
+	size_t nproxy_from;
+	const char *protocol;
 	int verbose;
 	uid_t owner; /* the effective user that started wrapd (conf_trust.h) */
 };
@@ -122,6 +127,15 @@ run_usage(FILE *fp)
 	    "      --proxy-protocol v1|v2       send a PROXY protocol header "
 	    "to the\n"
 	    "                         backend (the real client address)\n"
+	    "      --transparent      connect to the backend from the "
+	    "client's own\n"
+	    "                         address (IP_TRANSPARENT; see wrapd(8))\n"
+	    "      --accept-proxy-from CIDR     read a PROXY header from "
+	    "these peers\n"
+	    "                         (load balancers; repeat it); refuse "
+	    "any other peer\n"
+	    "      --protocol tcp|ftp           ftp: passive data ports "
+	    "through wrapd\n"
 	    "      --exec-user USER   run PROGRAM, and the rules' spawn, "
 	    "twist and\n"
 	    "                         aclexec commands, as USER (inetd's "
@@ -193,6 +207,9 @@ enum {
 	OPT_EXEC_GROUP,
 	OPT_GEOIP_COUNTRY,
 	OPT_GEOIP_ASN,
+	OPT_TRANSPARENT,
+	OPT_PROXY_FROM,
+	OPT_PROTOCOL,
 };
 
 static const struct option run_longopts[] = {
@@ -221,6 +238,9 @@ static const struct option run_longopts[] = {
     {"exec-group", required_argument, NULL, OPT_EXEC_GROUP},
     {"geoip-country", required_argument, NULL, OPT_GEOIP_COUNTRY},
     {"geoip-asn", required_argument, NULL, OPT_GEOIP_ASN},
+    {"transparent", no_argument, NULL, OPT_TRANSPARENT},
+    {"accept-proxy-from", required_argument, NULL, OPT_PROXY_FROM},
+    {"protocol", required_argument, NULL, OPT_PROTOCOL},
     {"verbose", no_argument, NULL, 'v'},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -233,6 +253,8 @@ static const struct option run_longopts[] = {
  * goes to syslog instead (run_private_stderr), and fd 2 to /dev/null.
  */
 static bool run_stderr_is_client;
+/* The first load, which only reads the log settings (cmd_run). */
+static bool run_probing;
 
 static void
 run_private_stderr(void)
@@ -378,6 +400,12 @@ run_quick_conf(const struct run_args *a, struct conf_errs *errs)
 		s->proxy_protocol = strcmp(a->proxy_protocol, "v1") == 0
 		    ? CONF_PROXY_PROTOCOL_V1
 		    : CONF_PROXY_PROTOCOL_V2;
+	s->transparent = a->transparent;
+	if (a->protocol != NULL && strcmp(a->protocol, "ftp") == 0)
+		s->protocol = CONF_PROTOCOL_FTP;
+	for (i = 0; i < a->nproxy_from; i++)
+		if (conf_daemons_add_proxy_from(s, a->proxy_from[i], &err) < 0)
+			goto bad;
 	/* Checked and resolved to ids by conf_validate(), like the file's. */
 	if ((a->exec_user != NULL && run_set_str(&s->user, a->exec_user) < 0) ||
 	    (a->exec_group != NULL &&
@@ -496,6 +524,14 @@ run_make_conf(void *arg, bool reload)
 				    errs.v[i].msg);
 	}
 	conf_errs_free(&errs);
+	/* Legal but dangerous (conf_validate): said at start and reload
+	 * (not for the probe that sets the log up: it would say it twice). */
+	for (i = 0; !run_probing && c != NULL && c->warnings != NULL &&
+	     i < c->warnings->n; i++)
+		log_warnx("%s:%u:%u: warning: %s",
+		    c->warnings->v[i].file ? c->warnings->v[i].file : "wrapd",
+		    c->warnings->v[i].line, c->warnings->v[i].col,
+		    c->warnings->v[i].msg);
 	if (c != NULL && run_check_accounts(c, reload) < 0) {
 		conf_free(c);
 		c = NULL;
@@ -530,6 +566,9 @@ cmd_run(int argc, char **argv)
 		if (a.exec_argv[0] == NULL)
 			return run_usage_error("%s", "-- needs a program");
 	}
+	if ((a.proxy_from = calloc((size_t)argc + 1, sizeof(char *))) ==
+	    NULL)
+		return run_usage_error("%s", "out of memory");
 	if ((a.listen = calloc((size_t)argc + 1, sizeof(char *))) == NULL)
 		return 1;
 	optind = 1;
@@ -657,6 +696,22 @@ cmd_run(int argc, char **argv)
 		case OPT_GEOIP_ASN:
 			a.geoip_asn = optarg;
 			break;
+		case OPT_TRANSPARENT:
+			a.transparent = true;
+			break;
+		case OPT_PROXY_FROM:
+			a.proxy_from[a.nproxy_from++] = optarg;
+			break;
+		case OPT_PROTOCOL:
+			if (strcmp(optarg, "tcp") != 0 &&
+			    strcmp(optarg, "ftp") != 0) {
+				rc = run_usage_error("--protocol %s: tcp or "
+				                     "ftp",
+				    optarg);
+				goto out;
+			}
+			a.protocol = optarg;
+			break;
 		case OPT_PROXY_PROTOCOL:
 			if (strcmp(optarg, "v1") != 0 &&
 			    strcmp(optarg, "v2") != 0) {
@@ -698,10 +753,12 @@ cmd_run(int argc, char **argv)
 	    (a.daemon || a.allow || a.deny || a.has_connect || a.has_idle ||
 	        a.has_lookup || a.max_conns || a.per_source ||
 	        a.rate_count || a.proxy_protocol || a.exec_user ||
-	        a.exec_group)) {
+	        a.exec_group || a.transparent || a.nproxy_from ||
+	        a.protocol)) {
 		rc = run_usage_error("%s",
 		    "--daemon, --allow, --deny, --per-source, "
-		    "--per-source-rate, --exec-user, --exec-group and the "
+		    "--per-source-rate, --exec-user, --exec-group, "
+		    "--transparent, --accept-proxy-from, --protocol and the "
 		    "timeouts need quick mode (--listen; in a file: the "
 		    "services[] keys)");
 		goto out;
@@ -733,7 +790,10 @@ cmd_run(int argc, char **argv)
 	 * reports to stderr, so: build once to configure the log, then let
 	 * the server build its own copy (the same function reloads use).
 	 */
-	if ((probe = run_make_conf(&a, false)) == NULL) {
+	run_probing = true;
+	probe = run_make_conf(&a, false);
+	run_probing = false;
+	if (probe == NULL) {
 		rc = 1;
 		goto out;
 	}
@@ -760,5 +820,6 @@ cmd_run(int argc, char **argv)
 	rc = server_run(&o);
 out:
 	free(a.listen);
+	free(a.proxy_from);
 	return rc;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "accept_proxy.h"
 #include "action_conn.h"
 #include "action_plan.h"
 #include "admit.h"
@@ -19,6 +20,7 @@
 #include "decide.h"
 #include "deliver.h"
 #include "geoip.h"
+#include "ftp.h"
 #include "log.h"
 #include "relay.h"
 #include "server.h"
@@ -27,7 +29,7 @@
 #include "worker.h"
 
 static const char *const conn_state_names[] = {
-	"deciding", "connecting", "relaying", "exec", "closing",
+	"deciding", "connecting", "relaying", "exec", "closing", "header",
 };
 
 int
@@ -54,7 +56,7 @@ conn_set_state(struct conn *c, enum conn_state st)
 	c->state = (uint8_t)st;
 }
 
-static void
+void
 conn_addr_set(struct conn_addr *ca, const struct sockaddr *sa)
 {
 	memset(ca, 0, sizeof(*ca));
@@ -96,6 +98,7 @@ conn_free(struct conn *c)
 	free(c->server_name);
 	free(c->user);
 	action_plan_env_free(c->action_env);
+	free(c->proxy_in);
 	free(c);
 }
 
@@ -160,6 +163,7 @@ conn_close(struct conn *c, const char *reason)
 	decide_cancel(c);
 	conn_log(c);
 	relay_release(c);
+	ftp_release(c);
 	conn_close_side(c, 0);
 	conn_close_side(c, 1);
 	if (c->proc != NULL && !uv_is_closing((uv_handle_t *)c->proc)) {
@@ -249,6 +253,10 @@ conn_accept(struct worker *w, uint32_t svc, int fd,
 		c->next->prev = c;
 	w->conns.head = c;
 	w->conns.n++;
+	if (conn_svc(c)->conf->nproxy_from > 0) {
+		accept_proxy_start(c); /* then decide_start() */
+		return;
+	}
 	conn_set_state(c, CONN_DECIDING);
 	decide_start(c);
 }
@@ -269,6 +277,10 @@ void
 conn_backend_connected(struct conn *c)
 {
 	conn_set_state(c, CONN_RELAYING);
+	if (ftp_wanted(c) && ftp_start(c) < 0) {
+		conn_abort(c, "out-of-memory");
+		return;
+	}
 	relay_start(c);
 }
 
@@ -284,7 +296,12 @@ conn_sweep(struct worker *w, uint64_t now)
 	for (c = w->conns.head; c != NULL; c = next) {
 		next = c->next;
 		cs = conn_svc(c)->conf;
+		if (c->ftp != NULL)
+			ftp_sweep(c, now);
 		switch (c->state) {
+		case CONN_HEADER:
+			accept_proxy_sweep(c, now);
+			break;
 		case CONN_DECIDING:
 			/*
 			 * Look-ups end themselves at the deadline; this is a

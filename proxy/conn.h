@@ -4,7 +4,10 @@
  * The stages of a connection, and where each lives:
  *   accept    accept.c      a worker accepts on its listeners; bans,
  *                           per-source limits (admit.c, ban.c) and
- *                           max_connections (conn_accept)
+ *                           max_connections (conn_accept);
+ *             accept_proxy.c  behind a load balancer: its PROXY header
+ *                           (proxy_header.c parses it), then admit.c for
+ *                           the client it names
  *   decide    decide.c      access_times (timewin.c), then the rules'
  *                           verdict, with the look-ups they ask
  *                           for: lookup_name.c (reverse + forward DNS),
@@ -12,9 +15,12 @@
  *   act       action_*.c    the rule's options and the service's on_deny
  *                           (action.h has the map of the act stage)
  *   deliver   deliver_*.c   connect to the backend (PROXY header), or exec
- *                           the program on the socket
+ *                           the program on the socket; transparent.c
+ *                           connects from the client's own address
  *   relay     relay.c       splice both ways, half-close, urgent data;
- *                           closer.c ends the sockets (FIN or RST)
+ *                           closer.c ends the sockets (FIN or RST);
+ *                           ftp.c reads an FTP control connection by line
+ *                           and opens its passive data ports
  *   log       conn_log.c    the one line per connection, at close
  * Around them: worker.c (a worker's loop, the sweep of timeouts),
  * server.c (the control loop), snapshot.c (what a reload builds),
@@ -22,6 +28,7 @@
  * status.c (the control socket: `wrapd bans`, `wrapd status`, SIGUSR1).
  *
  * States (every change goes through conn_set_state(), logged at debug):
+ *   CONN_HEADER      reading a load balancer's PROXY header (accept_proxy)
  *   CONN_DECIDING    acl_eval(), maybe waiting for a look-up (name, ident)
  *   CONN_CONNECTING  granted; non-blocking connect to the backend
  *   CONN_RELAYING    both sockets open; relay.c moves the bytes
@@ -57,6 +64,7 @@ enum conn_state {
 	CONN_RELAYING,
 	CONN_EXEC,
 	CONN_CLOSING,
+	CONN_HEADER,
 };
 
 /* An endpoint, compactly: enough to log it and to rebuild a sockaddr. */
@@ -145,6 +153,11 @@ struct conn {
 	bool has_severity;
 	int severity;
 	char **action_env; /* environ plus the rule's setenv, for exec; or NULL */
+	/* Issue "daemons". */
+	struct accept_proxy *proxy_in; /* CONN_HEADER: the header so far */
+	struct ftp *ftp;    /* protocol ftp: the control connection's helper */
+	uint16_t dest_port; /* an FTP data connection: the backend's data
+			       port (0: the service's backend) */
 };
 
 /*
@@ -163,6 +176,8 @@ conn_svc(const struct conn *c)
 void conn_close(struct conn *c, const char *reason);
 /* End it in error: what was sent is delivered, then each side is reset. */
 void conn_abort(struct conn *c, const char *reason);
+/* An endpoint from a socket address (a v4-mapped one made IPv4). */
+void conn_addr_set(struct conn_addr *ca, const struct sockaddr *sa);
 /* Close one side's poll and socket early (exec hand-over). */
 void conn_close_side(struct conn *c, int side);
 void conn_set_state(struct conn *c, enum conn_state st);

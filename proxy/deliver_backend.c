@@ -15,6 +15,7 @@
 #include "log.h"
 #include "server.h"
 #include "snapshot.h"
+#include "transparent.h"
 #include "worker.h"
 
 static void
@@ -91,7 +92,8 @@ deliver_backend_ready(struct conn *c)
 	size_t n;
 	ssize_t w;
 
-	if (cs->proxy_protocol != CONF_PROXY_PROTOCOL_NONE) {
+	/* An FTP data connection (dest_port) carries no header. */
+	if (cs->proxy_protocol != CONF_PROXY_PROTOCOL_NONE && c->dest_port == 0) {
 		n = deliver_backend_proxy_header(
 		    c, cs->proxy_protocol, hdr, sizeof(hdr));
 		do
@@ -166,14 +168,36 @@ deliver_backend_connecting(struct conn *c)
 	conn_set_state(c, CONN_CONNECTING);
 }
 
+/*
+ * Where this connection goes: the service's backend, at the FTP data port
+ * for a data connection; in transparent mode on the loopback of the
+ * client's family.
+ */
+static socklen_t
+deliver_backend_target(const struct conn *c, struct sockaddr_storage *dst)
+{
+	const struct snap_svc *sv = &c->snap->svc[c->svc];
+	socklen_t len = sv->blen;
+
+	memcpy(dst, &sv->baddr, sv->blen);
+	if (sv->conf->transparent)
+		len = transparent_target(
+		    &sv->baddr, sv->blen, c->client.a.family, dst);
+	if (c->dest_port != 0)
+		acl_sockaddr_set_port(dst, c->dest_port);
+	return len;
+}
+
 void
 deliver_backend_connect(struct conn *c)
 {
 	const struct snap_svc *sv = &c->snap->svc[c->svc];
-	int fd, one = 1, rc;
+	struct sockaddr_storage dst;
+	socklen_t dlen = deliver_backend_target(c, &dst);
+	int fd, one = 1, rc, err;
 
 	fd = socket(
-	    sv->baddr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	    dst.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 && (errno == EMFILE || errno == ENFILE ||
 	                  errno == ENOBUFS || errno == ENOMEM)) {
 		/*
@@ -191,6 +215,15 @@ deliver_backend_connect(struct conn *c)
 	if (sv->baddr.ss_family != AF_UNIX)
 		(void)setsockopt(
 		    fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (sv->conf->transparent &&
+	    (err = transparent_bind(fd, &c->client)) != 0) {
+		close(fd);
+		log_warnx("conn=%llu service=%s transparent: cannot connect "
+		          "from the client's address: %s",
+		    (unsigned long long)c->id, sv->conf->name, strerror(err));
+		deliver_backend_failed(c, err);
+		return;
+	}
 	if (uv_poll_init(&c->w->loop, &c->side[1], fd) != 0) {
 		close(fd);
 		deliver_backend_failed(c, EBADF);
@@ -200,7 +233,7 @@ deliver_backend_connect(struct conn *c)
 	c->fd[1] = fd;
 	c->backend_open = true;
 	do
-		rc = connect(fd, (const struct sockaddr *)&sv->baddr, sv->blen);
+		rc = connect(fd, (const struct sockaddr *)&dst, dlen);
 	while (rc < 0 && errno == EINTR);
 	if (rc == 0) {
 		deliver_backend_ready(c);

@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "ftp.h"
 #include "log.h"
 #include "relay.h"
 #include "server.h"
@@ -343,6 +344,8 @@ relay_urgent(struct conn *c, int d)
 	while (n < 0 && errno == EINTR);
 	dir->bytes++;
 	relay_moved(c);
+	if (c->ftp != NULL)
+		ftp_urgent(c, d, (uint8_t)b); /* keep its line state right */
 	return 0;
 }
 
@@ -439,14 +442,19 @@ relay_copy(struct conn *c, int d)
 {
 	struct conn_dir *dir = &c->dir[d];
 	int dst = conn_fd(c, 1 - d);
-	char buf[RELAY_COPY_SIZE];
+	char raw[RELAY_COPY_SIZE];
+	uint8_t fbuf[FTP_OUT_MAX];
+	char *buf = raw;
+	const char *why;
 	struct relay_spill *sp;
-	ssize_t n, w;
+	ssize_t n, w, got;
 	size_t off = 0;
 
 	do
-		n = recv(conn_fd(c, d), buf, sizeof(buf), MSG_DONTWAIT);
+		n = recv(conn_fd(c, d), raw,
+		    c->ftp != NULL ? FTP_READ_MAX : sizeof(raw), MSG_DONTWAIT);
 	while (n < 0 && errno == EINTR);
+	got = n;
 	if (n < 0 && errno == EAGAIN)
 		return 1;
 	if (n <= 0) {
@@ -460,6 +468,15 @@ relay_copy(struct conn *c, int d)
 		return relay_flush(c, d) < 0 ? -1 : 1;
 	}
 	relay_moved(c);
+	if (c->ftp != NULL) {
+		/* An FTP control connection: by line (ftp.c). */
+		n = ftp_filter(c, d, (uint8_t *)raw, (size_t)got, fbuf, &why);
+		if (n < 0) {
+			conn_abort(c, why);
+			return -1;
+		}
+		buf = (char *)fbuf;
+	}
 	while (off < (size_t)n) {
 		w = send(dst, buf + off, (size_t)n - off,
 		    MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -490,7 +507,9 @@ relay_copy(struct conn *c, int d)
 		dir->spill = sp;
 		return 1;
 	}
-	return n < (ssize_t)sizeof(buf) ? 1 : 0;
+	if (c->ftp != NULL)
+		return got < FTP_READ_MAX ? 1 : 0;
+	return n < (ssize_t)sizeof(raw) ? 1 : 0;
 }
 
 /*
@@ -512,8 +531,10 @@ relay_pump(struct conn *c, int d, bool urgent)
 				return -1;
 			continue;
 		}
+		/* An FTP control connection is always copied (ftp.c). */
 		if (dir->prd < 0 &&
-		    ((i == 0 && dir->bytes < RELAY_COPY_MAX) ||
+		    (c->ftp != NULL ||
+		        (i == 0 && dir->bytes < RELAY_COPY_MAX) ||
 		        relay_pipe_take(c, dir) < 0)) {
 			if ((rc = relay_copy(c, d)) < 0)
 				return -1;
@@ -625,6 +646,40 @@ struct relay_tcp_info {
 };
 _Static_assert(offsetof(struct relay_tcp_info, bytes_acked) == 120,
     "tcpi_bytes_acked sits at offset 120 of the kernel's struct tcp_info");
+
+int
+relay_inject(struct conn *c, int d, const char *p, size_t n)
+{
+	struct conn_dir *dir = &c->dir[d];
+	struct relay_spill *sp, *old = dir->spill;
+	size_t left = old != NULL ? old->len - old->off : 0;
+	ssize_t w = 0;
+
+	if (dir->shut || n == 0)
+		return 0; /* the destination is gone or done */
+	if (old == NULL && dir->pending == 0) {
+		do
+			w = send(conn_fd(c, 1 - d), p, n,
+			    MSG_DONTWAIT | MSG_NOSIGNAL);
+		while (w < 0 && errno == EINTR);
+		if (w < 0)
+			w = 0; /* full, or an error the poll will report */
+		dir->bytes += (uint64_t)w;
+		if ((size_t)w == n)
+			return 0;
+	}
+	sp = malloc(sizeof(*sp) + left + (n - (size_t)w));
+	if (sp == NULL)
+		return -1;
+	if (left > 0)
+		memcpy(sp->data, old->data + old->off, left);
+	memcpy(sp->data + left, p + w, n - (size_t)w);
+	sp->len = (uint32_t)(left + n - (size_t)w);
+	sp->off = 0;
+	free(old);
+	dir->spill = sp;
+	return 0;
+}
 
 bool
 relay_peers_moved(struct conn *c)

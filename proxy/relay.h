@@ -48,6 +48,12 @@ void relay_pipe_put(struct relay_pool *p, int rfd, int wfd);
 void relay_start(struct conn *c);
 /* A poll event on side (0 client, 1 backend). */
 void relay_on_event(struct conn *c, int side, int events);
+/*
+ * Bytes of wrapd's own for the destination of direction d, after what the
+ * direction already holds (the FTP helper's replies; only for a
+ * connection on the copy path).  0, or -1 (no memory).
+ */
+int relay_inject(struct conn *c, int d, const char *p, size_t n);
 /* Give back or close the pipes of a closing connection. */
 void relay_release(struct conn *c);
 /*

@@ -38,6 +38,7 @@
 #include "control.h"
 #include "log.h"
 #include "privdrop.h"
+#include "transparent.h"
 #include "sdnotify.h"
 #include "server.h"
 #include "worker.h"
@@ -417,7 +418,9 @@ server_run(struct server_opts *o)
 	server_limit_configure(srv.limit, &srv.snap->conf->actions);
 	/* As root: /run/wrapd and the socket (one connection: none). */
 	ctl_fd = srv.single ? -1 : control_bind(srv.snap->conf->control, o->owner);
-	if (srv.snap->conf->user != NULL && privdrop(srv.snap->conf->user) < 0) {
+	if (srv.snap->conf->user != NULL &&
+	    privdrop(srv.snap->conf->user,
+	        transparent_wanted(srv.snap->conf)) < 0) {
 		server_cleanup(&srv);
 		return 1;
 	}

@@ -11,6 +11,7 @@
 #include "admit.h"
 #include "log.h"
 #include "snapshot.h"
+#include "transparent.h"
 #include "conf_trust.h"
 
 static struct svc_state *
@@ -320,6 +321,27 @@ snapshot_load_rules(struct snapshot *s, uid_t owner)
 	return 0;
 }
 
+/*
+ * Transparent mode must work now, not fail per connection: at start (as
+ * the account the drop will keep CAP_NET_ADMIN for) and on every reload
+ * (a reload that adds it to a wrapd that dropped root without the
+ * capability is refused: restart instead).
+ */
+static int
+snapshot_check_transparent(const struct snap_svc *sv)
+{
+	int err;
+
+	if (!sv->conf->transparent || (err = transparent_probe()) == 0)
+		return 0;
+	log_errx("service %s: transparent: cannot make a transparent socket "
+	         "(IP_TRANSPARENT): %s; wrapd needs CAP_NET_ADMIN or "
+	         "CAP_NET_RAW (as root, or kept from the start: restart "
+	         "wrapd to add a transparent service)",
+	    sv->conf->name, strerror(err));
+	return -1;
+}
+
 struct snapshot *
 snapshot_build(struct wrapd_conf *conf, const struct snapshot_env *env)
 {
@@ -343,6 +365,8 @@ snapshot_build(struct wrapd_conf *conf, const struct snapshot_env *env)
 		if (s->svc[i].st == NULL)
 			goto fail;
 		if (snapshot_resolve_backend(&s->svc[i]) < 0)
+			goto fail;
+		if (snapshot_check_transparent(&s->svc[i]) < 0)
 			goto fail;
 	}
 	if (snapshot_load_geoip(s, env->owner) < 0 ||

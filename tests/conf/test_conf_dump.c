@@ -40,7 +40,7 @@ test_golden_minimal(void **state)
 	    "    backend: \"127.0.0.1:2\"\n"
 	    "    proxy_protocol: off\n"
 	    "    timeouts: { connect: 5s, idle: 10m, lookup: "
-	    "5s }\n"
+	    "5s, proxy_header: 5s, ftp_data: 30s }\n"
 	    "    max_connections: 512\n"
 	    "    per_source:\n"
 	    "      connections: 64\n"
@@ -49,7 +49,9 @@ test_golden_minimal(void **state)
 	    "      finger: false\n"
 	    "      mail: null\n"
 	    "    user: null\n"
-	    "    group: null\n");
+	    "    group: null\n"
+	    "    transparent: false\n"
+	    "    protocol: tcp\n");
 	free(d);
 	conf_free(c);
 }
@@ -97,7 +99,7 @@ test_round_trip(void **state)
 	assert_non_null(strstr(d, "  syslog: false\n"));
 	assert_non_null(strstr(d,
 	    "timeouts: { connect: 250ms, idle: 0s, "
-	    "lookup: 90s }"));
+	    "lookup: 90s, proxy_header: 5s, ftp_data: 30s }"));
 	assert_non_null(strstr(d,
 	    "exec: [\"/usr/sbin/vsftpd\", \"a "
 	    "\\\"b\\\"\", \"\"]\n"));

@@ -390,10 +390,10 @@ test_unknown_keys(void **state)
 	    "\"timeouts.idle\"? (valid keys: name, "
 	    "daemon, listen, backend, exec, proxy_protocol, timeouts, "
 	    "max_connections, per_source, on_deny, user, group, ban, "
-	    "access_times)");
+	    "access_times, transparent, accept_proxy_from, protocol)");
 	EXPECT_ERRS(SVC "    timeouts: { connect: 1s, read: 2s }\n",
 	    "t.yaml:5:30: unknown key \"read\" in timeouts (valid keys: "
-	    "connect, idle, lookup)");
+	    "connect, idle, lookup, proxy_header, ftp_data)");
 	EXPECT_ERRS(SVC "    on_deny:\n      banner: x\n",
 	    "t.yaml:6:7: unknown key \"banner\" in on_deny (valid keys: reply, "
 	    "finger, mail)");
