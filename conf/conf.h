@@ -262,6 +262,23 @@ int conf_daemons_add_proxy_from(struct conf_service *s, const char *text,
 /* Is the address (family, 4 or 16 bytes) inside one of the n networks? */
 bool conf_daemons_cidr_contains(const struct conf_cidr *v, size_t n, int family,
     const uint8_t *bytes);
+/*
+ * Is path ("services[].timeouts.idle") a key that conf_set() can set?  Then
+ * also whether it takes a list and whether it belongs to a service.
+ */
+bool conf_set_known(const char *path, bool *is_list, bool *per_service);
+/*
+ * Set the key at path from text, as if a file had said it: the same
+ * syntax, bounds, checks and messages (quick mode's flags).  A list key
+ * (listen, exec, accept_proxy_from) takes its whole list in values; any
+ * other key exactly one value.  s is the service of a "services[]." key.
+ * Errors go to errs with origin (the flag) as their file and no position.
+ * 0; or -1 with the errors in errs, or with errno EINVAL for a path that
+ * is not a key or values that do not fit it (a caller's mistake).
+ */
+int conf_set(struct wrapd_conf *c, struct conf_service *s, const char *path,
+    const char *const *values, size_t nvalues, const char *origin,
+    struct conf_errs *errs);
 /* Cross-field checks shared by the file and quick mode. */
 int conf_validate(struct wrapd_conf *c, struct conf_errs *errs);
 /*

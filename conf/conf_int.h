@@ -133,6 +133,14 @@ extern const size_t conf_schema_len;
 int conf__schema_defaults(enum conf_scope scope, void *base);
 /* Walk the root node into cx->conf.  Errors go to cx. */
 void conf__schema_walk(struct conf_ctx *cx, const struct conf_node *root);
+/* The row of a path such as "services[].timeouts.idle", or NULL. */
+const struct conf_key *conf__schema_find(const char *path);
+/*
+ * Apply one value (a scalar, or a list for the list types) to the key of
+ * row k, as the file's walk does: svc is the service of a service key.
+ */
+void conf__schema_apply(struct conf_ctx *cx, const struct conf_key *k,
+    const struct conf_node *v, struct conf_service *svc);
 /* The leaf name of a path, "connect" for "services[].timeouts.connect". */
 const char *conf__key_leaf(const char *path);
 

@@ -200,6 +200,15 @@ conf__key_leaf(const char *path)
 	return dot ? dot + 1 : path;
 }
 
+const struct conf_key *
+conf__schema_find(const char *path)
+{
+	for (size_t i = 0; i < conf_schema_len; i++)
+		if (strcmp(conf_schema[i].path, path) == 0)
+			return &conf_schema[i];
+	return NULL;
+}
+
 /* Does row k live directly in the mapping at prefix ("" is the top)? */
 static bool
 conf_schema_key_in(const struct conf_key *k, const char *prefix)
@@ -715,8 +724,8 @@ conf_schema_suggest(const char *prefix, const struct conf_node *key)
 	return NULL;
 }
 
-static void
-conf_schema_walk_value(struct conf_ctx *cx, const struct conf_key *k,
+void
+conf__schema_apply(struct conf_ctx *cx, const struct conf_key *k,
     const struct conf_node *v, struct conf_service *svc)
 {
 	switch (k->type) {
@@ -810,7 +819,7 @@ conf_schema_walk_map(struct conf_ctx *cx, const char *prefix,
 			continue;
 		}
 		found[row] = key;
-		conf_schema_walk_value(cx, &conf_schema[row], val, svc);
+		conf__schema_apply(cx, &conf_schema[row], val, svc);
 	}
 	for (size_t r = 0; r < conf_schema_len && !cx->full; r++) {
 		const struct conf_key *k = &conf_schema[r];

@@ -3,9 +3,14 @@
  * configuration (a YAML file, or quick mode from the flags alone), and run
  * the proxy (server.c).
  *
+ * Most flags set a configuration key: cmd_run_flags[] names the key, and
+ * conf_set() applies the flag's text through that key's row of the schema
+ * (conf_schema.c), so a flag takes the file's syntax, bounds and messages.
+ *
  * Exit status: 0 after a clean stop (SIGTERM/SIGINT, or the end of an
  * inetd/Accept=yes connection), 1 for configuration or startup errors
- * (each printed as file:line:col: message), 2 for usage errors.
+ * (each printed as file:line:col: message), 2 for usage errors, a flag's
+ * value that its key refuses included.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,47 +24,86 @@
 
 #include "commands.h"
 #include "conf.h"
+#include "conf_trust.h"
 #include "log.h"
 #include "lookup.h"
 #include "server.h"
-#include "conf_trust.h"
 
-#define RUN_DRAIN_MS 10000
+#define CMD_RUN_DRAIN_MS 10000
 
-struct run_args {
+/* A flag that sets a configuration key. */
+struct cmd_run_flag {
+	const char *name;  /* the long option */
+	int letter;        /* its short form, or 0 */
+	const char *key;   /* the key it sets, as conf_schema.c names it */
+	const char *fixed; /* for a flag without argument: the value it sets */
+	bool both;         /* also over a file (else: quick mode only) */
+};
+
+/*
+ * A repeated flag: the last one wins; but a list key (--listen) gathers
+ * them all.  cmd_run_flags_check() holds every row to the schema at each
+ * start, so a key renamed there stops every test, not one flag.
+ */
+/* clang-format off */
+static const struct cmd_run_flag cmd_run_flags[] = {
+	{"listen",            'l', "services[].listen",               NULL,    false},
+	{"backend",           'b', "services[].backend",              NULL,    false},
+	{"allow",             0,   "rules.allow",                     NULL,    false},
+	{"deny",              0,   "rules.deny",                      NULL,    false},
+	{"connect-timeout",   0,   "services[].timeouts.connect",     NULL,    false},
+	{"idle-timeout",      0,   "services[].timeouts.idle",        NULL,    false},
+	{"lookup-timeout",    0,   "services[].timeouts.lookup",      NULL,    false},
+	{"max-connections",   0,   "services[].max_connections",      NULL,    false},
+	{"per-source",        0,   "services[].per_source.connections", NULL,  false},
+	{"per-source-rate",   0,   "services[].per_source.rate",      NULL,    false},
+	{"proxy-protocol",    0,   "services[].proxy_protocol",       NULL,    false},
+	{"transparent",       0,   "services[].transparent",          "true",  false},
+	{"accept-proxy-from", 0,   "services[].accept_proxy_from",    NULL,    false},
+	{"protocol",          0,   "services[].protocol",             NULL,    false},
+	{"exec-user",         0,   "services[].user",                 NULL,    false},
+	{"exec-group",        0,   "services[].group",                NULL,    false},
+	{"geoip-country",     0,   "geoip.country",                   NULL,    false},
+	{"geoip-asn",         0,   "geoip.asn",                       NULL,    false},
+	{"user",              'u', "user",                            NULL,    true},
+	{"workers",           'w', "workers",                         NULL,    true},
+	{"control",           0,   "control",                         NULL,    true},
+	{"log-format",        0,   "log.format",                      NULL,    true},
+	{"syslog",            0,   "log.syslog",                      NULL,    true},
+	{"no-syslog",         0,   "log.syslog",                      "false", true},
+	{"no-stderr",         0,   "log.stderr",                      "false", true},
+};
+/* clang-format on */
+#define CMD_RUN_NFLAGS (sizeof cmd_run_flags / sizeof cmd_run_flags[0])
+
+/* The options that set no key; getopt values past 255 are the table's. */
+enum {
+	CMD_RUN_OPT_DRAIN = 256,
+	CMD_RUN_OPT_FLAG, /* + the row of cmd_run_flags[] */
+};
+
+/* One flag as given: its row and its text. */
+struct cmd_run_setting {
+	const struct cmd_run_flag *flag;
+	const char *value;
+};
+
+struct cmd_run_args {
 	const char *config;
-	const char **listen;
-	size_t nlisten;
-	const char *backend;
-	char **exec_argv; /* after "--" */
 	const char *daemon;
-	const char *allow, *deny;
-	const char *user;
-	const char *log_format;
-	const char *syslog_facility;
-	bool no_syslog, no_stderr;
-	long workers;
-	uint64_t connect_ms, idle_ms, lookup_ms;
-	bool has_connect, has_idle, has_lookup;
-	long max_conns;
-	long per_source;
-	unsigned rate_count, rate_secs; /* --per-source-rate */
-	const char *control;            /* --control */
-	const char *proxy_protocol;
-	const char *exec_user, *exec_group;
-	const char *geoip_country, *geoip_asn;
-	/* Issue "daemons". */
-	bool transparent;
-	const char **proxy_from;
-	size_t nproxy_from;
-	const char *protocol;
+	char **exec_argv;                 /* after "--" */
+	struct cmd_run_setting *settings; /* in command-line order */
+	size_t nsettings;
+	bool quick;          /* --listen, --backend or -- PROGRAM */
+	bool bad_flag_value; /* a key refused a flag's text: exit 2 */
+	uint64_t drain_ms;
 	int verbose;
 	uid_t owner; /* the effective user that started wrapd (conf_trust.h) */
 };
 
 /* clang-format off: the help text is laid out as it prints. */
 static void
-run_usage(FILE *fp)
+cmd_run_usage(FILE *fp)
 {
 	fprintf(fp,
 	    "usage: wrapd [--config FILE] [options]\n"
@@ -173,98 +217,24 @@ run_usage(FILE *fp)
 }
 /* clang-format on */
 
-static int
-run_number(const char *s, long lo, long hi, long *out)
-{
-	char *end;
-	long v;
-
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || *s == '\0' || *end != '\0' || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-enum {
-	OPT_ALLOW = 256,
-	OPT_DENY,
-	OPT_LOG_FORMAT,
-	OPT_SYSLOG,
-	OPT_NO_SYSLOG,
-	OPT_NO_STDERR,
-	OPT_DRAIN,
-	OPT_CONNECT,
-	OPT_IDLE,
-	OPT_LOOKUP,
-	OPT_MAXCONN,
-	OPT_PER_SOURCE,
-	OPT_PER_SOURCE_RATE,
-	OPT_CONTROL,
-	OPT_PROXY_PROTOCOL,
-	OPT_EXEC_USER,
-	OPT_EXEC_GROUP,
-	OPT_GEOIP_COUNTRY,
-	OPT_GEOIP_ASN,
-	OPT_TRANSPARENT,
-	OPT_PROXY_FROM,
-	OPT_PROTOCOL,
-};
-
-static const struct option run_longopts[] = {
-    {"config", required_argument, NULL, 'c'},
-    {"listen", required_argument, NULL, 'l'},
-    {"backend", required_argument, NULL, 'b'},
-    {"daemon", required_argument, NULL, 'd'},
-    {"allow", required_argument, NULL, OPT_ALLOW},
-    {"deny", required_argument, NULL, OPT_DENY},
-    {"user", required_argument, NULL, 'u'},
-    {"workers", required_argument, NULL, 'w'},
-    {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
-    {"syslog", required_argument, NULL, OPT_SYSLOG},
-    {"no-syslog", no_argument, NULL, OPT_NO_SYSLOG},
-    {"no-stderr", no_argument, NULL, OPT_NO_STDERR},
-    {"drain-timeout", required_argument, NULL, OPT_DRAIN},
-    {"connect-timeout", required_argument, NULL, OPT_CONNECT},
-    {"idle-timeout", required_argument, NULL, OPT_IDLE},
-    {"lookup-timeout", required_argument, NULL, OPT_LOOKUP},
-    {"max-connections", required_argument, NULL, OPT_MAXCONN},
-    {"per-source", required_argument, NULL, OPT_PER_SOURCE},
-    {"per-source-rate", required_argument, NULL, OPT_PER_SOURCE_RATE},
-    {"control", required_argument, NULL, OPT_CONTROL},
-    {"proxy-protocol", required_argument, NULL, OPT_PROXY_PROTOCOL},
-    {"exec-user", required_argument, NULL, OPT_EXEC_USER},
-    {"exec-group", required_argument, NULL, OPT_EXEC_GROUP},
-    {"geoip-country", required_argument, NULL, OPT_GEOIP_COUNTRY},
-    {"geoip-asn", required_argument, NULL, OPT_GEOIP_ASN},
-    {"transparent", no_argument, NULL, OPT_TRANSPARENT},
-    {"accept-proxy-from", required_argument, NULL, OPT_PROXY_FROM},
-    {"protocol", required_argument, NULL, OPT_PROTOCOL},
-    {"verbose", no_argument, NULL, 'v'},
-    {"help", no_argument, NULL, 'h'},
-    {"version", no_argument, NULL, 'V'},
-    {NULL, 0, NULL, 0},
-};
-
 /*
  * inetd nowait hands the connection over as fd 0, 1 and 2: whatever wrapd
  * wrote to standard error would reach the client.  Then every complaint
- * goes to syslog instead (run_private_stderr), and fd 2 to /dev/null.
+ * goes to syslog instead (cmd_run_private_stderr), and fd 2 to /dev/null.
  */
-static bool run_stderr_is_client;
+static bool cmd_run_stderr_is_client;
 /* The first load, which only reads the log settings (cmd_run). */
-static bool run_probing;
+static bool cmd_run_probing;
 
 static void
-run_private_stderr(void)
+cmd_run_private_stderr(void)
 {
 	int type = 0, fd;
 	socklen_t len = sizeof(type);
 
 	if (getsockopt(STDERR_FILENO, SOL_SOCKET, SO_TYPE, &type, &len) != 0)
 		return;
-	run_stderr_is_client = true;
+	cmd_run_stderr_is_client = true;
 	(void)log_setup(false, "daemon", false, LOG_INFO);
 	if ((fd = open("/dev/null", O_WRONLY | O_CLOEXEC)) >= 0) {
 		(void)dup2(fd, STDERR_FILENO); /* dup2 clears FD_CLOEXEC */
@@ -273,13 +243,12 @@ run_private_stderr(void)
 }
 
 /* An error for the person starting wrapd: stderr, or syslog (above). */
-static void LOG_ATTR(1, 2)
-run_complain(const char *fmt, ...)
+static void LOG_ATTR(1, 2) cmd_run_complain(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	if (run_stderr_is_client) {
+	if (cmd_run_stderr_is_client) {
 		log_vmsg(LOG_ERR, fmt, ap);
 	} else {
 		fprintf(stderr, "wrapd: ");
@@ -290,66 +259,92 @@ run_complain(const char *fmt, ...)
 }
 
 static int
-run_usage_error(const char *fmt, const char *arg)
+cmd_run_usage_error(const char *fmt, const char *arg)
 {
 	char msg[512];
 
 	snprintf(msg, sizeof(msg), fmt, arg);
-	run_complain("%s%s", msg,
-	    run_stderr_is_client ? "" : "\nTry 'wrapd --help'.");
+	cmd_run_complain("%s%s", msg,
+	    cmd_run_stderr_is_client ? "" : "\nTry 'wrapd --help'.");
 	return 2;
 }
 
+/* Every row names a key conf_set() knows, of the right kind. */
+static int
+cmd_run_flags_check(void)
+{
+	bool list;
+	size_t i;
+
+	for (i = 0; i < CMD_RUN_NFLAGS; i++)
+		if (!conf_set_known(cmd_run_flags[i].key, &list, NULL) ||
+		    (list && cmd_run_flags[i].fixed != NULL)) {
+			cmd_run_complain("internal error: --%s sets %s, which "
+			                 "the configuration does not have",
+			    cmd_run_flags[i].name, cmd_run_flags[i].key);
+			return -1;
+		}
+	return 0;
+}
+
 /*
- * Replace *dst with a copy of src.  A failed copy must be an error, not a
- * NULL that silently means "default" (no --user: no privilege drop).
+ * Apply the flags to c: to its service s in quick mode, or over a file's
+ * configuration (s NULL) only the flags marked both.  In command-line
+ * order, so that the last of a repeated flag wins; a list key gets all of
+ * its flags at once.  0, or -1 with the errors in errs.
  */
 static int
-run_set_str(char **dst, const char *src)
+cmd_run_apply(struct cmd_run_args *a, struct wrapd_conf *c,
+    struct conf_service *s, struct conf_errs *errs)
 {
-	char *p = strdup(src);
+	const struct cmd_run_flag *f;
+	const char **values;
+	char origin[64];
+	size_t i, j, n;
+	bool list, seen;
+	int rc = 0;
 
-	if (p == NULL)
+	if ((values = calloc(a->nsettings + 1, sizeof *values)) == NULL)
 		return -1;
-	free(*dst);
-	*dst = p;
-	return 0;
-}
-
-/* Flags that apply in both modes override the file / the defaults. */
-static int
-run_apply_common(const struct run_args *a, struct wrapd_conf *c)
-{
-	if (a->user != NULL && run_set_str(&c->user, a->user) < 0)
-		return -1;
-	if (a->syslog_facility != NULL &&
-	    run_set_str(&c->syslog_facility, a->syslog_facility) < 0)
-		return -1;
-	if (a->no_syslog) {
-		free(c->syslog_facility);
-		c->syslog_facility = NULL;
+	for (i = 0; i < a->nsettings; i++) {
+		f = a->settings[i].flag;
+		if (s == NULL && !f->both)
+			continue;
+		(void)conf_set_known(f->key, &list, NULL);
+		for (seen = false, j = 0; list && j < i; j++)
+			seen = seen || a->settings[j].flag == f;
+		if (seen)
+			continue; /* applied with its first one */
+		n = 0;
+		for (j = i; j < a->nsettings; j++)
+			if (a->settings[j].flag == f && (j == i || list))
+				values[n++] = a->settings[j].value;
+		snprintf(origin, sizeof origin, "--%s", f->name);
+		if (conf_set(c, s, f->key, values, n, origin, errs) < 0) {
+			a->bad_flag_value = true;
+			rc = -1;
+		}
 	}
-	if (a->no_stderr)
-		c->log_stderr = false;
-	if (a->log_format != NULL)
-		c->log_format = strcmp(a->log_format, "json") == 0
-		    ? CONF_LOG_JSON
-		    : CONF_LOG_TEXT;
-	if (a->workers >= 0)
-		c->workers = (unsigned)a->workers;
-	if (a->control != NULL && run_set_str(&c->control, a->control) < 0)
-		return -1;
-	return 0;
+	free(values);
+	if (s != NULL && a->exec_argv != NULL) {
+		for (n = 0; a->exec_argv[n] != NULL; n++)
+			;
+		if (conf_set(c, s, "services[].exec",
+		        (const char *const *)a->exec_argv, n, "-- PROGRAM", errs) < 0) {
+			a->bad_flag_value = true;
+			rc = -1;
+		}
+	}
+	return rc;
 }
 
+/* Quick mode: one service from the flags alone. */
 static struct wrapd_conf *
-run_quick_conf(const struct run_args *a, struct conf_errs *errs)
+cmd_run_quick_conf(struct cmd_run_args *a, struct conf_errs *errs)
 {
 	struct wrapd_conf *c;
 	struct conf_service *s;
 	const char *name = a->daemon, *slash;
-	char *err = NULL;
-	size_t i;
 
 	if (name == NULL && a->exec_argv != NULL) {
 		slash = strrchr(a->exec_argv[0], '/');
@@ -357,85 +352,33 @@ run_quick_conf(const struct run_args *a, struct conf_errs *errs)
 	}
 	if (name == NULL)
 		name = "wrapd";
-	if ((c = conf_new()) == NULL)
-		goto oom;
+	if ((c = conf_new()) == NULL) {
+		cmd_run_complain("out of memory");
+		return NULL;
+	}
 	/* Many quick-mode wrapds may run at once: a socket only if asked. */
 	free(c->control);
 	c->control = NULL;
-	if ((a->allow != NULL && run_set_str(&c->allow_path, a->allow) < 0) ||
-	    (a->deny != NULL && run_set_str(&c->deny_path, a->deny) < 0) ||
-	    (a->geoip_country != NULL &&
-	        run_set_str(&c->geoip_country, a->geoip_country) < 0) ||
-	    (a->geoip_asn != NULL &&
-	        run_set_str(&c->geoip_asn, a->geoip_asn) < 0))
-		goto oom_free;
 	if ((s = conf_service_add(c, name)) == NULL) {
-		run_complain("--daemon %s: a name is 1 to 64 of "
-		             "A-Z a-z 0-9 . _ -",
+		cmd_run_complain("--daemon %s: a name is 1 to 64 of "
+		                 "A-Z a-z 0-9 . _ -",
 		    name);
+		a->bad_flag_value = true;
 		conf_free(c);
 		return NULL;
 	}
-	for (i = 0; i < a->nlisten; i++)
-		if (conf_service_add_listen(s, a->listen[i], &err) < 0)
-			goto bad;
-	if (a->backend != NULL && conf_parse_backend(a->backend, s, &err) < 0)
-		goto bad;
-	if (a->exec_argv != NULL &&
-	    conf_service_set_exec(s, a->exec_argv, &err) < 0)
-		goto bad;
-	if (a->has_connect)
-		s->connect_timeout_ms = a->connect_ms;
-	if (a->has_idle)
-		s->idle_timeout_ms = a->idle_ms;
-	if (a->has_lookup)
-		s->lookup_timeout_ms = a->lookup_ms;
-	if (a->max_conns > 0)
-		s->max_connections = (unsigned)a->max_conns;
-	if (a->per_source > 0)
-		s->per_source_connections = (unsigned)a->per_source;
-	s->per_source_rate_count = a->rate_count;
-	s->per_source_rate_secs = a->rate_secs;
-	if (a->proxy_protocol != NULL)
-		s->proxy_protocol = strcmp(a->proxy_protocol, "v1") == 0
-		    ? CONF_PROXY_PROTOCOL_V1
-		    : CONF_PROXY_PROTOCOL_V2;
-	s->transparent = a->transparent;
-	if (a->protocol != NULL && strcmp(a->protocol, "ftp") == 0)
-		s->protocol = CONF_PROTOCOL_FTP;
-	for (i = 0; i < a->nproxy_from; i++)
-		if (conf_daemons_add_proxy_from(s, a->proxy_from[i], &err) < 0)
-			goto bad;
-	/* Checked and resolved to ids by conf_validate(), like the file's. */
-	if ((a->exec_user != NULL && run_set_str(&s->user, a->exec_user) < 0) ||
-	    (a->exec_group != NULL &&
-	        run_set_str(&s->group, a->exec_group) < 0))
-		goto oom_free;
-	if (run_apply_common(a, c) < 0)
-		goto oom_free;
-	if (conf_validate(c, errs) != 0) {
+	if (cmd_run_apply(a, c, s, errs) < 0 || conf_validate(c, errs) != 0) {
 		conf_free(c);
 		return NULL;
 	}
 	return c;
-bad:
-	run_complain("%s", err != NULL ? err : "bad argument");
-	free(err);
-	conf_free(c);
-	return NULL;
-oom_free:
-	conf_free(c);
-oom:
-	run_complain("out of memory");
-	return NULL;
 }
 
 /*
- * An error of run_make_conf: for the person starting wrapd at startup
- * (run_complain), in the log on reload.
+ * An error of cmd_run_make_conf: for the person starting wrapd at startup
+ * (cmd_run_complain), in the log on reload.
  */
-static void LOG_ATTR(2, 3)
-run_conf_error(bool reload, const char *fmt, ...)
+static void LOG_ATTR(2, 3) cmd_run_conf_error(bool reload, const char *fmt, ...)
 {
 	char msg[1536];
 	va_list ap;
@@ -446,7 +389,7 @@ run_conf_error(bool reload, const char *fmt, ...)
 	if (reload)
 		log_errx("%s", msg);
 	else
-		run_complain("%s", msg);
+		cmd_run_complain("%s", msg);
 }
 
 /*
@@ -456,7 +399,7 @@ run_conf_error(bool reload, const char *fmt, ...)
  * conf_validate(), which also serves `wrapd check`.)  0 or -1.
  */
 static int
-run_check_accounts(const struct wrapd_conf *c, bool reload)
+cmd_run_check_accounts(const struct wrapd_conf *c, bool reload)
 {
 	const struct conf_service *s;
 	size_t i;
@@ -468,7 +411,7 @@ run_check_accounts(const struct wrapd_conf *c, bool reload)
 		if ((!s->has_uid || s->uid == geteuid()) &&
 		    (!s->has_gid || s->gid == getegid()))
 			continue;
-		run_conf_error(reload,
+		cmd_run_conf_error(reload,
 		    "service %s: user %s: wrapd runs as uid %lu, not root, "
 		    "and cannot start programs as another account",
 		    s->name, s->user, (unsigned long)geteuid());
@@ -479,347 +422,330 @@ run_check_accounts(const struct wrapd_conf *c, bool reload)
 
 /*
  * The configuration file names the rules and can run programs: take it
- * only from root or the owner (conf_trust.h), at startup and on every reload.
+ * only from root or the owner (conf_trust.h), at startup and on every
+ * reload.  The flags marked both then override it, and are validated with
+ * it (a --user that does not exist).
  */
 static struct wrapd_conf *
-run_load_config(const struct run_args *a, bool reload, struct conf_errs *errs)
+cmd_run_load_config(struct cmd_run_args *a, bool reload, struct conf_errs *errs)
 {
 	char why[1024];
 	struct wrapd_conf *c;
 
 	if (conf_trust_path(a->config, a->owner, why, sizeof why) < 0) {
-		run_conf_error(reload, "%s: %s", a->config, why);
+		cmd_run_conf_error(reload, "%s: %s", a->config, why);
 		return NULL;
 	}
 	c = conf_load_file(a->config, errs);
-	if (c != NULL && run_apply_common(a, c) < 0) {
+	if (c != NULL &&
+	    (cmd_run_apply(a, c, NULL, errs) < 0 ||
+	        conf_validate(c, errs) != 0)) {
 		conf_free(c);
-		run_conf_error(reload, "out of memory");
 		return NULL;
 	}
 	return c;
 }
 
+/*
+ * Print the errors of a load: to the person starting wrapd, the flags'
+ * as "wrapd: --flag: ..."; to the log on reload (or for inetd).
+ */
+static void
+cmd_run_print_errors(const struct conf_errs *errs, bool reload)
+{
+	const struct conf_err *e;
+	size_t i;
+
+	for (i = 0; i < errs->n; i++) {
+		e = &errs->v[i];
+		if (reload || cmd_run_stderr_is_client)
+			log_errx("%s:%u:%u: %s", e->file ? e->file : "wrapd",
+			    e->line, e->col, e->msg);
+		else if (e->line == 0)
+			cmd_run_complain(
+			    "%s: %s", e->file ? e->file : "wrapd", e->msg);
+		else
+			fprintf(stderr, "%s:%u:%u: %s\n", e->file, e->line,
+			    e->col, e->msg);
+	}
+}
+
 /* server_conf_fn: build the conf at startup and on every reload. */
 static struct wrapd_conf *
-run_make_conf(void *arg, bool reload)
+cmd_run_make_conf(void *arg, bool reload)
 {
-	const struct run_args *a = arg;
+	struct cmd_run_args *a = arg;
 	struct conf_errs errs = {0};
 	struct wrapd_conf *c;
 	size_t i;
 
 	if (a->config != NULL)
-		c = run_load_config(a, reload, &errs);
+		c = cmd_run_load_config(a, reload, &errs);
 	else
-		c = run_quick_conf(a, &errs);
-	if (c == NULL) {
-		if (!reload && !run_stderr_is_client)
-			conf_errs_print(&errs, stderr);
-		else
-			for (i = 0; i < errs.n; i++)
-				log_errx("%s:%u:%u: %s",
-				    errs.v[i].file ? errs.v[i].file : "wrapd",
-				    errs.v[i].line, errs.v[i].col,
-				    errs.v[i].msg);
-	}
+		c = cmd_run_quick_conf(a, &errs);
+	if (c == NULL)
+		cmd_run_print_errors(&errs, reload);
 	conf_errs_free(&errs);
 	/* Legal but dangerous (conf_validate): said at start and reload
 	 * (not for the probe that sets the log up: it would say it twice). */
-	for (i = 0; !run_probing && c != NULL && c->warnings != NULL &&
-	     i < c->warnings->n; i++)
+	for (i = 0; !cmd_run_probing && c != NULL && c->warnings != NULL &&
+	     i < c->warnings->n;
+	     i++)
 		log_warnx("%s:%u:%u: warning: %s",
 		    c->warnings->v[i].file ? c->warnings->v[i].file : "wrapd",
 		    c->warnings->v[i].line, c->warnings->v[i].col,
 		    c->warnings->v[i].msg);
-	if (c != NULL && run_check_accounts(c, reload) < 0) {
+	if (c != NULL && cmd_run_check_accounts(c, reload) < 0) {
 		conf_free(c);
 		c = NULL;
 	}
 	return c;
 }
 
+/*
+ * getopt_long's table: the options below, then one per cmd_run_flags[]
+ * row (the value CMD_RUN_OPT_FLAG + row).
+ */
+static const struct option cmd_run_own_options[] = {
+    {"config", required_argument, NULL, 'c'},
+    {"daemon", required_argument, NULL, 'd'},
+    {"drain-timeout", required_argument, NULL, CMD_RUN_OPT_DRAIN},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, 'V'},
+};
+#define CMD_RUN_NOWN (sizeof cmd_run_own_options / sizeof *cmd_run_own_options)
+
+static void
+cmd_run_options(struct option *o, char *letters, size_t size)
+{
+	size_t i, n = 0;
+
+	memcpy(o, cmd_run_own_options, sizeof cmd_run_own_options);
+	for (i = 0; i < CMD_RUN_NFLAGS; i++)
+		o[CMD_RUN_NOWN + i] = (struct option){cmd_run_flags[i].name,
+		    cmd_run_flags[i].fixed ? no_argument : required_argument,
+		    NULL, CMD_RUN_OPT_FLAG + (int)i};
+	o[CMD_RUN_NOWN + CMD_RUN_NFLAGS] = (struct option){NULL, 0, NULL, 0};
+	/* "+": stop at the first non-option, as "--" does. */
+	n = (size_t)snprintf(letters, size, "+c:d:vhV");
+	for (i = 0; i < CMD_RUN_NFLAGS && n + 3 < size; i++)
+		if (cmd_run_flags[i].letter != 0) {
+			letters[n++] = (char)cmd_run_flags[i].letter;
+			if (cmd_run_flags[i].fixed == NULL)
+				letters[n++] = ':';
+		}
+	letters[n] = '\0';
+}
+
+/* The row of a short option, or NULL. */
+static const struct cmd_run_flag *
+cmd_run_flag_of(int ch)
+{
+	size_t i;
+
+	if (ch >= CMD_RUN_OPT_FLAG &&
+	    ch < CMD_RUN_OPT_FLAG + (int)CMD_RUN_NFLAGS)
+		return &cmd_run_flags[ch - CMD_RUN_OPT_FLAG];
+	for (i = 0; i < CMD_RUN_NFLAGS; i++)
+		if (ch != 0 && cmd_run_flags[i].letter == ch)
+			return &cmd_run_flags[i];
+	return NULL;
+}
+
+/* Split off "-- PROGRAM ARGS...": what follows is the program to run. */
+static int
+cmd_run_split_program(int *argc, char **argv, struct cmd_run_args *a)
+{
+	int i;
+
+	for (i = 1; i < *argc; i++)
+		if (strcmp(argv[i], "--") == 0) {
+			a->exec_argv = argv + i + 1;
+			argv[i] = NULL;
+			*argc = i;
+			if (a->exec_argv[0] == NULL)
+				return cmd_run_usage_error(
+				    "%s", "-- needs a program");
+			break;
+		}
+	return 0;
+}
+
+/*
+ * Parse the command line into a.  0 to go on; else the exit status
+ * (2 for a usage error, 0 after --help and --version).
+ */
+static int
+cmd_run_parse(int argc, char **argv, struct cmd_run_args *a)
+{
+	struct option o[CMD_RUN_NOWN + CMD_RUN_NFLAGS + 1];
+	const struct cmd_run_flag *f;
+	char letters[64];
+	int ch, rc;
+
+	if ((rc = cmd_run_split_program(&argc, argv, a)) != 0)
+		return rc;
+	if ((a->settings = calloc((size_t)argc + 1, sizeof *a->settings)) ==
+	    NULL)
+		return cmd_run_usage_error("%s", "out of memory");
+	cmd_run_options(o, letters, sizeof letters);
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, letters, o, NULL)) != -1) {
+		if ((f = cmd_run_flag_of(ch)) != NULL) {
+			a->settings[a->nsettings++] = (struct cmd_run_setting){
+			    f, f->fixed != NULL ? f->fixed : optarg};
+			continue;
+		}
+		switch (ch) {
+		case 'c':
+			a->config = optarg;
+			break;
+		case 'd':
+			a->daemon = optarg;
+			break;
+		case CMD_RUN_OPT_DRAIN:
+			/* The same syntax as the file's durations. */
+			if (conf_parse_duration(optarg, &a->drain_ms) < 0)
+				return cmd_run_usage_error(
+				    "--drain-timeout %s: "
+				    "not a duration (e.g. "
+				    "5s, 250ms)",
+				    optarg);
+			break;
+		case 'v':
+			a->verbose++;
+			break;
+		case 'h':
+			cmd_run_usage(stdout);
+			return -1;
+		case 'V':
+			printf("wrapd %s\n", WRAPD_VERSION);
+			return -1;
+		default:
+			return cmd_run_usage_error("%s", "bad option");
+		}
+	}
+	if (optind < argc)
+		return cmd_run_usage_error(
+		    "unexpected argument: %s", argv[optind]);
+	return 0;
+}
+
+/* Quick mode or a file, and the flags that belong to it.  0 or 2. */
+static int
+cmd_run_check_mode(struct cmd_run_args *a)
+{
+	const struct cmd_run_flag *f;
+	bool has_listen = false, has_backend = false, service;
+	char msg[256];
+	size_t i;
+
+	for (i = 0; i < a->nsettings; i++) {
+		f = a->settings[i].flag;
+		has_listen = has_listen || f->letter == 'l';
+		has_backend = has_backend || f->letter == 'b';
+	}
+	a->quick = has_listen || has_backend || a->exec_argv != NULL;
+	if (a->quick && a->config != NULL)
+		return cmd_run_usage_error(
+		    "%s", "--config and --listen/--backend/-- do not mix");
+	for (i = 0; !a->quick && i < a->nsettings; i++) {
+		f = a->settings[i].flag;
+		if (f->both)
+			continue;
+		(void)conf_set_known(f->key, NULL, &service);
+		snprintf(msg, sizeof msg,
+		    "--%s needs quick mode (--listen); in a configuration "
+		    "file, set %s%s",
+		    f->name, service ? "the service's " : "",
+		    service ? f->key + strlen("services[].") : f->key);
+		return cmd_run_usage_error("%s", msg);
+	}
+	if (!a->quick && a->daemon != NULL)
+		return cmd_run_usage_error("%s",
+		    "--daemon needs quick mode (--listen); in a configuration "
+		    "file, set the service's daemon");
+	if (a->quick && !has_listen)
+		return cmd_run_usage_error("%s", "quick mode needs --listen");
+	if (a->quick && has_backend == (a->exec_argv != NULL))
+		return cmd_run_usage_error("%s",
+		    "quick mode needs exactly one of --backend or -- PROGRAM");
+	if (!a->quick && a->config == NULL)
+		a->config = CONF_DEFAULT_PATH;
+	return 0;
+}
+
+/*
+ * Build the configuration once to set the log up (its facility and
+ * format), then let the server build its own with the same function that
+ * reloads use.  0, or the exit status.
+ */
+static int
+cmd_run_setup_log(struct cmd_run_args *a)
+{
+	struct wrapd_conf *probe;
+	bool to_stderr;
+
+	cmd_run_probing = true;
+	probe = cmd_run_make_conf(a, false);
+	cmd_run_probing = false;
+	if (probe == NULL) {
+		if (!a->bad_flag_value)
+			return 1;
+		if (!cmd_run_stderr_is_client)
+			fprintf(stderr, "Try 'wrapd --help'.\n");
+		return 2;
+	}
+	to_stderr = probe->log_stderr && !cmd_run_stderr_is_client;
+	if (log_setup(to_stderr, probe->syslog_facility,
+	        probe->log_format == CONF_LOG_JSON,
+	        a->verbose ? LOG_DEBUG : LOG_INFO) < 0) {
+		cmd_run_complain(
+		    "unknown syslog facility %s", probe->syslog_facility);
+		conf_free(probe);
+		return 1;
+	}
+	conf_free(probe);
+	return 0;
+}
+
 int
 cmd_run(int argc, char **argv)
 {
-	struct run_args a;
+	struct cmd_run_args a;
 	struct server_opts o;
-	struct wrapd_conf *probe;
-	uint64_t drain_ms = RUN_DRAIN_MS;
-	int ch, rc, i, dashdash = -1;
-	bool to_stderr, quick;
+	int rc;
 
-	run_private_stderr();
+	cmd_run_private_stderr();
 	memset(&a, 0, sizeof(a));
-	a.workers = -1;
+	a.drain_ms = CMD_RUN_DRAIN_MS;
 	a.owner = geteuid();
-	/* "--" ends wrapd's options; what follows is the program to run. */
-	for (i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--") == 0) {
-			dashdash = i;
-			break;
-		}
-	if (dashdash > 0) {
-		a.exec_argv = argv + dashdash + 1;
-		argv[dashdash] = NULL;
-		argc = dashdash;
-		if (a.exec_argv[0] == NULL)
-			return run_usage_error("%s", "-- needs a program");
-	}
-	if ((a.proxy_from = calloc((size_t)argc + 1, sizeof(char *))) ==
-	    NULL)
-		return run_usage_error("%s", "out of memory");
-	if ((a.listen = calloc((size_t)argc + 1, sizeof(char *))) == NULL)
-		return 1;
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "+c:l:b:d:u:w:vhV", run_longopts,
-	            NULL)) != -1) {
-		switch (ch) {
-		case 'c':
-			a.config = optarg;
-			break;
-		case 'l':
-			a.listen[a.nlisten++] = optarg;
-			break;
-		case 'b':
-			a.backend = optarg;
-			break;
-		case 'd':
-			a.daemon = optarg;
-			break;
-		case OPT_ALLOW:
-			a.allow = optarg;
-			break;
-		case OPT_DENY:
-			a.deny = optarg;
-			break;
-		case 'u':
-			a.user = optarg;
-			break;
-		case 'w':
-			if (run_number(optarg, 0, 256, &a.workers) < 0) {
-				rc = run_usage_error("--workers %s: not a "
-				                     "number 0..256",
-				    optarg);
-				goto out;
-			}
-			break;
-		case OPT_LOG_FORMAT:
-			if (strcmp(optarg, "text") != 0 &&
-			    strcmp(optarg, "json") != 0) {
-				rc = run_usage_error("--log-format %s: text "
-				                     "or json",
-				    optarg);
-				goto out;
-			}
-			a.log_format = optarg;
-			break;
-		case OPT_SYSLOG:
-			if (log_facility_parse(optarg) < 0) {
-				rc = run_usage_error("--syslog %s: not a "
-				                     "syslog facility",
-				    optarg);
-				goto out;
-			}
-			a.syslog_facility = optarg;
-			break;
-		case OPT_NO_SYSLOG:
-			a.no_syslog = true;
-			break;
-		case OPT_NO_STDERR:
-			a.no_stderr = true;
-			break;
-		case OPT_DRAIN:
-		case OPT_CONNECT:
-		case OPT_IDLE:
-		case OPT_LOOKUP: {
-			uint64_t ms;
-
-			/* The same syntax as the file's durations. */
-			if (conf_parse_duration(optarg, &ms) < 0) {
-				rc = run_usage_error("%s: not a duration "
-				                     "(e.g. 5s, 250ms)",
-				    optarg);
-				goto out;
-			}
-			if (ch == OPT_DRAIN)
-				drain_ms = ms;
-			else if (ch == OPT_CONNECT)
-				a.connect_ms = ms, a.has_connect = true;
-			else if (ch == OPT_IDLE)
-				a.idle_ms = ms, a.has_idle = true;
-			else
-				a.lookup_ms = ms, a.has_lookup = true;
-			break;
-		}
-		case OPT_MAXCONN:
-			if (run_number(optarg, 1, 1000000, &a.max_conns) < 0) {
-				rc = run_usage_error("--max-connections %s: "
-				                     "not a number 1..1000000",
-				    optarg);
-				goto out;
-			}
-			break;
-		case OPT_PER_SOURCE:
-			if (run_number(optarg, 1, 1000000, &a.per_source) < 0) {
-				rc = run_usage_error("--per-source %s: not a "
-				                     "number 1..1000000",
-				    optarg);
-				goto out;
-			}
-			break;
-		case OPT_PER_SOURCE_RATE: {
-			char *err = NULL;
-
-			/* The same syntax as the file's rates. */
-			if (conf_parse_rate(optarg, &a.rate_count, &a.rate_secs,
-			        &err) < 0) {
-				rc = run_usage_error("--per-source-rate: %s",
-				    err != NULL ? err : optarg);
-				free(err);
-				goto out;
-			}
-			break;
-		}
-		case OPT_CONTROL:
-			a.control = optarg;
-			break;
-		case OPT_EXEC_USER:
-			a.exec_user = optarg;
-			break;
-		case OPT_EXEC_GROUP:
-			a.exec_group = optarg;
-			break;
-		case OPT_GEOIP_COUNTRY:
-			a.geoip_country = optarg;
-			break;
-		case OPT_GEOIP_ASN:
-			a.geoip_asn = optarg;
-			break;
-		case OPT_TRANSPARENT:
-			a.transparent = true;
-			break;
-		case OPT_PROXY_FROM:
-			a.proxy_from[a.nproxy_from++] = optarg;
-			break;
-		case OPT_PROTOCOL:
-			if (strcmp(optarg, "tcp") != 0 &&
-			    strcmp(optarg, "ftp") != 0) {
-				rc = run_usage_error("--protocol %s: tcp or "
-				                     "ftp",
-				    optarg);
-				goto out;
-			}
-			a.protocol = optarg;
-			break;
-		case OPT_PROXY_PROTOCOL:
-			if (strcmp(optarg, "v1") != 0 &&
-			    strcmp(optarg, "v2") != 0) {
-				rc = run_usage_error("--proxy-protocol %s: v1 "
-				                     "or v2",
-				    optarg);
-				goto out;
-			}
-			a.proxy_protocol = optarg;
-			break;
-		case 'v':
-			a.verbose++;
-			break;
-		case 'h':
-			run_usage(stdout);
-			rc = 0;
-			goto out;
-		case 'V':
-			printf("wrapd %s\n", WRAPD_VERSION);
-			rc = 0;
-			goto out;
-		default:
-			rc = run_usage_error("%s", "bad option");
-			goto out;
-		}
-	}
-	if (optind < argc) {
-		rc = run_usage_error("unexpected argument: %s", argv[optind]);
+	if (cmd_run_flags_check() < 0) {
+		rc = 1;
 		goto out;
 	}
-	quick = a.nlisten > 0 || a.backend != NULL || a.exec_argv != NULL;
-	if (quick && a.config != NULL) {
-		rc = run_usage_error("%s",
-		    "--config and --listen/--backend/-- "
-		    "do not mix");
+	if ((rc = cmd_run_parse(argc, argv, &a)) != 0) {
+		rc = rc < 0 ? 0 : rc; /* --help, --version */
 		goto out;
 	}
-	if (!quick &&
-	    (a.daemon || a.allow || a.deny || a.has_connect || a.has_idle ||
-	        a.has_lookup || a.max_conns || a.per_source ||
-	        a.rate_count || a.proxy_protocol || a.exec_user ||
-	        a.exec_group || a.transparent || a.nproxy_from ||
-	        a.protocol)) {
-		rc = run_usage_error("%s",
-		    "--daemon, --allow, --deny, --per-source, "
-		    "--per-source-rate, --exec-user, --exec-group, "
-		    "--transparent, --accept-proxy-from, --protocol and the "
-		    "timeouts need quick mode (--listen; in a file: the "
-		    "services[] keys)");
+	if ((rc = cmd_run_check_mode(&a)) != 0)
 		goto out;
-	}
-	if (!quick && (a.geoip_country || a.geoip_asn)) {
-		rc = run_usage_error("%s",
-		    "--geoip-country and --geoip-asn need quick mode "
-		    "(--listen; in a file: geoip.country and geoip.asn)");
-		goto out;
-	}
-	if (quick && a.nlisten == 0) {
-		rc = run_usage_error("%s", "quick mode needs --listen");
-		goto out;
-	}
-	if (quick && (a.backend != NULL) == (a.exec_argv != NULL)) {
-		rc = run_usage_error("%s",
-		    "quick mode needs exactly one of "
-		    "--backend or -- PROGRAM");
-		goto out;
-	}
-	if (!quick && a.config == NULL)
-		a.config = CONF_DEFAULT_PATH;
-
 	/* DNS look-ups run on the threadpool: size it before first use. */
 	(void)lookup_name_init_threadpool(0);
-
-	/*
-	 * Logging needs the conf (facility, format) and the conf parser
-	 * reports to stderr, so: build once to configure the log, then let
-	 * the server build its own copy (the same function reloads use).
-	 */
-	run_probing = true;
-	probe = run_make_conf(&a, false);
-	run_probing = false;
-	if (probe == NULL) {
-		rc = 1;
+	if ((rc = cmd_run_setup_log(&a)) != 0)
 		goto out;
-	}
-	to_stderr = probe->log_stderr && !run_stderr_is_client;
-	if (log_setup(to_stderr, probe->syslog_facility,
-	        probe->log_format == CONF_LOG_JSON,
-	        a.verbose ? LOG_DEBUG : LOG_INFO) < 0) {
-		run_complain("unknown syslog facility %s",
-		    probe->syslog_facility);
-		conf_free(probe);
-		rc = 1;
-		goto out;
-	}
-	conf_free(probe);
 
 	memset(&o, 0, sizeof(o));
 	o.config_path = a.config;
-	o.make_conf = run_make_conf;
+	o.make_conf = cmd_run_make_conf;
 	o.make_arg = &a;
 	o.workers_override = 0;
-	o.drain_ms = drain_ms;
+	o.drain_ms = a.drain_ms;
 	o.verbose = a.verbose > 0;
 	o.owner = a.owner;
 	rc = server_run(&o);
 out:
-	free(a.listen);
-	free(a.proxy_from);
+	free(a.settings);
 	return rc;
 }

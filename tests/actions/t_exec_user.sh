@@ -116,7 +116,7 @@ e2e_expect "quick --exec-user" "$(talk --to "127.0.0.1:$P1")" "b'65534\\n'"
 out=$("$WRAPD" --listen "127.0.0.1:$P2" --no-syslog --exec-user wrapd-no-such-user \
 	-- /usr/bin/id 2>&1)
 rc=$?
-[ "$rc" = 1 ] && case $out in *'user "wrapd-no-such-user": no such user'*) true ;; *) false ;; esac ||
+[ "$rc" = 2 ] && case $out in *'--exec-user: user "wrapd-no-such-user": no such user'*) true ;; *) false ;; esac ||
 	e2e_fail "quick unknown user: exit $rc: $out"
 out=$("$WRAPD" --config "$W/wrapd.yaml" --exec-user nobody 2>&1)
 [ $? = 2 ] || e2e_fail "--exec-user with --config: $out"

@@ -716,11 +716,14 @@ def run_user(user, until):
 
 
 def test_run():
-    # Not a user name and not a valid uid: refused before serving.
+    # Not a user name and not a valid uid: refused before serving, by the
+    # file's syntax check of "user" or because no such user exists.
     for bad in ("4294967296", "18446744073709551616", " 0", "+0", "-1",
                 "0x0", "1e3", "4294967295"):
         err = run_user(bad, "no such user")
-        check("no such user" in err, "--user %r: no such user" % bad, err)
+        check("no such user" in err or
+              ('--user: user "%s": ' % bad) in err,
+              "--user %r: refused" % bad, err)
     if os.geteuid() != 0:
         print("SKIP: --user with a valid uid needs root")
         return
