@@ -541,6 +541,25 @@ acl_eval_need(struct acl_decision *out, enum acl_m m)
 	return acl_eval_need_status(m);
 }
 
+/*
+ * A scan stopped at rule r of table t with m (not ACL_M_NO): a match, a
+ * fact that failed (fail closed), or a fact still to be looked up.
+ */
+static enum acl_status
+acl_eval_settle(
+    struct acl_decision *out, enum acl_m m, const struct acl_irule *r, int t)
+{
+	if (m == ACL_M_YES) {
+		acl_eval_decide_rule(out, &r->pub, t);
+		return ACL_DONE;
+	}
+	if (m == ACL_M_FAIL) {
+		acl_eval_decide_fact_error(out, &r->pub, t);
+		return ACL_DONE;
+	}
+	return acl_eval_need(out, m);
+}
+
 /* The deny table could not be read to the end: deny, and say where. */
 static void
 acl_eval_decide_deny_error(struct acl_decision *out, const struct acl_tab *tab)
@@ -568,16 +587,8 @@ acl_eval(const struct acl_ruleset *rs, const struct acl_request *req,
 		const struct acl_irule *hit = NULL;
 		enum acl_m m = acl_eval_tab_scan(&c, tab, &hit);
 
-		if (m == ACL_M_YES) {
-			acl_eval_decide_rule(out, &hit->pub, t);
-			return ACL_DONE;
-		}
-		if (m == ACL_M_FAIL) {
-			acl_eval_decide_fact_error(out, &hit->pub, t);
-			return ACL_DONE;
-		}
 		if (m != ACL_M_NO)
-			return acl_eval_need(out, m);
+			return acl_eval_settle(out, m, hit, t);
 		if (tab->term && t == 1) {
 			acl_eval_decide_deny_error(out, tab);
 			return ACL_DONE;
@@ -603,18 +614,9 @@ acl__eval_linear(const struct acl_ruleset *rs, const struct acl_request *req,
 		for (i = 0; i < tab->nrules; i++) {
 			enum acl_m m = acl_eval_rule_match(&c, &tab->rules[i]);
 
-			if (m == ACL_M_YES) {
-				acl_eval_decide_rule(
-				    out, &tab->rules[i].pub, t);
-				return ACL_DONE;
-			}
-			if (m == ACL_M_FAIL) {
-				acl_eval_decide_fact_error(
-				    out, &tab->rules[i].pub, t);
-				return ACL_DONE;
-			}
 			if (m != ACL_M_NO)
-				return acl_eval_need(out, m);
+				return acl_eval_settle(
+				    out, m, &tab->rules[i], t);
 		}
 		if (tab->term && t == 1) {
 			acl_eval_decide_deny_error(out, tab);
