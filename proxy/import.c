@@ -150,6 +150,8 @@ import_free(struct import_svc *s)
 	free(s->allow);
 	free(s->deny);
 	free(s->file);
+	for (i = 0; i < s->ntimes; i++)
+		free(s->access_times[i]);
 }
 
 void
@@ -179,7 +181,8 @@ import_twin(struct import_set *set, const struct import_svc *s)
 		    import_same(t->user, s->user) &&
 		    import_same(t->group, s->group) &&
 		    import_same(t->backend, s->backend) &&
-		    t->max_connections == s->max_connections;
+		    t->max_connections == s->max_connections &&
+		    t->ntimes == 0 && s->ntimes == 0;
 
 		for (j = 0; same && j < s->argc; j++)
 			same = strcmp(t->argv[j], s->argv[j]) == 0;
@@ -291,6 +294,9 @@ import_yaml_service(FILE *fp, const struct import_svc *s)
 	if (s->per_source > 0)
 		fprintf(
 		    fp, "    per_source: { connections: %u }\n", s->per_source);
+	if (s->ntimes > 0)
+		import_yaml_list(
+		    fp, "access_times", s->access_times, s->ntimes);
 }
 
 int

@@ -18,6 +18,7 @@
 
 #define IMPORT_SVC_MAX_LISTEN 8
 #define IMPORT_SVC_MAX_ARGV   64
+#define IMPORT_SVC_MAX_TIMES  64 /* access_times windows (wrapd.yaml's bound) */
 #define IMPORT_SVC_MAX        1000 /* services in one import */
 
 struct import_svc {
@@ -31,6 +32,9 @@ struct import_svc {
 	char *user, *group;
 	unsigned max_connections; /* 0: wrapd's default */
 	unsigned per_source;      /* 0: wrapd's default */
+	/* access_times windows in wrapd.yaml's syntax ("08:00-17:31") */
+	char *access_times[IMPORT_SVC_MAX_TIMES];
+	size_t ntimes;
 	/* Client lists for the rules, in hosts_access(5) syntax, or NULL. */
 	char *allow; /* only_from ("" when only_from is empty: nobody) */
 	char *deny;  /* no_access */

@@ -11,8 +11,8 @@
  * bind/interface (listen address), flags IPv4/IPv6/NAMEINARGS, wait
  * (max_connections: 1), instances (max_connections), per_source,
  * redirect (a TCP backend), libwrap (the daemon name), only_from and
- * no_access (hosts.allow and hosts.deny lines), disable and the defaults'
- * disabled/enabled lists.  Every other attribute is a note "not mapped"
+ * no_access (hosts.allow and hosts.deny lines), access_times (wrapd's
+ * access_times), disable and the defaults' disabled/enabled lists.  Every other attribute is a note "not mapped"
  * at its file:line; UDP, RPC, TCPMUX and internal services are skipped.
  *
  * Address lists: xinetd's forms (0.0.0.0, trailing-zero wildcards,
@@ -32,6 +32,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include "conf.h"
 #include "import_xinetd.h"
 
 #define XI_MAX_ATTRS   64
@@ -111,8 +112,8 @@ import_xinetd_find(struct xi_section *s, const char *name)
 
 /* One "attr op values" line into section s. */
 static void
-import_xinetd_attr_line(struct xi_reader *r, struct xi_section *s, const char *file,
-    unsigned line, char *text)
+import_xinetd_attr_line(struct xi_reader *r, struct xi_section *s,
+    const char *file, unsigned line, char *text)
 {
 	char *eq = strchr(text, '='), *name, *save = NULL, *v, *end;
 	struct xi_attr *a;
@@ -196,12 +197,13 @@ import_xinetd_new_service(
 	return s;
 }
 
-static int import_xinetd_read_path(struct xi_reader *r, const char *path, int depth);
+static int import_xinetd_read_path(
+    struct xi_reader *r, const char *path, int depth);
 
 /* A top-level line: service NAME, defaults, include, includedir. */
 static struct xi_section *
-import_xinetd_top_line(struct xi_reader *r, const char *file, unsigned line, char *text,
-    int depth, bool *open_brace)
+import_xinetd_top_line(struct xi_reader *r, const char *file, unsigned line,
+    char *text, int depth, bool *open_brace)
 {
 	char *save = NULL, *w1, *w2, *w3;
 
@@ -301,7 +303,8 @@ import_xinetd_read_file(struct xi_reader *r, const char *file, int depth)
 			import_note(r->set, file, cur->line,
 			    "no '{' after the section name: its lines are not "
 			    "mapped");
-		cur = import_xinetd_top_line(r, file, lineno, t, depth, &open_brace);
+		cur = import_xinetd_top_line(
+		    r, file, lineno, t, depth, &open_brace);
 		in = cur != NULL && open_brace;
 		sec_lines = 0;
 	}
@@ -390,20 +393,23 @@ import_xinetd_read_path(struct xi_reader *r, const char *path, int depth)
  * its "+=" and "-=" lines.  *n is the count; returns a NULL-terminated
  * array the caller frees (not the strings), or NULL when never set. */
 static const char **
-import_xinetd_values(struct xi_reader *r, struct xi_section *s, const char *name,
-    size_t *n, unsigned *line)
+import_xinetd_values(struct xi_reader *r, struct xi_section *s,
+    const char *name, size_t *n, unsigned *line)
 {
 	struct xi_attr *own = import_xinetd_find(s, name), *def = NULL;
 	const char **out;
 	size_t i, j, k = 0;
 
 	if (own == NULL || own->mode == XI_ADD)
-		def = import_xinetd_find(r->have_defaults ? &r->defaults : NULL, name);
+		def = import_xinetd_find(
+		    r->have_defaults ? &r->defaults : NULL, name);
 	if (own == NULL && def == NULL)
 		return NULL;
-	out = calloc(XI_MAX_VALUES * 2 + 1, sizeof *out);
-	if (out == NULL)
-		return NULL;
+	/* NULL would read as "never set": an only_from that grants all. */
+	if ((out = calloc(XI_MAX_VALUES * 2 + 1, sizeof *out)) == NULL) {
+		fputs("wrapd import: out of memory\n", stderr);
+		exit(1);
+	}
 	for (i = 0; def != NULL && i < def->n; i++)
 		out[k++] = def->vals[i];
 	for (i = 0; own != NULL && i < own->n; i++)
@@ -628,8 +634,8 @@ import_xinetd_factorized(const char *w, char *list, size_t size)
  * the list (maybe "") or NULL when the attribute is not set.
  */
 static char *
-import_xinetd_client_list(struct xi_reader *r, struct xi_section *s, const char *attr,
-    size_t *dropped)
+import_xinetd_client_list(struct xi_reader *r, struct xi_section *s,
+    const char *attr, size_t *dropped)
 {
 	char list[8192] = "", pat[160];
 	const char **v;
@@ -659,7 +665,8 @@ import_xinetd_client_list(struct xi_reader *r, struct xi_section *s, const char 
 
 /* only_from and no_access into the service's rule lists; -1: skip it. */
 static int
-import_xinetd_access(struct xi_reader *r, struct xi_section *s, struct import_svc *o)
+import_xinetd_access(
+    struct xi_reader *r, struct xi_section *s, struct import_svc *o)
 {
 	size_t dropped;
 
@@ -693,7 +700,7 @@ import_xinetd_mapped(const char *name)
 	    "user", "group", "server", "server_args", "port", "bind",
 	    "interface", "only_from", "no_access", "per_source", "instances",
 	    "redirect", "flags", "type", "disable", "id", "libwrap", "disabled",
-	    "enabled", NULL};
+	    "enabled", "access_times", NULL};
 	size_t i;
 
 	for (i = 0; known[i] != NULL; i++)
@@ -737,6 +744,69 @@ import_xinetd_count(struct xi_reader *r, struct xi_section *s, const char *attr)
 	return (long)n;
 }
 
+/*
+ * access_times: xinetd's "H:MM-H:MM" windows include their last minute
+ * and never cross midnight (timex.c: start <= now <= end).  wrapd's close
+ * at their end and cross midnight when end < start, so a window becomes
+ * [start, end + 1 minute), and one whose end is before its start (never
+ * open under xinetd) is dropped.  A window that cannot be read, or none
+ * left, skips the service: it must not be open when xinetd's was closed.
+ */
+static int
+import_xinetd_times(
+    struct xi_reader *r, struct xi_section *s, struct import_svc *o)
+{
+	unsigned h1, m1, h2, m2, line = 0, start, end;
+	size_t i, n = 0;
+	const char **v = import_xinetd_values(r, s, "access_times", &n, &line);
+	struct conf_timewin w;
+	char text[16], *err = NULL;
+	int used = 0, rc = 0;
+
+	for (i = 0; v != NULL && i < n && rc == 0; i++) {
+		if (sscanf(v[i], "%2u:%2u-%2u:%2u%n", &h1, &m1, &h2, &m2,
+		        &used) != 4 ||
+		    (size_t)used != strlen(v[i]) ||
+		    strspn(v[i], "0123456789:-") != strlen(v[i]) || h1 > 23 ||
+		    m1 > 59 || h2 > 23 || m2 > 59) {
+			import_note(r->set, s->file, line,
+			    "%s: access_times \"%s\" is not H:MM-H:MM: skipped",
+			    s->name, v[i]);
+			rc = -1;
+			break;
+		}
+		start = h1 * 60 + m1;
+		end = h2 * 60 + m2 + 1;
+		if (end <= start) {
+			import_note(r->set, s->file, line,
+			    "%s: access_times \"%s\" ends before it starts "
+			    "(never open under xinetd): dropped",
+			    s->name, v[i]);
+			continue;
+		}
+		snprintf(text, sizeof text, "%02u:%02u-%02u:%02u", start / 60,
+		    start % 60, end / 60, end % 60);
+		if (o->ntimes == IMPORT_SVC_MAX_TIMES ||
+		    conf_timewin_parse(text, &w, &err) != 0) {
+			import_note(r->set, s->file, line,
+			    "%s: access_times \"%s\": %s: skipped", s->name,
+			    v[i], err != NULL ? err : "too many windows");
+			free(err);
+			rc = -1;
+			break;
+		}
+		o->access_times[o->ntimes++] = import_strdup(text);
+	}
+	if (rc == 0 && v != NULL && o->ntimes == 0) {
+		import_note(r->set, s->file, line,
+		    "%s: access_times has no window open under xinetd: skipped",
+		    s->name);
+		rc = -1;
+	}
+	free(v);
+	return rc;
+}
+
 /* Is the service one wrapd can run at all?  Notes why not. */
 static bool
 import_xinetd_wanted(struct xi_reader *r, struct xi_section *s)
@@ -765,14 +835,16 @@ import_xinetd_wanted(struct xi_reader *r, struct xi_section *s)
 		    s->name);
 		ok = false;
 	} else if (import_xinetd_has_word(type, nt, "INTERNAL") ||
-	    import_xinetd_has_word(type, nt, "RPC") || import_xinetd_has_word(type, nt, "TCPMUX") ||
+	    import_xinetd_has_word(type, nt, "RPC") ||
+	    import_xinetd_has_word(type, nt, "TCPMUX") ||
 	    import_xinetd_has_word(type, nt, "TCPMUXPLUS")) {
 		import_note(r->set, s->file, s->line,
 		    "%s: internal, RPC and TCPMUX services are not mapped: "
 		    "skipped",
 		    s->name);
 		ok = false;
-	} else if (((v = import_xinetd_value(r, s, "socket_type", &line)) != NULL &&
+	} else if (((v = import_xinetd_value(r, s, "socket_type", &line)) !=
+	                   NULL &&
 	               strcmp(v, "stream") != 0) ||
 	    ((v = import_xinetd_value(r, s, "protocol", &line)) != NULL &&
 	        strcmp(v, "tcp") != 0)) {
@@ -789,7 +861,8 @@ import_xinetd_wanted(struct xi_reader *r, struct xi_section *s)
 
 /* server, server_args, flags NAMEINARGS, a tcpd in between, libwrap. */
 static int
-import_xinetd_program(struct xi_reader *r, struct xi_section *s, struct import_svc *o)
+import_xinetd_program(
+    struct xi_reader *r, struct xi_section *s, struct import_svc *o)
 {
 	const char **args, **flags, *server, *daemon;
 	size_t na = 0, nf = 0, i = 0;
@@ -830,8 +903,8 @@ import_xinetd_program(struct xi_reader *r, struct xi_section *s, struct import_s
 	for (; i < na && o->argc < IMPORT_SVC_MAX_ARGV; i++)
 		o->argv[o->argc++] = import_strdup(args[i]);
 	/* xinetd's libwrap check uses the service name (or libwrap =) */
-	daemon =
-	    tcpd ? strrchr(server, '/') + 1 : import_xinetd_value(r, s, "libwrap", &line);
+	daemon = tcpd ? strrchr(server, '/') + 1
+	              : import_xinetd_value(r, s, "libwrap", &line);
 	o->daemon = import_strdup(daemon ? daemon : s->name);
 	rc = 0;
 out:
@@ -842,7 +915,8 @@ out:
 
 /* "redirect = host port": a TCP backend instead of a program. */
 static int
-import_xinetd_redirect(struct xi_reader *r, struct xi_section *s, struct import_svc *o)
+import_xinetd_redirect(
+    struct xi_reader *r, struct xi_section *s, struct import_svc *o)
 {
 	const char **v;
 	size_t n = 0;
@@ -871,7 +945,8 @@ import_xinetd_redirect(struct xi_reader *r, struct xi_section *s, struct import_
 
 /* port, bind/interface, flags IPv4/IPv6 into the listen address. */
 static int
-import_xinetd_listen(struct xi_reader *r, struct xi_section *s, struct import_svc *o)
+import_xinetd_listen(
+    struct xi_reader *r, struct xi_section *s, struct import_svc *o)
 {
 	const char **flags, *bind, *portv;
 	size_t nf = 0, i;
@@ -897,8 +972,9 @@ import_xinetd_listen(struct xi_reader *r, struct xi_section *s, struct import_sv
 	bind = import_xinetd_value(r, s, "bind", &line);
 	if (bind == NULL)
 		bind = import_xinetd_value(r, s, "interface", &line);
-	text = import_listen_text(
-	    bind, import_xinetd_has_word(flags, nf, "IPv6") ? AF_INET6 : AF_INET, port);
+	text = import_listen_text(bind,
+	    import_xinetd_has_word(flags, nf, "IPv6") ? AF_INET6 : AF_INET,
+	    port);
 	free(flags);
 	if (text == NULL) {
 		import_note(r->set, s->file, line,
@@ -924,16 +1000,18 @@ import_xinetd_service(struct xi_reader *r, struct xi_section *s)
 		return;
 	/* two "service telnet" sections: the id tells them apart */
 	id = import_xinetd_value(r, s, "id", &line);
-	if ((o = import_add(r->set,
-	         id && import_name_ok(id) ? id : s->name, s->file,
-	         s->line)) == NULL) {
+	if ((o = import_add(r->set, id && import_name_ok(id) ? id : s->name,
+	         s->file, s->line)) == NULL) {
 		import_note(
 		    r->set, s->file, s->line, "too many services: skipped");
 		return;
 	}
-	if (!import_name_ok(s->name) || (rd = import_xinetd_redirect(r, s, o)) < 0 ||
-	    (rd == 1 && import_xinetd_program(r, s, o) != 0) || import_xinetd_listen(r, s, o) != 0 ||
-	    import_xinetd_access(r, s, o) != 0)
+	if (!import_name_ok(s->name) ||
+	    (rd = import_xinetd_redirect(r, s, o)) < 0 ||
+	    (rd == 1 && import_xinetd_program(r, s, o) != 0) ||
+	    import_xinetd_listen(r, s, o) != 0 ||
+	    import_xinetd_access(r, s, o) != 0 ||
+	    import_xinetd_times(r, s, o) != 0)
 		goto skip;
 	if (!import_name_ok(o->daemon)) {
 		import_note(r->set, s->file, s->line,
@@ -960,7 +1038,8 @@ import_xinetd_service(struct xi_reader *r, struct xi_section *s)
 		    "gets each connection, not the listening socket",
 		    s->name);
 	}
-	if ((inst = import_xinetd_count(r, s, "instances")) > 0 && o->max_connections == 0)
+	if ((inst = import_xinetd_count(r, s, "instances")) > 0 &&
+	    o->max_connections == 0)
 		o->max_connections = (unsigned)inst;
 	if ((per = import_xinetd_count(r, s, "per_source")) > 0)
 		o->per_source = (unsigned)per;
