@@ -1191,10 +1191,13 @@ def test_backend_reset_delivers(t):
         out.append(d)
     data = b"".join(out)
     n = sent["n"]
-    check(n > 0 and data == payload[:n],
+    # At least what was acknowledged when the backend looked; wrapd may
+    # have taken more before the reset, if it kept draining (a loaded
+    # machine): all of it, in order, and as much as wrapd logs.
+    check(n > 0 and len(data) >= n and data == payload[:len(data)],
           "client got %d bytes, backend's kernel had %d acknowledged" % (len(data), n))
     check(end == "reset", "the cut stream ended with a clean EOF")
-    w.wait_log(r"out=%d .*reason=backend-reset" % n)
+    w.wait_log(r"out=%d .*reason=backend-reset" % len(data))
 
 
 # ------------------------------------------------- relay partial sends
