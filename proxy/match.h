@@ -86,6 +86,7 @@ const char *match_facts_geo_state(
 /* What the daemon would do with the request. */
 struct match_prediction {
 	struct acl_decision dec;
+	bool closed;              /* outside the service's access_times */
 	bool eval_failed;         /* the evaluation did not complete */
 	struct action_plan plan;  /* the rule's options (empty without) */
 	bool *banner_exists;      /* per plan step: a SEND's file exists */

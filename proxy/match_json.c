@@ -80,6 +80,20 @@ match_json_request(FILE *fp, const struct match_facts *f)
 	    fp, f->env->service != NULL ? f->env->service->name : NULL);
 }
 
+/* Is the service open now (null: no service, or no access_times)? */
+static void
+match_json_access_times(
+    FILE *fp, const struct match_facts *f, const struct match_prediction *p)
+{
+	const struct conf_service *cs = f->env->service;
+
+	match_json_next(fp, "access_times");
+	if (cs == NULL || cs->naccess_times == 0)
+		fputs("null", fp);
+	else
+		fputs(p->closed ? "false" : "true", fp);
+}
+
 /* table_error, error_file, error_line: where a table or a fact decided. */
 static void
 match_json_errors(FILE *fp, const struct match_prediction *p)
@@ -245,6 +259,7 @@ match_json_print(
 	match_json_next(fp, "rule");
 	cli_json_str(fp, rule != NULL ? rule->text : NULL);
 	match_json_request(fp, f);
+	match_json_access_times(fp, f, p);
 	match_json_errors(fp, p);
 	match_json_geo(fp, f, p);
 	match_json_options(fp, p);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "match.h"
+#include "timewin.h"
 
 static int
 match_predict_eval(struct match_facts *f, struct acl_decision *dec)
@@ -56,6 +57,11 @@ match_predict_verdict(struct match_prediction *p)
 {
 	const struct action_plan *plan = &p->plan;
 
+	if (p->closed) {
+		p->verdict = ACL_DENY;
+		p->reason = "access-times";
+		return;
+	}
 	if (p->eval_failed) {
 		p->verdict = ACL_DENY;
 		p->reason = "evaluation did not complete";
@@ -154,9 +160,18 @@ match_predict(struct match_facts *f, struct match_prediction *p)
 	int rc = 0;
 
 	memset(p, 0, sizeof(*p));
-	p->eval_failed = match_predict_eval(f, &p->dec) != 0;
+	/*
+	 * Outside the service's access_times the daemon denies before the
+	 * rules (decide.c): no rule, no look-up, on_deny still runs.
+	 */
+	p->closed =
+	    f->env->service != NULL && !timewin_open_now(f->env->service);
+	if (p->closed)
+		p->dec.verdict = ACL_DENY;
+	else
+		p->eval_failed = match_predict_eval(f, &p->dec) != 0;
 	/* The daemon fetches the facts the options need, then plans. */
-	if (!p->eval_failed && p->dec.rule != NULL)
+	if (!p->closed && !p->eval_failed && p->dec.rule != NULL)
 		match_facts_supply_needs(
 		    f, action_plan_needs(p->dec.rule, f->req.daemon, NULL));
 	/* An evaluation that did not complete left a deny with no rule. */

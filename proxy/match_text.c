@@ -235,7 +235,11 @@ match_text_print(
 {
 	match_text_request(fp, f);
 	match_text_errors(fp, p);
-	if (p->dec.rule != NULL)
+	if (p->closed)
+		fputs("matched:  no rule: outside the service's access_times "
+		      "(wrapd denies before the rules)\n",
+		    fp);
+	else if (p->dec.rule != NULL)
 		match_text_rule(fp, p);
 	else if (!p->dec.table_error && !p->dec.fact_error)
 		fputs("matched:  no rule matched\n", fp);

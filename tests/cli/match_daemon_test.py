@@ -28,7 +28,7 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "proxy"))
@@ -49,7 +49,7 @@ def backend_handler(c):
 
 class Case:
     def __init__(self, name, allow, deny="", daemon="echo", banners=None,
-                 ident=None, as_nobody=False):
+                 ident=None, as_nobody=False, reply=None, closed=False):
         self.name = name
         self.allow = allow
         self.deny = deny
@@ -57,6 +57,11 @@ class Case:
         self.banners = banners or {}  # file name in BDIR -> bytes
         self.ident = ident            # the ident server's user, or None
         self.as_nobody = as_nobody    # daemon and match run as nobody
+        # Configuration mode (wrapd --config, match --service): the
+        # service's on_deny reply (YAML text), access_times closed now.
+        self.reply = reply
+        self.closed = closed
+        self.conf = reply is not None or closed
 
 
 CASES = [
@@ -96,6 +101,10 @@ CASES = [
     Case("allow keyword in hosts.deny", "", "echo: ALL: allow\n"),
     Case("deny keyword in hosts.allow", "echo: ALL: deny\n", "ALL: ALL\n"),
     Case("deny table", "other: ALL\n", "ALL: ALL\n"),
+    Case("on_deny reply after the banners", "echo: ALL: banners BDIR: deny\n",
+         banners={"echo": b"banner %a\n"}, reply="554 no\\r\\n"),
+    Case("outside access_times", "echo: ALL\n", reply="closed\\r\\n",
+         closed=True),
     Case("no rule", "other: ALL\n", "other: ALL\n"),
     # Refused by the daemon at start: compared with its error line.
     Case("option error", "echo: ALL: spawn /bin/true: nosuchoption\n"),
@@ -120,6 +129,41 @@ def as_nobody():
     os.setgroups([])
     os.setgid(gid)
     os.setuid(uid)
+
+
+CONF = """rules:
+  allow: %(allow)s
+  deny: %(deny)s
+log:
+  syslog: false
+  stderr: true
+  format: json
+services:
+  - name: svc
+    daemon: %(daemon)s
+    listen: ["127.0.0.1:%(port)d"]
+    backend: "%(backend)s"
+"""
+
+
+def closed_window():
+    """An access_times window that is not open today or tomorrow."""
+    days = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    return "%s 00:00-23:00" % days[(time.localtime().tm_wday + 3) % 7]
+
+
+def write_conf(case, d, allow, deny, port, backend):
+    text = CONF % {"allow": allow, "deny": deny, "daemon": case.daemon,
+                   "port": port, "backend": backend.addr}
+    if case.reply is not None:
+        text += "    on_deny:\n      reply: \"%s\"\n" % case.reply
+    if case.closed:
+        text += "    access_times: [\"%s\"]\n" % closed_window()
+    path = os.path.join(d, "wrapd.yaml")
+    with open(path, "w") as f:
+        f.write(text)
+    os.chmod(path, 0o644)
+    return path
 
 
 def write_case(t, case):
@@ -148,13 +192,16 @@ def write_case(t, case):
     return d, paths[0], paths[1]
 
 
-def run_match(case, allow, deny, client, cport, port):
-    args = [WRAPD, "match", "--json", "--allow", allow, "--deny", deny,
-            "--server", "127.0.0.1", "--server-port", str(port),
-            "--client-port", str(cport)]
+def run_match(case, files, client, cport, port):
+    args = [WRAPD, "match", "--json", "--server", "127.0.0.1",
+            "--server-port", str(port), "--client-port", str(cport)]
     if case.ident is not None:
         args += ["--user", case.ident]
-    args += ["--", case.daemon, client]
+    if case.conf:
+        args += ["--config", files["conf"], "--service", "svc", "--", client]
+    else:
+        args += ["--allow", files["allow"], "--deny", files["deny"], "--",
+                 case.daemon, client]
     p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        timeout=60,
                        preexec_fn=as_nobody if case.as_nobody else None)
@@ -163,11 +210,15 @@ def run_match(case, allow, deny, client, cport, port):
     return json.loads(p.stdout), p.stderr.decode("utf-8", "replace")
 
 
-def start_daemon(t, case, allow, deny, port, backend):
-    args = ["--listen", "127.0.0.1:%d" % port, "--backend", backend.addr,
-            "--daemon", case.daemon, "--allow", allow, "--deny", deny,
-            "--no-syslog", "--log-format", "json", "--verbose",
-            "--workers", "1"]
+def start_daemon(t, case, files, port, backend):
+    if case.conf:
+        args = ["--config", files["conf"]]
+    else:
+        args = ["--listen", "127.0.0.1:%d" % port, "--backend", backend.addr,
+                "--daemon", case.daemon, "--allow", files["allow"],
+                "--deny", files["deny"], "--no-syslog", "--log-format",
+                "json"]
+    args += ["--verbose", "--workers", "1"]
     if case.as_nobody:
         args += ["--user", "nobody"]
     return pt.Wrapd(t, args)
@@ -284,20 +335,23 @@ def run_case(t, case, backend):
         return
     d, allow, deny = write_case(t, case)
     port = pt.free_port()
+    files = {"allow": allow, "deny": deny}
+    if case.conf:
+        files["conf"] = write_conf(case, d, allow, deny, port, backend)
     client = pt.ident_addr() if case.ident is not None else "127.0.0.1"
     identd = None
     if case.ident is not None:
         identd = pt.Identd(client, lambda q, u=case.ident: (
             b"%s : USERID : UNIX : %s\r\n" % (q.strip(), u.encode())))
-    w = start_daemon(t, case, allow, deny, port, backend)
+    w = start_daemon(t, case, files, port, backend)
     try:
         ready = wait_ready_or_exit(w)
         # The client's port is known before match runs: %r is exact.
         s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
             s.bind((client, 0))
-            m, merr = run_match(case, allow, deny, client,
-                                s.getsockname()[1], port)
+            m, merr = run_match(case, files, client, s.getsockname()[1],
+                                port)
             if m is None:
                 fail(case, "wrapd match failed", merr)
                 return

@@ -1000,6 +1000,23 @@ def test_match_config():
         check(rc == 0 and o.get("service") is None and
               o.get("file") == os.path.join(d, "hosts.deny") and
               o.get("sent") == "", "match --config DAEMON", text(out))
+        # Outside its access_times the service denies before the rules.
+        day = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][
+            (time.localtime().tm_wday + 3) % 7]
+        conf = write_conf(d, extra='    access_times: ["%s 00:00-23:00"]\n'
+                          % day)
+        o = json.loads(run(["match", "--json", "--config", conf,
+                            "--service", "smtp", "10.0.0.2"])[1] or b"{}")
+        check(o.get("verdict") == "deny" and
+              o.get("reason") == "access-times" and
+              o.get("access_times") is False and o.get("file") is None and
+              o.get("sent") == "554 5.7.1 no\r\n",
+              "match --service: outside access_times", json.dumps(o))
+        rc, out, err = run(["match", "--config", conf, "--service", "smtp",
+                            "10.0.0.2"])
+        check("matched:  no rule: outside the service's access_times" in
+              text(out) and last_line(out) == "access: denied",
+              "match --service text: outside access_times", text(out))
         conf = write_conf(d, extra="geoip:\n  country: /nonexistent/c.mmdb\n")
         rc, out, err = run(["match", "--config", conf, "exim", "192.0.2.1"])
         check(rc == 0 and "/nonexistent/c.mmdb:0:0: error" in text(err)
