@@ -86,6 +86,8 @@ CASES = [
     Case("setenv: a runtime failure (ident user a=b)",
          "echo: ALL: banners BDIR: setenv %u x: spawn /bin/true\n",
          banners={"echo": b"sent before the deny\n"}, ident="a=b"),
+    Case("rfc931 and %u in a banner", "echo: ALL: rfc931 5: banners BDIR\n",
+         banners={"echo": b"user %u, client %c\n"}, ident="alice"),
     Case("expansion too long", "%s: ALL: spawn %s\n"
          % (LONG_DAEMON, "%d" * 900), daemon=LONG_DAEMON),
     Case("umask", "echo: ALL: umask 027: spawn /bin/true\n"),
