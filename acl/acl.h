@@ -191,7 +191,7 @@ struct acl_option {
 	char *value; /* unexpanded text as written (trimmed), or NULL */
 	long num;    /* parsed number: rfc931 timeout, umask, nice, linger */
 	int severity; /* for ACL_OPT_SEVERITY: LOG_* facility|level */
-	unsigned col; /* where the option starts in its logical line */
+	unsigned line, col; /* where the option starts (as diagnostics) */
 };
 
 /* Facts that running a rule's options will need (bit set). */
@@ -431,6 +431,18 @@ int acl_syslog_level(const char *name);
 void acl_ruleset_foreach_hostname(const struct acl_ruleset *rs,
     void (*cb)(void *arg, const char *file, unsigned line, unsigned col,
     const char *name),
+    void *arg);
+
+/*
+ * For `wrapd check --config`: call cb for every daemon pattern of the
+ * rules (before or after EXCEPT) that names daemons -- not ALL or KNOWN,
+ * not a port number -- and matches none of the n names in daemons (the
+ * configured services' daemon names), with where it is written.
+ */
+void acl_ruleset_foreach_unused_daemon(const struct acl_ruleset *rs,
+    const char *const *daemons, size_t n,
+    void (*cb)(void *arg, const char *file, unsigned line, unsigned col,
+        const char *pattern),
     void *arg);
 
 #endif /* WRAPD_ACL_H */

@@ -380,6 +380,31 @@ acl__hostpat_geo(const struct acl_hostpat *hp)
 }
 
 /*
+ * One to three decimal groups joined by single dots, such as "192.168.1":
+ * a net written without its trailing dot.  libwrap compares it with the
+ * client's whole address as a string, so it never matches.
+ */
+static bool
+acl_parse_short_net(const char *text)
+{
+	unsigned groups = 0;
+	const char *p = text;
+
+	for (;;) {
+		size_t digits = strspn(p, "0123456789");
+
+		if (digits == 0 || digits > 3)
+			return false;
+		groups++;
+		p += digits;
+		if (*p == '\0')
+			return groups <= 3;
+		if (*p++ != '.')
+			return false;
+	}
+}
+
+/*
  * Compile one host pattern (D5..D15, and wrapd's GeoIP patterns).  text is
  * owned by the arena and may be cut (net/mask split).
  */
@@ -446,6 +471,12 @@ acl_parse_hostpat_compile(struct acl_loader *ld, struct acl_hostpat *hp,
 	if (hp->sp.kind == ACL_SP_EXACT && strchr(text, '[') != NULL)
 		acl_parse_lint(
 		    ld, w, "bad bracketed IPv6 address \"%s\"", text);
+	if (hp->sp.kind == ACL_SP_EXACT && acl_parse_short_net(text))
+		acl__diag(ld->diags, w->file, w->line, w->col, ACL_SEV_WARNING,
+		    "\"%s\" is not a net: without its trailing dot it is "
+		    "matched as a whole address and never matches (write "
+		    "\"%s.\" for the net)",
+		    text, text);
 }
 
 bool
@@ -888,6 +919,23 @@ acl_parse_item_compile(
 }
 
 /*
+ * libwrap takes "#" for a comment only in column 1: after a rule it and
+ * every word after it are patterns (host names that never match, or a
+ * daemon named "#").  Reported once per list, where the "#" is.
+ */
+static void
+acl_parse_lint_hash(const struct acl_linectx *lc, const char *tok)
+{
+	struct acl_where w;
+
+	acl_parse_where_at(lc, tok, &w);
+	acl_parse_lint(lc->ld, &w,
+	    "\"%s\": a \"#\" starts a comment only in column 1; here it "
+	    "and the words after it are read as patterns",
+	    tok);
+}
+
+/*
  * Cut a list into items and EXCEPT segments.  list is a NUL-terminated
  * piece of lc->base.
  */
@@ -902,6 +950,7 @@ acl_parse_list_compile(struct acl_linectx *lc, struct acl_list *out, char *list,
 	char *tok, *save = NULL, *last = NULL;
 	struct acl_where w;
 	unsigned s, i, k;
+	bool hash_seen = false;
 
 	memset(out, 0, sizeof(*out));
 	segcap = 4;
@@ -914,6 +963,10 @@ acl_parse_list_compile(struct acl_linectx *lc, struct acl_list *out, char *list,
 	for (tok = strtok_r(list, acl_sep, &save); tok != NULL;
 	     tok = strtok_r(NULL, acl_sep, &save)) {
 		last = tok;
+		if (tok[0] == '#' && !hash_seen) {
+			hash_seen = true;
+			acl_parse_lint_hash(lc, tok);
+		}
 		if (strcasecmp(tok, "EXCEPT") == 0) {
 			if (ld->lint && n == 0 && nseg == 1) {
 				acl_parse_where_at(lc, tok, &w);
@@ -1359,6 +1412,7 @@ acl_parse_opts_compile(struct acl_linectx *lc, struct acl_irule *r, char *text)
 			break;
 		}
 		opts[nopts].kind = acl_opt_table[k].kind;
+		opts[nopts].line = w.line;
 		opts[nopts].col = w.col;
 		opts[nopts].value =
 		    value != NULL ? acl__strdup(ld->ar, value) : NULL;

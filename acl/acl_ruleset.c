@@ -276,3 +276,52 @@ acl_ruleset_foreach_hostname(const struct acl_ruleset *rs,
 		}
 	}
 }
+
+/* Does pattern item `it` of a daemon list match one of the names? */
+static bool
+acl_ruleset_daemon_used(
+    const struct acl_item *it, const char *const *daemons, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (acl__strpat_match(&it->name, daemons[i]))
+			return true;
+	return false;
+}
+
+void
+acl_ruleset_foreach_unused_daemon(const struct acl_ruleset *rs,
+    const char *const *daemons, size_t n,
+    void (*cb)(void *arg, const char *file, unsigned line, unsigned col,
+        const char *pattern),
+    void *arg)
+{
+	const struct acl_list *l;
+	const struct acl_item *it;
+	unsigned s, k;
+	size_t t, i;
+
+	if (rs == NULL || cb == NULL)
+		return;
+	for (t = 0; t < 2; t++) {
+		for (i = 0; i < rs->tabs[t].nrules; i++) {
+			l = &rs->tabs[t].rules[i].daemons;
+			for (s = 0; s < l->nseg; s++) {
+				for (k = 0; k < l->segs[s].n; k++) {
+					it = &l->segs[s].items[k];
+					/* ALL and KNOWN name every daemon;
+					   a number is a port. */
+					if (!it->has_name || it->port >= 0 ||
+					    it->name.kind == ACL_SP_ALL ||
+					    it->name.kind == ACL_SP_KNOWN ||
+					    acl_ruleset_daemon_used(
+					        it, daemons, n))
+						continue;
+					cb(arg, rs->tabs[t].rules[i].pub.file,
+					    it->line, it->col, it->name.text);
+				}
+			}
+		}
+	}
+}

@@ -280,6 +280,8 @@ audit_proc_hold(struct audit_proc_socks *out, unsigned long inode, pid_t pid,
 {
 	struct audit_proc_sock key, *s;
 
+	if (out->n == 0)
+		return; /* no sockets: out->v is NULL, which bsearch() may not get */
 	key.inode = inode;
 	s = bsearch(&key, out->v, out->n, sizeof *s, audit_proc_by_inode);
 	if (s == NULL)

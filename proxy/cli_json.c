@@ -20,6 +20,12 @@ cli_json_str(FILE *fp, const char *s)
 }
 
 void
+cli_json_bytes(FILE *fp, const char *b, size_t n)
+{
+	json_bytes(b, n, cli_json_put, fp);
+}
+
+void
 cli_json_key(FILE *fp, const char *key)
 {
 	cli_json_str(fp, key);

@@ -1,5 +1,7 @@
 /*
- * cli_resolve.c - blocking double-reverse look-up for `wrapd match`.
+ * cli_resolve.c - blocking double-reverse look-up for `wrapd match`, and
+ * the forward look-ups of `wrapd check --dns` and of a client `wrapd match`
+ * is given by name.
  *
  * The proxy must never block its loop on DNS, but a one-shot command may:
  * this is the simple synchronous version of the proxy's resolver.  The
@@ -51,11 +53,11 @@ cli_resolve_name(const struct sockaddr *addr, char *buf, size_t bufsz)
 	return buf;
 }
 
-size_t
-cli_resolve_count(const char *name, const char **err)
+/* The addresses of name in both families, or NULL with *err set. */
+static struct addrinfo *
+cli_resolve_forward(const char *name, const char **err)
 {
-	struct addrinfo hints, *res = NULL, *ai, *bj;
-	size_t n4 = 0, n6 = 0;
+	struct addrinfo hints, *res = NULL;
 	int rc;
 
 	*err = NULL;
@@ -65,8 +67,19 @@ cli_resolve_count(const char *name, const char **err)
 	rc = getaddrinfo(name, NULL, &hints, &res);
 	if (rc != 0) {
 		*err = gai_strerror(rc);
-		return 0;
+		return NULL;
 	}
+	return res;
+}
+
+size_t
+cli_resolve_count(const char *name, const char **err)
+{
+	struct addrinfo *res, *ai, *bj;
+	size_t n4 = 0, n6 = 0;
+
+	if ((res = cli_resolve_forward(name, err)) == NULL)
+		return 0;
 	/*
 	 * Count distinct addresses per family: one IPv4 plus one IPv6 address
 	 * is an ordinary dual-stack host, not an ambiguous name.
@@ -86,4 +99,31 @@ cli_resolve_count(const char *name, const char **err)
 	}
 	freeaddrinfo(res);
 	return n4 > n6 ? n4 : n6;
+}
+
+size_t
+cli_resolve_addrs(
+    const char *name, struct acl_addr *out, size_t max, const char **err)
+{
+	struct addrinfo *res, *ai;
+	struct acl_addr a;
+	size_t n = 0, i;
+
+	if ((res = cli_resolve_forward(name, err)) == NULL)
+		return 0;
+	for (ai = res; ai != NULL && n < max; ai = ai->ai_next) {
+		if (acl_addr_from_sockaddr(&a, ai->ai_addr) != 0)
+			continue;
+		/* A mapped address is its IPv4 one: keep each once. */
+		for (i = 0; i < n; i++)
+			if (out[i].family == a.family &&
+			    memcmp(out[i].bytes, a.bytes, sizeof(a.bytes)) == 0)
+				break;
+		if (i == n)
+			out[n++] = a;
+	}
+	freeaddrinfo(res);
+	if (n == 0)
+		*err = "no IPv4 or IPv6 address";
+	return n;
 }

@@ -28,4 +28,13 @@ const char *cli_resolve_name(
  */
 size_t cli_resolve_count(const char *name, const char **err);
 
+/*
+ * The addresses of a host name (both families, as getaddrinfo() returns
+ * them), each once, at most max, into out.  Returns how many; 0 with *err
+ * set when there is none.  `wrapd match` decides for each.
+ */
+struct acl_addr;
+size_t cli_resolve_addrs(
+    const char *name, struct acl_addr *out, size_t max, const char **err);
+
 #endif /* WRAPD_CLI_RESOLVE_H */

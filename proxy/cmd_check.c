@@ -1,232 +1,171 @@
 /*
  * cmd_check.c - `wrapd check`: lint hosts.allow / hosts.deny, as tcpdchk(8)
- * does, but print every problem on stdout as `file:line:col: severity: msg`
- * (tcpdchk's go to syslog, where they are usually lost).
+ * does, or with --config a whole configuration, as `nginx -t` does; print
+ * every problem on stdout as `file:line:col: severity: msg` (tcpdchk's go
+ * to syslog, where they are usually lost).  check.h has the parts.
  *
  * Besides what tcpdchk finds, it reports as errors what wrapd refuses to run
  * with: a /file list that cannot be read, a missing table other than the
  * defaults, files someone other than root or the user running the check
- * could change (conf_trust.h), GeoIP databases that wrapd would refuse
- * (--geoip-country, --geoip-asn), and country= / asn= patterns whose
- * database is not given.
+ * could change (conf_trust.h), GeoIP databases that wrapd would refuse,
+ * country= / asn= patterns whose database is not given, and a
+ * configuration wrapd would not load.  Warnings are what wrapd runs with
+ * but probably should not: programs and banner directories that are not
+ * there, daemon names no service has, and with --connect backends that do
+ * not answer.
  *
  * Exit 0 when there is no error (warnings allowed), 1 when there is at least
  * one, 2 on usage errors.
  */
-#include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h> /* strcasecmp */
 #include <unistd.h>
 
-#include "acl.h"
-#include "cli_resolve.h"
+#include "check.h"
 #include "cli_text.h"
 #include "commands.h"
-#include "conf_trust.h"
-#include "geoip.h"
+
+enum cmd_check_opt {
+	CMD_CHECK_DNS = CLI_OPT_OWN,
+	CMD_CHECK_CONNECT,
+};
 
 static void
-check_usage(FILE *fp)
+cmd_check_usage(FILE *fp)
 {
 	fputs("usage: wrapd check [--allow FILE] [--deny FILE] [--dns]\n"
-	      "                   [--geoip-country FILE] [--geoip-asn FILE]\n",
+	      "                   [--geoip-country FILE] [--geoip-asn FILE]\n"
+	      "       wrapd check --config FILE [--connect] [--dns] "
+	      "[--allow FILE] ...\n",
 	    fp);
 }
 
-/* A GeoIP database wrapd would refuse: an error about the file itself. */
-static void
-check_geoip_report(void *arg, const char *path, const char *msg)
+void
+cmd_check_diag(struct check *k, const char *file, unsigned line, unsigned col,
+    bool error, const char *fmt, ...)
 {
-	size_t *errors = arg;
+	char msg[2048];
+	va_list ap;
 
-	cli_text_diag(stdout, path, 0, 0, 1, msg);
-	(*errors)++;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	cli_text_diag(k->out, file, line, col, error, msg);
+	if (error)
+		k->errors++;
+	else
+		k->warnings++;
 }
 
-/*
- * --dns: warn for every host name pattern that does not resolve, or that
- * resolves to several addresses (tcpdchk does both).  Each distinct name is
- * looked up once; every place it is written gets the warning.
- */
-struct check_dns_name {
-	char *name;
-	size_t count;    /* distinct addresses in one family; 0: none */
-	const char *err; /* getaddrinfo's reason when count is 0 */
-};
-
-struct check_dns {
-	struct check_dns_name *v;
-	size_t n, cap;
-	size_t warnings;
-	int oom;
-};
-
-/* The cache entry for name, looking it up first if new; NULL if no memory. */
-static const struct check_dns_name *
-check_dns_lookup(struct check_dns *d, const char *name)
+/* 0 with k filled, 1 for --help, 2 for a usage error (reported). */
+static int
+cmd_check_args(struct check *k, int argc, char **argv)
 {
-	struct check_dns_name *e;
-	size_t i;
-
-	for (i = 0; i < d->n; i++)
-		if (strcasecmp(d->v[i].name, name) == 0)
-			return &d->v[i];
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 16;
-		struct check_dns_name *nv = realloc(d->v, cap * sizeof(*nv));
-
-		if (nv == NULL)
-			return NULL;
-		d->v = nv;
-		d->cap = cap;
-	}
-	e = &d->v[d->n];
-	if ((e->name = strdup(name)) == NULL)
-		return NULL;
-	e->count = cli_resolve_count(name, &e->err);
-	d->n++;
-	return e;
-}
-
-static void
-check_dns_cb(
-    void *arg, const char *file, unsigned line, unsigned col, const char *name)
-{
-	struct check_dns *d = arg;
-	const struct check_dns_name *e;
-	char msg[512];
-
-	if ((e = check_dns_lookup(d, name)) == NULL) {
-		d->oom = 1;
-		return;
-	}
-	if (e->count == 0) {
-		snprintf(msg, sizeof(msg),
-		    "host name \"%s\" does not resolve%s%s%s", name,
-		    e->err ? " (" : "", e->err ? e->err : "",
-		    e->err ? ")" : "");
-	} else if (e->count > 1) {
-		snprintf(msg, sizeof(msg),
-		    "host name \"%s\" resolves to %zu addresses of one family",
-		    name, e->count);
-	} else {
-		return;
-	}
-	cli_text_diag(stdout, file, line, col, 0, msg);
-	d->warnings++;
-}
-
-int
-cmd_check(int argc, char **argv)
-{
-	enum {
-		OPT_ALLOW = 256,
-		OPT_DENY,
-		OPT_DNS,
-		OPT_GEOIP_COUNTRY,
-		OPT_GEOIP_ASN,
-		OPT_HELP,
-	};
 	static const struct option longopts[] = {
-	    {"allow", required_argument, NULL, OPT_ALLOW},
-	    {"deny", required_argument, NULL, OPT_DENY},
-	    {"dns", no_argument, NULL, OPT_DNS},
-	    {"geoip-country", required_argument, NULL, OPT_GEOIP_COUNTRY},
-	    {"geoip-asn", required_argument, NULL, OPT_GEOIP_ASN},
-	    {"help", no_argument, NULL, OPT_HELP},
+	    CLI_OPTS_SHARED,
+	    {"dns", no_argument, NULL, CMD_CHECK_DNS},
+	    {"connect", no_argument, NULL, CMD_CHECK_CONNECT},
 	    {NULL, 0, NULL, 0},
 	};
-	struct acl_load_opts lo;
-	struct acl_diags diags;
-	struct acl_ruleset *rs;
-	struct check_dns dns;
-	struct geoip geo;
-	const char *geo_paths[2] = {NULL, NULL};
-	size_t i, errors, warnings, geo_errors = 0;
-	int c, want_dns = 0;
-	uid_t owner = geteuid();
+	int c;
 
-	memset(&lo, 0, sizeof(lo));
-	memset(&diags, 0, sizeof(diags));
-	memset(&dns, 0, sizeof(dns));
-	lo.lint = true;
-	/* The files wrapd itself would refuse, run by the same user. */
-	lo.vet = conf_trust_vet;
-	lo.vet_arg = &owner;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (c) {
-		case OPT_ALLOW:
-			lo.allow_path = optarg;
-			break;
-		case OPT_DENY:
-			lo.deny_path = optarg;
-			break;
-		case OPT_DNS:
-			want_dns = 1;
-			break;
-		case OPT_GEOIP_COUNTRY:
-		case OPT_GEOIP_ASN:
-			geo_paths[c == OPT_GEOIP_ASN] = optarg;
-			break;
-		case OPT_HELP:
-			check_usage(stdout);
-			return 0;
-		default:
-			fprintf(stderr, "wrapd check: bad option %s\n",
-			    argv[optind - 1]);
-			check_usage(stderr);
+		if (cli_opts_take(&k->o, c, optarg))
+			continue;
+		if (c == CLI_OPT_HELP)
+			return 1;
+		if (c == CMD_CHECK_DNS) {
+			k->dns = true;
+		} else if (c == CMD_CHECK_CONNECT) {
+			k->connect = true;
+		} else {
+			cli_opts_bad("check", argv);
+			cmd_check_usage(stderr);
 			return 2;
 		}
 	}
 	if (optind != argc) {
 		fprintf(stderr, "wrapd check: unexpected argument: %s\n",
 		    argv[optind]);
-		check_usage(stderr);
+		cmd_check_usage(stderr);
 		return 2;
 	}
+	if (k->connect && k->o.config_path == NULL) {
+		fprintf(stderr,
+		    "wrapd check: --connect needs --config (the "
+		    "backends are in the configuration)\n");
+		return 2;
+	}
+	return 0;
+}
 
-	/*
-	 * As wrapd reads them.  A database refused is an error, and the
-	 * patterns that need it are reported as having none.
-	 */
-	(void)geoip_open(&geo, geo_paths[0], geo_paths[1], conf_trust_vet,
-	    &owner, check_geoip_report, &geo_errors);
-	lo.geo = geoip_have(&geo);
-	geoip_close(&geo);
-	rs = acl_ruleset_load(&lo, &diags);
-	if (rs == NULL) {
+/* The rules, and what they name, as wrapd would load them. */
+static void
+cmd_check_rules(struct check *k)
+{
+	check_rules_load(k);
+	if (k->rs == NULL) {
 		fprintf(stderr, "wrapd check: out of memory\n");
-		acl_diags_free(&diags);
-		return 1;
+		k->errors++;
+		return;
 	}
-	for (i = 0; i < diags.n; i++)
-		cli_text_diag(stdout, diags.v[i].file, diags.v[i].line,
-		    diags.v[i].col, diags.v[i].severity == ACL_SEV_ERROR,
-		    diags.v[i].msg);
-	errors = acl_diags_errors(&diags) + geo_errors;
-	warnings = diags.n - acl_diags_errors(&diags);
-	if (want_dns) {
-		acl_ruleset_foreach_hostname(rs, check_dns_cb, &dns);
-		warnings += dns.warnings;
-		if (dns.oom) {
-			fprintf(stderr,
-			    "wrapd check: out of memory during "
-			    "--dns: some names were not checked\n");
-			errors++;
+	check_rules_options(k);
+	if (k->conf != NULL)
+		check_rules_daemons(k);
+	if (k->dns)
+		check_dns_names(k);
+}
+
+static void
+cmd_check_summary(const struct check *k)
+{
+	fflush(k->out);
+	fputs("wrapd check: ", stderr);
+	if (k->o.config_path != NULL) {
+		cli_text(stderr, k->o.config_path);
+		fputs(k->rs != NULL ? " (" : "", stderr);
+	}
+	if (k->rs != NULL) {
+		cli_text(stderr, acl_ruleset_path(k->rs, ACL_TABLE_ALLOW));
+		fputs(", ", stderr);
+		cli_text(stderr, acl_ruleset_path(k->rs, ACL_TABLE_DENY));
+		fputs(k->o.config_path != NULL ? ")" : "", stderr);
+	}
+	fprintf(
+	    stderr, ": %zu error(s), %zu warning(s)\n", k->errors, k->warnings);
+}
+
+int
+cmd_check(int argc, char **argv)
+{
+	struct check k;
+	int rc;
+
+	memset(&k, 0, sizeof(k));
+	k.out = stdout;
+	/* The files wrapd itself would refuse, run by the same user. */
+	k.owner = geteuid();
+	if ((rc = cmd_check_args(&k, argc, argv)) != 0) {
+		if (rc == 1)
+			cmd_check_usage(stdout);
+		return rc == 1 ? 0 : 2;
+	}
+	/* A configuration wrapd would not load names no rules to check. */
+	if (k.o.config_path == NULL || check_conf_load(&k, k.o.config_path)) {
+		if (k.conf != NULL) {
+			cli_opts_from_conf(&k.o, k.conf);
+			check_conf_services(&k);
 		}
-		for (i = 0; i < dns.n; i++)
-			free(dns.v[i].name);
-		free(dns.v);
+		cmd_check_rules(&k);
 	}
-	fflush(stdout);
-	fprintf(stderr, "wrapd check: %s, %s: %zu error(s), %zu warning(s)\n",
-	    acl_ruleset_path(rs, ACL_TABLE_ALLOW),
-	    acl_ruleset_path(rs, ACL_TABLE_DENY), errors, warnings);
-	acl_diags_free(&diags);
-	acl_ruleset_unref(rs);
-	return errors > 0 ? 1 : 0;
+	cmd_check_summary(&k);
+	if (k.rs != NULL)
+		acl_ruleset_unref(k.rs);
+	if (k.conf != NULL)
+		conf_free(k.conf);
+	return k.errors > 0 ? 1 : 0;
 }

@@ -55,7 +55,7 @@ log_enabled(int prio)
 	return (prio & LOG_PRIMASK) <= log_cfg.level;
 }
 
-static const char *
+const char *
 log_prio_name(int prio)
 {
 	switch (prio & LOG_PRIMASK) {

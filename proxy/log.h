@@ -28,6 +28,11 @@ bool log_json(void);
 /* Is a message of priority prio logged at all? */
 bool log_enabled(int prio);
 
+/*
+ * The word a JSON line's "level" gives prio ("warning", "info", ...; the
+ * levels above error are all "crit"); `wrapd match` predicts with it.
+ */
+const char *log_prio_name(int prio);
 /* wrapd's pid, cached. */
 long log_pid(void);
 void log_msg(int prio, const char *fmt, ...) LOG_ATTR(2, 3);

@@ -52,6 +52,11 @@ static const struct lint_case lint_cases[] = {
         "line 2 matches", false},
     {"ALL: [2001:db8::]/32\nsshd: [2001:db8::1]\n", 2, 1, "line 1 matches",
         false},
+    {"sshd: 10.0.0.1 # office\n", 1, 16, "comment only in column 1", false},
+    {" #sshd: ALL\n", 1, 2, "\"#sshd\": a \"#\" starts a comment", false},
+    {"sshd: 192.168.1\n", 1, 7, "\"192.168.1\" is not a net", false},
+    {"sshd: alice@10.1\n", 1, 13, "\"10.1\" is not a net", false},
+    {"sshd: 10.0.0.5 10\n", 1, 16, "\"10\" is not a net", false},
 };
 
 static void
@@ -242,6 +247,25 @@ test_foreach_hostname(void **state)
 	acl_ruleset_unref(rs);
 }
 
+/* Daemon patterns no configured daemon name matches (check --config). */
+static void
+test_foreach_unused_daemon(void **state)
+{
+	static const char *const daemons[] = {"sshd", "in.ftpd"};
+	struct acl_ruleset *rs = t_load(
+	    "sshd, in.fptd, ALL EXCEPT telnetd: ALL\n"
+	    "in.*, ssh?, *x, 22, KNOWN: ALL\n",
+	    "sshd@10.0.0.1, mail@10.0.0.2: ALL\n");
+	struct names n = {{0}};
+
+	(void)state;
+	acl_ruleset_foreach_unused_daemon(rs, daemons, 2, collect, &n);
+	assert_string_equal(n.buf,
+	    "hosts.allow:1:7:in.fptd hosts.allow:1:27:telnetd "
+	    "hosts.allow:2:13:*x hosts.deny:1:16:mail ");
+	acl_ruleset_unref(rs);
+}
+
 int
 main(void)
 {
@@ -253,6 +277,7 @@ main(void)
 	    cmocka_unit_test(test_columns_continued),
 	    cmocka_unit_test(test_lint_big),
 	    cmocka_unit_test(test_foreach_hostname),
+	    cmocka_unit_test(test_foreach_unused_daemon),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -125,6 +125,32 @@ CHECK_CASES = [
     (None, "shadow.deny", 0, [
         'shadow.deny:2:1: warning: rule never decides anything: line 1 '
         'matches every request it matches']),
+    # libwrap's comments start in column 1 only.
+    ("comment.allow", None, 0, [
+        'comment.allow:1:16: warning: "#": a "#" starts a comment only in '
+        'column 1; here it and the words after it are read as patterns',
+        'comment.allow:2:2: warning: "#in.ftpd": a "#" starts a comment '
+        'only in column 1; here it and the words after it are read as '
+        'patterns']),
+    # A net without its trailing dot is a whole address, never matched.
+    ("shortnet.allow", None, 0, [
+        'shortnet.allow:1:7: warning: "192.168.1" is not a net: without its '
+        'trailing dot it is matched as a whole address and never matches '
+        '(write "192.168.1." for the net)',
+        'shortnet.allow:2:12: warning: "172.16" is not a net: without its '
+        'trailing dot it is matched as a whole address and never matches '
+        '(write "172.16." for the net)']),
+    # What the options name on disk: programs, banner directories.
+    ("programs.allow", None, 0, [
+        'programs.allow:1:12: warning: spawn: program '
+        '"/nonexistent/wrapd-prog" does not exist: the command fails when '
+        'it runs',
+        'programs.allow:1:46: warning: banners: directory '
+        '"/nonexistent/wrapd-banners" does not exist: no banner is sent',
+        'programs.allow:2:15: warning: aclexec: program "/etc/passwd" is '
+        'not executable: the command fails when it runs',
+        'programs.allow:3:15: warning: banners: "/etc/passwd" is not a '
+        'directory: no banner is sent']),
 ]
 
 
@@ -171,6 +197,7 @@ def test_check():
     test_check_dns()
     test_check_default_missing()
     test_check_trust()
+    test_check_config()
 
 
 def in_private_etc(etc, argv):
@@ -292,40 +319,26 @@ def test_check_trust():
 
 
 def test_check_dns():
-    unshare = shutil.which("unshare")
-    if os.geteuid() != 0 or unshare is None:
-        print("SKIP: check --dns needs root and unshare(1)")
-        return
     with tempfile.TemporaryDirectory() as d:
-        hosts = os.path.join(d, "hosts")
-        nss = os.path.join(d, "nsswitch.conf")
         allow = os.path.join(d, "allow")
         empty = os.path.join(d, "empty")
         open(empty, "w").close()
-        with open(hosts, "w") as f:
-            f.write("127.0.0.1 localhost\n::1 localhost\n"
-                    "127.0.0.5 twice.test\n127.0.0.6 twice.test\n"
-                    "127.0.0.7 once.test\n")
-        with open(nss, "w") as f:
-            f.write("hosts: files\n")
+        hosts = ("127.0.0.1 localhost\n::1 localhost\n"
+                 "127.0.0.5 twice.test\n127.0.0.6 twice.test\n"
+                 "127.0.0.7 once.test\n")
         with open(allow, "w") as f:
             f.write("sshd: nosuchhost.test localhost, twice.test\n"
                     "ALL@nosuchhost.test: once.test\n")
 
         def dns_check(extra):
-            p = subprocess.run(
-                [unshare, "-m", "--", "sh", "-c",
-                 'mount --bind "$1" /etc/hosts && '
-                 'mount --bind "$2" /etc/nsswitch.conf && '
-                 'shift 2 && exec "$@"', "sh", hosts, nss, WRAPD, "check"] +
-                extra + ["--allow", allow, "--deny", empty],
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
-            return p.returncode, text(p.stdout), text(p.stderr)
+            return in_private_hosts(hosts, [WRAPD, "check"] + extra +
+                                    ["--allow", allow, "--deny", empty])
 
-        rc, out, err = dns_check(["--dns"])
-        if "mount" in err and rc != 0 and out == "":
-            print("SKIP: cannot bind-mount in a mount namespace: " + err)
+        r = dns_check(["--dns"])
+        if r is None:
+            print("SKIP: check --dns needs root, unshare(1) and bind mounts")
             return
+        rc, out, err = r
         want = [
             allow + ':1:7: warning: host name "nosuchhost.test" does not '
             'resolve (Name or service not known)',
@@ -340,6 +353,157 @@ def test_check_dns():
         rc, out, err = dns_check([])
         check(rc == 0 and out == "", "check without --dns: no look-ups",
               out + err)
+
+
+# -------------------------------------------------------- check --config
+
+CONF = """rules:
+  allow: %(d)s/hosts.allow
+  deny: %(d)s/hosts.deny
+services:
+  - name: ftp
+    daemon: vsftpd
+    listen: ["127.0.0.1:2100"]
+    exec: ["%(exec)s"]
+  - name: smtp
+    daemon: exim
+    listen: ["127.0.0.1:2500"]
+    backend: "%(backend)s"
+    on_deny:
+      reply: "554 5.7.1 no\\r\\n"
+"""
+
+
+def write_conf(d, exec_path="/bin/cat", backend="127.0.0.1:1", extra="",
+               allow="vsftpd, exim: 10.0.0.0/8\n", deny="ALL: ALL\n"):
+    """A trusted directory d with wrapd.yaml and its two tables."""
+    os.chmod(d, 0o755)
+    for name, body in (("hosts.allow", allow), ("hosts.deny", deny)):
+        with open(os.path.join(d, name), "w") as f:
+            f.write(body)
+    conf = os.path.join(d, "wrapd.yaml")
+    with open(conf, "w") as f:
+        f.write(CONF % {"d": d, "exec": exec_path, "backend": backend} +
+                extra)
+    os.chmod(conf, 0o644)
+    return conf
+
+
+def check_config_case(name, args, want_rc, want):
+    rc, out, err = run(["check"] + args)
+    got = text(out).splitlines()
+    check(rc == want_rc and got == want, "check --config: " + name,
+          "exit %d (want %d)\ngot:\n  %s\nwant:\n  %s\n%s" %
+          (rc, want_rc, "\n  ".join(got), "\n  ".join(want), text(err)))
+    return text(err)
+
+
+def pending(sock):
+    """Has a connection arrived on the listening socket?  (No wait.)"""
+    r, _, _ = select.select([sock], [], [], 0)
+    return bool(r)
+
+
+def test_check_config():
+    d = tempfile.mkdtemp(prefix="wrapd-cli-conf-")
+    try:
+        conf = write_conf(d)
+        err = check_config_case("clean", ["--config", conf], 0, [])
+        check("wrapd check: %s (%s/hosts.allow, %s/hosts.deny): 0 error(s)"
+              % (conf, d, d) in err, "check --config: summary", err)
+        # The tables are the configuration's: their problems are found.
+        conf = write_conf(d, allow="vsftpd: 10.0.0.1/24\n")
+        check_config_case("its tables", ["--config", conf], 0, [
+            '%s/hosts.allow:1:9: warning: net/mask "10.0.0.1/24" has host '
+            'bits set: never matches' % d])
+        # ... unless the command line names others.
+        open(os.path.join(d, "other"), "w").close()
+        check_config_case("--allow wins", ["--config", conf, "--allow",
+                                           os.path.join(d, "other")], 0, [])
+        # Daemon names no service has; the exec program.
+        conf = write_conf(d, exec_path="/nonexistent/vsftpd",
+                          allow="vsftpd, in.fptd: ALL\n"
+                          "ALL EXCEPT telnetd, 22: 10.0.0.1\n")
+        check_config_case("exec program, daemon names", ["--config", conf],
+                          0, [
+            '%s:5:5: warning: service "ftp": exec program '
+            '"/nonexistent/vsftpd" does not exist: every connection fails'
+            % conf,
+            '%s/hosts.allow:1:9: warning: daemon pattern "in.fptd" matches '
+            'no service\'s daemon in %s (a typo, or a rule for another '
+            'program)' % (d, conf),
+            '%s/hosts.allow:2:12: warning: daemon pattern "telnetd" matches '
+            'no service\'s daemon in %s (a typo, or a rule for another '
+            'program)' % (d, conf)])
+        conf = write_conf(d, exec_path="/etc/passwd")
+        check_config_case("exec program not executable",
+                          ["--config", conf], 0, [
+            '%s:5:5: warning: service "ftp": exec program "/etc/passwd" is '
+            'not executable: every connection fails' % conf])
+        # What wrapd would not load: errors at file:line:col, exit 1.
+        conf = write_conf(d, extra="  - name: bad\n    listen: [nowhere]\n"
+                          "    backend: 127.0.0.1:1\n")
+        rc, out, _ = run(["check", "--config", conf])
+        lines = text(out).splitlines()
+        check(rc == 1 and lines == [
+            conf + ':16:14: error: listen "nowhere": missing ":PORT"'],
+              "check --config: a bad value", text(out))
+        with open(conf, "a") as f:
+            f.write("services: [\n")
+        rc, out, _ = run(["check", "--config", conf])
+        check(rc == 1 and text(out).startswith(conf + ":") and
+              ": error: " in text(out), "check --config: YAML syntax",
+              text(out))
+        conf = write_conf(d, extra="geoip:\n  country: /nonexistent/c.mmdb\n")
+        rc, out, _ = run(["check", "--config", conf])
+        check(rc == 1 and text(out).startswith(
+            "/nonexistent/c.mmdb:0:0: error: "),
+              "check --config: its GeoIP database", text(out))
+        conf = write_conf(d)
+        os.chmod(conf, 0o666)
+        check_config_case("world-writable", ["--config", conf], 1, [
+            '%s:0:0: error: unsafe permissions: file %s is writable by '
+            'others (mode 0666)' % (conf, conf)])
+        rc, out, _ = run(["check", "--config", os.path.join(d, "nosuch")])
+        check(rc == 1 and ": error: " in text(out),
+              "check --config: missing file", text(out))
+        test_check_connect(d)
+        # Usage.
+        for args in (["--connect"], ["--config"], ["--connect", "--dns"]):
+            rc, out, _ = run(["check"] + args)
+            check(rc == 2 and out == b"", "check usage error %r" % (args,))
+    finally:
+        subprocess.call(["rm", "-rf", d])
+
+
+def test_check_connect(d):
+    """--connect: one connection to each backend; none without it."""
+    up = socket.socket()
+    up.bind(("127.0.0.1", 0))
+    up.listen(8)
+    down = socket.socket()  # bound, not listening: refused
+    down.bind(("127.0.0.1", 0))
+    try:
+        conf = write_conf(d, backend="127.0.0.1:%d" % up.getsockname()[1])
+        check_config_case("backend up, not asked", ["--config", conf], 0, [])
+        check(not pending(up), "check without --connect connects nowhere")
+        check_config_case("backend up", ["--config", conf, "--connect"], 0,
+                          [])
+        check(pending(up), "check --connect connects to the backend")
+        conf = write_conf(d, backend="127.0.0.1:%d" %
+                          down.getsockname()[1])
+        check_config_case("backend down", ["--config", conf, "--connect"],
+                          0, [
+            '%s:9:5: warning: service "smtp": backend 127.0.0.1:%d is '
+            'down: Connection refused' % (conf, down.getsockname()[1])])
+        conf = write_conf(d, backend="unix:%s/nosuch.sock" % d)
+        check_config_case("UNIX backend missing",
+                          ["--config", conf, "--connect"], 0, [
+            '%s:9:5: warning: service "smtp": backend unix:%s/nosuch.sock '
+            'is down: No such file or directory' % (conf, d)])
+    finally:
+        up.close()
+        down.close()
 
 
 # ---------------------------------------------------------------- match
@@ -590,7 +754,8 @@ def test_match():
 
         # Usage errors: exit 2, nothing on stdout.
         usage = [[], ["sshd"], ["sshd", "10.0.0.1", "extra"],
-                 ["sshd", "10.0.0.300"], ["sshd", "not-an-address"],
+                 ["sshd", "10.0.0.300"], ["sshd", "not an address!"],
+                 ["sshd", "-bad.example"], ["sshd", "a..b.example"],
                  ["--server-port", "70000", "sshd", "10.0.0.1"],
                  ["--server-port", "abc", "sshd", "10.0.0.1"],
                  ["--client-port", "-1", "sshd", "10.0.0.1"],
@@ -607,6 +772,270 @@ def test_match():
         o = match_json(d, ["--", "-odd", "10.0.0.1"], deny="-odd: ALL\n")
         check(o.get("verdict") == "deny" and o.get("daemon") == "-odd",
               "match -- DAEMON", json.dumps(o))
+        test_match_plan(d)
+    test_match_names()
+    test_match_config()
+
+
+def banner_dir(d, name, data):
+    bdir = os.path.join(d, "banners-" + name)
+    os.makedirs(bdir, exist_ok=True)
+    with open(os.path.join(bdir, "sshd"), "wb") as f:
+        f.write(data)
+    return bdir
+
+
+def test_match_plan(d):
+    """The daemon's plan: exact banner bytes, options that fail when they
+    run, the log line's reason and priority."""
+    # The bytes the daemon sends: LF as CR LF, a NUL line dropped.
+    bdir = banner_dir(d, "issue", b"hello %a\r\nsecond line\n\0hidden\n"
+                      b"third %d\n")
+    want = "hello 10.0.0.1\r\r\nsecond line\r\nthird sshd\r\n"
+    o = match_json(d, ["sshd", "10.0.0.1"],
+                   allow="sshd: ALL: banners %s\n" % bdir)
+    opts = o.get("options") or [{}]
+    check(opts[0].get("expanded") == want and o.get("sent") == want and
+          opts[0].get("exists") is True and
+          opts[0].get("file") == os.path.join(bdir, "sshd"),
+          "match --json: banner bytes as the daemon sends them",
+          json.dumps(o))
+    rc, out, _ = match(d, ["sshd", "10.0.0.1"],
+                       allow="sshd: ALL: banners %s\n" % bdir)
+    lines = text(out).splitlines()
+    check(["banner: | hello 10.0.0.1\\x0d", "banner: | second line",
+           "banner: | third sshd"] == [l for l in lines
+                                      if l.startswith("banner: |")],
+          "match text: banner lines, escaped", text(out))
+    # Leading NUL bytes kept (\u0000 in JSON), a last line without LF.
+    bdir = banner_dir(d, "nul", b"\0\0x\nlast %a")
+    rc, out, _ = match(d, ["--json", "sshd", "10.0.0.1"],
+                       allow="sshd: ALL: banners %s\n" % bdir)
+    check(b'"sent":"\\u0000\\u0000x\\r\\nlast 10.0.0.1"' in out,
+          "match --json: NUL as \\u0000", text(out))
+    rc, out, _ = match(d, ["sshd", "10.0.0.1"],
+                       allow="sshd: ALL: banners %s\n" % bdir)
+    check("banner: | \\x00\\x00x\nbanner: | last 10.0.0.1\nnote:     the "
+          "last line has no CR LF\n" in text(out),
+          "match text: NUL bytes, last line", text(out))
+    o = match_json(d, ["sshd", "10.0.0.1"],
+                   allow="sshd: ALL: banners %s/nosuch\n" % d)
+    opts = o.get("options") or [{}]
+    check(opts[0].get("exists") is False and "expanded" not in opts[0] and
+          o.get("sent") == "", "match --json: no banner file", json.dumps(o))
+    # An option that fails only when it runs denies, as in the daemon;
+    # what comes after it is not reached.
+    o = match_json(d, ["--user", "a=b", "sshd", "10.0.0.1"],
+                   allow="sshd: ALL: setenv %u x: spawn /bin/true\n")
+    opts = o.get("options") or [{}, {}]
+    check(o.get("verdict") == "deny" and o.get("reason") == "setenv failed"
+          and opts[0].get("error") == "setenv failed" and
+          opts[0].get("reached") is True and opts[1].get("reached") is False
+          and o.get("priority") == "warning",
+          "match --json: setenv fails when it runs", json.dumps(o))
+    rc, out, _ = match(d, ["--user", "a=b", "sshd", "10.0.0.1"],
+                       allow="sshd: ALL: setenv %u x: spawn /bin/true\n")
+    t = text(out)
+    check("reason:   setenv failed\n" in t and "note:     not reached: an "
+          "earlier option denies\n" in t and
+          last_line(out) == "access: denied", "match text: setenv fails", t)
+    o = match_json(d, ["sshd", "10.0.0.1"],
+                   allow="sshd: ALL: spawn %s\n" % ("%d" * 900),
+                   deny="")
+    check(o.get("verdict") == "grant", "match: 900 x %d of sshd fits",
+          json.dumps(o)[:300])
+    o = match_json(d, ["--", "d" * 64, "10.0.0.1"],
+                   allow="%s: ALL: spawn %s\n" % ("d" * 64, "%d" * 900))
+    check(o.get("verdict") == "deny" and
+          o.get("reason") == "expansion too long",
+          "match: expansion too long denies", json.dumps(o)[:300])
+    # reason and priority, as the daemon's connection line has them.
+    for allow, deny, verdict, reason, prio in (
+            ("sshd: ALL\n", "", "grant", None, "info"),
+            ("", "ALL: ALL\n", "deny", "denied", "warning"),
+            ("sshd: ALL: twist /bin/echo\n", "", "twist", "twist",
+             "warning"),
+            ("sshd: ALL: severity mail.notice\n", "", "grant", None,
+             "notice"),
+            ("", "sshd: ALL: severity emerg\n", "deny", "denied", "crit"),
+            ("sshd: ALL: nosuchoption\n", "", "deny",
+             'bad option name: "nosuchoption"', "warning")):
+        o = match_json(d, ["sshd", "10.0.0.1"], allow=allow, deny=deny)
+        check((o.get("verdict"), o.get("reason"), o.get("priority")) ==
+              (verdict, reason, prio),
+              "match --json: reason and priority of %r" % (allow + deny),
+              json.dumps(o))
+    rc, out, _ = match(d, ["sshd", "10.0.0.1"], deny="ALL: ALL\n")
+    check(text(out).endswith("reason:   denied\npriority: warning\n"
+                             "access: denied\n"),
+          "match text: reason and priority lines", text(out))
+    # The plan's notes, setenv's variable, aclexec's dry run.
+    o = match_json(d, ["sshd", "10.0.0.1"],
+                   allow="sshd: ALL: setenv X %d: linger 5: aclexec /bin/x\n")
+    opts = o.get("options") or [{}, {}, {}]
+    check(o.get("notes") == [{"option": "linger", "priority": "debug",
+                              "text": "not set: closes never wait"}] and
+          opts[0].get("env") == "X=sshd" and
+          opts[2].get("assumed_exit") == 0 and opts[2].get("run") is False,
+          "match --json: notes, env, aclexec", json.dumps(o))
+
+
+def in_private_hosts(hosts, argv):
+    """argv with /etc/hosts holding `hosts` and only files for host names
+    (private mount namespace): (rc, stdout, stderr) as text, or None when
+    that cannot be set up (not root, no unshare(1), no mounts)."""
+    unshare = shutil.which("unshare")
+    if os.geteuid() != 0 or unshare is None:
+        return None
+    with tempfile.TemporaryDirectory() as d:
+        hp = os.path.join(d, "hosts")
+        nss = os.path.join(d, "nsswitch.conf")
+        with open(hp, "w") as f:
+            f.write(hosts)
+        with open(nss, "w") as f:
+            f.write("hosts: files\n")
+        p = subprocess.run(
+            [unshare, "-m", "--", "sh", "-c",
+             'mount --bind "$1" /etc/hosts && '
+             'mount --bind "$2" /etc/nsswitch.conf && '
+             'shift 2 && exec "$@"', "sh", hp, nss] + argv,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+    if p.returncode != 0 and b"mount" in p.stderr and p.stdout == b"":
+        return None
+    return p.returncode, text(p.stdout), text(p.stderr)
+
+
+def test_match_names():
+    """A client given by name: each of its addresses decided."""
+    hosts = "127.0.0.1 localhost\n127.0.0.5 dual.test\n2001:db8::5 " \
+        "dual.test\n"
+    with tempfile.TemporaryDirectory() as d:
+        allow = os.path.join(d, "allow")
+        deny = os.path.join(d, "deny")
+        with open(allow, "w") as f:
+            f.write("")
+        with open(deny, "w") as f:
+            f.write("sshd: 127.0.0.5\n")
+        base = [WRAPD, "match", "--allow", allow, "--deny", deny]
+        r = in_private_hosts(hosts, base + ["sshd", "dual.test"])
+        if r is None:
+            print("SKIP: match by host name needs root, unshare(1) and "
+                  "bind mounts")
+            return
+        rc, out, err = r
+        blocks = out.split("\n\n")
+        check(rc == 0 and len(blocks) == 2 and
+              blocks[0].startswith("client:   host     dual.test (address 1 "
+                                   "of 2)\nclient:   address  127.0.0.5\n")
+              and blocks[0].endswith("access: denied") and
+              blocks[1].startswith("client:   host     dual.test (address 2 "
+                                   "of 2)\nclient:   address  2001:db8::5\n")
+              and blocks[1].endswith("access: granted\n"),
+              "match NAME: one block per address", out + err)
+        rc, out, err = in_private_hosts(
+            hosts, base + ["--json", "sshd", "dual.test"])
+        try:
+            o = json.loads(out)
+        except ValueError:
+            o = {}
+        res = o.get("results") or [{}, {}]
+        check(rc == 0 and len(out.splitlines()) == 1 and
+              o.get("host") == "dual.test" and len(res) == 2 and
+              res[0].get("client", {}).get("address") == "127.0.0.5" and
+              res[0].get("verdict") == "deny" and res[0].get("line") == 1 and
+              res[1].get("client", {}).get("address") == "2001:db8::5" and
+              res[1].get("verdict") == "grant",
+              "match --json NAME: host and results", out + err)
+        # The name only finds the addresses: each is looked up again, as
+        # the daemon would see a connection from it.
+        rc, out, err = in_private_hosts(
+            hosts, base + ["--json", "--expand", "%n", "sshd", "localhost"])
+        try:
+            o = json.loads(out)
+        except ValueError:
+            o = {}
+        res = o.get("results") or [{}]
+        check(rc == 0 and len(res) == 1 and
+              res[0].get("expanded") == "localhost" and
+              res[0].get("lookups") == 1, "match NAME: names looked up",
+              out + err)
+        rc, out, err = in_private_hosts(hosts, base + ["sshd", "nosuch.test"])
+        check(rc == 1 and out == "" and "nosuch.test" in err,
+              "match NAME: no address is exit 1", out + err)
+
+
+def test_match_config():
+    """--config and --service: tables, daemon, databases, on_deny."""
+    d = tempfile.mkdtemp(prefix="wrapd-cli-mconf-")
+    try:
+        conf = write_conf(d)
+        rc, out, err = run(["match", "--json", "--config", conf,
+                            "--service", "smtp", "192.0.2.1"])
+        try:
+            o = json.loads(out)
+        except ValueError:
+            o = {}
+        check(rc == 0 and o.get("daemon") == "exim" and
+              o.get("service") == "smtp" and
+              o.get("file") == os.path.join(d, "hosts.deny") and
+              o.get("verdict") == "deny" and
+              o.get("sent") == "554 5.7.1 no\r\n" and
+              o.get("on_deny") == {"reply": "554 5.7.1 no\r\n",
+                                   "finger": False, "mail": None},
+              "match --service: the service's daemon, tables, on_deny",
+              text(out) + text(err))
+        rc, out, err = run(["match", "--config", conf, "--service", "smtp",
+                            "192.0.2.1"])
+        check(rc == 0 and "service:  smtp\n" in text(out) and
+              "reply:  | 554 5.7.1 no\n" in text(out) and
+              last_line(out) == "access: denied",
+              "match --service: text", text(out) + text(err))
+        o = json.loads(run(["match", "--json", "--config", conf,
+                            "--service", "smtp", "10.0.0.2"])[1] or b"{}")
+        check(o.get("verdict") == "grant" and o.get("on_deny") is None and
+              o.get("sent") == "", "match --service: a grant", json.dumps(o))
+        rc, out, err = run(["match", "--json", "--config", conf, "exim",
+                            "192.0.2.1"])
+        o = json.loads(out or b"{}")
+        check(rc == 0 and o.get("service") is None and
+              o.get("file") == os.path.join(d, "hosts.deny") and
+              o.get("sent") == "", "match --config DAEMON", text(out))
+        # Outside its access_times the service denies before the rules.
+        day = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][
+            (time.localtime().tm_wday + 3) % 7]
+        conf = write_conf(d, extra='    access_times: ["%s 00:00-23:00"]\n'
+                          % day)
+        o = json.loads(run(["match", "--json", "--config", conf,
+                            "--service", "smtp", "10.0.0.2"])[1] or b"{}")
+        check(o.get("verdict") == "deny" and
+              o.get("reason") == "access-times" and
+              o.get("access_times") is False and o.get("file") is None and
+              o.get("sent") == "554 5.7.1 no\r\n",
+              "match --service: outside access_times", json.dumps(o))
+        rc, out, err = run(["match", "--config", conf, "--service", "smtp",
+                            "10.0.0.2"])
+        check("matched:  no rule: outside the service's access_times" in
+              text(out) and last_line(out) == "access: denied",
+              "match --service text: outside access_times", text(out))
+        conf = write_conf(d, extra="geoip:\n  country: /nonexistent/c.mmdb\n")
+        rc, out, err = run(["match", "--config", conf, "exim", "192.0.2.1"])
+        check(rc == 0 and "/nonexistent/c.mmdb:0:0: error" in text(err)
+              and "client:   country  unknown (the database could not be "
+              "used)\n" in text(out),
+              "match --config: its GeoIP database", text(out) + text(err))
+        conf = write_conf(d)
+        for args in (["--service", "nosuch", "192.0.2.1"],
+                     ["--service", "smtp", "exim", "192.0.2.1"],
+                     ["--service", "smtp"]):
+            rc, out, err = run(["match", "--config", conf] + args)
+            check(rc == 2 and out == b"", "match usage %r" % (args,),
+                  text(err))
+        os.chmod(conf, 0o666)
+        rc, out, err = run(["match", "--config", conf, "exim", "192.0.2.1"])
+        check(rc == 2 and out == b"" and "unsafe permissions" in text(err),
+              "match --config: an untrusted file", text(err))
+    finally:
+        subprocess.call(["rm", "-rf", d])
 
 
 # ------------------------------------------------------------ tcpdmatch

@@ -167,11 +167,14 @@ def test_match():
             "server:   process  sshd\n"
             "matched:  deny table, deny:1\n"
             "rule:     ALL: country=XX\n"
+            "reason:   denied\n"
+            "priority: warning\n"
             "access: denied\n"), "match text 127.0.0.2", out + err)
         rc, out, err = match(d, DBS + ["sshd", "127.0.0.3"], deny)
         check(rc == 0 and "client:   country  DE\n" in out
               and "client:   asn      64501\n" in out
-              and out.endswith("matched:  no rule matched\naccess: granted\n"),
+              and out.endswith("matched:  no rule matched\n"
+                               "priority: info\naccess: granted\n"),
               "match text 127.0.0.3", out + err)
         # In no network, IPv6, IPv4-mapped.
         rc, out, err = match(d, DBS + ["sshd", "127.0.0.4"], deny)
@@ -220,6 +223,8 @@ def test_match():
             "server:   process  sshd\n"
             "error:    no answer for the GeoIP fact a pattern of deny:1 "
             "needs (wrapd denies there)\n"
+            "reason:   denied\n"
+            "priority: warning\n"
             "access: denied\n"), "match without databases", out + err)
         check('deny:1:6: error: "country=XX": ' + NODB_C in err,
               "match reports the rules' errors", err)
