@@ -30,7 +30,7 @@ action_loop_init(
 	al->limit = limit;
 	al->runs = NULL;
 	al->jobs = NULL;
-	action_procs_init(&al->procs, loop);
+	action_proc_set_init(&al->procs, loop);
 	uv_timer_init(loop, &al->timer);
 	al->timer.data = al;
 	uv_timer_start(&al->timer, action_loop_on_timer, ACTION_SKIPS_LOG_MS,
@@ -47,7 +47,7 @@ action_loop_close(struct action_loop *al)
 	al->open = false;
 	action_run_detach_all(al);
 	action_deny_cancel_all(al);
-	action_procs_close(&al->procs);
+	action_proc_set_close(&al->procs);
 	uv_timer_stop(&al->timer);
 	uv_close((uv_handle_t *)&al->timer, NULL);
 }

@@ -336,14 +336,14 @@ action_proc_pid(const struct action_proc *p)
 }
 
 void
-action_procs_init(struct action_procs *set, uv_loop_t *loop)
+action_proc_set_init(struct action_procs *set, uv_loop_t *loop)
 {
 	set->loop = loop;
 	set->head = NULL;
 }
 
 void
-action_procs_close(struct action_procs *set)
+action_proc_set_close(struct action_procs *set)
 {
 	while (set->head != NULL)
 		action_proc_finish(set->head);

@@ -79,13 +79,13 @@ int action_proc_start(struct action_procs *set,
 void action_proc_forget(struct action_proc *p);
 pid_t action_proc_pid(const struct action_proc *p);
 
-void action_procs_init(struct action_procs *set, uv_loop_t *loop);
+void action_proc_set_init(struct action_procs *set, uv_loop_t *loop);
 /*
  * Loop shutdown: stop watching every command (they keep running, in their
  * own sessions), give their limiter slots back, close all handles.  The
  * loop must then run once more to finish the closes.
  */
-void action_procs_close(struct action_procs *set);
+void action_proc_set_close(struct action_procs *set);
 
 /*
  * Mark every open fd above 2 close-on-exec, once at startup, so fds inherited

@@ -101,7 +101,7 @@ setup(void **state)
 	assert_non_null(mkdtemp(dir));
 	chmod(dir, 01777);
 	uv_loop_init(&loop);
-	action_procs_init(&procs, &loop);
+	action_proc_set_init(&procs, &loop);
 	return 0;
 }
 
@@ -119,7 +119,7 @@ teardown(void **state)
 	char cmd[128];
 
 	(void)state;
-	action_procs_close(&procs);
+	action_proc_set_close(&procs);
 	uv_walk(&loop, close_any, NULL); /* what a failed test left open */
 	uv_run(&loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(&loop), 0);
