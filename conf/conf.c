@@ -202,6 +202,7 @@ conf_free(struct wrapd_conf *c)
 	free(c->deny_path);
 	free(c->user);
 	free(c->control);
+	free(c->metrics);
 	free(c->syslog_facility);
 	free(c->actions.sendmail);
 	free(c->geoip_country);

@@ -170,6 +170,9 @@ struct wrapd_conf {
 	char *deny_path;
 	char *user; /* drop to this user after binding; NULL: stay */
 	char *control; /* the control socket's path; NULL: none */
+	/* metrics: "ADDR:PORT" (numeric) of the Prometheus endpoint, as
+	 * written; NULL: none (the default). */
+	char *metrics;
 	/* log */
 	char *syslog_facility; /* "daemon" by default; NULL: no syslog */
 	bool log_stderr;

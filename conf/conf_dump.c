@@ -238,6 +238,9 @@ conf_dump(const struct wrapd_conf *c, FILE *fp)
 	fputs("control: ", fp);
 	conf_dump_dq_str(fp, c->control);
 	fputc('\n', fp);
+	fputs("metrics: ", fp);
+	conf_dump_dq_str(fp, c->metrics);
+	fputc('\n', fp);
 	fputs("log:\n  syslog: ", fp);
 	if (c->syslog_facility == NULL)
 		fputs("false", fp);

@@ -154,6 +154,7 @@ const char *conf__check_mail(const char *s, size_t len);
 const char *conf__check_user(const char *s, size_t len);
 bool conf__is_facility(const char *s);
 const char *conf__check_control(const char *s, size_t len);
+const char *conf__check_metrics(const char *s, size_t len);
 
 /* conf_timewin.c: services[].access_times, a list of windows. */
 void conf__set_times(struct conf_ctx *cx, const struct conf_key *k,

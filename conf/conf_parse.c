@@ -188,6 +188,29 @@ conf__check_control(const char *s, size_t len)
 	return NULL;
 }
 
+/*
+ * The metrics endpoint: "ADDR:PORT" or "[V6ADDR]:PORT", numeric, as a
+ * listen address is written (conf__parse_hostport), but never "systemd"
+ * or "stdin": wrapd binds it itself.
+ */
+const char *
+conf__check_metrics(const char *s, size_t len)
+{
+	unsigned char addr[16];
+	char *host = NULL, *err = NULL;
+	uint16_t port;
+	bool v6;
+
+	if (len > 64 || conf__parse_hostport(s, &host, &port, addr, &v6,
+	                    &err) != 0) {
+		free(err);
+		return "expected ADDR:PORT with a numeric address, such as "
+		       "127.0.0.1:9414 or [::1]:9414";
+	}
+	free(host);
+	return NULL;
+}
+
 /* A user name as useradd(8) accepts it, or a numeric uid. */
 const char *
 conf__check_user(const char *s, size_t len)

@@ -186,6 +186,12 @@ const struct conf_key conf_schema[] = {
 	{ .path = "services[].timeouts.ftp_data", .type = CONF_T_DURATION,
 	  .scope = CONF_SCOPE_SERVICE, .min = 1, .max = HOUR_MS, .def = "30s",
 	  .offset = SVC(ftp_data_timeout_ms), .help = "a duration" },
+
+	/* Issue 11: the Prometheus endpoint (proxy/metrics_server.c); off
+	 * unless set.  conf_validate() warns when it is not loopback. */
+	{ .path = "metrics", .type = CONF_T_STRING, .flags = CONF_F_NULLABLE,
+	  .offset = TOP(metrics), .check = conf__check_metrics,
+	  .help = "ADDR:PORT or null" },
 };
 /* clang-format on */
 const size_t conf_schema_len = sizeof conf_schema / sizeof conf_schema[0];

@@ -100,6 +100,41 @@ conf_validate_check_service(struct conf_ctx *cx, struct conf_service *s)
 		    name);
 }
 
+/*
+ * The metrics endpoint names each rule's file:line with its count of
+ * matches, by service: who can scrape it learns which rules clients hit
+ * and how often.  Legal anywhere, but said when it is not loopback.
+ */
+static void
+conf_validate_metrics(struct conf_ctx *cx, const struct wrapd_conf *c)
+{
+	static const unsigned char v6_loopback[16] = {[15] = 1};
+	static const unsigned char v4_mapped[12] = {[10] = 0xff, [11] = 0xff};
+	unsigned char a[16];
+	char *host = NULL, *err = NULL;
+	uint16_t port;
+	bool v6;
+
+	if (c->metrics == NULL)
+		return;
+	if (conf__parse_hostport(c->metrics, &host, &port, a, &v6, &err) != 0) {
+		free(err); /* conf__check_metrics refused it already */
+		return;
+	}
+	free(host);
+	/* a[] is IPv4-mapped for IPv4: 127.0.0.0/8 (also written as
+	 * [::ffff:127.x.y.z]), or ::1. */
+	(void)v6;
+	if ((memcmp(a, v4_mapped, 12) == 0 && a[12] == 127) ||
+	    memcmp(a, v6_loopback, 16) == 0)
+		return;
+	conf__warn(cx, 0, 0,
+	    "metrics \"%s\" is not a loopback address: whoever can reach it "
+	    "sees which rules clients hit and how often; bind it to "
+	    "127.0.0.1 or [::1], or filter the port",
+	    c->metrics);
+}
+
 /* Sort references and report each one equal to an earlier one. */
 static void
 conf_validate_dups(struct conf_ctx *cx, struct wrapd_conf *c,
@@ -159,6 +194,7 @@ conf_validate(struct wrapd_conf *c, struct conf_errs *errs)
 	if (c->control != NULL &&
 	    (why = conf__check_control(c->control, strlen(c->control))) != NULL)
 		conf__err(&cx, 0, 0, "control \"%s\": %s", c->control, why);
+	conf_validate_metrics(&cx, c);
 	for (size_t i = 0; i < c->nservices; i++) {
 		struct conf_service *s = &c->services[i];
 		conf_validate_check_service(&cx, s);

@@ -40,6 +40,19 @@ fetch_postfix() {
 if ! ls "$cache"/postfix_*.deb >/dev/null 2>&1 && ! fetch_postfix; then
 	$SUDO apt-get update -qq && fetch_postfix
 fi
+# promtool, which checks the metrics endpoint's output
+# (tests/proxy/metrics_test.py), comes in the prometheus package, whose
+# install would start a Prometheus server: the test unpacks promtool from
+# this copy instead.  Without it that one test is skipped, so a failed
+# download does not stop the rest.
+fetch_prometheus() {
+	$SUDO mkdir -p "$cache" &&
+		(cd "$cache" && $SUDO apt-get download -qq -o APT::Sandbox::User=root prometheus)
+}
+if ! ls "$cache"/prometheus_*.deb >/dev/null 2>&1 && ! fetch_prometheus; then
+	{ $SUDO apt-get update -qq && fetch_prometheus; } ||
+		echo "install-deps.sh: no prometheus package; the promtool test will be skipped" >&2
+fi
 [ -z "$missing" ] && exit 0
 
 # No daemon started by a package's install script: policy-rc.d says "not now".

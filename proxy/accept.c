@@ -34,6 +34,16 @@ accept_start(struct accept_listener *wl)
 		wl->polling = true;
 }
 
+/* The listener stops polling for `why` (metrics.h): counted. */
+static void
+accept_count_pause(struct accept_listener *wl, enum metrics_pause why)
+{
+	const struct svc_state *st = wl->w->snap->svc[wl->svc].st;
+	struct metrics_svc_slot *s = metrics_svc_slot(&st->metrics, wl->w->idx);
+
+	metrics_count(&s->pauses[why], 1);
+}
+
 static void
 accept_stop(struct accept_listener *wl)
 {
@@ -50,6 +60,7 @@ accept_pause(struct accept_listener *wl)
 	accept_stop(wl);
 	if (!wl->paused) {
 		wl->paused = true;
+		accept_count_pause(wl, METRICS_PAUSE_MAX_CONNECTIONS);
 		atomic_fetch_add(&wl->w->snap->svc[wl->svc].st->waiters, 1);
 	}
 }
@@ -97,6 +108,7 @@ accept_cb(uv_poll_t *h, int status, int events)
 		    wl->ls->text, uv_strerror(status), ACCEPT_BACKOFF_MS);
 		wl->polling = false;
 		wl->backoff_until = uv_now(&w->loop) + ACCEPT_BACKOFF_MS;
+		accept_count_pause(wl, METRICS_PAUSE_POLL_ERROR);
 		return;
 	}
 	for (i = 0; i < ACCEPT_BATCH; i++) {
@@ -131,6 +143,7 @@ accept_cb(uv_poll_t *h, int status, int events)
 				accept_stop(wl);
 				wl->backoff_until = uv_now(&w->loop) +
 				    ACCEPT_BACKOFF_MS;
+				accept_count_pause(wl, METRICS_PAUSE_EMFILE);
 				return;
 			default:
 				log_warn("listen %s: accept", wl->ls->text);

@@ -55,7 +55,7 @@ action_conn_apply(
 	struct action_conn ac;
 
 	c->arun = NULL;
-	c->dir[1].bytes += res->sent; /* banners: part of what went out */
+	conn_metrics_bytes(c, 1, res->sent); /* banners: part of out= */
 	if (res->severity >= 0) {
 		c->has_severity = true;
 		c->severity = res->severity;
@@ -79,12 +79,13 @@ action_conn_apply(
 	}
 	c->verdict = (uint8_t)res->verdict;
 	if (res->verdict == ACL_GRANT) {
+		conn_metrics_count(c); /* now, not when the session ends */
 		conn_deliver(c);
 		return;
 	}
 	conn_request(c, &req);
 	action_conn_view(c, &req, &ac);
-	c->dir[1].bytes += action_deny_start(&ac, d);
+	conn_metrics_bytes(c, 1, action_deny_start(&ac, d));
 	admit_denied(c, res->reason); /* a denial for the ban */
 	conn_close(c, res->reason != NULL ? res->reason
 	        : c->deny_why != NULL    ? c->deny_why

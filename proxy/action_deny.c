@@ -81,8 +81,8 @@ action_deny_job_mail(struct deny_job *j, const char *finger, const char *finger_
 	rep.finger_error = finger_err;
 	if ((msg = action_text_mail_compose(&rep, &len)) == NULL)
 		return;
-	if (action_loop_take(j->al, &j->req.client.addr, &j->admit, true) !=
-	    0) {
+	if (action_loop_take(j->al, &j->req.client.addr, &j->admit,
+	        METRICS_ACTION_MAIL) != 0) {
 		free(msg);
 		return;
 	}
@@ -224,7 +224,8 @@ action_deny_start(const struct action_conn *ac, const struct acl_decision *d)
 		action_deny_job_free(j);
 		return sent;
 	}
-	if (action_loop_take(al, &j->req.client.addr, &j->admit, false) != 0) {
+	if (action_loop_take(al, &j->req.client.addr, &j->admit,
+	        METRICS_ACTION_FINGER) != 0) {
 		if (j->recipient != NULL)
 			action_deny_job_mail(j, NULL, "skipped: over the action limits");
 		action_deny_job_free(j);

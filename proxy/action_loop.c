@@ -30,6 +30,8 @@ action_loop_init(
 	al->limit = limit;
 	al->runs = NULL;
 	al->jobs = NULL;
+	al->metrics = NULL;
+	al->worker = 0;
 	action_proc_set_init(&al->procs, loop);
 	uv_timer_init(loop, &al->timer);
 	al->timer.data = al;
@@ -52,8 +54,8 @@ action_loop_close(struct action_loop *al)
 	uv_close((uv_handle_t *)&al->timer, NULL);
 }
 
-int
-action_loop_take(struct action_loop *al, const struct acl_addr *src,
+static int
+action_loop_admit(struct action_loop *al, const struct acl_addr *src,
     enum action_admit *admit, bool mail)
 {
 	uint64_t now = uv_now(al->loop);
@@ -67,4 +69,14 @@ action_loop_take(struct action_loop *al, const struct acl_addr *src,
 	if (mail && !action_limit_admit_mail(al->limit, now))
 		return -1;
 	return action_limit_take(al->limit) ? 0 : -1;
+}
+
+int
+action_loop_take(struct action_loop *al, const struct acl_addr *src,
+    enum action_admit *admit, enum metrics_action what)
+{
+	int rc = action_loop_admit(al, src, admit, what == METRICS_ACTION_MAIL);
+
+	metrics_action(al->metrics, al->worker, what, rc == 0);
+	return rc;
 }

@@ -17,6 +17,7 @@
 #include "acl.h"
 #include "action_limit.h"
 #include "action_proc.h"
+#include "metrics.h"
 
 /* How often skipped actions are summarised in the log, at most. */
 #define ACTION_SKIPS_LOG_MS 1000
@@ -31,6 +32,8 @@ struct action_loop {
 	uv_timer_t timer; /* logs skipped actions in summary */
 	struct action_run *runs; /* rule runs waiting on an aclexec */
 	struct deny_job *jobs;   /* finger queries and mails in flight */
+	struct metrics *metrics; /* the process's counters, or NULL */
+	unsigned worker;         /* this loop's slot in them */
 	bool open;
 };
 
@@ -51,13 +54,14 @@ enum action_admit {
 };
 
 /*
- * Take what one command, finger query or mail needs: the source's token
- * (once per connection's rule run or deny report: *admit remembers), for a
- * mail one token of actions.mail_rate, and a running slot.  Returns 0 (the
- * slot is the caller's: action_limit_put() it, or hand it to the process
- * runner), or -1 when skipped (counted for the summary).
+ * Take what one command, finger query or mail (action `what`) needs: the
+ * source's token (once per connection's rule run or deny report: *admit
+ * remembers), for a mail one token of actions.mail_rate, and a running
+ * slot.  Returns 0 (the slot is the caller's: action_limit_put() it, or
+ * hand it to the process runner), or -1 when skipped (counted for the
+ * summary).  Either way counted in wrapd_actions_total.
  */
 int action_loop_take(struct action_loop *al, const struct acl_addr *src,
-    enum action_admit *admit, bool mail);
+    enum action_admit *admit, enum metrics_action what);
 
 #endif /* WRAPD_ACTION_LOOP_H */

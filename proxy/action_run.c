@@ -71,6 +71,20 @@ action_run_on_aclexec(void *arg, int exit_status, int term_signal)
 	action_run_steps(r);
 }
 
+/* The action a command step counts as (wrapd_actions_total). */
+static enum metrics_action
+action_run_metric(const struct action_step *st)
+{
+	switch (st->kind) {
+	case ACTION_STEP_TWIST:
+		return METRICS_ACTION_TWIST;
+	case ACTION_STEP_ACLEXEC:
+		return METRICS_ACTION_ACLEXEC;
+	default:
+		return METRICS_ACTION_SPAWN;
+	}
+}
+
 /*
  * Start the shell command of step st.  0, or -1 when the limits skipped
  * it, or -2 when it could not start (logged).
@@ -84,7 +98,8 @@ action_run_command(struct action_run *r, const struct action_step *st, int stdio
 	char **env = NULL;
 	int err;
 
-	if (action_loop_take(al, &r->req.client.addr, &r->admit, false) != 0)
+	if (action_loop_take(al, &r->req.client.addr, &r->admit,
+	        action_run_metric(st)) != 0)
 		return -1;
 	memset(&po, 0, sizeof(po));
 	po.cmd = st->text;

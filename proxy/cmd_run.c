@@ -68,6 +68,7 @@ static const struct cmd_run_flag cmd_run_flags[] = {
 	{"user",              'u', "user",                            NULL,    true},
 	{"workers",           'w', "workers",                         NULL,    true},
 	{"control",           0,   "control",                         NULL,    true},
+	{"metrics",           0,   "metrics",                         NULL,    true},
 	{"log-format",        0,   "log.format",                      NULL,    true},
 	{"syslog",            0,   "log.syslog",                      NULL,    true},
 	{"no-syslog",         0,   "log.syslog",                      "false", true},
@@ -197,6 +198,11 @@ cmd_run_usage(FILE *fp)
 	    "wrapd status\n"
 	    "                         (default: the file's control, none in "
 	    "quick mode)\n"
+	    "      --metrics ADDR:PORT          serve Prometheus metrics on "
+	    "HTTP there\n"
+	    "                         (numeric; loopback advised; default: "
+	    "the file's\n"
+	    "                         metrics, none in quick mode)\n"
 	    "      --drain-timeout DURATION     on SIGTERM, wait this long "
 	    "for\n"
 	    "                         connections to finish (default 10s)\n"
@@ -470,6 +476,21 @@ cmd_run_print_errors(const struct conf_errs *errs, bool reload)
 	}
 }
 
+/* A warning of conf_validate(), at file:line:col when it has a place. */
+static void
+cmd_run_warn(const struct conf_err *w)
+{
+	const char *file = w->file != NULL ? w->file : "wrapd";
+
+	if (w->file == NULL && w->line == 0)
+		log_warnx("%s", w->msg); /* the command line's */
+	else if (w->line == 0)
+		log_warnx("%s: warning: %s", file, w->msg);
+	else
+		log_warnx("%s:%u:%u: warning: %s", file, w->line, w->col,
+		    w->msg);
+}
+
 /* server_conf_fn: build the conf at startup and on every reload. */
 static struct wrapd_conf *
 cmd_run_make_conf(void *arg, bool reload)
@@ -491,10 +512,7 @@ cmd_run_make_conf(void *arg, bool reload)
 	for (i = 0; !cmd_run_probing && c != NULL && c->warnings != NULL &&
 	     i < c->warnings->n;
 	     i++)
-		log_warnx("%s:%u:%u: warning: %s",
-		    c->warnings->v[i].file ? c->warnings->v[i].file : "wrapd",
-		    c->warnings->v[i].line, c->warnings->v[i].col,
-		    c->warnings->v[i].msg);
+		cmd_run_warn(&c->warnings->v[i]);
 	if (c != NULL && cmd_run_check_accounts(c, reload) < 0) {
 		conf_free(c);
 		c = NULL;

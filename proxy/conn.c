@@ -161,6 +161,7 @@ conn_close(struct conn *c, const char *reason)
 	conn_set_state(c, CONN_CLOSING);
 	action_conn_closing(c);
 	decide_cancel(c);
+	conn_metrics_count(c);
 	conn_log(c);
 	relay_release(c);
 	ftp_release(c);

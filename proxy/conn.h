@@ -21,11 +21,13 @@
  *                           closer.c ends the sockets (FIN or RST);
  *                           ftp.c reads an FTP control connection by line
  *                           and opens its passive data ports
- *   log       conn_log.c    the one line per connection, at close
+ *   log       conn_log.c    the one line per connection, at close;
+ *             conn_metrics.c  its counts for the metrics endpoint
  * Around them: worker.c (a worker's loop, the sweep of timeouts),
  * server.c (the control loop), snapshot.c (what a reload builds),
  * listener.c (the sockets), source.c (per-source counts), control.c and
- * status.c (the control socket: `wrapd bans`, `wrapd status`, SIGUSR1).
+ * status.c (the control socket: `wrapd bans`, `wrapd status`, SIGUSR1),
+ * metrics*.c (the Prometheus endpoint: metrics.h).
  *
  * States (every change goes through conn_set_state(), logged at debug):
  *   CONN_HEADER      reading a load balancer's PROXY header (accept_proxy)
@@ -107,6 +109,8 @@ struct conn {
 	uint64_t last_ms;     /* last byte moved (idle timeout) */
 	uint32_t acked_seen;  /* relay_peers_moved(): bytes the peers had
 				 acknowledged when last looked at */
+	uint32_t lookup_began; /* the look-up in flight started this many ms
+				  after start_ms (its duration's metric) */
 	uint64_t deadline_ms; /* the look-up in flight, or the backend connect:
 				 absolute loop time */
 	uint32_t svc;
@@ -118,6 +122,7 @@ struct conn {
 	bool counted;      /* counted in the service's active connections */
 	bool abort;        /* ends in error: reset the sockets (closer.h) */
 	bool looking;      /* counted in the service's look-ups in flight */
+	bool metered;      /* its verdict is counted (conn_metrics.c) */
 	int ev[2];         /* events each side's poll waits for */
 	int fd[2];         /* the sockets, closed after their polls */
 	uv_poll_t side[2]; /* 0: client socket, 1: backend socket */
@@ -192,6 +197,13 @@ void conn_backend_connected(struct conn *c);
 int conn_fd(const struct conn *c, int side);
 /* The rule engine's view of the connection's facts. */
 void conn_request(const struct conn *c, struct acl_request *r);
+/*
+ * conn_metrics.c: count the verdict and the deciding rule, once (at a
+ * grant's delivery, or conn_close); and n bytes delivered in direction d,
+ * for the log line (c->dir[d].bytes) and the service's metrics alike.
+ */
+void conn_metrics_count(struct conn *c);
+void conn_metrics_bytes(struct conn *c, int d, uint64_t n);
 /* conn_log.c: the connection's one log line (conn_close writes it). */
 void conn_log(const struct conn *c);
 /* "1.2.3.4:5" or "[::1]:5" (or "-" when unknown). */

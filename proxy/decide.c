@@ -23,6 +23,8 @@
 #include "conn.h"
 #include "decide.h"
 #include "lookup.h"
+#include "metrics.h"
+#include "server.h"
 #include "snapshot.h"
 #include "timewin.h"
 #include "worker.h"
@@ -81,6 +83,28 @@ decide_looking(struct conn *c, bool on)
 		atomic_fetch_sub(&conn_svc(c)->st->looking, 1);
 }
 
+/*
+ * A look-up of `what` ended with status (metrics.h): counted by kind and
+ * outcome, its time since decide_fetch() started it observed unless it
+ * was not asked.  A look-up cancelled with its connection is not counted.
+ */
+static void
+decide_count(struct conn *c, enum conn_lookup what, enum lookup_status status)
+{
+	uint64_t at = uv_now(&c->w->loop) - c->start_ms;
+	enum metrics_lookup kind = what == CONN_LOOKUP_USER
+	    ? METRICS_LOOKUP_IDENT
+	    : METRICS_LOOKUP_DNS;
+
+	_Static_assert((int)LOOKUP_ANSWERED == (int)METRICS_ANSWERED &&
+	        (int)LOOKUP_TIMED_OUT == (int)METRICS_TIMED_OUT &&
+	        (int)LOOKUP_SKIPPED == (int)METRICS_SKIPPED,
+	    "lookup.h's outcomes are metrics.h's");
+	metrics_lookup(c->w->srv->metrics, c->w->idx, kind,
+	    (enum metrics_outcome)status,
+	    at > c->lookup_began ? at - c->lookup_began : 0);
+}
+
 /* A look-up ended: store what it said and decide again. */
 static void
 decide_fact_known(struct conn *c, const char *value, enum lookup_status status)
@@ -89,6 +113,7 @@ decide_fact_known(struct conn *c, const char *value, enum lookup_status status)
 
 	c->lookup = CONN_LOOKUP_NONE;
 	decide_looking(c, false);
+	decide_count(c, what, status);
 	decide_store(what == CONN_LOOKUP_CLIENT_NAME ? &c->client_name
 	        : what == CONN_LOOKUP_SERVER_NAME  ? &c->server_name
 	                                           : &c->user,
@@ -151,6 +176,7 @@ decide_fetch(struct conn *c, enum conn_lookup what, uint64_t timeout_ms)
 		goto skipped;
 	c->lookup = (uint8_t)what;
 	c->deadline_ms = uv_now(&c->w->loop) + timeout_ms;
+	c->lookup_began = (uint32_t)(uv_now(&c->w->loop) - c->start_ms);
 	switch (what) {
 	case CONN_LOOKUP_CLIENT_NAME:
 	case CONN_LOOKUP_SERVER_NAME:
@@ -185,6 +211,7 @@ decide_fetch(struct conn *c, enum conn_lookup what, uint64_t timeout_ms)
 	return 0;
 skipped:
 	c->lookup = CONN_LOOKUP_NONE;
+	decide_count(c, what, LOOKUP_SKIPPED);
 	decide_store(slot, ACL_UNKNOWN);
 	c->unanswered |= (uint8_t)decide_fact_bit(what);
 	c->unanswered_why = "lookup-skipped";

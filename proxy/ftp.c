@@ -191,6 +191,7 @@ ftp_data_start(
 	         "to the backend's port %u",
 	    (unsigned long long)c->id, (unsigned long long)dc->id, a,
 	    (unsigned)dc->client.port, (unsigned)backend_port);
+	conn_metrics_count(dc); /* a grant, by the control connection's rule */
 	deliver_backend_connect(dc);
 }
 

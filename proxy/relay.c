@@ -342,7 +342,7 @@ relay_urgent(struct conn *c, int d)
 	do
 		n = recv(src, &b, 1, MSG_DONTWAIT);
 	while (n < 0 && errno == EINTR);
-	dir->bytes++;
+	conn_metrics_bytes(c, d, 1);
 	relay_moved(c);
 	if (c->ftp != NULL)
 		ftp_urgent(c, d, (uint8_t)b); /* keep its line state right */
@@ -374,7 +374,7 @@ relay_deliver(struct conn *c, int d)
 				dir->pending -= (uint32_t)n;
 			else if ((sp->off += (uint32_t)n) == sp->len)
 				relay_spill_free(dir);
-			dir->bytes += (uint64_t)n;
+			conn_metrics_bytes(c, d, (uint64_t)n);
 			relay_moved(c);
 			continue;
 		}
@@ -494,7 +494,7 @@ relay_copy(struct conn *c, int d)
 		    ? -1
 		    : 1;
 	}
-	dir->bytes += off;
+	conn_metrics_bytes(c, d, off);
 	if (off < (size_t)n) {
 		sp = malloc(sizeof(*sp) + ((size_t)n - off));
 		if (sp == NULL) {
@@ -664,7 +664,7 @@ relay_inject(struct conn *c, int d, const char *p, size_t n)
 		while (w < 0 && errno == EINTR);
 		if (w < 0)
 			w = 0; /* full, or an error the poll will report */
-		dir->bytes += (uint64_t)w;
+		conn_metrics_bytes(c, d, (uint64_t)w);
 		if ((size_t)w == n)
 			return 0;
 	}

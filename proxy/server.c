@@ -37,6 +37,8 @@
 #include "conn.h"
 #include "control.h"
 #include "log.h"
+#include "metrics.h"
+#include "metrics_server.h"
 #include "privdrop.h"
 #include "transparent.h"
 #include "sdnotify.h"
@@ -94,6 +96,7 @@ server_done_cb(uv_async_t *h)
 		uv_close((uv_handle_t *)&srv->sigint, NULL);
 		uv_close((uv_handle_t *)&srv->drain_timer, NULL);
 		control_close(srv);
+		metrics_server_close(srv);
 	}
 }
 
@@ -180,6 +183,7 @@ server_reload(struct server *srv)
 	if (conf == NULL) {
 		log_errx("reload: configuration has errors; keeping the "
 			 "running configuration");
+		metrics_reload(srv->metrics, METRICS_RELOAD_FAILED);
 		goto out;
 	}
 	if (conf->workers != srv->conf_workers)
@@ -195,6 +199,7 @@ server_reload(struct server *srv)
 	if ((snap = snapshot_build(conf, &env)) == NULL) {
 		log_errx("reload: failed; keeping the running configuration "
 			 "and rules");
+		metrics_reload(srv->metrics, METRICS_RELOAD_FAILED);
 		goto out;
 	}
 	uv_mutex_lock(&srv->lock);
@@ -207,6 +212,10 @@ server_reload(struct server *srv)
 	 * last connection accepted under the old snapshot ends. */
 	server_shutdown_listeners(old, snap);
 	snapshot_unref(old);
+	/* After the rest took: a metrics address that cannot be bound
+	 * keeps the old one (logged), and refuses nothing else. */
+	metrics_server_reload(srv, snap->conf->metrics);
+	metrics_reload(srv->metrics, METRICS_RELOAD_OK);
 	log_info("reload: done (generation %llu)",
 	    (unsigned long long)snap->gen);
 out:
@@ -279,6 +288,31 @@ server_check_nofile(const struct wrapd_conf *conf)
 		        : 0ULL);
 }
 
+/*
+ * The metrics endpoint's socket: its descriptor, -1 when there is none
+ * (not asked for, or serving one inherited connection), -2 when it
+ * cannot be bound (logged).
+ */
+static int
+server_bind_metrics(struct server *srv)
+{
+	const char *spec = srv->snap->conf->metrics;
+	int fd;
+
+	if (spec == NULL)
+		return -1;
+	if (srv->single) {
+		log_debug("metrics: not served for one inherited connection");
+		return -1;
+	}
+	if ((fd = metrics_server_bind(spec)) < 0) {
+		log_errx("metrics %s: cannot listen: %s; not starting", spec,
+		    strerror(-fd));
+		return -2;
+	}
+	return fd;
+}
+
 static bool
 server_conf_uses(const struct wrapd_conf *c, enum conf_listen_kind k)
 {
@@ -348,6 +382,7 @@ server_cleanup(struct server *srv)
 	listener_systemd_free(srv->sd, srv->nsd);
 	listener_unref(srv->stdin_ls);
 	action_limit_free(srv->limit);
+	metrics_free(srv->metrics);
 }
 
 int
@@ -357,7 +392,7 @@ server_run(struct server_opts *o)
 	struct wrapd_conf *conf;
 	struct snapshot_env env;
 	unsigned i, n;
-	int ctl_fd;
+	int ctl_fd, metrics_fd;
 
 	memset(&srv, 0, sizeof(srv));
 	srv.opts = *o;
@@ -392,6 +427,12 @@ server_run(struct server_opts *o)
 	if (srv.single)
 		n = 1; /* one connection needs one loop */
 	srv.nworkers = n;
+	if ((srv.metrics = metrics_new(n)) == NULL) {
+		log_errx("out of memory");
+		conf_free(conf);
+		server_cleanup(&srv);
+		return 1;
+	}
 
 	env = server_env(&srv, NULL);
 	/*
@@ -418,6 +459,13 @@ server_run(struct server_opts *o)
 	server_limit_configure(srv.limit, &srv.snap->conf->actions);
 	/* As root: /run/wrapd and the socket (one connection: none). */
 	ctl_fd = srv.single ? -1 : control_bind(srv.snap->conf->control, o->owner);
+	/* As root too (any port); asked for, so a failure stops the start. */
+	if ((metrics_fd = server_bind_metrics(&srv)) < -1) {
+		if (ctl_fd >= 0)
+			close(ctl_fd);
+		server_cleanup(&srv);
+		return 1;
+	}
 	if (srv.snap->conf->user != NULL &&
 	    privdrop(srv.snap->conf->user,
 	        transparent_wanted(srv.snap->conf)) < 0) {
@@ -440,7 +488,9 @@ server_run(struct server_opts *o)
 	uv_async_init(srv.loop, &srv.done, server_done_cb);
 	srv.done.data = &srv;
 
-	if (control_start(&srv, ctl_fd, srv.snap->conf->control) < 0) {
+	if (control_start(&srv, ctl_fd, srv.snap->conf->control) < 0 ||
+	    (!srv.single && metrics_server_start(&srv, metrics_fd,
+	                        srv.snap->conf->metrics) < 0)) {
 		log_errx("out of memory");
 		return 1;
 	}

@@ -27,6 +27,8 @@
 
 struct conn;
 struct control;
+struct metrics;
+struct metrics_server;
 struct server;
 struct status;
 struct worker;
@@ -79,6 +81,8 @@ struct server {
 	atomic_uint_fast64_t next_id;
 	struct control *control; /* control socket and SIGUSR1 (control.h) */
 	struct status *status;   /* status.h: set before the workers start */
+	struct metrics *metrics; /* the counters (metrics.h) */
+	struct metrics_server *metrics_server; /* the endpoint, or NULL */
 };
 
 int server_run(struct server_opts *o);

@@ -15,7 +15,8 @@
 #include "conf_trust.h"
 
 static struct svc_state *
-snapshot_svc_state_get(const struct snapshot *old, const char *name)
+snapshot_svc_state_get(
+    const struct snapshot *old, const char *name, unsigned workers)
 {
 	struct svc_state *st;
 	size_t i;
@@ -31,8 +32,10 @@ snapshot_svc_state_get(const struct snapshot *old, const char *name)
 		return NULL;
 	if ((st->name = strdup(name)) == NULL ||
 	    (st->sources = source_counts_new()) == NULL ||
-	    (st->admit = admit_state_new()) == NULL) {
+	    (st->admit = admit_state_new()) == NULL ||
+	    metrics_svc_init(&st->metrics, workers) < 0) {
 		source_counts_free(st->sources);
+		admit_state_free(st->admit);
 		free(st->name);
 		free(st);
 		return NULL;
@@ -51,6 +54,7 @@ snapshot_svc_state_unref(struct svc_state *st)
 		return;
 	source_counts_free(st->sources);
 	admit_state_free(st->admit);
+	metrics_svc_free(&st->metrics);
 	free(st->name);
 	free(st);
 }
@@ -361,7 +365,8 @@ snapshot_build(struct wrapd_conf *conf, const struct snapshot_env *env)
 		goto fail;
 	for (i = 0; i < s->nsvc; i++) {
 		s->svc[i].conf = &conf->services[i];
-		s->svc[i].st = snapshot_svc_state_get(env->old, conf->services[i].name);
+		s->svc[i].st = snapshot_svc_state_get(
+		    env->old, conf->services[i].name, env->workers);
 		if (s->svc[i].st == NULL)
 			goto fail;
 		if (snapshot_resolve_backend(&s->svc[i]) < 0)

@@ -21,13 +21,15 @@
 #include "conf.h"
 #include "geoip.h"
 #include "listener.h"
+#include "metrics.h"
 #include "source.h"
 
 struct admit_state;
 
 /*
  * Per-service state that outlives snapshots (matched by service name on
- * reload): what the service's limits count.
+ * reload): what the service's limits count, and its metrics (metrics.h),
+ * which so go on counting over reloads.
  */
 struct svc_state {
 	atomic_uint refs;
@@ -36,6 +38,7 @@ struct svc_state {
 	atomic_uint looking; /* connections waiting on a look-up */
 	struct source_counts *sources; /* per_source.connections */
 	struct admit_state *admit; /* bans, per_source.rate (admit.h) */
+	struct metrics_svc metrics; /* a slot per worker */
 	char *name;
 };
 

@@ -196,6 +196,8 @@ worker_init(struct server *srv, struct worker *w, unsigned idx)
 	w->async.data = w;
 	closer_init(&w->closer, &w->loop);
 	action_loop_init(&w->actions, &w->loop, srv->limit);
+	w->actions.metrics = srv->metrics;
+	w->actions.worker = idx;
 	uv_timer_init(&w->loop, &w->sweep);
 	w->sweep.data = w;
 	uv_timer_start(&w->sweep, worker_sweep_cb, WORKER_SWEEP_MS,

@@ -21,6 +21,7 @@ test_golden_minimal(void **state)
 	    "user: null\n"
 	    "workers: 0\n"
 	    "control: \"/run/wrapd/control.sock\"\n"
+	    "metrics: null\n"
 	    "log:\n"
 	    "  syslog: \"daemon\"\n"
 	    "  stderr: true\n"

@@ -375,7 +375,8 @@ test_unknown_keys(void **state)
 	(void)state;
 	EXPECT_ERRS("bogus: 1\n" SVC,
 	    "t.yaml:1:1: unknown key \"bogus\" at the top level (valid keys: "
-	    "rules, user, workers, log, actions, services, geoip, control)");
+	    "rules, user, workers, log, actions, services, geoip, control, "
+	    "metrics)");
 	EXPECT_ERRS("rules: { allow: /a, denny: /b }\n" SVC,
 	    "t.yaml:1:21: unknown key \"denny\" in rules; did you mean "
 	    "\"deny\"? (valid keys: allow, deny)");
