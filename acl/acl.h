@@ -152,7 +152,7 @@ struct acl_request {
 	struct acl_endpoint server;
 	/* Ident user: NULL = not asked yet; ACL_UNKNOWN = failed. */
 	const char *user;
-	long pid; /* for %p */
+	long pid;           /* for %p */
 	struct acl_geo geo; /* the client's; all ACL_GEO_UNASKED at init */
 };
 
@@ -188,8 +188,8 @@ enum acl_opt_kind {
 
 struct acl_option {
 	enum acl_opt_kind kind;
-	char *value; /* unexpanded text as written (trimmed), or NULL */
-	long num;    /* parsed number: rfc931 timeout, umask, nice, linger */
+	char *value;  /* unexpanded text as written (trimmed), or NULL */
+	long num;     /* parsed number: rfc931 timeout, umask, nice, linger */
 	int severity; /* for ACL_OPT_SEVERITY: LOG_* facility|level */
 	unsigned line, col; /* where the option starts (as diagnostics) */
 };
@@ -204,7 +204,7 @@ enum acl_need_bits {
 /* One rule (a logical line with a colon) of a table. Read-only. */
 struct acl_rule {
 	const char *file;
-	unsigned line; /* first physical line of the logical line */
+	unsigned line;    /* first physical line of the logical line */
 	const char *text; /* the logical line, without its newline */
 	struct acl_option *opts;
 	size_t nopts;
@@ -272,16 +272,15 @@ struct acl_load_opts {
  * /etc/hosts.deny (a typo in a path named on purpose).  A missing default
  * table is a warning: it is libwrap's "no rules".
  */
-struct acl_ruleset *acl_ruleset_load(const struct acl_load_opts *opts,
-    struct acl_diags *diags);
+struct acl_ruleset *acl_ruleset_load(
+    const struct acl_load_opts *opts, struct acl_diags *diags);
 /*
  * Same from memory (fuzzing, tests); names are used in diagnostics.  The
  * caller is taken to provide every GeoIP fact (geo = both bits).
  */
 struct acl_ruleset *acl_ruleset_load_mem(const char *allow_name,
     const char *allow_text, size_t allow_len, const char *deny_name,
-    const char *deny_text, size_t deny_len, bool lint,
-    struct acl_diags *diags);
+    const char *deny_text, size_t deny_len, bool lint, struct acl_diags *diags);
 
 /* Reference counting is atomic: a rule set may be shared between threads. */
 struct acl_ruleset *acl_ruleset_ref(struct acl_ruleset *rs);
@@ -297,11 +296,11 @@ enum acl_table {
 };
 
 enum acl_status {
-	ACL_DONE,              /* decision filled in */
-	ACL_NEED_CLIENT_NAME,  /* set req->client.name and call again */
-	ACL_NEED_SERVER_NAME,  /* set req->server.name and call again */
-	ACL_NEED_USER,         /* set req->user and call again */
-	ACL_NEED_GEO,          /* set every ACL_GEO_UNASKED fact of req->geo
+	ACL_DONE,             /* decision filled in */
+	ACL_NEED_CLIENT_NAME, /* set req->client.name and call again */
+	ACL_NEED_SERVER_NAME, /* set req->server.name and call again */
+	ACL_NEED_USER,        /* set req->user and call again */
+	ACL_NEED_GEO,         /* set every ACL_GEO_UNASKED fact of req->geo
 	                          and call again */
 };
 
@@ -318,7 +317,7 @@ struct acl_decision {
 	 * with run-time effects (aclexec's exit status) are the caller's.
 	 */
 	enum acl_verdict verdict;
-	enum acl_table table; /* where the deciding rule or error is */
+	enum acl_table table;        /* where the deciding rule or error is */
 	const struct acl_rule *rule; /* NULL: no rule matched */
 	/*
 	 * A table error decided: the table could not be opened, or its scan
@@ -363,8 +362,8 @@ enum acl_status acl_eval(const struct acl_ruleset *rs,
  * -1 with errno E2BIG when the result would not fit ACL_EXPAND_MAX / outsz
  * (libwrap's limit: at most 8190 characters).
  */
-int acl_expand(const char *tmpl, const struct acl_request *req, char *out,
-    size_t outsz);
+int acl_expand(
+    const char *tmpl, const struct acl_request *req, char *out, size_t outsz);
 
 /* Which facts expanding tmpl would need (enum acl_need_bits). */
 unsigned acl_expand_needs(const char *tmpl);
@@ -398,8 +397,8 @@ const char *acl_verify_name(const struct sockaddr *addr, const char *rev_name,
  * Introspection, for `wrapd check` / `wrapd match` and the bench.
  */
 size_t acl_ruleset_rule_count(const struct acl_ruleset *rs, enum acl_table t);
-const struct acl_rule *acl_ruleset_rule(const struct acl_ruleset *rs,
-    enum acl_table t, size_t i);
+const struct acl_rule *acl_ruleset_rule(
+    const struct acl_ruleset *rs, enum acl_table t, size_t i);
 /* The table file names the set was loaded from. */
 const char *acl_ruleset_path(const struct acl_ruleset *rs, enum acl_table t);
 
@@ -430,7 +429,7 @@ int acl_syslog_level(const char *name);
  */
 void acl_ruleset_foreach_hostname(const struct acl_ruleset *rs,
     void (*cb)(void *arg, const char *file, unsigned line, unsigned col,
-    const char *name),
+        const char *name),
     void *arg);
 
 /*

@@ -20,9 +20,9 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
-#define CONF_DEFAULT_PATH  "/etc/wrapd/wrapd.yaml"
-#define CONF_DEFAULT_ALLOW "/etc/hosts.allow"
-#define CONF_DEFAULT_DENY  "/etc/hosts.deny"
+#define CONF_DEFAULT_PATH    "/etc/wrapd/wrapd.yaml"
+#define CONF_DEFAULT_ALLOW   "/etc/hosts.allow"
+#define CONF_DEFAULT_DENY    "/etc/hosts.deny"
 /* The control socket of `wrapd bans` and `wrapd status` (wrapd(8)). */
 #define CONF_DEFAULT_CONTROL "/run/wrapd/control.sock"
 
@@ -34,7 +34,7 @@ enum conf_log_format {
 enum conf_listen_kind {
 	CONF_LISTEN_ADDR,    /* host:port, [v6]:port */
 	CONF_LISTEN_SYSTEMD, /* sockets passed by socket activation */
-	CONF_LISTEN_STDIN,   /* inetd: fd 0, listening (wait) or connected (nowait) */
+	CONF_LISTEN_STDIN, /* inetd: fd 0, listening (wait) or connected (nowait) */
 };
 
 struct conf_listen {
@@ -73,7 +73,7 @@ struct conf_cidr {
 
 /* Built-in actions on deny (issue: actions), per service. */
 struct conf_on_deny {
-	char *reply;      /* bytes written to the client before closing, or NULL */
+	char *reply; /* bytes written to the client before closing, or NULL */
 	size_t reply_len; /* reply may hold any byte, "\r\n" included */
 	bool finger;      /* RFC 1288 query to the client */
 	char *mail;       /* recipient of a report through sendmail, or NULL */
@@ -94,9 +94,9 @@ struct conf_timewin {
 
 /* ban: a source denied `after` times within within_ms is refused for for_ms. */
 struct conf_ban {
-	unsigned after;      /* 0: no bans (no "ban" mapping) */
-	uint64_t within_ms;  /* default 10 minutes */
-	uint64_t for_ms;     /* default 10 minutes */
+	unsigned after;       /* 0: no bans (no "ban" mapping) */
+	uint64_t within_ms;   /* default 10 minutes */
+	uint64_t for_ms;      /* default 10 minutes */
 	unsigned max_sources; /* sources the table keeps; default 4096 */
 };
 
@@ -152,7 +152,7 @@ struct conf_service {
 	uint64_t proxy_header_timeout_ms; /* default 5000 */
 	enum conf_protocol protocol;
 	uint64_t ftp_data_timeout_ms; /* default 30000 */
-	unsigned line, col; /* where the service starts */
+	unsigned line, col;           /* where the service starts */
 };
 
 struct conf_actions {
@@ -161,14 +161,14 @@ struct conf_actions {
 	unsigned per_source_secs;  /* "6/min": 60 */
 	unsigned mail_rate_count;  /* on_deny mails, process-wide: 60/hour */
 	unsigned mail_rate_secs;
-	char *sendmail;            /* default "/usr/sbin/sendmail" */
+	char *sendmail; /* default "/usr/sbin/sendmail" */
 };
 
 struct wrapd_conf {
 	char *path; /* the file it came from, or NULL (quick mode) */
 	char *allow_path;
 	char *deny_path;
-	char *user; /* drop to this user after binding; NULL: stay */
+	char *user;    /* drop to this user after binding; NULL: stay */
 	char *control; /* the control socket's path; NULL: none */
 	/* metrics: "ADDR:PORT" (numeric) of the Prometheus endpoint, as
 	 * written; NULL: none (the default). */
@@ -214,8 +214,8 @@ void conf_errs_print(const struct conf_errs *e, FILE *fp);
 struct wrapd_conf *conf_new(void);
 /* Parse a file / a buffer.  NULL on any error (all of them in *errs). */
 struct wrapd_conf *conf_load_file(const char *path, struct conf_errs *errs);
-struct wrapd_conf *conf_load_mem(const char *name, const char *text,
-    size_t len, struct conf_errs *errs);
+struct wrapd_conf *conf_load_mem(
+    const char *name, const char *text, size_t len, struct conf_errs *errs);
 void conf_free(struct wrapd_conf *c);
 
 /*
@@ -249,22 +249,22 @@ int conf_parse_rate(const char *s, unsigned *count, unsigned *secs, char **err);
  */
 int conf_timewin_parse(const char *text, struct conf_timewin *w, char **err);
 /* conf_parse_listen() and append to s->listen.  0 or -1 with *err. */
-int conf_service_add_listen(struct conf_service *s, const char *text,
-    char **err);
+int conf_service_add_listen(
+    struct conf_service *s, const char *text, char **err);
 /* Copy a NULL-terminated argv into s as its exec backend.  0 or -1, *err. */
-int conf_service_set_exec(struct conf_service *s, char *const argv[],
-    char **err);
+int conf_service_set_exec(
+    struct conf_service *s, char *const argv[], char **err);
 /*
  * Parse "ADDR/LEN" or "ADDR" (a host) into *n: 0, or -1 and a malloc'd
  * message in *err (if err is not NULL).
  */
 int conf_daemons_cidr_parse(const char *text, struct conf_cidr *n, char **err);
 /* Append a network to s->proxy_from (quick mode).  0 or -1 with *err. */
-int conf_daemons_add_proxy_from(struct conf_service *s, const char *text,
-    char **err);
+int conf_daemons_add_proxy_from(
+    struct conf_service *s, const char *text, char **err);
 /* Is the address (family, 4 or 16 bytes) inside one of the n networks? */
-bool conf_daemons_cidr_contains(const struct conf_cidr *v, size_t n, int family,
-    const uint8_t *bytes);
+bool conf_daemons_cidr_contains(
+    const struct conf_cidr *v, size_t n, int family, const uint8_t *bytes);
 /*
  * Is path ("services[].timeouts.idle") a key that conf_set() can set?  Then
  * also whether it takes a list and whether it belongs to a service.

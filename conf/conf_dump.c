@@ -119,8 +119,8 @@ conf_dump_limits(FILE *fp, const struct conf_service *s)
 	if (s->per_source_connections > 0 || s->per_source_rate_count > 0)
 		fputs("    per_source:\n", fp);
 	if (s->per_source_connections > 0) /* 0: not validated yet */
-		fprintf(fp, "      connections: %u\n",
-		    s->per_source_connections);
+		fprintf(
+		    fp, "      connections: %u\n", s->per_source_connections);
 	if (s->per_source_rate_count > 0) {
 		fputs("      rate: ", fp);
 		conf_dump_rate(

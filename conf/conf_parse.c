@@ -201,8 +201,8 @@ conf__check_metrics(const char *s, size_t len)
 	uint16_t port;
 	bool v6;
 
-	if (len > 64 || conf__parse_hostport(s, &host, &port, addr, &v6,
-	                    &err) != 0) {
+	if (len > 64 ||
+	    conf__parse_hostport(s, &host, &port, addr, &v6, &err) != 0) {
 		free(err);
 		return "expected ADDR:PORT with a numeric address, such as "
 		       "127.0.0.1:9414 or [::1]:9414";

@@ -76,8 +76,8 @@ accept_resume(struct worker *w, uint64_t now)
 		struct accept_listener *wl = w->ls[i];
 		const struct snap_svc *sv = &w->snap->svc[wl->svc];
 
-		if (wl->paused && atomic_load(&sv->st->active) <
-		    sv->conf->max_connections) {
+		if (wl->paused &&
+		    atomic_load(&sv->st->active) < sv->conf->max_connections) {
 			wl->paused = false;
 			atomic_fetch_sub(&sv->st->waiters, 1);
 			accept_start(wl);
@@ -138,11 +138,11 @@ accept_cb(uv_poll_t *h, int status, int events)
 			case ENOBUFS:
 			case ENOMEM:
 				log_warn("listen %s: accept (deferring "
-					 "connections for %d ms)",
+				         "connections for %d ms)",
 				    wl->ls->text, ACCEPT_BACKOFF_MS);
 				accept_stop(wl);
-				wl->backoff_until = uv_now(&w->loop) +
-				    ACCEPT_BACKOFF_MS;
+				wl->backoff_until =
+				    uv_now(&w->loop) + ACCEPT_BACKOFF_MS;
 				accept_count_pause(wl, METRICS_PAUSE_EMFILE);
 				return;
 			default:
@@ -150,8 +150,8 @@ accept_cb(uv_poll_t *h, int status, int events)
 				return;
 			}
 		}
-		conn_accept(w, (uint32_t)wl->svc, fd,
-		    (struct sockaddr *)&peer, plen);
+		conn_accept(
+		    w, (uint32_t)wl->svc, fd, (struct sockaddr *)&peer, plen);
 	}
 }
 

@@ -30,9 +30,9 @@ struct accept_listener {
 	struct worker *w;
 	struct lsock *ls; /* a reference */
 	int fd;
-	size_t svc;       /* index into w->snap->svc */
+	size_t svc; /* index into w->snap->svc */
 	bool polling;
-	bool paused;      /* at max_connections: counted in st->waiters */
+	bool paused; /* at max_connections: counted in st->waiters */
 	bool closing;
 	uint64_t backoff_until; /* poll again after this (loop time) */
 };

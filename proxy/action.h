@@ -43,7 +43,8 @@ struct action_conn {
 	const struct acl_request *req; /* facts; daemon, addresses, ports */
 	const char *service;           /* service name */
 	const struct conf_on_deny *on_deny; /* NULL: none */
-	const char *sendmail; /* actions.sendmail of the connection's snapshot */
+	const char
+	    *sendmail; /* actions.sendmail of the connection's snapshot */
 	/* The service's account (user:, group:) for the rule's commands. */
 	bool set_uid, set_gid;
 	uid_t uid;

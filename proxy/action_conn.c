@@ -28,7 +28,8 @@
 static void action_conn_run(struct conn *c, const struct acl_decision *d);
 
 static void
-action_conn_view(struct conn *c, const struct acl_request *req, struct action_conn *ac)
+action_conn_view(
+    struct conn *c, const struct acl_request *req, struct action_conn *ac)
 {
 	const struct conf_service *cs = conn_svc(c)->conf;
 
@@ -87,10 +88,11 @@ action_conn_apply(
 	action_conn_view(c, &req, &ac);
 	conn_metrics_bytes(c, 1, action_deny_start(&ac, d));
 	admit_denied(c, res->reason); /* a denial for the ban */
-	conn_close(c, res->reason != NULL ? res->reason
-	        : c->deny_why != NULL    ? c->deny_why
-	        : c->failed_closed       ? c->unanswered_why
-	                                 : "denied");
+	conn_close(c,
+	    res->reason != NULL       ? res->reason
+	        : c->deny_why != NULL ? c->deny_why
+	        : c->failed_closed    ? c->unanswered_why
+	                              : "denied");
 }
 
 static void
@@ -115,7 +117,8 @@ action_conn_run(struct conn *c, const struct acl_decision *d)
 
 	conn_request(c, &req);
 	action_conn_view(c, &req, &ac);
-	if (action_run_start(&ac, d, &res, action_conn_on_run, c, &c->arun) == 1)
+	if (action_run_start(&ac, d, &res, action_conn_on_run, c, &c->arun) ==
+	    1)
 		return; /* action_conn_on_run goes on */
 	action_conn_apply(c, d, &res);
 }

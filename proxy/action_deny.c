@@ -55,7 +55,8 @@ action_deny_job_free(struct deny_job *j)
 }
 
 static void
-action_deny_job_mail(struct deny_job *j, const char *finger, const char *finger_err)
+action_deny_job_mail(
+    struct deny_job *j, const char *finger, const char *finger_err)
 {
 	struct action_report rep;
 	char *msg;
@@ -184,7 +185,8 @@ action_deny_start(const struct action_conn *ac, const struct acl_decision *d)
 	j->when = time(NULL);
 	action_deny_copy(j->daemon, sizeof(j->daemon), req->daemon);
 	action_deny_copy(j->service, sizeof(j->service), ac->service);
-	action_deny_copy(j->client_name, sizeof(j->client_name), req->client.name);
+	action_deny_copy(
+	    j->client_name, sizeof(j->client_name), req->client.name);
 	action_deny_copy(j->user, sizeof(j->user), req->user);
 	acl_addr_format(
 	    &req->client.addr, j->client_addr, sizeof(j->client_addr));
@@ -206,9 +208,9 @@ action_deny_start(const struct action_conn *ac, const struct acl_decision *d)
 	}
 	if (od->mail != NULL) {
 		j->recipient = strdup(od->mail);
-		j->sendmail = strdup(ac->sendmail != NULL
-		        ? ac->sendmail
-		        : ACTION_SENDMAIL_DEFAULT);
+		j->sendmail =
+		    strdup(ac->sendmail != NULL ? ac->sendmail
+		                                : ACTION_SENDMAIL_DEFAULT);
 		if (j->recipient == NULL || j->sendmail == NULL) {
 			free(j->recipient);
 			j->recipient = NULL; /* no memory: no mail */
@@ -227,7 +229,8 @@ action_deny_start(const struct action_conn *ac, const struct acl_decision *d)
 	if (action_loop_take(al, &j->req.client.addr, &j->admit,
 	        METRICS_ACTION_FINGER) != 0) {
 		if (j->recipient != NULL)
-			action_deny_job_mail(j, NULL, "skipped: over the action limits");
+			action_deny_job_mail(
+			    j, NULL, "skipped: over the action limits");
 		action_deny_job_free(j);
 		return sent;
 	}
@@ -242,7 +245,8 @@ action_deny_start(const struct action_conn *ac, const struct acl_decision *d)
 		action_limit_put(al->limit);
 		j->finger_slot = false;
 		if (j->recipient != NULL)
-			action_deny_job_mail(j, NULL, "could not start the query");
+			action_deny_job_mail(
+			    j, NULL, "could not start the query");
 		action_deny_job_free(j);
 	}
 	return sent;

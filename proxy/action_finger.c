@@ -137,8 +137,8 @@ action_finger_on_connect(uv_connect_t *req, int status)
 	b = uv_buf_init(f->query, (unsigned)strlen(f->query));
 	if ((err = uv_write(&f->wreq, (uv_stream_t *)&f->tcp, &b, 1,
 	         action_finger_on_write)) != 0 ||
-	    (err = uv_read_start(
-	         (uv_stream_t *)&f->tcp, action_finger_alloc, action_finger_on_read)) != 0)
+	    (err = uv_read_start((uv_stream_t *)&f->tcp, action_finger_alloc,
+	         action_finger_on_read)) != 0)
 		action_finger_finish(f, uv_strerror(err));
 }
 
@@ -189,8 +189,8 @@ action_finger_start(uv_loop_t *loop, const struct sockaddr *client,
 		/* Best effort: a failed bind only means the kernel picks. */
 		(void)uv_tcp_bind(&f->tcp, (struct sockaddr *)&src, 0);
 	}
-	err = uv_tcp_connect(
-	    &f->creq, &f->tcp, (struct sockaddr *)&dst, action_finger_on_connect);
+	err = uv_tcp_connect(&f->creq, &f->tcp, (struct sockaddr *)&dst,
+	    action_finger_on_connect);
 	if (err != 0) {
 		f->cb = NULL;
 		f->done = true;

@@ -58,7 +58,8 @@ struct action_limit {
  * (and *tat moved on) if the bucket has a token, false if not.
  */
 static bool
-action_limit_gcra(uint64_t *tat, uint64_t now, uint64_t interval_us, uint64_t burst_us)
+action_limit_gcra(
+    uint64_t *tat, uint64_t now, uint64_t interval_us, uint64_t burst_us)
 {
 	uint64_t t = *tat > now ? *tat : now;
 
@@ -80,12 +81,14 @@ action_limit_rate_params(
 }
 
 static void
-action_limit_set_rate(struct action_limit *l, unsigned rate_count, unsigned rate_secs)
+action_limit_set_rate(
+    struct action_limit *l, unsigned rate_count, unsigned rate_secs)
 {
 	l->rate_on = rate_count > 0 && rate_secs > 0;
 	if (!l->rate_on)
 		return;
-	action_limit_rate_params(rate_count, rate_secs, &l->interval_us, &l->burst_us);
+	action_limit_rate_params(
+	    rate_count, rate_secs, &l->interval_us, &l->burst_us);
 }
 
 struct action_limit *
@@ -152,7 +155,8 @@ action_limit_admit(
 	    ACTION_LIMIT_WAYS];
 	victim = &set[0];
 	for (i = 0; i < ACTION_LIMIT_WAYS; i++) {
-		if (set[i].used && memcmp(&set[i].key, &key, sizeof(key)) == 0) {
+		if (set[i].used &&
+		    memcmp(&set[i].key, &key, sizeof(key)) == 0) {
 			s = &set[i];
 			break;
 		}
@@ -196,7 +200,8 @@ action_limit_set_mail_rate(
 	uint64_t interval = 0, burst = 0;
 
 	if (rate_count > 0 && rate_secs > 0)
-		action_limit_rate_params(rate_count, rate_secs, &interval, &burst);
+		action_limit_rate_params(
+		    rate_count, rate_secs, &interval, &burst);
 	pthread_mutex_lock(&l->mu);
 	if (interval != l->mail_interval_us || burst != l->mail_burst_us) {
 		l->mail_interval_us = interval;

@@ -2,8 +2,8 @@
  * action_loop.c - a worker loop's share of the actions.
  */
 #include "action_loop.h"
-#include "action_run.h"
 #include "action_deny.h"
+#include "action_run.h"
 #include "log.h"
 
 static void

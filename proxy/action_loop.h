@@ -29,7 +29,7 @@ struct action_loop {
 	uv_loop_t *loop;
 	struct action_limit *limit; /* the process's (struct server) */
 	struct action_procs procs;
-	uv_timer_t timer; /* logs skipped actions in summary */
+	uv_timer_t timer;        /* logs skipped actions in summary */
 	struct action_run *runs; /* rule runs waiting on an aclexec */
 	struct deny_job *jobs;   /* finger queries and mails in flight */
 	struct metrics *metrics; /* the process's counters, or NULL */

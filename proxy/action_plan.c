@@ -139,14 +139,14 @@ action_plan_grow(void *v, size_t n, size_t size, bool *oom)
 }
 
 static void
-action_plan_note(struct plan_ctx *pc, int prio, enum acl_opt_kind opt,
-    const char *text)
+action_plan_note(
+    struct plan_ctx *pc, int prio, enum acl_opt_kind opt, const char *text)
 {
 	struct action_plan *p = pc->p;
 	struct action_note *nv;
 
-	if ((nv = action_plan_grow(p->notes, p->nnotes, sizeof(*nv), &pc->oom)) ==
-	    NULL)
+	if ((nv = action_plan_grow(
+	         p->notes, p->nnotes, sizeof(*nv), &pc->oom)) == NULL)
 		return;
 	p->notes = nv;
 	nv[p->nnotes].prio = prio;
@@ -160,8 +160,8 @@ action_plan_note(struct plan_ctx *pc, int prio, enum acl_opt_kind opt,
 
 /* An option failed: libwrap denies and runs nothing after it. */
 static void
-action_plan_fail(struct plan_ctx *pc, const struct acl_option *o, const char *reason,
-    const char *note)
+action_plan_fail(struct plan_ctx *pc, const struct acl_option *o,
+    const char *reason, const char *note)
 {
 	pc->failed = true;
 	pc->p->verdict = ACL_DENY;
@@ -179,8 +179,8 @@ action_plan_step(struct plan_ctx *pc, enum action_step_kind kind,
 	struct action_plan *p = pc->p;
 	struct action_step *nv, *st;
 
-	if ((nv = action_plan_grow(p->steps, p->nsteps, sizeof(*nv), &pc->oom)) ==
-	    NULL) {
+	if ((nv = action_plan_grow(
+	         p->steps, p->nsteps, sizeof(*nv), &pc->oom)) == NULL) {
 		free(text);
 		return NULL;
 	}
@@ -208,15 +208,16 @@ action_plan_expand(struct plan_ctx *pc, const struct acl_option *o)
 
 	if (rc == ACL_DONE)
 		return true;
-	action_plan_fail(pc, o, rc == -1 ? "expansion too long" : "expansion failed",
+	action_plan_fail(pc, o,
+	    rc == -1 ? "expansion too long" : "expansion failed",
 	    rc == -1 ? "expansion too long: denied"
 	             : "a fact the expansion needs was not looked up: denied");
 	return false;
 }
 
 static void
-action_plan_command(struct plan_ctx *pc, const struct acl_option *o,
-    enum action_step_kind kind)
+action_plan_command(
+    struct plan_ctx *pc, const struct acl_option *o, enum action_step_kind kind)
 {
 	char *cmd;
 
@@ -252,7 +253,8 @@ action_plan_setenv(struct plan_ctx *pc)
 		*--e = '\0';
 	if (nl == 0 || memchr(name, '=', nl) != NULL)
 		return false;
-	if ((nv = action_plan_grow(p->env, p->nenv, sizeof(*nv), &pc->oom)) == NULL)
+	if ((nv = action_plan_grow(p->env, p->nenv, sizeof(*nv), &pc->oom)) ==
+	    NULL)
 		return true; /* out of memory: reported as such */
 	p->env = nv;
 	if ((nv[p->nenv] = malloc(nl + strlen(val) + 2)) == NULL) {
@@ -321,7 +323,8 @@ action_plan_banner(struct plan_ctx *pc, const struct acl_option *o)
 		    errno == EINVAL ? "not a regular file" : strerror(errno));
 		action_plan_note(pc, LOG_WARNING, o->kind, note);
 	} else if (rc == 0) {
-		rc = action_text_banner_render(data, len, pc->req, &out, &outlen);
+		rc = action_text_banner_render(
+		    data, len, pc->req, &out, &outlen);
 		if (rc == -1)
 			pc->oom = true;
 		else if (rc != ACL_DONE)
@@ -411,7 +414,8 @@ action_plan_option(struct plan_ctx *pc, const struct acl_option *o)
 		 * worker while one client does not read (wrapd-rules(5),
 		 * DIFFERENCES FROM LIBWRAP).
 		 */
-		action_plan_note(pc, LOG_DEBUG, o->kind, "not set: closes never wait");
+		action_plan_note(
+		    pc, LOG_DEBUG, o->kind, "not set: closes never wait");
 		break;
 	case ACL_OPT_SEVERITY:
 		pc->p->severity = o->severity;
@@ -422,13 +426,13 @@ action_plan_option(struct plan_ctx *pc, const struct acl_option *o)
 static bool
 action_plan_has_twist(const struct action_plan *p)
 {
-	return p->nsteps > 0 && p->steps[p->nsteps - 1].kind == ACTION_STEP_TWIST;
+	return p->nsteps > 0 &&
+	    p->steps[p->nsteps - 1].kind == ACTION_STEP_TWIST;
 }
 
 int
-action_plan_build(const struct acl_decision *d,
-    const struct acl_request *req, const struct action_settings *base,
-    struct action_plan *p)
+action_plan_build(const struct acl_decision *d, const struct acl_request *req,
+    const struct action_settings *base, struct action_plan *p)
 {
 	const struct acl_rule *r = d->rule;
 	struct plan_ctx pc;

@@ -50,16 +50,16 @@ enum action_step_kind {
 struct action_step {
 	enum action_step_kind kind;
 	const struct acl_option *opt; /* the option it comes from */
-	char *text;  /* SEND: the rendered banner (may hold NUL bytes);
+	char *text; /* SEND: the rendered banner (may hold NUL bytes);
 	                commands, SETENV: the expansion */
 	size_t len;
-	char *path;  /* SEND: the banner file */
+	char *path;                 /* SEND: the banner file */
 	struct action_settings set; /* commands */
 };
 
 /* Something the log (and `wrapd match`) should say about an option. */
 struct action_note {
-	int prio;            /* LOG_WARNING, LOG_DEBUG */
+	int prio; /* LOG_WARNING, LOG_DEBUG */
 	enum acl_opt_kind opt;
 	char *text;
 };
@@ -80,11 +80,11 @@ struct action_plan {
 	 * there too.
 	 */
 	enum acl_verdict verdict;
-	const char *reason; /* static */
+	const char *reason;              /* static */
 	const struct acl_option *failed; /* the option that failed, or NULL */
-	bool keyword;       /* ends in allow or deny: aclexec's status is
+	bool keyword; /* ends in allow or deny: aclexec's status is
 			       not looked at */
-	int severity;       /* the severity option, or -1 */
+	int severity; /* the severity option, or -1 */
 };
 
 /*

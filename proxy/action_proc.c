@@ -186,8 +186,8 @@ action_proc_on_written(uv_write_t *req, int status)
 
 /* Build argv for a shell command, with umask and nice folded in. */
 static int
-action_proc_shell_argv(const struct action_proc_opts *o, char **argv, size_t max,
-    char *nicebuf, size_t nicesz, char **script)
+action_proc_shell_argv(const struct action_proc_opts *o, char **argv,
+    size_t max, char *nicebuf, size_t nicesz, char **script)
 {
 	size_t n = 0, len;
 
@@ -315,7 +315,8 @@ action_proc_start(struct action_procs *set, const struct action_proc_opts *o,
 	}
 	if (o->timeout_ms > 0) {
 		p->deadline = uv_now(set->loop) + o->timeout_ms;
-		uv_timer_start(&p->timer, action_proc_on_timer, o->timeout_ms, 0);
+		uv_timer_start(
+		    &p->timer, action_proc_on_timer, o->timeout_ms, 0);
 	}
 	if (out != NULL)
 		*out = p;

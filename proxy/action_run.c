@@ -90,16 +90,16 @@ action_run_metric(const struct action_step *st)
  * it, or -2 when it could not start (logged).
  */
 static int
-action_run_command(struct action_run *r, const struct action_step *st, int stdio_fd,
-    action_proc_cb cb, struct action_proc **out)
+action_run_command(struct action_run *r, const struct action_step *st,
+    int stdio_fd, action_proc_cb cb, struct action_proc **out)
 {
 	struct action_loop *al = r->al;
 	struct action_proc_opts po;
 	char **env = NULL;
 	int err;
 
-	if (action_loop_take(al, &r->req.client.addr, &r->admit,
-	        action_run_metric(st)) != 0)
+	if (action_loop_take(
+	        al, &r->req.client.addr, &r->admit, action_run_metric(st)) != 0)
 		return -1;
 	memset(&po, 0, sizeof(po));
 	po.cmd = st->text;
@@ -167,10 +167,12 @@ action_run_step(struct action_run *r, const struct action_step *st)
 		(void)action_run_command(r, st, -1, NULL, NULL);
 		break;
 	case ACTION_STEP_ACLEXEC:
-		rc = action_run_command(r, st, -1, action_run_on_aclexec, &r->wait);
+		rc = action_run_command(
+		    r, st, -1, action_run_on_aclexec, &r->wait);
 		if (rc == 0)
 			return false; /* action_run_on_aclexec goes on */
-		action_run_abort(r, rc == -1 ? "aclexec skipped" : "aclexec not run");
+		action_run_abort(
+		    r, rc == -1 ? "aclexec skipped" : "aclexec not run");
 		break;
 	case ACTION_STEP_TWIST:
 		action_run_twist(r, st);
@@ -178,7 +180,8 @@ action_run_step(struct action_run *r, const struct action_step *st)
 	case ACTION_STEP_KEEPALIVE:
 		if (setsockopt(r->ac.fd, SOL_SOCKET, SO_KEEPALIVE, &on,
 		        sizeof(on)) != 0)
-			action_run_log(r, LOG_WARNING, st->opt->kind, strerror(errno));
+			action_run_log(
+			    r, LOG_WARNING, st->opt->kind, strerror(errno));
 		break;
 	}
 	return true;
@@ -297,8 +300,8 @@ action_run_start(const struct action_conn *ac, const struct acl_decision *d,
 	(void)action_plan_build(d, &r->req, &base, &r->plan);
 	for (i = 0; i < r->plan.nnotes; i++)
 		if (log_enabled(r->plan.notes[i].prio))
-			action_run_log(r, r->plan.notes[i].prio, r->plan.notes[i].opt,
-			    r->plan.notes[i].text);
+			action_run_log(r, r->plan.notes[i].prio,
+			    r->plan.notes[i].opt, r->plan.notes[i].text);
 	r->next = r->al->runs;
 	if (r->al->runs != NULL)
 		r->al->runs->prev = r;

@@ -48,9 +48,9 @@ typedef void (*action_run_cb)(void *arg, struct action_result *res);
  * action_run_cancel().  The request is copied, but the strings it points
  * to (facts, daemon) must stay valid until then.
  */
-int action_run_start(const struct action_conn *ac,
-    const struct acl_decision *d, struct action_result *res,
-    action_run_cb cb, void *arg, struct action_run **run);
+int action_run_start(const struct action_conn *ac, const struct acl_decision *d,
+    struct action_result *res, action_run_cb cb, void *arg,
+    struct action_run **run);
 /* The connection is closing: no callback.  The command runs on. */
 void action_run_cancel(struct action_run *run);
 void action_run_result_free(struct action_result *res);

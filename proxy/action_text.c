@@ -61,7 +61,8 @@ action_text_buf_printf(struct tbuf *b, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		return;
-	action_text_buf_add(b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+	action_text_buf_add(
+	    b, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
 }
 
 static char *
@@ -166,8 +167,8 @@ action_text_mail_compose(const struct action_report *r, size_t *outlen)
 
 	action_text_buf_printf(&b, "To: %s\n", to);
 	if (who[0] != '\0')
-		action_text_buf_printf(&b, "Subject: wrapd: %s %s %s [%s]\n", svc,
-		    r->verdict ? r->verdict : "denied", who, addr);
+		action_text_buf_printf(&b, "Subject: wrapd: %s %s %s [%s]\n",
+		    svc, r->verdict ? r->verdict : "denied", who, addr);
 	else
 		action_text_buf_printf(&b, "Subject: wrapd: %s %s %s\n", svc,
 		    r->verdict ? r->verdict : "denied", addr);
@@ -269,7 +270,8 @@ struct banner_render {
 };
 
 static int
-action_text_banner_render_line(void *arg, const char *line, size_t n, int newline)
+action_text_banner_render_line(
+    void *arg, const char *line, size_t n, int newline)
 {
 	struct banner_render *br = arg;
 	int rc;
@@ -308,7 +310,8 @@ action_text_banner_render(const char *data, size_t len,
 	/* NULs are written one by one, before anything else, as libwrap does. */
 	for (i = 0; i < len && data[i] == '\0'; i++)
 		action_text_buf_add(&br.out, "", 1);
-	rc = action_text_banner_walk(data, len, &nuls, action_text_banner_render_line, &br);
+	rc = action_text_banner_walk(
+	    data, len, &nuls, action_text_banner_render_line, &br);
 	free(br.line);
 	free(br.exp);
 	if (rc != 0) {
@@ -326,7 +329,8 @@ struct banner_needs {
 };
 
 static int
-action_text_banner_needs_line(void *arg, const char *line, size_t n, int newline)
+action_text_banner_needs_line(
+    void *arg, const char *line, size_t n, int newline)
 {
 	struct banner_needs *bn = arg;
 
@@ -345,7 +349,8 @@ action_text_banner_needs(const char *data, size_t len)
 
 	if ((bn.line = malloc(BANNER_CHUNK + 1)) == NULL)
 		return 0;
-	action_text_banner_walk(data, len, &nuls, action_text_banner_needs_line, &bn);
+	action_text_banner_walk(
+	    data, len, &nuls, action_text_banner_needs_line, &bn);
 	free(bn.line);
 	return bn.needs;
 }

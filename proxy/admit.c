@@ -161,8 +161,8 @@ admit_accept(struct conn *c)
 	const struct snap_svc *sv = conn_svc(c);
 
 	if (sv->conf->nproxy_from > 0)
-		return source_counts_take(sv->st->sources, &c->client.a,
-		    sv->conf->max_connections);
+		return source_counts_take(
+		    sv->st->sources, &c->client.a, sv->conf->max_connections);
 	return admit_client(c);
 }
 

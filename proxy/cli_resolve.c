@@ -36,7 +36,8 @@ cli_resolve_name(const struct sockaddr *addr, char *buf, size_t bufsz)
 	                                 : sizeof(struct sockaddr_in6);
 	if (getnameinfo(sa, salen, host, sizeof(host), NULL, 0, NI_NAMEREQD) !=
 	    0) {
-		acl_request_copy_string(buf, bufsz, acl_verify_name(sa, NULL, NULL));
+		acl_request_copy_string(
+		    buf, bufsz, acl_verify_name(sa, NULL, NULL));
 		return buf;
 	}
 	/* Cut first, then confirm the cut name, as libwrap and lookup.c do. */

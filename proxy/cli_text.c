@@ -26,8 +26,8 @@ cli_text(FILE *fp, const char *s)
 }
 
 void
-cli_text_diag(FILE *fp, const char *file, unsigned line, unsigned col, int error,
-    const char *msg)
+cli_text_diag(FILE *fp, const char *file, unsigned line, unsigned col,
+    int error, const char *msg)
 {
 	cli_text(fp, file != NULL ? file : "");
 	fprintf(fp, ":%u:%u: %s: ", line, col, error ? "error" : "warning");

@@ -289,7 +289,8 @@ cmd_audit_propose(struct audit *a, const struct audit_proc_sock *s)
 		p = &a->props[i];
 		if (p->port == s->port && p->pid == s->pid && s->pid != 0) {
 			if (p->nlisten < 4)
-				cmd_audit_endpoint_text(s, p->listen[p->nlisten++],
+				cmd_audit_endpoint_text(s,
+				    p->listen[p->nlisten++],
 				    sizeof p->listen[0]);
 			return p;
 		}
@@ -363,7 +364,8 @@ cmd_audit_build(struct audit *a)
 	for (i = 0; i < a->nrows; i++)
 		if (a->rows[i].status == AUDIT_EXPOSED &&
 		    a->rows[i].sock->proto == IPPROTO_TCP)
-			a->rows[i].proposal = cmd_audit_propose(a, a->rows[i].sock);
+			a->rows[i].proposal =
+			    cmd_audit_propose(a, a->rows[i].sock);
 	return 0;
 }
 
@@ -559,7 +561,8 @@ cmd_audit_json_row(FILE *fp, const struct audit_row *r)
 	        ? "true"
 	        : "false",
 	    r->status == AUDIT_WRAPD ? "true" : "false");
-	cmd_audit_json_member(fp, "status", audit_status_names[r->status], true);
+	cmd_audit_json_member(
+	    fp, "status", audit_status_names[r->status], true);
 	cmd_audit_json_member(fp, "service", r->service, true);
 	cli_json_key(fp, "proposal");
 	cmd_audit_json_proposal(fp, r->proposal);

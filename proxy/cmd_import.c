@@ -23,8 +23,8 @@
 #include <unistd.h>
 
 #include "commands.h"
-#include "import_inetd.h"
 #include "import.h"
+#include "import_inetd.h"
 #include "import_xinetd.h"
 
 #define IMPORT_INETD_DEFAULT  "/etc/inetd.conf"
@@ -81,7 +81,8 @@ cmd_import_create(const char *path)
 }
 
 static int
-cmd_import_write_file(const char *path, const struct import_set *set, bool allow)
+cmd_import_write_file(
+    const char *path, const struct import_set *set, bool allow)
 {
 	FILE *fp = cmd_import_create(path);
 	int rc;
@@ -104,8 +105,8 @@ cmd_import_write_file(const char *path, const struct import_set *set, bool allow
 
 /* --rules DIR: both files new, or neither left behind. */
 static int
-cmd_import_rules_files(const char *dir, const struct import_set *set, char *allow,
-    char *deny, size_t size)
+cmd_import_rules_files(const char *dir, const struct import_set *set,
+    char *allow, char *deny, size_t size)
 {
 	char real[PATH_MAX];
 
@@ -208,8 +209,8 @@ cmd_import(int argc, char **argv)
 	}
 	rc = 0;
 	if (rules_dir != NULL &&
-	    cmd_import_rules_files(rules_dir, &set, allow, deny, PATH_MAX + 16) !=
-	        0)
+	    cmd_import_rules_files(
+	        rules_dir, &set, allow, deny, PATH_MAX + 16) != 0)
 		rc = 1;
 	if (rc == 0 && rules_dir == NULL)
 		cmd_import_print_rules(&set);

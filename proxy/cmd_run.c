@@ -336,7 +336,8 @@ cmd_run_apply(struct cmd_run_args *a, struct wrapd_conf *c,
 		for (n = 0; a->exec_argv[n] != NULL; n++)
 			;
 		if (conf_set(c, s, "services[].exec",
-		        (const char *const *)a->exec_argv, n, "-- PROGRAM", errs) < 0) {
+		        (const char *const *)a->exec_argv, n, "-- PROGRAM",
+		        errs) < 0) {
 			a->bad_flag_value = true;
 			rc = -1;
 		}
@@ -487,8 +488,8 @@ cmd_run_warn(const struct conf_err *w)
 	else if (w->line == 0)
 		log_warnx("%s: warning: %s", file, w->msg);
 	else
-		log_warnx("%s:%u:%u: warning: %s", file, w->line, w->col,
-		    w->msg);
+		log_warnx(
+		    "%s:%u:%u: warning: %s", file, w->line, w->col, w->msg);
 }
 
 /* server_conf_fn: build the conf at startup and on every reload. */

@@ -4,9 +4,9 @@
  * stage lives in its own file; conn.h has the map.
  */
 #include <errno.h>
-#include <stdatomic.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +19,8 @@
 #include "conn.h"
 #include "decide.h"
 #include "deliver.h"
-#include "geoip.h"
 #include "ftp.h"
+#include "geoip.h"
 #include "log.h"
 #include "relay.h"
 #include "server.h"
@@ -29,7 +29,12 @@
 #include "worker.h"
 
 static const char *const conn_state_names[] = {
-	"deciding", "connecting", "relaying", "exec", "closing", "header",
+    "deciding",
+    "connecting",
+    "relaying",
+    "exec",
+    "closing",
+    "header",
 };
 
 int
@@ -41,7 +46,8 @@ conn_fd(const struct conn *c, int side)
 const char *
 conn_state_name(enum conn_state st)
 {
-	return (size_t)st < sizeof(conn_state_names) / sizeof(conn_state_names[0])
+	return (size_t)st <
+	        sizeof(conn_state_names) / sizeof(conn_state_names[0])
 	    ? conn_state_names[st]
 	    : "?";
 }
@@ -50,9 +56,8 @@ void
 conn_set_state(struct conn *c, enum conn_state st)
 {
 	if (log_enabled(LOG_DEBUG))
-		log_debug("conn=%llu state %s -> %s",
-		    (unsigned long long)c->id, conn_state_names[c->state],
-		    conn_state_names[st]);
+		log_debug("conn=%llu state %s -> %s", (unsigned long long)c->id,
+		    conn_state_names[c->state], conn_state_names[st]);
 	c->state = (uint8_t)st;
 }
 
@@ -65,7 +70,6 @@ conn_addr_set(struct conn_addr *ca, const struct sockaddr *sa)
 	if (sa->sa_family == AF_INET6)
 		ca->scope = ((const struct sockaddr_in6 *)sa)->sin6_scope_id;
 }
-
 
 
 void
@@ -107,7 +111,8 @@ conn_handle_closed(uv_handle_t *h)
 {
 	struct conn *c = h->data;
 
-	if (h == (uv_handle_t *)&c->side[0] || h == (uv_handle_t *)&c->side[1]) {
+	if (h == (uv_handle_t *)&c->side[0] ||
+	    h == (uv_handle_t *)&c->side[1]) {
 		int s = h == (uv_handle_t *)&c->side[0] ? 0 : 1;
 
 		if (c->fd[s] >= 0 && c->abort && c->state == CONN_CLOSING)
@@ -195,8 +200,8 @@ conn_abort(struct conn *c, const char *reason)
 /* Accept. */
 
 void
-conn_accept(struct worker *w, uint32_t svc, int fd,
-    const struct sockaddr *peer, socklen_t peerlen)
+conn_accept(struct worker *w, uint32_t svc, int fd, const struct sockaddr *peer,
+    socklen_t peerlen)
 {
 	struct sockaddr_storage local;
 	socklen_t llen = sizeof(local);
@@ -316,7 +321,8 @@ conn_sweep(struct worker *w, uint64_t now)
 			if (now >= c->deadline_ms)
 				conn_abort(c, "connect-timeout");
 			else if (!c->backend_open)
-				deliver_backend_connect(c); /* had no descriptor */
+				deliver_backend_connect(
+				    c); /* had no descriptor */
 			break;
 		case CONN_RELAYING:
 			if (cs->idle_timeout_ms == 0)

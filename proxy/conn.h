@@ -90,7 +90,7 @@ struct conn_dir {
 			     destination */
 	struct relay_spill *spill; /* copied bytes the destination has not
 				      taken yet, or NULL */
-	uint64_t bytes;   /* delivered to the destination */
+	uint64_t bytes;            /* delivered to the destination */
 };
 
 enum conn_lookup {
@@ -105,17 +105,17 @@ struct conn {
 	struct worker *w;
 	struct snapshot *snap; /* a reference: the rules and backend we use */
 	uint64_t id;
-	uint64_t start_ms;    /* uv_now at accept */
-	uint64_t last_ms;     /* last byte moved (idle timeout) */
-	uint32_t acked_seen;  /* relay_peers_moved(): bytes the peers had
+	uint64_t start_ms;     /* uv_now at accept */
+	uint64_t last_ms;      /* last byte moved (idle timeout) */
+	uint32_t acked_seen;   /* relay_peers_moved(): bytes the peers had
 				 acknowledged when last looked at */
 	uint32_t lookup_began; /* the look-up in flight started this many ms
 				  after start_ms (its duration's metric) */
-	uint64_t deadline_ms; /* the look-up in flight, or the backend connect:
+	uint64_t deadline_ms;  /* the look-up in flight, or the backend connect:
 				 absolute loop time */
 	uint32_t svc;
 	uint8_t state;
-	uint8_t lookup;    /* enum conn_lookup in flight */
+	uint8_t lookup; /* enum conn_lookup in flight */
 	uint8_t pending_closes;
 	bool client_open;  /* side[0] poll initialised and not closed */
 	bool backend_open; /* side[1] poll initialised and not closed */
@@ -138,26 +138,27 @@ struct conn {
 	const struct acl_rule *rule;
 	const char *err_file;
 	unsigned err_line;
-	uint8_t verdict; /* enum acl_verdict */
-	uint8_t table;   /* enum acl_table of rule (or of the table error) */
-	uint8_t scan_from; /* enum acl_table the evaluation starts at */
+	uint8_t verdict;    /* enum acl_verdict */
+	uint8_t table;      /* enum acl_table of rule (or of the table error) */
+	uint8_t scan_from;  /* enum acl_table the evaluation starts at */
 	uint8_t unanswered; /* enum acl_need_bits: facts stored as "unknown"
 			       because no answer came (deadline, no room) */
 	bool decided;
-	bool failed_closed; /* denied because the verdict rested on an
+	bool failed_closed;         /* denied because the verdict rested on an
 			       unanswered fact (conn.c) */
 	const char *unanswered_why; /* "lookup-timeout" or "lookup-skipped" */
-	const char *deny_why; /* a deny wrapd made before the rules
+	const char *deny_why;       /* a deny wrapd made before the rules
 				 ("access-times"), or NULL */
-	const char *reason; /* why it closed */
-	const char *why;    /* first failure seen while relaying (relay.c) */
+	const char *reason;         /* why it closed */
+	const char *why; /* first failure seen while relaying (relay.c) */
 	int64_t exit_status;
 	/* Actions (action_conn.c): a rule run waiting for aclexec, and the
 	 * rule's severity option for this connection's log line. */
 	struct action_run *arun;
 	bool has_severity;
 	int severity;
-	char **action_env; /* environ plus the rule's setenv, for exec; or NULL */
+	char *
+	    *action_env; /* environ plus the rule's setenv, for exec; or NULL */
 	/* Issue "daemons". */
 	struct accept_proxy *proxy_in; /* CONN_HEADER: the header so far */
 	struct ftp *ftp;    /* protocol ftp: the control connection's helper */

@@ -49,7 +49,8 @@ static void
 conn_log_key(struct conn_log_out *o, const char *key)
 {
 	if (o->json)
-		log_buf_printf(&o->b, "%s\"%s\":", o->b.len > 0 ? "," : "", key);
+		log_buf_printf(
+		    &o->b, "%s\"%s\":", o->b.len > 0 ? "," : "", key);
 	else
 		log_buf_printf(&o->b, "%s%s=", o->b.len > 0 ? " " : "", key);
 }
@@ -90,11 +91,10 @@ conn_log(const struct conn *c)
 		return;
 	conn_log_addr(&c->client, client, sizeof(client));
 	if (c->rule != NULL)
-		snprintf(rule, sizeof(rule), "%s:%u", c->rule->file,
-		    c->rule->line);
+		snprintf(
+		    rule, sizeof(rule), "%s:%u", c->rule->file, c->rule->line);
 	else if (c->err_file != NULL)
-		snprintf(rule, sizeof(rule), "%s:%u", c->err_file,
-		    c->err_line);
+		snprintf(rule, sizeof(rule), "%s:%u", c->err_file, c->err_line);
 	else
 		snprintf(rule, sizeof(rule), "none");
 

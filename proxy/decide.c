@@ -115,8 +115,8 @@ decide_fact_known(struct conn *c, const char *value, enum lookup_status status)
 	decide_looking(c, false);
 	decide_count(c, what, status);
 	decide_store(what == CONN_LOOKUP_CLIENT_NAME ? &c->client_name
-	        : what == CONN_LOOKUP_SERVER_NAME  ? &c->server_name
-	                                           : &c->user,
+	        : what == CONN_LOOKUP_SERVER_NAME    ? &c->server_name
+	                                             : &c->user,
 	    value);
 	if (status != LOOKUP_ANSWERED) {
 		c->unanswered |= (uint8_t)decide_fact_bit(what);
@@ -169,9 +169,9 @@ decide_fetch(struct conn *c, enum conn_lookup what, uint64_t timeout_ms)
 	struct sockaddr_storage a, l;
 	char **slot;
 
-	slot = what == CONN_LOOKUP_CLIENT_NAME ? &c->client_name :
-	    what == CONN_LOOKUP_SERVER_NAME    ? &c->server_name :
-						 &c->user;
+	slot = what == CONN_LOOKUP_CLIENT_NAME ? &c->client_name
+	    : what == CONN_LOOKUP_SERVER_NAME  ? &c->server_name
+	                                       : &c->user;
 	if (!decide_lookup_room(c))
 		goto skipped;
 	c->lookup = (uint8_t)what;
@@ -192,12 +192,12 @@ decide_fetch(struct conn *c, enum conn_lookup what, uint64_t timeout_ms)
 	case CONN_LOOKUP_USER:
 		if (acl_addr_to_sockaddr(&c->client.a, c->client.port,
 		        c->client.scope, &a) == 0 ||
-		    acl_addr_to_sockaddr(&c->server.a, c->server.port,
-		        c->server.scope, &l) == 0)
+		    acl_addr_to_sockaddr(
+		        &c->server.a, c->server.port, c->server.scope, &l) == 0)
 			break;
-		c->lk.ident = lookup_ident_start(&c->w->loop,
-		    (struct sockaddr *)&l, (struct sockaddr *)&a, timeout_ms,
-		    decide_ident_cb, c);
+		c->lk.ident =
+		    lookup_ident_start(&c->w->loop, (struct sockaddr *)&l,
+		        (struct sockaddr *)&a, timeout_ms, decide_ident_cb, c);
 		if (c->lk.ident == NULL)
 			goto skipped;
 		decide_looking(c, true);
@@ -282,8 +282,8 @@ decide_run(struct conn *c)
 
 	for (;;) {
 		conn_request(c, &req);
-		st = acl_eval(c->snap->rules, &req,
-		    (enum acl_table)c->scan_from, &dec);
+		st = acl_eval(
+		    c->snap->rules, &req, (enum acl_table)c->scan_from, &dec);
 		timeout_ms = cs->lookup_timeout_ms;
 		switch (st) {
 		case ACL_NEED_CLIENT_NAME:
@@ -307,7 +307,8 @@ decide_run(struct conn *c)
 			 * option sets the ident look-up's own timeout).
 			 */
 			needs = dec.rule != NULL ? action_plan_needs(dec.rule,
-			    req.daemon, &timeout_ms) : 0;
+			                               req.daemon, &timeout_ms)
+			                         : 0;
 			if ((needs & ACL_NEEDS_CLIENT_NAME) &&
 			    c->client_name == NULL)
 				need = CONN_LOOKUP_CLIENT_NAME;

@@ -10,8 +10,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "deliver.h"
 #include "conn.h"
+#include "deliver.h"
 #include "log.h"
 #include "server.h"
 #include "snapshot.h"
@@ -93,7 +93,8 @@ deliver_backend_ready(struct conn *c)
 	ssize_t w;
 
 	/* An FTP data connection (dest_port) carries no header. */
-	if (cs->proxy_protocol != CONF_PROXY_PROTOCOL_NONE && c->dest_port == 0) {
+	if (cs->proxy_protocol != CONF_PROXY_PROTOCOL_NONE &&
+	    c->dest_port == 0) {
 		n = deliver_backend_proxy_header(
 		    c, cs->proxy_protocol, hdr, sizeof(hdr));
 		do
@@ -139,7 +140,7 @@ deliver_backend_connect_cb(uv_poll_t *h, int status, int events)
 static int
 deliver_backend_connected_now(struct conn *c, int fd)
 {
-	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	struct pollfd p = {.fd = fd, .events = POLLOUT};
 	int err = 0;
 	socklen_t len = sizeof(err);
 
@@ -163,8 +164,8 @@ deliver_backend_connecting(struct conn *c)
 {
 	if (c->state == CONN_CONNECTING)
 		return;
-	c->deadline_ms = uv_now(&c->w->loop) +
-	    c->snap->svc[c->svc].conf->connect_timeout_ms;
+	c->deadline_ms =
+	    uv_now(&c->w->loop) + c->snap->svc[c->svc].conf->connect_timeout_ms;
 	conn_set_state(c, CONN_CONNECTING);
 }
 
@@ -198,8 +199,9 @@ deliver_backend_connect(struct conn *c)
 
 	fd = socket(
 	    dst.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0 && (errno == EMFILE || errno == ENFILE ||
-	                  errno == ENOBUFS || errno == ENOMEM)) {
+	if (fd < 0 &&
+	    (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+	        errno == ENOMEM)) {
 		/*
 		 * Out of descriptors for now: the client waits (the sweep
 		 * tries again, conn_sweep) until one is free or the connect

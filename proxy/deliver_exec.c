@@ -24,8 +24,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "deliver.h"
 #include "conn.h"
+#include "deliver.h"
 #include "log.h"
 #include "server.h"
 #include "snapshot.h"
@@ -104,11 +104,16 @@ deliver_exec_env(const struct conn *c, char **extra, size_t *nextra)
 		if (!deliver_exec_env_ours(base[i]))
 			env[k++] = base[i];
 	*nextra = 0;
-	extra[(*nextra)++] = deliver_exec_addr_var("REMOTE_ADDR", &c->client, 0);
-	extra[(*nextra)++] = deliver_exec_addr_var("REMOTE_PORT", &c->client, 1);
-	extra[(*nextra)++] = deliver_exec_addr_var("SERVER_ADDR", &c->server, 0);
-	extra[(*nextra)++] = deliver_exec_addr_var("SERVER_PORT", &c->server, 1);
-	extra[(*nextra)++] = deliver_exec_fact_var("REMOTE_HOST", c->client_name);
+	extra[(*nextra)++] =
+	    deliver_exec_addr_var("REMOTE_ADDR", &c->client, 0);
+	extra[(*nextra)++] =
+	    deliver_exec_addr_var("REMOTE_PORT", &c->client, 1);
+	extra[(*nextra)++] =
+	    deliver_exec_addr_var("SERVER_ADDR", &c->server, 0);
+	extra[(*nextra)++] =
+	    deliver_exec_addr_var("SERVER_PORT", &c->server, 1);
+	extra[(*nextra)++] =
+	    deliver_exec_fact_var("REMOTE_HOST", c->client_name);
 	extra[(*nextra)++] = deliver_exec_fact_var("REMOTE_IDENT", c->user);
 	extra[(*nextra)++] =
 	    deliver_exec_var("WRAPD_SERVICE", c->snap->svc[c->svc].conf->name);

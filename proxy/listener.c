@@ -91,8 +91,8 @@ listener_socket(const struct sockaddr_storage *ss, socklen_t len,
 		 * normalises before any rule sees them.
 		 */
 		const struct sockaddr_in6 *s6 = (const void *)ss;
-		int v6only = v6only_any ||
-		    !IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr);
+		int v6only =
+		    v6only_any || !IN6_IS_ADDR_UNSPECIFIED(&s6->sin6_addr);
 
 		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY,
 		        v6only ? &one : &zero, sizeof(int)) < 0)
@@ -119,8 +119,8 @@ listener_addr_key(
 }
 
 struct lsock *
-listener_open_addr(const struct conf_listen *l, unsigned nfds,
-    bool v6only_any, char *err, size_t errsz)
+listener_open_addr(const struct conf_listen *l, unsigned nfds, bool v6only_any,
+    char *err, size_t errsz)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;

@@ -144,8 +144,8 @@ log_vmsg(int prio, const char *fmt, va_list ap)
 		log_buf_json_str(&b, text);
 		log_buf_printf(&b, "}");
 	} else {
-		log_buf_printf(&b, "wrapd[%ld]: %s: ", log_pid(),
-		    log_prio_name(prio));
+		log_buf_printf(
+		    &b, "wrapd[%ld]: %s: ", log_pid(), log_prio_name(prio));
 		if (b.len + 1 < b.cap) {
 			int n = vsnprintf(b.p + b.len, b.cap - b.len, fmt, ap);
 

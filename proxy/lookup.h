@@ -76,8 +76,8 @@ void lookup_ident_cancel(struct lookup_ident *l);
  * which run their own ident servers on loopback.
  */
 struct lookup_ident *lookup_ident_start_port(uv_loop_t *loop,
-    const struct sockaddr *local, const struct sockaddr *client,
-    unsigned port, uint64_t timeout_ms, lookup_ident_cb cb, void *arg);
+    const struct sockaddr *local, const struct sockaddr *client, unsigned port,
+    uint64_t timeout_ms, lookup_ident_cb cb, void *arg);
 
 /*
  * Name look-ups run on libuv's threadpool (4 threads by default), where one
@@ -142,7 +142,7 @@ unsigned lookup_name_inflight(const struct sockaddr *addr);
  * ports, copy the user (first word, truncated to usersz-1) and return 0;
  * otherwise return -1.
  */
-int lookup_ident_parse_reply(const char *reply, size_t len, unsigned client_port,
-    unsigned server_port, char *user, size_t usersz);
+int lookup_ident_parse_reply(const char *reply, size_t len,
+    unsigned client_port, unsigned server_port, char *user, size_t usersz);
 
 #endif /* WRAPD_LOOKUP_H */

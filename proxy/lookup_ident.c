@@ -140,7 +140,8 @@ lookup_ident_parse_reply(const char *reply, size_t len, unsigned client_port,
 	p++;
 	/* The user: the first word, at most IDENT_USER_MAX bytes of it. */
 	p = lookup_ident_skip_space(p, end);
-	for (w = p; w < end && !lookup_ident_isspace(*w) && w - p < IDENT_USER_MAX;
+	for (w = p;
+	     w < end && !lookup_ident_isspace(*w) && w - p < IDENT_USER_MAX;
 	     w++)
 		continue;
 	if (w == p)
@@ -195,8 +196,8 @@ lookup_ident_answer(struct lookup_ident *l)
 {
 	char user[ACL_STRING_MAX];
 
-	if (lookup_ident_parse_reply(l->reply, l->len, l->client_port, l->server_port,
-	        user, sizeof(user)) == 0)
+	if (lookup_ident_parse_reply(l->reply, l->len, l->client_port,
+	        l->server_port, user, sizeof(user)) == 0)
 		lookup_ident_finish(l, user, LOOKUP_ANSWERED);
 	else
 		lookup_ident_finish(l, ACL_UNKNOWN, LOOKUP_ANSWERED);
@@ -247,7 +248,8 @@ lookup_ident_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	}
 	l->len += (size_t)n;
 	if (l->len >= IDENT_LINE_MAX)
-		lookup_ident_answer(l); /* a full fgets() buffer without a newline */
+		lookup_ident_answer(
+		    l); /* a full fgets() buffer without a newline */
 }
 
 static void
@@ -274,8 +276,8 @@ lookup_ident_connect_cb(uv_connect_t *c, int status)
 	b = uv_buf_init(l->query, (unsigned)strlen(l->query));
 	if (uv_write(&l->write, (uv_stream_t *)&l->tcp, &b, 1,
 	        lookup_ident_write_cb) != 0 ||
-	    uv_read_start(
-	        (uv_stream_t *)&l->tcp, lookup_ident_alloc_cb, lookup_ident_read_cb) != 0)
+	    uv_read_start((uv_stream_t *)&l->tcp, lookup_ident_alloc_cb,
+	        lookup_ident_read_cb) != 0)
 		lookup_ident_finish(l, ACL_UNKNOWN, LOOKUP_ANSWERED);
 }
 

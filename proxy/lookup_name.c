@@ -300,7 +300,8 @@ lookup_name_inflight(const struct sockaddr *addr)
 	if (addr == NULL)
 		count = lookup_flight.total;
 	else
-		count = (n = lookup_name_net_find(lookup_name_net_key(&ss))) != NULL
+		count =
+		    (n = lookup_name_net_find(lookup_name_net_key(&ss))) != NULL
 		    ? n->inflight
 		    : 0;
 	pthread_mutex_unlock(&lookup_flight.mu);
@@ -386,7 +387,8 @@ lookup_name_forward_cb(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
  * when the request is queued.
  */
 static int
-lookup_name_forward_start(struct lookup_name *l, uv_loop_t *loop, const char *host)
+lookup_name_forward_start(
+    struct lookup_name *l, uv_loop_t *loop, const char *host)
 {
 	struct addrinfo hints;
 
@@ -406,8 +408,8 @@ lookup_name_forward_start(struct lookup_name *l, uv_loop_t *loop, const char *ho
 	hints.ai_flags = AI_PASSIVE | AI_CANONNAME;
 	l->stage = LOOKUP_FORWARD;
 	l->ai.data = l;
-	if (uv_getaddrinfo(
-	        loop, &l->ai, lookup_name_forward_cb, l->name, NULL, &hints) != 0)
+	if (uv_getaddrinfo(loop, &l->ai, lookup_name_forward_cb, l->name, NULL,
+	        &hints) != 0)
 		return -1;
 	l->req_busy = true;
 	return 0;

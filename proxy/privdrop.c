@@ -23,11 +23,13 @@ static int
 privdrop_keep_net_admin(void)
 {
 	struct __user_cap_header_struct hdr = {
-		.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+	    .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
 	struct __user_cap_data_struct data[2] = {{0}};
 
-	data[CAP_TO_INDEX(CAP_NET_ADMIN)].permitted = CAP_TO_MASK(CAP_NET_ADMIN);
-	data[CAP_TO_INDEX(CAP_NET_ADMIN)].effective = CAP_TO_MASK(CAP_NET_ADMIN);
+	data[CAP_TO_INDEX(CAP_NET_ADMIN)].permitted =
+	    CAP_TO_MASK(CAP_NET_ADMIN);
+	data[CAP_TO_INDEX(CAP_NET_ADMIN)].effective =
+	    CAP_TO_MASK(CAP_NET_ADMIN);
 	if (syscall(SYS_capset, &hdr, data) < 0) {
 		log_warn("cannot keep CAP_NET_ADMIN for transparent mode");
 		return -1;

@@ -43,7 +43,7 @@
 
 /* Splices per readable event and direction, so one busy connection cannot
  * starve the others on its loop. */
-#define RELAY_BUDGET 8
+#define RELAY_BUDGET     8
 /* A read shorter than this is taken to have drained the socket. */
 #define RELAY_SHORT_READ (64 * 1024)
 /*
@@ -382,8 +382,8 @@ relay_deliver(struct conn *c, int d)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			return 0;
-		return relay_side_dead(c, 1 - d,
-		    relay_why(1 - d, n < 0 ? errno : EPIPE, true));
+		return relay_side_dead(
+		    c, 1 - d, relay_why(1 - d, n < 0 ? errno : EPIPE, true));
 	}
 	return 1;
 }
@@ -524,8 +524,7 @@ relay_pump(struct conn *c, int d, bool urgent)
 	ssize_t n;
 	int i, rc;
 
-	for (i = 0; i < RELAY_BUDGET && !relay_blocked(dir) && !dir->eof;
-	     i++) {
+	for (i = 0; i < RELAY_BUDGET && !relay_blocked(dir) && !dir->eof; i++) {
 		if (urgent && relay_at_mark(src)) {
 			if (relay_urgent(c, d) < 0)
 				return -1;
@@ -692,8 +691,8 @@ relay_peers_moved(struct conn *c)
 
 	for (s = 0; s < 2; s++) {
 		len = sizeof(ti);
-		if (getsockopt(conn_fd(c, s), IPPROTO_TCP, TCP_INFO, &ti,
-		        &len) == 0 &&
+		if (getsockopt(
+		        conn_fd(c, s), IPPROTO_TCP, TCP_INFO, &ti, &len) == 0 &&
 		    len >= sizeof(ti))
 			acked += (uint32_t)ti.bytes_acked;
 	}

@@ -28,7 +28,7 @@
 #define RELAY_PIPE_SIZE (1024 * 1024)
 #endif
 /* Empty pipes kept per loop for reuse. */
-#define RELAY_POOL_MAX  32
+#define RELAY_POOL_MAX 32
 
 struct relay_pool {
 	int (*v)[2];

@@ -40,12 +40,12 @@
 #include "metrics.h"
 #include "metrics_server.h"
 #include "privdrop.h"
-#include "transparent.h"
 #include "sdnotify.h"
 #include "server.h"
+#include "transparent.h"
 #include "worker.h"
 
-#define SERVER_MAX_WORKERS 256
+#define SERVER_MAX_WORKERS  256
 /*
  * Descriptors a connection may hold: its two sockets, and a pipe per
  * direction while bytes are in flight (relay.c copies instead when there
@@ -106,14 +106,14 @@ server_drain_timeout(uv_timer_t *t)
 	struct server *srv = t->data;
 
 	log_warnx("drain: deadline reached; closing the remaining "
-		  "connections");
+	          "connections");
 	server_broadcast(srv, WORKER_MSG_FORCE);
 }
 
 /* Shut the bound listeners of snap that keep is not using (all if NULL). */
 static void
-server_shutdown_listeners(const struct snapshot *snap,
-    const struct snapshot *keep)
+server_shutdown_listeners(
+    const struct snapshot *snap, const struct snapshot *keep)
 {
 	size_t i, j;
 
@@ -140,8 +140,8 @@ server_stop(struct server *srv, const char *why)
 	sdnotify("STOPPING=1");
 	server_broadcast(srv, WORKER_MSG_STOP);
 	server_shutdown_listeners(srv->snap, NULL);
-	uv_timer_start(&srv->drain_timer, server_drain_timeout,
-	    srv->opts.drain_ms, 0);
+	uv_timer_start(
+	    &srv->drain_timer, server_drain_timeout, srv->opts.drain_ms, 0);
 }
 
 static struct snapshot_env
@@ -175,14 +175,14 @@ server_reload(struct server *srv)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	snprintf(msg, sizeof(msg), "RELOADING=1\nMONOTONIC_USEC=%llu",
 	    (unsigned long long)ts.tv_sec * 1000000ull +
-		(unsigned long long)ts.tv_nsec / 1000);
+	        (unsigned long long)ts.tv_nsec / 1000);
 	sdnotify(msg);
-	log_info("reload: reading %s", srv->opts.config_path ?
-		srv->opts.config_path : "the rules");
+	log_info("reload: reading %s",
+	    srv->opts.config_path ? srv->opts.config_path : "the rules");
 	conf = srv->opts.make_conf(srv->opts.make_arg, true);
 	if (conf == NULL) {
 		log_errx("reload: configuration has errors; keeping the "
-			 "running configuration");
+		         "running configuration");
 		metrics_reload(srv->metrics, METRICS_RELOAD_FAILED);
 		goto out;
 	}
@@ -191,14 +191,14 @@ server_reload(struct server *srv)
 	server_check_nofile(conf);
 	if ((conf->user == NULL) != (srv->snap->conf->user == NULL) ||
 	    (conf->user != NULL &&
-		strcmp(conf->user, srv->snap->conf->user) != 0))
+	        strcmp(conf->user, srv->snap->conf->user) != 0))
 		log_warnx("reload: user changes need a restart; ignored");
 	control_reload(srv, conf);
 	tzset(); /* access_times: a changed /etc/localtime takes effect */
 	env = server_env(srv, srv->snap);
 	if ((snap = snapshot_build(conf, &env)) == NULL) {
 		log_errx("reload: failed; keeping the running configuration "
-			 "and rules");
+		         "and rules");
 		metrics_reload(srv->metrics, METRICS_RELOAD_FAILED);
 		goto out;
 	}
@@ -216,8 +216,8 @@ server_reload(struct server *srv)
 	 * keeps the old one (logged), and refuses nothing else. */
 	metrics_server_reload(srv, snap->conf->metrics);
 	metrics_reload(srv->metrics, METRICS_RELOAD_OK);
-	log_info("reload: done (generation %llu)",
-	    (unsigned long long)snap->gen);
+	log_info(
+	    "reload: done (generation %llu)", (unsigned long long)snap->gen);
 out:
 	sdnotify("READY=1");
 }
@@ -237,8 +237,8 @@ server_signal_cb(uv_signal_t *h, int signum)
 static void
 server_limit_configure(struct action_limit *l, const struct conf_actions *ca)
 {
-	action_limit_configure(l, ca->max_running, ca->per_source_count,
-	    ca->per_source_secs);
+	action_limit_configure(
+	    l, ca->max_running, ca->per_source_count, ca->per_source_secs);
 	action_limit_set_mail_rate(l, ca->mail_rate_count, ca->mail_rate_secs);
 }
 
@@ -344,9 +344,9 @@ server_inherit(struct server *srv, const struct wrapd_conf *conf)
 			snprintf(key, sizeof(key), "systemd %d", srv->sd[i].fd);
 			snprintf(text, sizeof(text), "systemd:%s(fd %d)",
 			    srv->sd[i].name, srv->sd[i].fd);
-			srv->sd_ls[i] = listener_wrap_fd(CONF_LISTEN_SYSTEMD,
-			    key, text, srv->sd[i].fd, srv->sd[i].connected,
-			    true);
+			srv->sd_ls[i] =
+			    listener_wrap_fd(CONF_LISTEN_SYSTEMD, key, text,
+			        srv->sd[i].fd, srv->sd[i].connected, true);
 			if (srv->sd_ls[i] == NULL)
 				return -1;
 			if (srv->sd[i].connected)
@@ -458,7 +458,8 @@ server_run(struct server_opts *o)
 	}
 	server_limit_configure(srv.limit, &srv.snap->conf->actions);
 	/* As root: /run/wrapd and the socket (one connection: none). */
-	ctl_fd = srv.single ? -1 : control_bind(srv.snap->conf->control, o->owner);
+	ctl_fd =
+	    srv.single ? -1 : control_bind(srv.snap->conf->control, o->owner);
 	/* As root too (any port); asked for, so a failure stops the start. */
 	if ((metrics_fd = server_bind_metrics(&srv)) < -1) {
 		if (ctl_fd >= 0)
@@ -467,8 +468,8 @@ server_run(struct server_opts *o)
 		return 1;
 	}
 	if (srv.snap->conf->user != NULL &&
-	    privdrop(srv.snap->conf->user,
-	        transparent_wanted(srv.snap->conf)) < 0) {
+	    privdrop(srv.snap->conf->user, transparent_wanted(srv.snap->conf)) <
+	        0) {
 		server_cleanup(&srv);
 		return 1;
 	}
@@ -489,12 +490,13 @@ server_run(struct server_opts *o)
 	srv.done.data = &srv;
 
 	if (control_start(&srv, ctl_fd, srv.snap->conf->control) < 0 ||
-	    (!srv.single && metrics_server_start(&srv, metrics_fd,
-	                        srv.snap->conf->metrics) < 0)) {
+	    (!srv.single &&
+	        metrics_server_start(
+	            &srv, metrics_fd, srv.snap->conf->metrics) < 0)) {
 		log_errx("out of memory");
 		return 1;
 	}
-		if ((srv.workers = calloc(n, sizeof(*srv.workers))) == NULL) {
+	if ((srv.workers = calloc(n, sizeof(*srv.workers))) == NULL) {
 		log_errx("out of memory");
 		return 1;
 	}
@@ -507,7 +509,7 @@ server_run(struct server_opts *o)
 	for (i = 0; i < n; i++) {
 		atomic_fetch_add(&srv.nrunning, 1);
 		if (uv_thread_create(&srv.workers[i].thread, worker_main,
-		    &srv.workers[i]) != 0) {
+		        &srv.workers[i]) != 0) {
 			log_errx("worker %u: cannot start its thread", i);
 			return 1;
 		}
@@ -516,8 +518,8 @@ server_run(struct server_opts *o)
 	/* inetd nowait / Accept=yes: one connection, so one line for it. */
 	log_msg(srv.single ? LOG_DEBUG : LOG_INFO,
 	    "wrapd %s ready: %zu service(s), %zu listener(s), %u "
-		 "worker(s)", WRAPD_VERSION, srv.snap->nsvc, srv.snap->nbind,
-	    n);
+	    "worker(s)",
+	    WRAPD_VERSION, srv.snap->nsvc, srv.snap->nbind, n);
 	sdnotify("READY=1");
 
 	uv_run(srv.loop, UV_RUN_DEFAULT);

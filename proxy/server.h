@@ -61,7 +61,7 @@ struct server {
 	uv_timer_t drain_timer;
 	uv_async_t done;
 	uv_mutex_t lock;
-	uv_mutex_t msg_lock; /* serialises uv_async_send with worker exit */
+	uv_mutex_t msg_lock;   /* serialises uv_async_send with worker exit */
 	struct snapshot *snap; /* published snapshot, under lock */
 	struct action_limit *limit; /* actions.*: the one limiter */
 	uint64_t gen;
@@ -71,7 +71,7 @@ struct server {
 	int nsd;
 	struct lsock **sd_ls;
 	struct lsock *stdin_ls;
-	bool single;       /* serving one inherited connection, then exit */
+	bool single; /* serving one inherited connection, then exit */
 	bool connected_taken;
 	atomic_uint single_done;
 	unsigned conf_workers; /* `workers` as started (not reloadable) */

@@ -9,10 +9,10 @@
 #include <sys/un.h>
 
 #include "admit.h"
+#include "conf_trust.h"
 #include "log.h"
 #include "snapshot.h"
 #include "transparent.h"
-#include "conf_trust.h"
 
 static struct svc_state *
 snapshot_svc_state_get(
@@ -280,9 +280,8 @@ snapshot_geoip_report(void *arg, const char *path, const char *msg)
 static int
 snapshot_load_geoip(struct snapshot *s, uid_t owner)
 {
-	return geoip_open(&s->geoip, s->conf->geoip_country,
-	    s->conf->geoip_asn, conf_trust_vet, &owner, snapshot_geoip_report,
-	    NULL);
+	return geoip_open(&s->geoip, s->conf->geoip_country, s->conf->geoip_asn,
+	    conf_trust_vet, &owner, snapshot_geoip_report, NULL);
 }
 
 /*

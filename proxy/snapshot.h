@@ -37,8 +37,8 @@ struct svc_state {
 	atomic_uint waiters; /* workers that paused a listener at the limit */
 	atomic_uint looking; /* connections waiting on a look-up */
 	struct source_counts *sources; /* per_source.connections */
-	struct admit_state *admit; /* bans, per_source.rate (admit.h) */
-	struct metrics_svc metrics; /* a slot per worker */
+	struct admit_state *admit;     /* bans, per_source.rate (admit.h) */
+	struct metrics_svc metrics;    /* a slot per worker */
 	char *name;
 };
 
@@ -79,7 +79,8 @@ struct snapshot_env {
 	struct lsock **sd_ls;   /* one lsock per systemd fd, made once */
 	struct lsock *stdin_ls; /* fd 0, when a listen is "stdin" */
 	uint64_t gen;
-	uid_t owner; /* who may own the rule files besides root (conf_trust.h) */
+	uid_t
+	    owner; /* who may own the rule files besides root (conf_trust.h) */
 };
 
 /*

@@ -19,7 +19,7 @@ struct source_entry {
 
 struct source_counts {
 	struct source_map map; /* and its lock for the fields below */
-	uint64_t refused;          /* since source_counts_refusals() */
+	uint64_t refused;      /* since source_counts_refusals() */
 	struct acl_addr last_refused;
 };
 
@@ -230,7 +230,8 @@ source_counts_put(struct source_counts *t, const struct acl_addr *a)
 		return;
 	source_key_of(a, &k);
 	pthread_mutex_lock(&t->map.mu);
-	if ((e = source_map_find(&t->map, &k, &slot)) != NULL && --e->count == 0) {
+	if ((e = source_map_find(&t->map, &k, &slot)) != NULL &&
+	    --e->count == 0) {
 		source_map_remove(&t->map, slot);
 		free(e);
 	}

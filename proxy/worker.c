@@ -126,8 +126,9 @@ worker_log_refusals(struct worker *w)
 
 		n = source_counts_refusals(sv->st->sources, last, sizeof(last));
 		if (n > 0)
-			log_warnx("service %s: refused %llu connection(s) over "
-			          "per_source.connections (%u), the last from %s",
+			log_warnx(
+			    "service %s: refused %llu connection(s) over "
+			    "per_source.connections (%u), the last from %s",
 			    sv->conf->name, (unsigned long long)n,
 			    sv->conf->per_source_connections, last);
 	}
@@ -200,8 +201,8 @@ worker_init(struct server *srv, struct worker *w, unsigned idx)
 	w->actions.worker = idx;
 	uv_timer_init(&w->loop, &w->sweep);
 	w->sweep.data = w;
-	uv_timer_start(&w->sweep, worker_sweep_cb, WORKER_SWEEP_MS,
-	    WORKER_SWEEP_MS);
+	uv_timer_start(
+	    &w->sweep, worker_sweep_cb, WORKER_SWEEP_MS, WORKER_SWEEP_MS);
 	/* The loop keeps no reference on the sweep: it alone must not keep
 	 * a finished worker alive. */
 	uv_unref((uv_handle_t *)&w->sweep);

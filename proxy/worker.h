@@ -55,9 +55,9 @@ struct worker {
 	size_t nls;
 	struct conn_list conns;
 	struct relay_pool pool;
-	struct closer closer;      /* sockets waiting to be reset */
+	struct closer closer;       /* sockets waiting to be reset */
 	struct action_loop actions; /* this loop's commands and jobs */
-	uint64_t nopipe_logged_ms; /* relay.c: last "no pipe" warning */
+	uint64_t nopipe_logged_ms;  /* relay.c: last "no pipe" warning */
 	bool stopping;
 	bool closed;
 	bool started;
