@@ -13,6 +13,7 @@
 #     with trailing-zero and CIDR forms, access_times with its last
 #     minute, nice noted with file:line); plus a directory of our own with only_from/no_access
 #     written by --rules into new files, which wrapd then enforces.
+#  Every wrapd.yaml written loads, and wrapd check --config finds no error.
 #  c) a missing file, usage errors, --rules never writing over a file.
 . "$(dirname "$0")/../e2e/lib.sh"
 e2e_require_root_netns
@@ -37,6 +38,10 @@ has() { grep -qF -- "$1" "$W/$2" || e2e_fail "no '$1' in $2: $(cat "$W/$2")"; }
 loads() {
 	"$LOADER" "$W/$1" >"$W/$1.load" 2>&1 || e2e_fail "$1 does not load: $(cat "$W/$1.load")"
 	e2e_log "ok: $1 loads with wrapd's configuration loader ($(cat "$W/$1.load"))"
+	# and wrapd check --config finds no error in it (warnings may be)
+	"$WRAPD" check --config "$W/$1" >"$W/$1.check" 2>&1 ||
+		e2e_fail "wrapd check --config $1: exit $?: $(cat "$W/$1.check")"
+	e2e_log "ok: wrapd check --config $1: $(tail -1 "$W/$1.check")"
 }
 
 # --- a) inetd
