@@ -11,10 +11,11 @@
 #     /etc/xinetd.d (all disabled or internal: nothing to convert, exit 1)
 #     and the sample.conf it ships (instances, bind, redirect, only_from
 #     with trailing-zero and CIDR forms, access_times with its last
-#     minute, nice noted with file:line); plus a directory of our own with only_from/no_access
-#     written by --rules into new files, which wrapd then enforces.
-#  Every wrapd.yaml written loads, and wrapd check --config finds no error.
+#     minute, nice noted with file:line); plus a directory of our own
+#     with only_from/no_access written by --rules into new files, which
+#     wrapd then enforces.
 #  c) a missing file, usage errors, --rules never writing over a file.
+#  Every wrapd.yaml written loads, and wrapd check --config finds no error.
 . "$(dirname "$0")/../e2e/lib.sh"
 e2e_require_root_netns
 e2e_require_cmd /usr/sbin/in.fingerd /usr/sbin/tcpd
