@@ -140,19 +140,29 @@ conf_errs_free(struct conf_errs *e)
 	e->n = e->cap = 0;
 }
 
+int
+conf_err_format(
+    const struct conf_err *e, const char *kind, char *buf, size_t size)
+{
+	const char *file = e->file ? e->file : "wrapd";
+
+	if (e->line == 0)
+		return snprintf(buf, size, "%s: %s%s", file, kind, e->msg);
+	if (e->col == 0)
+		return snprintf(
+		    buf, size, "%s:%u: %s%s", file, e->line, kind, e->msg);
+	return snprintf(
+	    buf, size, "%s:%u:%u: %s%s", file, e->line, e->col, kind, e->msg);
+}
+
 void
 conf_errs_print(const struct conf_errs *e, FILE *fp)
 {
+	char msg[CONF_ERR_TEXT_MAX];
+
 	for (size_t i = 0; e != NULL && i < e->n; i++) {
-		const struct conf_err *x = &e->v[i];
-		const char *file = x->file ? x->file : "wrapd";
-		if (x->line == 0)
-			fprintf(fp, "%s: %s\n", file, x->msg);
-		else if (x->col == 0)
-			fprintf(fp, "%s:%u: %s\n", file, x->line, x->msg);
-		else
-			fprintf(fp, "%s:%u:%u: %s\n", file, x->line, x->col,
-			    x->msg);
+		conf_err_format(&e->v[i], "", msg, sizeof msg);
+		fprintf(fp, "%s\n", msg);
 	}
 }
 

@@ -209,6 +209,15 @@ struct conf_errs {
 void conf_errs_free(struct conf_errs *e);
 /* Print each error as "file:line:col: message" (fewer fields when 0). */
 void conf_errs_print(const struct conf_errs *e, FILE *fp);
+/*
+ * One error as conf_errs_print() writes it, without the newline, with kind
+ * ("", "warning: ") before the message; snprintf's return (a longer text
+ * is cut to size).  conf/ quotes values cut short, so CONF_ERR_TEXT_MAX
+ * is room enough.
+ */
+#define CONF_ERR_TEXT_MAX 2048
+int conf_err_format(
+    const struct conf_err *e, const char *kind, char *buf, size_t size);
 
 /* A conf with every default set and no services. */
 struct wrapd_conf *conf_new(void);

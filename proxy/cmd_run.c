@@ -460,20 +460,17 @@ cmd_run_load_config(struct cmd_run_args *a, bool reload, struct conf_errs *errs)
 static void
 cmd_run_print_errors(const struct conf_errs *errs, bool reload)
 {
-	const struct conf_err *e;
+	char msg[CONF_ERR_TEXT_MAX];
 	size_t i;
 
 	for (i = 0; i < errs->n; i++) {
-		e = &errs->v[i];
+		conf_err_format(&errs->v[i], "", msg, sizeof msg);
 		if (reload || cmd_run_stderr_is_client)
-			log_errx("%s:%u:%u: %s", e->file ? e->file : "wrapd",
-			    e->line, e->col, e->msg);
-		else if (e->line == 0)
-			cmd_run_complain(
-			    "%s: %s", e->file ? e->file : "wrapd", e->msg);
+			log_errx("%s", msg);
+		else if (errs->v[i].line == 0) /* a flag's: "wrapd: --x: " */
+			cmd_run_complain("%s", msg);
 		else
-			fprintf(stderr, "%s:%u:%u: %s\n", e->file, e->line,
-			    e->col, e->msg);
+			fprintf(stderr, "%s\n", msg);
 	}
 }
 
@@ -481,15 +478,14 @@ cmd_run_print_errors(const struct conf_errs *errs, bool reload)
 static void
 cmd_run_warn(const struct conf_err *w)
 {
-	const char *file = w->file != NULL ? w->file : "wrapd";
+	char msg[CONF_ERR_TEXT_MAX];
 
-	if (w->file == NULL && w->line == 0)
+	if (w->file == NULL && w->line == 0) {
 		log_warnx("%s", w->msg); /* the command line's */
-	else if (w->line == 0)
-		log_warnx("%s: warning: %s", file, w->msg);
-	else
-		log_warnx(
-		    "%s:%u:%u: warning: %s", file, w->line, w->col, w->msg);
+		return;
+	}
+	conf_err_format(w, "warning: ", msg, sizeof msg);
+	log_warnx("%s", msg);
 }
 
 /* server_conf_fn: build the conf at startup and on every reload. */
@@ -662,8 +658,10 @@ cmd_run_check_mode(struct cmd_run_args *a)
 
 	for (i = 0; i < a->nsettings; i++) {
 		f = a->settings[i].flag;
-		has_listen = has_listen || f->letter == 'l';
-		has_backend = has_backend || f->letter == 'b';
+		has_listen =
+		    has_listen || strcmp(f->key, "services[].listen") == 0;
+		has_backend =
+		    has_backend || strcmp(f->key, "services[].backend") == 0;
 	}
 	a->quick = has_listen || has_backend || a->exec_argv != NULL;
 	if (a->quick && a->config != NULL)
