@@ -294,6 +294,26 @@ cmd_run_flags_check(void)
 }
 
 /*
+ * conf_set() for one flag.  A value the key refuses is in errs; a failure
+ * that leaves no message there (no memory) is said here, so that no flag
+ * fails in silence.  0 or -1 (and a->bad_flag_value).
+ */
+static int
+cmd_run_set(struct cmd_run_args *a, struct wrapd_conf *c,
+    struct conf_service *s, const char *key, const char *const *values,
+    size_t n, const char *origin, struct conf_errs *errs)
+{
+	size_t before = errs->n;
+
+	if (conf_set(c, s, key, values, n, origin, errs) == 0)
+		return 0;
+	if (errs->n == before)
+		cmd_run_complain("%s: %s", origin, strerror(errno));
+	a->bad_flag_value = true;
+	return -1;
+}
+
+/*
  * Apply the flags to c: to its service s in quick mode, or over a file's
  * configuration (s NULL) only the flags marked both.  In command-line
  * order, so that the last of a repeated flag wins; a list key gets all of
@@ -310,8 +330,10 @@ cmd_run_apply(struct cmd_run_args *a, struct wrapd_conf *c,
 	bool list, seen;
 	int rc = 0;
 
-	if ((values = calloc(a->nsettings + 1, sizeof *values)) == NULL)
+	if ((values = calloc(a->nsettings + 1, sizeof *values)) == NULL) {
+		cmd_run_complain("out of memory");
 		return -1;
+	}
 	for (i = 0; i < a->nsettings; i++) {
 		f = a->settings[i].flag;
 		if (s == NULL && !f->both)
@@ -326,21 +348,17 @@ cmd_run_apply(struct cmd_run_args *a, struct wrapd_conf *c,
 			if (a->settings[j].flag == f && (j == i || list))
 				values[n++] = a->settings[j].value;
 		snprintf(origin, sizeof origin, "--%s", f->name);
-		if (conf_set(c, s, f->key, values, n, origin, errs) < 0) {
-			a->bad_flag_value = true;
+		if (cmd_run_set(a, c, s, f->key, values, n, origin, errs) < 0)
 			rc = -1;
-		}
 	}
 	free(values);
 	if (s != NULL && a->exec_argv != NULL) {
 		for (n = 0; a->exec_argv[n] != NULL; n++)
 			;
-		if (conf_set(c, s, "services[].exec",
+		if (cmd_run_set(a, c, s, "services[].exec",
 		        (const char *const *)a->exec_argv, n, "-- PROGRAM",
-		        errs) < 0) {
-			a->bad_flag_value = true;
+		        errs) < 0)
 			rc = -1;
-		}
 	}
 	return rc;
 }
