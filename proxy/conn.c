@@ -211,7 +211,7 @@ conn_accept(struct worker *w, uint32_t svc, int fd, const struct sockaddr *peer,
 	(void)peerlen;
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		log_warnx("out of memory: connection dropped");
-		close(fd);
+		closer_reset(&w->closer, fd); /* cut, not ended: no FIN */
 		return;
 	}
 	c->w = w;
